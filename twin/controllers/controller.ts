@@ -1,6 +1,6 @@
-import type { Clock } from '../clock.ts';
 import type { EventRecorder } from '../api/events.ts';
 import type { KubeObject } from '../api/object.ts';
+import type { Clock } from '../clock.ts';
 import type { ObjectStore, WatchEvent, WatchFilter } from '../store/object-store.ts';
 
 /** What every controller is given: the store, the control-plane clock, the event recorder. */
@@ -88,7 +88,9 @@ export abstract class ReconcileController implements Controller {
       this.running.add(key);
       Promise.resolve()
         .then(() => (this.stopped ? undefined : this.reconcile(key)))
-        .catch((err) => this.ctx.log(`${this.name}: reconcile ${key} failed: ${err instanceof Error ? err.stack : err}`))
+        .catch((err) =>
+          this.ctx.log(`${this.name}: reconcile ${key} failed: ${err instanceof Error ? err.stack : err}`),
+        )
         .finally(() => {
           this.running.delete(key);
           if (this.dirty.delete(key)) this.enqueue(key);
