@@ -1,0 +1,208 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isTwinError } from '../../../core/errors.ts';
+import { loadTopology, parseTopology, topologyToNodes } from '../../../twin/topology/topology.ts';
+import { PRODUCTION_TOPOLOGY } from '../scheduler/fixtures.ts';
+
+function errorOf(text: string, path = 'infra/x/topology.yaml'): string {
+  try {
+    parseTopology(text, path);
+  } catch (e) {
+    expect(isTwinError(e, 'TWIN_TOPOLOGY_INVALID')).toBe(true);
+    return (e as Error).message;
+  }
+  throw new Error('expected a TWIN_TOPOLOGY_INVALID error');
+}
+
+const withPool = (
+  pool: string,
+  zones = '[ap-northeast-1a, ap-northeast-1c]',
+) => `apiVersion: twin.dev/v1alpha1
+kind: Topology
+metadata: { name: t }
+region: ap-northeast-1
+zones: ${zones}
+nodePools:
+  - name: general
+    instanceType: t3.large
+    nodesPerZone: 1
+${pool}`;
+
+describe('parseTopology', () => {
+  it('parses the topology format', () => {
+    const t = parseTopology(PRODUCTION_TOPOLOGY, 'topology.yaml');
+    expect(t.metadata.name).toBe('ai-platform-production');
+    expect(t.nodePools.map((p) => p.name)).toEqual(['general', 'gpu']);
+    expect(t.nodePools[1]!.taints).toEqual([{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }]);
+  });
+
+  it('names the field of an unknown instance type and lists known ones', () => {
+    const msg = errorOf(withPool('  - name: gpu\n    instanceType: g9.mega\n    nodesPerZone: 1\n'));
+    expect(msg).toMatch(
+      /^infra\/x\/topology\.yaml: nodePools\[1\]\.instanceType: unknown instance type "g9\.mega"; known types include t3\.large/,
+    );
+  });
+
+  it('rejects a pool zone outside the topology', () => {
+    const msg = errorOf(
+      withPool('  - name: gpu\n    instanceType: g4dn.xlarge\n    nodes: 2\n    zones: [ap-northeast-1d]\n'),
+    );
+    expect(msg).toBe(
+      'infra/x/topology.yaml: nodePools[1].zones[0]: zone "ap-northeast-1d" is not one of the topology\'s zones (ap-northeast-1a, ap-northeast-1c)',
+    );
+  });
+
+  it('rejects duplicate pool names', () => {
+    const msg = errorOf(withPool('  - name: general\n    instanceType: m5.large\n    nodes: 1\n'));
+    expect(msg).toBe(
+      'infra/x/topology.yaml: nodePools[1].name: duplicate node pool name "general" (also nodePools[0].name)',
+    );
+  });
+
+  it('rejects a bad taint effect and a missing node count', () => {
+    expect(
+      errorOf(
+        withPool(
+          '  - name: gpu\n    instanceType: g4dn.xlarge\n    nodes: 1\n    taints: [{ key: a, effect: Never }]\n',
+        ),
+      ),
+    ).toBe(
+      'infra/x/topology.yaml: nodePools[1].taints[0].effect: must be "NoSchedule" or "PreferNoSchedule" or "NoExecute", got "Never"',
+    );
+    expect(errorOf(withPool('  - name: gpu\n    instanceType: g4dn.xlarge\n'))).toBe(
+      'infra/x/topology.yaml: nodePools[1]: node pool "gpu" needs nodesPerZone or nodes',
+    );
+  });
+
+  it('rejects missing fields, wrong types and unknown fields', () => {
+    expect(
+      errorOf(
+        'apiVersion: twin.dev/v1alpha1\nkind: Topology\nmetadata: { name: t }\nzones: [a]\nnodePools: []\n',
+      ),
+    ).toBe('infra/x/topology.yaml: region: is required (string)');
+    expect(errorOf(withPool('  - name: gpu\n    instanceType: g4dn.xlarge\n    nodesPerZone: two\n'))).toBe(
+      'infra/x/topology.yaml: nodePools[1].nodesPerZone: must be a number, got "two"',
+    );
+    expect(
+      errorOf(
+        withPool('  - name: gpu\n    instanceType: g4dn.xlarge\n    nodesPerZone: 1\n    instanceCount: 3\n'),
+      ),
+    ).toBe('infra/x/topology.yaml: nodePools[1]: unknown field "instanceCount"');
+  });
+
+  it('rejects zones outside the region', () => {
+    expect(errorOf(withPool('', '[us-east-1a]'))).toBe(
+      'infra/x/topology.yaml: zones[0]: zone "us-east-1a" is not in region "ap-northeast-1"',
+    );
+  });
+
+  it('reports YAML syntax errors with line and column', () => {
+    const msg = errorOf('apiVersion: twin.dev/v1alpha1\nkind: Topology\nzones: [a, b\n');
+    expect(msg).toMatch(/^infra\/x\/topology\.yaml:\d+:\d+: YAML syntax error: /);
+  });
+
+  it('loads from a file and names the path as given', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'topology-'));
+    try {
+      await writeFile(join(dir, 'ok.yaml'), PRODUCTION_TOPOLOGY);
+      expect((await loadTopology(join(dir, 'ok.yaml'))).region).toBe('ap-northeast-1');
+      await expect(loadTopology(join(dir, 'missing.yaml'))).rejects.toThrow(
+        `${join(dir, 'missing.yaml')}: cannot read the topology file`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('topologyToNodes', () => {
+  const nodes = topologyToNodes(parseTopology(PRODUCTION_TOPOLOGY, 'topology.yaml'));
+  const byName = new Map(nodes.map((n) => [n.metadata.name, n]));
+
+  it('names nodes by pool, zone and index', () => {
+    expect(nodes.map((n) => n.metadata.name)).toEqual([
+      'general-1a-1',
+      'general-1a-2',
+      'general-1a-3',
+      'general-1c-1',
+      'general-1c-2',
+      'general-1c-3',
+      'gpu-1a-1',
+      'gpu-1c-1',
+    ]);
+  });
+
+  it('labels nodes as EKS does, plus pool labels', () => {
+    const n = byName.get('general-1c-2')!;
+    expect(n.metadata.labels).toMatchObject({
+      'kubernetes.io/hostname': 'general-1c-2',
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+      'topology.kubernetes.io/zone': 'ap-northeast-1c',
+      'topology.kubernetes.io/region': 'ap-northeast-1',
+      'node.kubernetes.io/instance-type': 't3.large',
+      'eks.amazonaws.com/nodegroup': 'general',
+      'workload-tier': 'app',
+    });
+    expect(n.metadata.labels!['nvidia.com/gpu.present']).toBeUndefined();
+    expect(n.spec.taints).toBeUndefined();
+  });
+
+  it('gives t3.large its allocatable', () => {
+    const n = byName.get('general-1a-1')!;
+    expect(n.status.capacity).toMatchObject({ cpu: '2', memory: `${8 * 1024 * 1024}Ki`, pods: '35' });
+    expect(n.status.allocatable).toMatchObject({ cpu: '1930m', memory: `${7452 * 1024}Ki`, pods: '35' });
+    expect(n.status.allocatable['ephemeral-storage']).toMatch(/^\d+Ki$/);
+  });
+
+  it('gives GPU nodes GPU labels, nvidia.com/gpu and their taints', () => {
+    const n = byName.get('gpu-1a-1')!;
+    expect(n.metadata.labels).toMatchObject({
+      'nvidia.com/gpu.present': 'true',
+      'nvidia.com/gpu.count': '1',
+      'nvidia.com/gpu.product': 'Tesla-T4',
+      'node.kubernetes.io/instance-type': 'g4dn.xlarge',
+    });
+    expect(n.status.capacity['nvidia.com/gpu']).toBe('1');
+    expect(n.status.allocatable).toMatchObject({
+      cpu: '3920m',
+      memory: `${15710 * 1024}Ki`,
+      pods: '29',
+      'nvidia.com/gpu': '1',
+    });
+    expect(n.spec.taints).toEqual([{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }]);
+  });
+
+  it('reports Ready, no pressure, addresses from per-zone subnets and nodeInfo', () => {
+    const n = byName.get('general-1c-1')!;
+    const conditions = Object.fromEntries(n.status.conditions.map((c: any) => [c.type, c]));
+    expect(conditions['Ready']).toMatchObject({ status: 'True', reason: 'KubeletReady' });
+    for (const t of ['MemoryPressure', 'DiskPressure', 'PIDPressure'])
+      expect(conditions[t].status).toBe('False');
+    expect(n.status.addresses).toEqual([
+      { type: 'InternalIP', address: '10.0.2.10' },
+      { type: 'Hostname', address: 'general-1c-1' },
+    ]);
+    expect(byName.get('gpu-1c-1')!.status.addresses[0].address).toBe('10.0.2.13');
+    expect(n.status.nodeInfo.kubeletVersion).toMatch(/^v1\.28\./);
+    expect(n.status.nodeInfo).toMatchObject({
+      operatingSystem: 'linux',
+      architecture: 'amd64',
+      osImage: 'Amazon Linux 2',
+    });
+    expect(new Set(nodes.map((x) => x.status.addresses[0].address)).size).toBe(nodes.length);
+  });
+
+  it('spreads `nodes: N` round-robin over the pool zones', () => {
+    const t = parseTopology(
+      withPool('  - name: batch\n    instanceType: c5.xlarge\n    nodes: 3\n'),
+      't.yaml',
+    );
+    const names = topologyToNodes(t)
+      .map((n) => n.metadata.name)
+      .filter((n) => n.startsWith('batch'));
+    expect(names).toEqual(['batch-1a-1', 'batch-1a-2', 'batch-1c-1']);
+  });
+});

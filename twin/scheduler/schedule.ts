@@ -1,0 +1,120 @@
+import type { KubeObject } from '../api/object.ts';
+import { fitErrorMessage } from './fit-error.ts';
+import type { CycleState, Plugin, Rejection } from './framework.ts';
+import { interPodAffinity } from './inter-pod-affinity.ts';
+import { nodeAffinity } from './node-affinity.ts';
+import { type NodeInfo, nodeInfos } from './node-info.ts';
+import { nodeName } from './node-name.ts';
+import { nodeResourcesBalancedAllocation } from './node-resources-balanced-allocation.ts';
+import { nodeResourcesFit } from './node-resources-fit.ts';
+import { nodeUnschedulable } from './node-unschedulable.ts';
+import { podTopologySpread } from './pod-topology-spread.ts';
+import { taintToleration } from './taint-toleration.ts';
+
+export type ScheduleResult = { nodeName: string } | { unschedulable: string };
+
+export interface ScheduleOptions {
+  /** Namespace objects, for namespaceSelector in pod affinity terms (each namespace also has its kubernetes.io/metadata.name label). */
+  namespaces?: KubeObject[];
+}
+
+/** The default profile's plugins, filters in kube-scheduler's order. */
+const PROFILE: Array<(state: CycleState) => Plugin> = [
+  nodeUnschedulable,
+  nodeName,
+  taintToleration,
+  nodeAffinity,
+  nodeResourcesFit,
+  podTopologySpread,
+  interPodAffinity,
+  nodeResourcesBalancedAllocation,
+];
+
+export interface NodeScore {
+  nodeName: string;
+  total: number;
+  byPlugin: Record<string, number>;
+}
+
+export interface ScheduleDiagnosis {
+  result: ScheduleResult;
+  /** Why each infeasible node was filtered out, by node name. */
+  rejections: Map<string, Rejection>;
+  /** Weighted scores of the feasible nodes, best first. */
+  scores: NodeScore[];
+}
+
+/**
+ * One scheduling cycle of kube-scheduler's default profile over plain objects: filter every node,
+ * score the feasible ones, and pick the best. `pods` are all pods; those bound to a node and not
+ * terminal count against it.
+ *
+ * Twin simplification: ties go to the first node by name, where kube-scheduler picks one of the best at random.
+ * Twin simplification: every node is filtered; kube-scheduler's PreFilter narrows matchFields-pinned (DaemonSet) pods to their node first.
+ * Twin simplification: every node is scored (percentageOfNodesToScore is not applied to large clusters).
+ */
+export function schedule(
+  pod: KubeObject,
+  nodes: KubeObject[],
+  pods: KubeObject[],
+  options: ScheduleOptions = {},
+): ScheduleResult {
+  return diagnose(pod, nodes, pods, options).result;
+}
+
+/** schedule(), with the per-node reasons and scores behind its answer. */
+export function diagnose(
+  pod: KubeObject,
+  nodes: KubeObject[],
+  pods: KubeObject[],
+  options: ScheduleOptions = {},
+): ScheduleDiagnosis {
+  const others = pods.filter((p) => !samePod(p, pod));
+  const infos = nodeInfos(nodes, others);
+  const nsLabels = new Map<string, Record<string, string>>();
+  for (const ns of options.namespaces ?? []) nsLabels.set(ns.metadata.name, ns.metadata.labels ?? {});
+  const state: CycleState = {
+    pod,
+    nodes: infos,
+    namespaceLabels: (ns) => ({ ...(nsLabels.get(ns) ?? {}), 'kubernetes.io/metadata.name': ns }),
+  };
+  const plugins = PROFILE.map((make) => make(state));
+
+  const rejections = new Map<string, Rejection>();
+  const feasible: NodeInfo[] = [];
+  for (const node of infos) {
+    let rejection: Rejection | undefined;
+    for (const p of plugins) {
+      rejection = p.filter?.(node);
+      if (rejection) break;
+    }
+    if (rejection) rejections.set(node.name, rejection);
+    else feasible.push(node);
+  }
+  if (feasible.length === 0) {
+    const message = fitErrorMessage(infos.length, [...rejections.values()], pod.spec?.preemptionPolicy);
+    return { result: { unschedulable: message }, rejections, scores: [] };
+  }
+
+  const scores: NodeScore[] = feasible.map((n) => ({ nodeName: n.name, total: 0, byPlugin: {} }));
+  for (const p of plugins) {
+    if (!p.score) continue;
+    const s = p.score(feasible);
+    s.forEach((v, i) => {
+      scores[i]!.byPlugin[p.name] = v;
+      scores[i]!.total += v * (p.weight ?? 1);
+    });
+  }
+  const ranked = scores
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => b.s.total - a.s.total || a.i - b.i)
+    .map((x) => x.s);
+  return { result: { nodeName: ranked[0]!.nodeName }, rejections, scores: ranked };
+}
+
+function samePod(a: KubeObject, b: KubeObject): boolean {
+  if (a.metadata.uid !== undefined && b.metadata.uid !== undefined) return a.metadata.uid === b.metadata.uid;
+  return (
+    a.metadata.name === b.metadata.name && a.metadata.namespace === b.metadata.namespace && a.kind === b.kind
+  );
+}

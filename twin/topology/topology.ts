@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { TwinError } from '../../core/errors.ts';
+import { INSTANCE_TYPES, unknownInstanceTypeMessage } from './instance-types.ts';
+import { type Topology, topologySchema } from './topology-schema.ts';
+
+export { topologyToNodes } from './topology-nodes.ts';
+export type { NodePool, Topology, TopologyTaint } from './topology-schema.ts';
+
+/** Reads and validates a topology file; errors name the file as given, the field and the value. */
+export async function loadTopology(path: string): Promise<Topology> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new TwinError(
+      'TWIN_TOPOLOGY_INVALID',
+      `${path}: cannot read the topology file: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  return parseTopology(text, path);
+}
+
+/** Parses topology YAML text; `path` only names the source in error messages. */
+export function parseTopology(text: string, path: string): Topology {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const pos = lines.linePos(syntax.pos[0]);
+    throw invalid(
+      path,
+      `${pos.line}:${pos.col}`,
+      `YAML syntax error: ${syntax.message.split('\n')[0]}`,
+      true,
+    );
+  }
+  const raw: unknown = doc.toJS();
+  const parsed = topologySchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw invalid(path, fieldPath(issue.path), describeIssue(issue, raw));
+  }
+  const topology = parsed.data;
+  checkSemantics(topology, path);
+  return topology;
+}
+
+function checkSemantics(t: Topology, path: string): void {
+  const zones = new Set<string>();
+  t.zones.forEach((zone, i) => {
+    if (!zone.startsWith(t.region)) {
+      throw invalid(path, `zones[${i}]`, `zone "${zone}" is not in region "${t.region}"`);
+    }
+    if (zones.has(zone)) throw invalid(path, `zones[${i}]`, `zone "${zone}" is listed twice`);
+    zones.add(zone);
+  });
+  const names = new Map<string, number>();
+  t.nodePools.forEach((pool, i) => {
+    const at = `nodePools[${i}]`;
+    const first = names.get(pool.name);
+    if (first !== undefined) {
+      throw invalid(
+        path,
+        `${at}.name`,
+        `duplicate node pool name "${pool.name}" (also nodePools[${first}].name)`,
+      );
+    }
+    names.set(pool.name, i);
+    if (!INSTANCE_TYPES.has(pool.instanceType)) {
+      throw invalid(path, `${at}.instanceType`, unknownInstanceTypeMessage(pool.instanceType));
+    }
+    (pool.zones ?? []).forEach((zone, j) => {
+      if (!zones.has(zone)) {
+        throw invalid(
+          path,
+          `${at}.zones[${j}]`,
+          `zone "${zone}" is not one of the topology's zones (${t.zones.join(', ')})`,
+        );
+      }
+    });
+    if (pool.nodes === undefined && pool.nodesPerZone === undefined) {
+      throw invalid(path, at, `node pool "${pool.name}" needs nodesPerZone or nodes`);
+    }
+    if (pool.nodes !== undefined && pool.nodesPerZone !== undefined) {
+      throw invalid(
+        path,
+        at,
+        `node pool "${pool.name}" sets both nodesPerZone (${pool.nodesPerZone}) and nodes (${pool.nodes}); use one`,
+      );
+    }
+  });
+}
+
+function invalid(path: string, field: string, problem: string, position = false): TwinError {
+  return new TwinError(
+    'TWIN_TOPOLOGY_INVALID',
+    position ? `${path}:${field}: ${problem}` : `${path}: ${field}: ${problem}`,
+  );
+}
+
+/** ["nodePools", 1, "instanceType"] → "nodePools[1].instanceType". */
+function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out === '' ? '(document)' : out;
+}
+
+function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v: any = raw;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = v[p as any];
+  }
+  return v;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const value = valueAt(raw, issue.path);
+  switch (issue.code) {
+    case 'invalid_type':
+      if (value === undefined) return `is required (${issue.expected})`;
+      return `must be ${article(issue.expected)}, got ${JSON.stringify(value)}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_value':
+      return `must be ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${JSON.stringify(value)}`;
+    default:
+      return `${issue.message}, got ${JSON.stringify(value)}`;
+  }
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
