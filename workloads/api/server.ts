@@ -1,0 +1,50 @@
+import { readJsonBody, sendJson } from '../lib/http-json.ts';
+import { runMain, startService } from '../lib/http-service.ts';
+import { apiConfigFrom } from './config.ts';
+import { faultInjector } from './fault-injector.ts';
+import { InferenceError, scoreFeatures } from './inference-client.ts';
+import { type PredictRequest, predictRequestFromBody, predictRequestFromQuery } from './predict-request.ts';
+
+runMain('api', async () => {
+  const config = apiConfigFrom(process.env);
+  const faults = faultInjector(config.faultErrorRate, config.faultLatencyMs);
+
+  async function predict(request: PredictRequest) {
+    const result = await scoreFeatures(config.inferenceUrl, request.features, config.inferenceTimeoutMs);
+    return {
+      ...(request.sensor !== undefined ? { sensor: request.sensor } : {}),
+      prediction: { score: result.score, label: result.label },
+      model: result.model_version,
+      version: config.version,
+    };
+  }
+
+  await startService({
+    name: 'api',
+    responseHeaders: { 'x-app-version': config.version },
+    warmUp: () => new Promise((r) => setTimeout(r, config.readyDelayMs)),
+    handler: async (req, res, url) => {
+      if (!url.pathname.startsWith('/api/')) {
+        return sendJson(res, 404, { error: `no route for ${req.method} ${url.pathname}` });
+      }
+      if (await faults.apply()) return sendJson(res, 500, { error: 'injected fault' });
+
+      if (url.pathname === '/api/v1/version' && req.method === 'GET') {
+        return sendJson(res, 200, { version: config.version, pod: config.podName });
+      }
+      if (url.pathname === '/api/v1/predict' && (req.method === 'GET' || req.method === 'POST')) {
+        const request =
+          req.method === 'GET'
+            ? predictRequestFromQuery(url.searchParams)
+            : predictRequestFromBody(await readJsonBody(req));
+        try {
+          return sendJson(res, 200, await predict(request));
+        } catch (e) {
+          if (e instanceof InferenceError) return sendJson(res, e.status, { error: e.message });
+          throw e;
+        }
+      }
+      sendJson(res, 404, { error: `no route for ${req.method} ${url.pathname}` });
+    },
+  });
+});

@@ -1,0 +1,63 @@
+import { ConfigError, numberFromEnv } from '../lib/config-error.ts';
+import { log } from '../lib/log.ts';
+import { generateReadings, readReadings } from './extract.ts';
+import { discardSink, jsonLinesSink, load } from './load.ts';
+import { qualityCheck } from './quality-check.ts';
+import { transform } from './transform.ts';
+
+/** The batch job: extract → transform → quality check → load, then one JSON summary line on stdout. */
+async function main(env: NodeJS.ProcessEnv): Promise<number> {
+  const batchSize = numberFromEnv(env, 'BATCH_SIZE', 1000, { min: 0 });
+  if (!Number.isInteger(batchSize))
+    throw new ConfigError(`BATCH_SIZE=${env['BATCH_SIZE']} is not an integer`);
+  const maxRejectRatio = numberFromEnv(env, 'QUALITY_MAX_REJECT_RATIO', 0.05, { min: 0, max: 1 });
+  const invalidRatio = numberFromEnv(env, 'INJECT_INVALID_RATIO', 0.02, { min: 0, max: 1 });
+  const seed = numberFromEnv(env, 'SEED', Date.now() % 2 ** 31, { min: 0 });
+
+  const raw = env['INPUT_PATH']
+    ? (await readReadings(env['INPUT_PATH'])).slice(0, batchSize || undefined)
+    : generateReadings(batchSize, { seed, invalidRatio });
+  const transformed = transform(raw);
+  const { accepted, rejected } = qualityCheck(transformed);
+  const sink = env['OUTPUT_PATH'] ? jsonLinesSink(env['OUTPUT_PATH']) : discardSink();
+  const rejectRatio = transformed.length === 0 ? 0 : rejected.length / transformed.length;
+  const passed = rejectRatio <= maxRejectRatio;
+  // A batch that fails the quality gate is not loaded: half-bad data must not reach the lake.
+  const loaded = passed ? await load(accepted, sink) : 0;
+
+  const reasons: Record<string, number> = {};
+  for (const r of rejected)
+    for (const reason of r.reasons) {
+      const key = reason.split(' ')[0] + (reason.endsWith('missing') ? ' missing' : ' out of range');
+      reasons[key] = (reasons[key] ?? 0) + 1;
+    }
+  const summary = {
+    extracted: raw.length,
+    transformed: transformed.length,
+    rejected: rejected.length,
+    loaded,
+    rejectRatio: Math.round(rejectRatio * 1e4) / 1e4,
+    maxRejectRatio,
+    sink: sink.name,
+    reasons,
+  };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  if (!passed) {
+    log('error', 'quality gate failed: reject ratio above QUALITY_MAX_REJECT_RATIO', {
+      rejectRatio,
+      maxRejectRatio,
+    });
+    return 1;
+  }
+  return 0;
+}
+
+main(process.env).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(
+      `etl: ${e instanceof ConfigError ? e.message : ((e as Error)?.stack ?? String(e))}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,138 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, numberFromEnv } from './config-error.ts';
+import { BadRequestError, sendJson } from './http-json.ts';
+import { log } from './log.ts';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
+export interface ServiceOptions {
+  name: string;
+  /** Answers every path except /healthz and /readyz; should send 404 for what it does not know. */
+  handler: Handler;
+  env?: NodeJS.ProcessEnv;
+  /** Runs once the port is open; /readyz answers 503 until it resolves. */
+  warmUp?: () => Promise<void> | void;
+  /** Set on every response, probes included (e.g. x-app-version). */
+  responseHeaders?: Record<string, string>;
+}
+
+export interface RunningService {
+  server: http.Server;
+  port: number;
+  host: string;
+  ready: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Bootstraps a workload: listens on ${POD_IP ?? 0.0.0.0}:${PORT ?? 8080}, logs every request as JSON,
+ * answers /healthz and /readyz, and on SIGTERM turns unready, waits SHUTDOWN_DELAY_MS (so load
+ * balancers deregister the pod first), then drains in-flight requests and exits 0.
+ */
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const env = options.env ?? process.env;
+  const host = env['POD_IP'] || '0.0.0.0';
+  const port = numberFromEnv(env, 'PORT', 8080, { min: 0, max: 65535 });
+  const shutdownDelayMs = numberFromEnv(env, 'SHUTDOWN_DELAY_MS', 0, { min: 0 });
+  const drainTimeoutMs = numberFromEnv(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0 });
+
+  const state = { ready: false, shuttingDown: false };
+  const server = http.createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    res.on('finish', () => {
+      log('info', 'request', {
+        service: options.name,
+        method: req.method,
+        path: url.pathname,
+        status: res.statusCode,
+        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+      });
+    });
+    for (const [k, v] of Object.entries(options.responseHeaders ?? {})) res.setHeader(k, v);
+    if (state.shuttingDown) res.setHeader('connection', 'close');
+    void route(req, res, url);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    try {
+      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/readyz') {
+        return state.ready && !state.shuttingDown
+          ? sendJson(res, 200, { status: 'ready' })
+          : sendJson(res, 503, { status: state.shuttingDown ? 'shutting down' : 'starting' });
+      }
+      await options.handler(req, res, url);
+    } catch (e) {
+      if (res.headersSent) {
+        res.destroy(e as Error);
+        return;
+      }
+      if (e instanceof BadRequestError) return sendJson(res, 400, { error: e.message });
+      log('error', 'unhandled error', { service: options.name, error: String(e) });
+      sendJson(res, 500, { error: 'internal error' });
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  log('info', 'listening', { service: options.name, host, port: actualPort });
+
+  const running: RunningService = {
+    server,
+    port: actualPort,
+    host,
+    get ready() {
+      return state.ready;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+
+  const shutdown = async (signal: string): Promise<void> => {
+    if (state.shuttingDown) return;
+    state.shuttingDown = true;
+    log('info', 'shutting down', { service: options.name, signal, shutdownDelayMs });
+    await new Promise((r) => setTimeout(r, shutdownDelayMs));
+    const forced = setTimeout(() => {
+      log('warn', 'drain timed out; closing open connections', { service: options.name });
+      server.closeAllConnections();
+    }, drainTimeoutMs);
+    forced.unref();
+    await running.close();
+    log('info', 'stopped', { service: options.name });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    await options.warmUp?.();
+    state.ready = true;
+    log('info', 'ready', { service: options.name });
+  } catch (e) {
+    log('error', 'warm-up failed; staying unready', { service: options.name, error: String(e) });
+  }
+  return running;
+}
+
+/** Runs an entry's main; a ConfigError (or any startup failure) prints one line and exits 1. */
+export function runMain(name: string, main: () => Promise<unknown>): void {
+  main().catch((e: unknown) => {
+    const message = e instanceof ConfigError ? e.message : String((e as Error)?.stack ?? e);
+    process.stderr.write(`${name}: ${message}\n`);
+    log('error', 'startup failed', { service: name, error: e instanceof Error ? e.message : String(e) });
+    process.exit(1);
+  });
+}
