@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AddressAllocator,
+  assertLoopbackRange,
+  podAddressAllocator,
+  serviceAddressAllocator,
+} from '../../../twin/network/address-allocator.ts';
+
+describe('AddressAllocator', () => {
+  it('hands out pod IPs from 127.10/16, skipping .0 and .1 of each /24, stable per key', () => {
+    const a = podAddressAllocator();
+    expect(a.allocate('p1')).toBe('127.10.0.2');
+    expect(a.allocate('p2')).toBe('127.10.0.3');
+    expect(a.allocate('p1')).toBe('127.10.0.2');
+    const ips = new Set<string>();
+    for (let i = 0; i < 600; i++) ips.add(a.allocate(`x${i}`));
+    expect(ips.size).toBe(600);
+    for (const ip of ips) {
+      const host = Number(ip.split('.')[3]);
+      expect(host).toBeGreaterThanOrEqual(2);
+      expect(host).toBeLessThanOrEqual(254);
+    }
+  });
+
+  it('reuses released addresses and reserves existing ones', () => {
+    const a = serviceAddressAllocator();
+    const ip = a.allocate('svc-a');
+    expect(ip.startsWith('127.96.')).toBe(true);
+    expect(a.reserve('svc-b', ip)).toBe(false);
+    a.release('svc-a');
+    expect(a.reserve('svc-b', ip)).toBe(true);
+    expect(a.addressOf('svc-b')).toBe(ip);
+    expect(a.reserve('svc-c', '10.96.0.10')).toBe(false);
+    expect(a.contains('127.96.3.7')).toBe(true);
+    expect(a.contains('127.96.3.1')).toBe(false);
+  });
+
+  it('throws when the range is exhausted, naming what to do', () => {
+    const a = new AddressAllocator('127.99', 'test');
+    for (let i = 0; i < 256 * 253; i++) a.allocate(`k${i}`);
+    expect(() => a.allocate('one-more')).toThrow(/no free test address/);
+  });
+
+  it('can bind addresses of the loopback range', async () => {
+    await expect(assertLoopbackRange()).resolves.toBeUndefined();
+    await expect(assertLoopbackRange('192.0.2.1')).rejects.toMatchObject({
+      code: 'TWIN_LOOPBACK_UNAVAILABLE',
+    });
+  });
+});

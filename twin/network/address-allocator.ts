@@ -1,0 +1,112 @@
+import { createServer } from 'node:net';
+import { TwinError } from '../../core/errors.ts';
+
+/**
+ * Hands out stable loopback addresses from one /16: the same key gets the same address until it is
+ * released. Linux routes all of 127.0.0.0/8 to lo, so every address can be bound without setup.
+ */
+export class AddressAllocator {
+  private readonly byKey = new Map<string, string>();
+  private readonly used = new Set<number>();
+  private next = 0;
+
+  /** `prefix` is the first two octets ("127.10"); hosts .0 and .1 of every /24 are skipped, and .255. */
+  constructor(
+    readonly prefix: string,
+    private readonly label: string,
+  ) {}
+
+  get size(): number {
+    return this.used.size;
+  }
+
+  /** The address of `key`, allocating one on first use. */
+  allocate(key: string): string {
+    const existing = this.byKey.get(key);
+    if (existing !== undefined) return existing;
+    for (let i = 0; i < 65536; i++) {
+      const n = (this.next + i) % 65536;
+      const host = n & 0xff;
+      if (host < 2 || host === 255 || this.used.has(n)) continue;
+      this.used.add(n);
+      this.next = (n + 1) % 65536;
+      const ip = `${this.prefix}.${n >> 8}.${host}`;
+      this.byKey.set(key, ip);
+      return ip;
+    }
+    throw new TwinError(
+      'TWIN_INVALID',
+      `no free ${this.label} address left in ${this.prefix}.0.0/16; delete unused objects or run a smaller topology`,
+    );
+  }
+
+  /** Marks an address as taken by `key` (an object that already carries one). False when it is outside the range or taken by another key. */
+  reserve(key: string, ip: string): boolean {
+    const n = this.indexOf(ip);
+    if (n === undefined) return false;
+    const owner = this.byKey.get(key);
+    if (owner === ip) return true;
+    if (this.used.has(n)) return false;
+    if (owner !== undefined) this.release(key);
+    this.used.add(n);
+    this.byKey.set(key, ip);
+    return true;
+  }
+
+  release(key: string): void {
+    const ip = this.byKey.get(key);
+    if (ip === undefined) return;
+    this.byKey.delete(key);
+    const n = this.indexOf(ip);
+    if (n !== undefined) this.used.delete(n);
+  }
+
+  addressOf(key: string): string | undefined {
+    return this.byKey.get(key);
+  }
+
+  contains(ip: string): boolean {
+    return this.indexOf(ip) !== undefined;
+  }
+
+  private indexOf(ip: string): number | undefined {
+    if (!ip.startsWith(`${this.prefix}.`)) return undefined;
+    const rest = ip.slice(this.prefix.length + 1).split('.');
+    if (rest.length !== 2) return undefined;
+    const [a, b] = rest.map(Number) as [number, number];
+    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || a > 255 || b < 2 || b > 254)
+      return undefined;
+    return (a << 8) | b;
+  }
+}
+
+export const POD_CIDR = '127.10.0.0/16';
+export const SERVICE_CIDR = '127.96.0.0/16';
+
+export function podAddressAllocator(): AddressAllocator {
+  return new AddressAllocator('127.10', 'pod IP');
+}
+
+export function serviceAddressAllocator(): AddressAllocator {
+  return new AddressAllocator('127.96', 'Service ClusterIP');
+}
+
+/** Checks that addresses beyond 127.0.0.1 can be bound (true on Linux; macOS needs lo0 aliases). */
+export async function assertLoopbackRange(probe = '127.10.0.2'): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        new TwinError(
+          'TWIN_LOOPBACK_UNAVAILABLE',
+          `cannot bind ${probe} (${err.code ?? err.message}): the twin gives pods addresses in ${POD_CIDR} and ` +
+            `Services in ${SERVICE_CIDR}. Linux routes all of 127.0.0.0/8 to lo; on macOS add lo0 aliases first, e.g. ` +
+            `\`for i in $(seq 2 254); do sudo ifconfig lo0 alias 127.10.0.$i up; sudo ifconfig lo0 alias 127.96.0.$i up; done\`, ` +
+            'or use the k3d environment',
+          { cause: err },
+        ),
+      );
+    });
+    server.listen({ host: probe, port: 0, exclusive: true }, () => server.close(() => resolve()));
+  });
+}

@@ -1,0 +1,252 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { TwinError } from '../../core/errors.ts';
+import type { KubeObject } from '../api/object.ts';
+import type { ObjectStore, WatchEvent } from '../store/object-store.ts';
+import {
+  ALB_ACTION_PREFIX,
+  type AlbAction,
+  parseAlbAction,
+  SmoothWeightedRoundRobin,
+  type TargetGroup,
+  USE_ANNOTATION,
+} from './alb-actions.ts';
+import type { EndpointTable } from './endpoint-table.ts';
+import type { HttpForwarder } from './http-forwarder.ts';
+import { compileIngress, type IngressBackend, type IngressRoutes, routeRequest } from './ingress-routing.ts';
+import { closeServer, listen } from './listen.ts';
+
+export interface IngressProxyOptions {
+  /** Address the listeners bind (default 127.0.0.1). */
+  host?: string;
+  /** Fixed host ports by "namespace/name"; others get an ephemeral port. */
+  ports?: Record<string, number>;
+  log?: (message: string) => void;
+}
+
+interface IngressListener {
+  key: string;
+  namespace: string;
+  name: string;
+  ingress: KubeObject;
+  routes: IngressRoutes;
+  server: Server;
+  sockets: Set<Socket>;
+  bound: Promise<number>;
+  /** Weighted pickers by backend action name, rebuilt when the annotation text changes. */
+  actions: Map<string, { text: string; action: AlbAction; wrr?: SmoothWeightedRoundRobin<TargetGroup> }>;
+}
+
+/**
+ * The Ingress controller of the twin, modelled on the AWS Load Balancer Controller with target-type
+ * ip: every Ingress gets a listener on the host's loopback and its address in
+ * status.loadBalancer.ingress; requests are routed by host and path to Service endpoints, with
+ * weighted forward actions from `alb.ingress.kubernetes.io/actions.*` annotations.
+ *
+ * Twin simplification: every Ingress is served whatever its ingressClassName, each on its own port
+ * (no IngressGroups), HTTP only (no TLS, no listen-ports annotation).
+ */
+export class IngressProxy {
+  private readonly listeners = new Map<string, IngressListener>();
+  private readonly waiters = new Map<string, Array<() => void>>();
+  private unwatch: (() => void) | undefined;
+  private readonly host: string;
+  private readonly log: (message: string) => void;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly table: EndpointTable,
+    private readonly forwarder: HttpForwarder,
+    private readonly options: IngressProxyOptions = {},
+  ) {
+    this.host = options.host ?? '127.0.0.1';
+    this.log = options.log ?? (() => {});
+  }
+
+  start(): void {
+    this.unwatch = this.store.watch({ kind: 'Ingress', apiVersion: 'networking.k8s.io/v1' }, (e) =>
+      this.onIngress(e),
+    );
+    for (const ing of this.store.list({ kind: 'Ingress', apiVersion: 'networking.k8s.io/v1' }))
+      this.upsert(ing);
+  }
+
+  async stop(): Promise<void> {
+    this.unwatch?.();
+    const all = [...this.listeners.values()];
+    this.listeners.clear();
+    await Promise.all(all.map((l) => this.close(l)));
+  }
+
+  /** Base URL of an Ingress, once its listener is up; waits up to `timeoutMs` for the Ingress to appear. */
+  async url(ref: { namespace: string; name: string }, timeoutMs = 30_000): Promise<string> {
+    const key = `${ref.namespace}/${ref.name}`;
+    if (!this.listeners.has(key)) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          const list = this.waiters.get(key);
+          list?.splice(list.indexOf(done), 1);
+          reject(
+            new TwinError(
+              'TWIN_TIMEOUT',
+              `Ingress ${key} did not appear within ${timeoutMs} ms; apply it (apiVersion networking.k8s.io/v1) before asking for its URL`,
+            ),
+          );
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const list = this.waiters.get(key) ?? [];
+        list.push(done);
+        this.waiters.set(key, list);
+      });
+    }
+    const l = this.listeners.get(key)!;
+    return `http://${this.host}:${await l.bound}`;
+  }
+
+  private onIngress(e: WatchEvent): void {
+    const key = `${e.object.metadata.namespace ?? 'default'}/${e.object.metadata.name}`;
+    if (e.type === 'DELETED') {
+      const l = this.listeners.get(key);
+      if (l) {
+        this.listeners.delete(key);
+        void this.close(l);
+      }
+      return;
+    }
+    this.upsert(e.object);
+  }
+
+  private upsert(ing: KubeObject): void {
+    const namespace = ing.metadata.namespace ?? 'default';
+    const key = `${namespace}/${ing.metadata.name}`;
+    const existing = this.listeners.get(key);
+    if (existing) {
+      existing.ingress = ing;
+      existing.routes = compileIngress(ing);
+      return;
+    }
+    const server = createServer({ keepAlive: true }, (req, res) => this.handle(l, req, res));
+    server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('upgrade', (req, socket, head) => {
+      const target = this.resolveTarget(l, req);
+      const ep =
+        target && 'service' in target ? this.table.pick(namespace, target.service, target.port) : undefined;
+      this.forwarder.tunnel(req, socket, head, ep);
+    });
+    const l: IngressListener = {
+      key,
+      namespace,
+      name: ing.metadata.name,
+      ingress: ing,
+      routes: compileIngress(ing),
+      server,
+      sockets: new Set(),
+      bound: Promise.resolve(0),
+      actions: new Map(),
+    };
+    server.on('connection', (s: Socket) => {
+      l.sockets.add(s);
+      s.once('close', () => l.sockets.delete(s));
+    });
+    l.bound = listen(server, this.host, this.options.ports?.[key] ?? 0, this.log);
+    l.bound.then(
+      (port) => this.publish(l, port),
+      (err) => this.log(`ingress proxy: cannot listen for Ingress ${key}: ${err.message}`),
+    );
+    this.listeners.set(key, l);
+    for (const w of this.waiters.get(key)?.splice(0) ?? []) w();
+  }
+
+  private publish(l: IngressListener, port: number): void {
+    if (this.listeners.get(l.key) !== l) return;
+    const lb = { ingress: [{ ip: this.host, ports: [{ port, protocol: 'TCP' }] }] };
+    const current = this.store.get({
+      kind: 'Ingress',
+      apiVersion: 'networking.k8s.io/v1',
+      namespace: l.namespace,
+      name: l.name,
+    });
+    if (!current || JSON.stringify(current.status?.loadBalancer) === JSON.stringify(lb)) return;
+    current.status = { ...(current.status ?? {}), loadBalancer: lb };
+    delete current.metadata.resourceVersion;
+    this.store.updateStatus(current);
+  }
+
+  /** Where a request goes: a Service port, a fixed response, or nowhere (404). */
+  private resolveTarget(
+    l: IngressListener,
+    req: IncomingMessage,
+  ):
+    | { service: string; port: number | string }
+    | { fixed: AlbAction & { type: 'fixed-response' } }
+    | undefined {
+    const backend: IngressBackend | undefined = routeRequest(l.routes, req.headers.host, req.url ?? '/');
+    if (!backend?.service) return undefined;
+    if (backend.service.port !== USE_ANNOTATION)
+      return { service: backend.service.name, port: backend.service.port };
+    const name = backend.service.name;
+    const text = l.ingress.metadata.annotations?.[`${ALB_ACTION_PREFIX}${name}`];
+    if (text === undefined) return undefined;
+    let entry = l.actions.get(name);
+    if (!entry || entry.text !== text) {
+      const action = parseAlbAction(text, `Ingress ${l.key}: annotation ${ALB_ACTION_PREFIX}${name}`);
+      entry = {
+        text,
+        action,
+        ...(action.type === 'forward'
+          ? {
+              wrr: new SmoothWeightedRoundRobin(
+                action.targetGroups.map((g) => ({ item: g, weight: g.weight })),
+              ),
+            }
+          : {}),
+      };
+      l.actions.set(name, entry);
+    }
+    if (entry.action.type === 'fixed-response') return { fixed: entry.action };
+    const group = entry.wrr?.next();
+    return group ? { service: group.serviceName, port: group.servicePort } : undefined;
+  }
+
+  private handle(l: IngressListener, req: IncomingMessage, res: ServerResponse): void {
+    const at = this.forwarder.now();
+    let target: ReturnType<IngressProxy['resolveTarget']>;
+    try {
+      target = this.resolveTarget(l, req);
+    } catch (err) {
+      this.log(`ingress proxy: ${(err as Error).message}`);
+      req.resume();
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(err as Error).message}\n`);
+      return;
+    }
+    if (!target) {
+      req.resume();
+      res
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end(`no rule of Ingress ${l.key} matches ${req.headers.host ?? ''}${req.url}\n`);
+      return;
+    }
+    if ('fixed' in target) {
+      req.resume();
+      res
+        .writeHead(target.fixed.statusCode, { 'content-type': target.fixed.contentType })
+        .end(target.fixed.messageBody);
+      return;
+    }
+    const ep = this.table.pick(l.namespace, target.service, target.port);
+    this.forwarder.forward(req, res, ep, {
+      countAs: [...new Set([`${l.namespace}/${target.service}`, l.key])],
+      version: ep ? this.table.versionOf(ep.pod) : 'unknown',
+      ...at,
+      noEndpointMessage: `no ready endpoints for Service ${l.namespace}/${target.service} port ${target.port} (Ingress ${l.key})\n`,
+    });
+  }
+
+  private async close(l: IngressListener): Promise<void> {
+    for (const s of l.sockets) s.destroy();
+    await closeServer(l.server);
+  }
+}
