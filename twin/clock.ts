@@ -18,6 +18,9 @@ export interface Clock {
   toVirtual(realMs: number): number;
 }
 
+/** The twin's default control-plane time scale: a 10-minute canary analysis takes 6 s. */
+export const DEFAULT_TIME_SCALE = 100;
+
 export class ScaledClock implements Clock {
   private readonly realStart = performance.now();
   private readonly virtualStart: number;

@@ -1,0 +1,67 @@
+/**
+ * Benchmarks of the foundation slice:
+ *   boot   — time until every AI-platform workload is ready on the twin (target ≤ 3 s on 2 cores)
+ *   canary — wall time of the canary-rollout scenario at the default time scale (target ≤ 30 s)
+ * `npm run bench` runs both; `npm run bench -- boot --runs 5` repeats one.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_TIME_SCALE } from '../twin/clock.ts';
+import { Twin } from '../twin/twin.ts';
+
+const args = process.argv.slice(2);
+const which = args.find((a) => !a.startsWith('--')) ?? 'all';
+const runsArg = args.indexOf('--runs');
+const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : 3;
+
+async function benchBoot(): Promise<void> {
+  const times: number[] = [];
+  let pods = 0;
+  for (let i = 0; i < runs; i++) {
+    const workDir = await mkdtemp(path.join(os.tmpdir(), 'twin-bench-'));
+    const t0 = performance.now();
+    const twin = await Twin.up({ root: Twin.defaultRoot(), system: 'ai-platform', overlay: 'local', timeScale: DEFAULT_TIME_SCALE, workDir });
+    const ms = performance.now() - t0;
+    const all = twin.store.list({ kind: 'Pod' });
+    const ready = all.filter((p) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
+    pods = ready.length;
+    const live = twin.kubelet.livePids().length;
+    await twin.down();
+    await rm(workDir, { recursive: true, force: true });
+    times.push(ms);
+    console.log(`boot run ${i + 1}: ${(ms / 1000).toFixed(2)} s until ${ready.length}/${all.length} pods Ready (${live} live processes)`);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  console.log(
+    `bench:boot  median ${(sorted[Math.floor(sorted.length / 2)]! / 1000).toFixed(2)} s, best ${(sorted[0]! / 1000).toFixed(2)} s over ${runs} runs, ${pods} pods Ready (target ≤ 3 s)`,
+  );
+}
+
+async function benchCanary(): Promise<void> {
+  const t0 = performance.now();
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', 'scenario', 'canary-rollout'], {
+      cwd: Twin.defaultRoot(),
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, TWIN_QUIET: '0' },
+    });
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  const s = (performance.now() - t0) / 1000;
+  console.log(`bench:canary  canary-rollout wall time ${s.toFixed(1)} s at the default time scale ×100 (seed's 10-minute analysis), exit ${code} (target ≤ 30 s)`);
+  if (code !== 0) process.exitCode = 1;
+}
+
+console.log(`node ${process.version}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; kubectl ${safe(() => execFileSync('kubectl', ['version', '--client', '-o', 'json']).toString().match(/"gitVersion":\s*"([^"]+)"/)?.[1])}`);
+if (which === 'boot' || which === 'all') await benchBoot();
+if (which === 'canary' || which === 'all') await benchCanary();
+
+function safe(f: () => string | undefined): string {
+  try {
+    return f() ?? '?';
+  } catch {
+    return 'missing';
+  }
+}

@@ -1,0 +1,113 @@
+import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { TwinError } from '../../core/errors.ts';
+import type { Environment } from '../../env/environment.ts';
+import { upEnvironment } from '../../env/registry.ts';
+import { progress } from '../scenario/progress.ts';
+import { runOptionsFromEnv } from '../scenario/run-options.ts';
+
+interface UpState {
+  pid: number;
+  system: string;
+  env: string;
+  startedAt: string;
+  timeScale: number;
+  workDir: string;
+  ingresses: Record<string, string>;
+  workloads: string[];
+}
+
+const stateFile = (root: string) => path.join(root, '.twin', 'state.json');
+
+/**
+ * `twin up`: the twin lives in this process, so up stays in the foreground until Ctrl-C or
+ * `twin down` (SIGTERM), then tears everything down. It leaves a state file for `status`/`down`.
+ */
+export async function environmentUp(root: string, opts: { system: string; overlay: string; env: string; timeScale?: string }): Promise<number> {
+  const existing = await readState(root);
+  if (existing && alive(existing.pid)) {
+    throw new TwinError('TWIN_OPTION_INVALID', `an environment is already up (pid ${existing.pid}, ${existing.system} on ${existing.env}); run \`twin down\` first`);
+  }
+  if (opts.timeScale !== undefined) process.env['TWIN_TIME_SCALE'] = opts.timeScale;
+  const { timeScale } = runOptionsFromEnv();
+  const workDir = path.join(root, '.twin', 'up');
+  await rm(workDir, { recursive: true, force: true });
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let env: Environment | undefined;
+  try {
+    env = await upEnvironment(opts.env, { system: opts.system, overlay: opts.overlay, timeScale, workDir, progress, signal: controller.signal });
+    const ingresses: Record<string, string> = {};
+    for (const ing of await env.kube.list({ kind: 'Ingress' })) {
+      const ref = { namespace: ing.metadata.namespace ?? 'default', name: ing.metadata.name };
+      ingresses[`${ref.namespace}/${ref.name}`] = await env.net.ingressUrl(ref);
+    }
+    const workloads: string[] = [];
+    for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']) {
+      for (const w of await env.kube.list({ kind })) workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
+    }
+    const state: UpState = { pid: process.pid, system: opts.system, env: opts.env, startedAt: new Date().toISOString(), timeScale, workDir, ingresses, workloads };
+    await mkdir(path.dirname(stateFile(root)), { recursive: true });
+    await writeFile(stateFile(root), JSON.stringify(state, null, 2));
+    for (const [name, url] of Object.entries(ingresses)) progress(`Ingress ${name}: ${url}`);
+    progress(`${opts.system} is up on ${opts.env}; Ctrl-C or \`twin down\` stops it`);
+    await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+    progress('stopping');
+    return 0;
+  } finally {
+    await env?.down();
+    await rm(stateFile(root), { force: true });
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+export async function environmentStatus(root: string): Promise<number> {
+  const state = await readState(root);
+  if (!state || !alive(state.pid)) {
+    process.stdout.write('no environment is up (start one with `twin up`)\n');
+    return state ? 1 : 0;
+  }
+  const lines = [
+    `${state.system} on ${state.env} (pid ${state.pid}, since ${state.startedAt}, time scale ×${state.timeScale})`,
+    ...Object.entries(state.ingresses).map(([n, u]) => `  Ingress ${n}: ${u}`),
+    ...state.workloads.map((w) => `  ${w}`),
+    `  pod logs: ${path.join(state.workDir, 'pods')}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+export async function environmentDown(root: string): Promise<number> {
+  const state = await readState(root);
+  if (!state || !alive(state.pid)) {
+    await rm(stateFile(root), { force: true });
+    process.stdout.write('no environment is up\n');
+    return 0;
+  }
+  process.kill(state.pid, 'SIGTERM');
+  const deadline = Date.now() + 20_000;
+  while (alive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive(state.pid)) throw new TwinError('TWIN_TIMEOUT', `the environment (pid ${state.pid}) did not stop within 20 s`);
+  process.stdout.write(`${state.system} on ${state.env} is down\n`);
+  return 0;
+}
+
+async function readState(root: string): Promise<UpState | undefined> {
+  try {
+    return JSON.parse(await readFile(stateFile(root), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

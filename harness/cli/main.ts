@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { isTwinError } from '../../core/errors.ts';
+import { ENVIRONMENT_NAMES } from '../../env/registry.ts';
+import { Twin } from '../../twin/twin.ts';
+import { runChaos } from './chaos.ts';
+import { environmentDown, environmentStatus, environmentUp } from './environment-commands.ts';
+import { runScenario } from './run-scenario.ts';
+import { DEFAULT_SCENARIO, scenarioNames } from './scenario-catalog.ts';
+
+const root = Twin.defaultRoot();
+
+const envOption = () => new Option('--env <name>', 'environment to run on').choices(ENVIRONMENT_NAMES).default('local');
+const timeScaleOption = () =>
+  new Option('--time-scale <n>', 'control-plane time scale on the twin: manifest durations run N× faster (default 100)');
+
+const program = new Command('twin')
+  .description('Bring production infrastructure definitions up locally and run scenarios against them')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('scenario')
+  .description(`run a scenario (default: ${DEFAULT_SCENARIO}); scenarios: ${scenarioNames(root).join(', ')}`)
+  .argument('[name]', 'scenario name (scenarios/<name>.scenario.ts)', DEFAULT_SCENARIO)
+  .addOption(envOption())
+  .addOption(timeScaleOption())
+  .option('--keep', 'leave the environment running after the scenario (Ctrl-C to stop)')
+  .option('--report-dir <dir>', 'where reports/<run-id>/ go', 'reports')
+  .option('-t, --test-name-pattern <pattern>', 'run only the scenario parts whose names match')
+  .option('--watch', 'rerun on changes (Vitest watch mode)')
+  .action(async (name: string, opts) => {
+    process.exitCode = await runScenario(root, name, opts);
+  });
+
+program
+  .command('chaos')
+  .description('run the nightly chaos scenarios (chaos/nightly.ts) one after another')
+  .addOption(envOption())
+  .addOption(timeScaleOption())
+  .option('--report-dir <dir>', 'where reports go', 'reports')
+  .action(async (opts) => {
+    process.exitCode = await runChaos(root, opts);
+  });
+
+program
+  .command('up')
+  .description('bring a system up on an environment and keep it running until Ctrl-C or `twin down`')
+  .option('--system <name>', 'system under infra/', 'ai-platform')
+  .option('--overlay <name>', 'kustomize overlay', 'local')
+  .addOption(envOption())
+  .addOption(timeScaleOption())
+  .action(async (opts) => {
+    process.exitCode = await environmentUp(root, opts);
+  });
+
+program
+  .command('status')
+  .description('show the environment started by `twin up`: nodes, workloads, ingress URLs')
+  .action(async () => {
+    process.exitCode = await environmentStatus(root);
+  });
+
+program
+  .command('down')
+  .description('stop the environment started by `twin up` and remove what it created')
+  .action(async () => {
+    process.exitCode = await environmentDown(root);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (isTwinError(err)) {
+    process.stderr.write(`twin: ${err.message}\n`);
+    process.exitCode = err.isInputError ? 2 : 1;
+  } else if (err && typeof err === 'object' && 'code' in err && String((err as any).code).startsWith('commander.')) {
+    const code = (err as any).code as string;
+    process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : 2;
+  } else {
+    process.stderr.write(`twin: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

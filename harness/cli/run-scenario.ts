@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { startVitest } from 'vitest/node';
+import { environmentBackend } from '../../env/registry.ts';
+import { newRunId, runOptionsFromEnv } from '../scenario/run-options.ts';
+import { scenarioFile } from './scenario-catalog.ts';
+
+export interface ScenarioCommandOptions {
+  env: string;
+  timeScale?: string;
+  keep?: boolean;
+  reportDir: string;
+  testNamePattern?: string;
+  watch?: boolean;
+}
+
+/**
+ * Runs one scenario as a Vitest suite (filtering, watch and reporters come from Vitest); the options
+ * reach the scenario's worker through TWIN_* variables. Returns the process exit code.
+ */
+export async function runScenario(root: string, name: string, options: ScenarioCommandOptions): Promise<number> {
+  environmentBackend(options.env);
+  const file = scenarioFile(root, name);
+  const runId = newRunId(name);
+  process.env['TWIN_ENV'] = options.env;
+  if (options.timeScale !== undefined) process.env['TWIN_TIME_SCALE'] = options.timeScale;
+  process.env['TWIN_KEEP'] = options.keep ? '1' : '0';
+  process.env['TWIN_REPORT_DIR'] = path.resolve(options.reportDir);
+  process.env['TWIN_RUN_ID'] = runId;
+  runOptionsFromEnv();
+  const vitest = await startVitest('test', [path.relative(root, file)], {
+    root,
+    config: path.join(root, 'vitest.config.ts'),
+    project: ['scenarios'],
+    watch: options.watch ?? false,
+    ...(options.testNamePattern ? { testNamePattern: options.testNamePattern } : {}),
+  });
+  if (!vitest) return 1;
+  if (options.watch) return 0;
+  await vitest.close();
+  const failed = vitest.state.getCountOfFailedTests() > 0 || vitest.state.getFiles().some((f) => f.result?.state === 'fail');
+  const reportDir = path.join(path.resolve(options.reportDir), runId);
+  process.stderr.write(`\nreports: ${path.relative(process.cwd(), reportDir)}/{result.json,junit.xml,report.html}\n`);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,190 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import type { Environment, TimelineEvent } from '../../env/environment.ts';
+import { upEnvironment } from '../../env/registry.ts';
+import type { RunRecord } from '../report/run-record.ts';
+import { writeReport } from '../report/report-writer.ts';
+import { SteadyTraffic, type SteadyTrafficOptions } from '../traffic/steady-traffic.ts';
+import { progress } from './progress.ts';
+import { newRunId, runOptionsFromEnv } from './run-options.ts';
+import { type SampledService, type SampledWorkload, TimelineSampler } from './timeline-sampler.ts';
+
+export interface ScenarioOptions {
+  /** System under infra/<system>/. */
+  system: string;
+  overlay?: string;
+  /** What the report's timeline samples. */
+  timeline?: { services?: SampledService[]; workloads?: SampledWorkload[] };
+  /** Real-time limit for bringing the environment up. */
+  upTimeoutMs?: number;
+}
+
+export interface Measurement {
+  name: string;
+  value: number;
+  unit: string;
+  assertion?: string;
+  passed?: boolean;
+  description?: string;
+}
+
+/** What a scenario body works with. */
+export interface ScenarioContext {
+  readonly env: Environment;
+  readonly runId: string;
+  readonly reportDir: string;
+  /** A named step of the scenario, timed, shown as progress and listed in the report. */
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Records a measured figure and, with a bound, asserts it (the test fails when it does not hold). */
+  measure(name: string, value: number, unit: string, bound?: { below?: number; atMost?: number; atLeast?: number; equals?: number; description?: string }): number;
+  /** Starts steady client traffic; it is stopped at the end of the scenario if still running. */
+  traffic(options: SteadyTrafficOptions): SteadyTraffic;
+  /** Adds an event of the scenario's own to the timeline. */
+  event(kind: string, message: string): void;
+  progress(message: string): void;
+  note(text: string): void;
+}
+
+/**
+ * Declares a scenario as a Vitest suite: the environment comes up before its tests and goes down
+ * after them (also when one fails), a timeline is sampled throughout, and reports/<run-id>/ gets
+ * result.json, junit.xml and report.html.
+ */
+export function scenario(name: string, options: ScenarioOptions, body: (s: ScenarioContext) => void): void {
+  const run = runOptionsFromEnv();
+  const runId = run.runId ?? newRunId(name);
+  const reportDir = path.resolve(run.reportRoot, runId);
+  let env: Environment | undefined;
+  let sampler: TimelineSampler | undefined;
+  let startedAtVirtual = 0;
+  const startedAt = new Date();
+  const steps: RunRecord['steps'] = [];
+  const measurements: Measurement[] = [];
+  const events: TimelineEvent[] = [];
+  const notes: string[] = [];
+  const traffics: SteadyTraffic[] = [];
+  let unsubscribe: (() => void) | undefined;
+  let failed = false;
+
+  const ctx: ScenarioContext = {
+    get env() {
+      if (!env) throw new Error(`scenario ${name}: the environment is not up`);
+      return env;
+    },
+    runId,
+    reportDir,
+    async step(stepName, fn) {
+      const begin = new Date();
+      progress(`▶ ${stepName}`);
+      const t0 = performance.now();
+      try {
+        const result = await fn();
+        steps.push({ name: stepName, status: 'passed', startedAt: begin.toISOString(), finishedAt: new Date().toISOString() });
+        progress(`✔ ${stepName} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+        return result;
+      } catch (err) {
+        failed = true;
+        steps.push({ name: stepName, status: 'failed', startedAt: begin.toISOString(), finishedAt: new Date().toISOString(), error: String((err as Error)?.message ?? err) });
+        progress(`✘ ${stepName}: ${(err as Error)?.message ?? err}`);
+        throw err;
+      }
+    },
+    measure(mName, value, unit, bound) {
+      const m: Measurement = { name: mName, value, unit };
+      if (bound?.description) m.description = bound.description;
+      let check: ((v: number) => boolean) | undefined;
+      if (bound?.below !== undefined) {
+        m.assertion = `< ${bound.below}`;
+        check = (v) => v < bound.below!;
+      } else if (bound?.atMost !== undefined) {
+        m.assertion = `≤ ${bound.atMost}`;
+        check = (v) => v <= bound.atMost!;
+      } else if (bound?.atLeast !== undefined) {
+        m.assertion = `≥ ${bound.atLeast}`;
+        check = (v) => v >= bound.atLeast!;
+      } else if (bound?.equals !== undefined) {
+        m.assertion = `= ${bound.equals}`;
+        check = (v) => v === bound.equals;
+      }
+      if (check) m.passed = Number.isFinite(value) && check(value);
+      measurements.push(m);
+      progress(`  ${m.passed === false ? '✘' : '•'} ${mName}: ${formatValue(value)} ${unit}${m.assertion ? ` (${m.assertion})` : ''}`);
+      if (m.passed === false) {
+        failed = true;
+        expect.soft(value, `${mName} ${m.assertion} ${unit}`).toSatisfy(check!);
+      }
+      return value;
+    },
+    traffic(trafficOptions) {
+      const t = new SteadyTraffic(trafficOptions);
+      traffics.push(t);
+      t.start();
+      return t;
+    },
+    event(kind, message) {
+      events.push({ t: ctx.env.clock.now(), kind, message, type: 'Normal' });
+    },
+    progress,
+    note(text) {
+      notes.push(text);
+    },
+  };
+
+  describe(name, () => {
+    beforeAll(async () => {
+      await mkdir(reportDir, { recursive: true });
+      progress(`${name}: bringing up ${options.system} on the ${run.env} environment (time scale ×${run.timeScale})`);
+      const t0 = performance.now();
+      env = await upEnvironment(run.env, {
+        system: options.system,
+        overlay: options.overlay ?? 'local',
+        timeScale: run.timeScale,
+        workDir: path.join(reportDir, 'work'),
+        progress,
+      });
+      startedAtVirtual = env.clock.now();
+      unsubscribe = env.onEvent((e) => events.push(e));
+      sampler = new TimelineSampler(env, startedAtVirtual, options.timeline?.services ?? [], options.timeline?.workloads ?? []);
+      sampler.start();
+      progress(`environment up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }, options.upTimeoutMs ?? 120_000);
+
+    afterAll(async () => {
+      sampler?.stop();
+      await Promise.allSettled(traffics.map((t) => t.stop()));
+      unsubscribe?.();
+      const status = failed || steps.some((s) => s.status === 'failed') ? 'failed' : 'passed';
+      const scale = env?.clock.scale ?? run.timeScale;
+      const record: RunRecord = {
+        runId,
+        scenario: name,
+        environment: run.env,
+        system: options.system,
+        timeScale: scale,
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        status,
+        steps,
+        measurements,
+        timeline: {
+          samples: sampler?.samples ?? [],
+          events: events.map((e) => ({ ...e, t: e.t - startedAtVirtual })),
+        },
+        notes: [
+          `control-plane time scale ×${scale}: durations in the manifests (pauses, analysis intervals, probe periods) ran ${scale}× faster than real time; live processes ran in real time`,
+          ...notes,
+        ],
+      };
+      const files = await writeReport(reportDir, record, { junit: true });
+      if (env && !run.keep) await env.down();
+      progress(`report: ${path.relative(process.cwd(), files.reportHtml)}`);
+    }, 60_000);
+
+    body(ctx);
+  });
+}
+
+function formatValue(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(3);
+}

@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+
+export interface ContainerProcessSpec {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  logFile: string;
+}
+
+/**
+ * One live container: a child process in its own process group (so the whole tree can be signalled),
+ * with stdout and stderr appended to the container's log file.
+ */
+export class ContainerProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly log: WriteStream;
+  private exitedFlag = false;
+
+  constructor(spec: ContainerProcessSpec) {
+    this.log = createWriteStream(spec.logFile, { flags: 'a' });
+    const [file, ...args] = spec.argv;
+    this.child = spawn(file!, args, { env: spec.env, cwd: spec.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.child.stdout!.pipe(this.log, { end: false });
+    this.child.stderr!.pipe(this.log, { end: false });
+    this.exited = new Promise((resolve) => {
+      this.child.once('error', (err) => {
+        this.log.write(`twin: failed to start ${file}: ${err.message}\n`);
+        this.exitedFlag = true;
+        resolve({ code: 128, signal: null });
+      });
+      this.child.once('exit', (code, signal) => {
+        this.exitedFlag = true;
+        resolve({ code, signal });
+      });
+    });
+    this.exited.then(() => setTimeout(() => this.log.end(), 50));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return !this.exitedFlag;
+  }
+
+  /** SIGTERM to the process group, SIGKILL after graceMs; resolves once it has exited. */
+  async stop(graceMs: number): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  kill(): void {
+    this.signal('SIGKILL');
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    if (!this.running || this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, sig);
+    } catch {
+      try {
+        this.child.kill(sig);
+      } catch {}
+    }
+  }
+}

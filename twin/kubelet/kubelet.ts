@@ -1,0 +1,109 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeObject, type KubeObject } from '../api/object.ts';
+import type { Controller, ControllerContext } from '../controllers/controller.ts';
+import type { TwinBindings } from './twin-bindings.ts';
+import type { WorkloadBundler } from './workload-bundler.ts';
+import { PodWorker } from './pod-worker.ts';
+
+export interface KubeletOptions {
+  bindings: TwinBindings;
+  bundler: WorkloadBundler;
+  /** Where pod logs go: <podsDir>/<namespace>_<pod>/<container>.log */
+  podsDir: string;
+  /** Working directory of live processes (the repository root). */
+  cwd: string;
+  allocatePodIp(uid: string): string;
+  releasePodIp(uid: string): void;
+  /** Extra environment for live Node.js pods (cluster DNS file and namespace are added per pod). */
+  nodeImports: string[];
+  dnsFile: string;
+}
+
+const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));
+
+/**
+ * The kubelet of every twin node: it runs the pods bound to nodes. Containers whose image has a twin
+ * binding run live as child processes; all others are emulated through the pod lifecycle.
+ *
+ * Twin simplification: one kubelet serves all nodes; deletion is immediate (the store has no
+ * graceful-deletion phase), and the processes get SIGTERM then SIGKILL after a short real-time grace.
+ */
+export class Kubelet implements Controller {
+  readonly name = 'kubelet';
+  private ctx!: ControllerContext;
+  private readonly workers = new Map<string, PodWorker>();
+  private unwatch: (() => void) | undefined;
+
+  constructor(private readonly options: KubeletOptions) {}
+
+  start(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    mkdirSync(this.options.podsDir, { recursive: true });
+    this.unwatch = ctx.store.watch({ kind: 'Pod' }, (e) => {
+      const uid = e.object.metadata.uid!;
+      if (e.type === 'DELETED') {
+        this.stopWorker(uid);
+        return;
+      }
+      if (e.object.spec?.nodeName && !this.workers.has(uid) && !isTerminal(e.object)) this.startWorker(e.object);
+    });
+    for (const pod of ctx.store.list({ kind: 'Pod' })) {
+      if (pod.spec?.nodeName && !isTerminal(pod)) this.startWorker(pod);
+    }
+  }
+
+  stop(): void {
+    this.unwatch?.();
+  }
+
+  /** Stops every pod's containers (SIGTERM, then SIGKILL) and waits for them. */
+  async shutdown(graceMs = 2000): Promise<void> {
+    this.unwatch?.();
+    await Promise.all([...this.workers.values()].map((w) => w.stop(graceMs)));
+    this.workers.clear();
+  }
+
+  /** PIDs of every live process, for the harness's last-resort cleanup. */
+  livePids(): number[] {
+    return [...this.workers.values()].flatMap((w) => w.livePids());
+  }
+
+  logs(namespace: string, name: string, tailLines = 100): string {
+    const dir = path.join(this.options.podsDir, `${namespace}_${name}`);
+    const pod = this.ctx.store.get({ kind: 'Pod', namespace, name });
+    const containers: string[] = (pod?.spec?.containers ?? []).map((c: any) => c.name);
+    const out: string[] = [];
+    for (const c of containers.length ? containers : ['main']) {
+      try {
+        const lines = readFileSync(path.join(dir, `${c}.log`), 'utf8').split('\n');
+        out.push(...lines.slice(-tailLines - 1));
+      } catch {}
+    }
+    return out.join('\n');
+  }
+
+  private startWorker(pod: KubeObject): void {
+    const node = this.ctx.store.get({ kind: 'Node', name: pod.spec.nodeName });
+    if (!node) return;
+    const worker = new PodWorker(pod, node, this.ctx, {
+      ...this.options,
+      logDir: path.join(this.options.podsDir, `${pod.metadata.namespace}_${pod.metadata.name}`),
+      orphanGuard: ORPHAN_GUARD,
+    });
+    this.workers.set(pod.metadata.uid!, worker);
+    worker.start().catch((err) => this.ctx.log(`kubelet: ${describeObject(pod)}: ${err instanceof Error ? err.stack : err}`));
+  }
+
+  private stopWorker(uid: string): void {
+    const worker = this.workers.get(uid);
+    if (!worker) return;
+    this.workers.delete(uid);
+    void worker.stop(2000);
+  }
+}
+
+function isTerminal(pod: KubeObject): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}

@@ -1,0 +1,370 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { describeObject, type KubeObject } from '../api/object.ts';
+import type { ControllerContext } from '../controllers/controller.ts';
+import { ContainerConfigError, containerEnvironment, expand } from './container-environment.ts';
+import { ContainerProcess } from './container-runner.ts';
+import { emulatedLifecycleFor } from './emulated-lifecycle.ts';
+import { PROBE_DEFAULTS, type ProbeSpec, runProbe } from './probe.ts';
+import type { KubeletOptions } from './kubelet.ts';
+
+type ContainerState =
+  | { kind: 'waiting'; reason: string; message?: string }
+  | { kind: 'running'; startedAt: string }
+  | { kind: 'terminated'; exitCode: number; reason: string; startedAt?: string; finishedAt: string };
+
+interface ContainerSlot {
+  spec: any;
+  live: boolean;
+  state: ContainerState;
+  lastState?: ContainerState;
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  process?: ContainerProcess;
+  cancel: Array<() => void>;
+}
+
+const MAX_BACKOFF_SECONDS = 300;
+
+interface PodWorkerOptions extends KubeletOptions {
+  logDir: string;
+  orphanGuard: string;
+}
+
+/** Runs one pod on its node: containers, probes, restarts, and the pod's status. */
+export class PodWorker {
+  private readonly slots: ContainerSlot[];
+  private stopped = false;
+  private readonly ns: string;
+  private podIP = '';
+  private startTime = '';
+  private readonly conditionTimes = new Map<string, { status: string; time: string }>();
+
+  constructor(
+    private pod: KubeObject,
+    private readonly node: KubeObject,
+    private readonly ctx: ControllerContext,
+    private readonly options: PodWorkerOptions,
+  ) {
+    this.ns = pod.metadata.namespace ?? 'default';
+    this.slots = (pod.spec?.containers ?? []).map((spec: any) => ({
+      spec,
+      live: options.bindings.resolve(spec.image) !== undefined,
+      state: { kind: 'waiting', reason: 'ContainerCreating' } as ContainerState,
+      ready: false,
+      started: false,
+      restartCount: 0,
+      cancel: [],
+    }));
+  }
+
+  livePids(): number[] {
+    return this.slots.flatMap((s) => (s.process?.running && s.process.pid ? [s.process.pid] : []));
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(this.options.logDir, { recursive: true });
+    this.podIP = this.pod.spec?.hostNetwork ? this.hostIP() : this.options.allocatePodIp(this.pod.metadata.uid!);
+    this.startTime = this.nowIso();
+    this.pod = this.ctx.store.get({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }) ?? this.pod;
+    this.pod.status = { ...this.pod.status, podIP: this.podIP };
+    this.writeStatus();
+    await Promise.all(this.slots.map((slot) => this.startContainer(slot)));
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    for (const slot of this.slots) for (const c of slot.cancel.splice(0)) c();
+    await Promise.all(this.slots.map((s) => s.process?.stop(graceMs)));
+    if (!this.pod.spec?.hostNetwork) this.options.releasePodIp(this.pod.metadata.uid!);
+  }
+
+  private hostIP(): string {
+    return (this.node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address ?? '';
+  }
+
+  private nowIso(): string {
+    return new Date(this.ctx.clock.now()).toISOString();
+  }
+
+  private get restartPolicy(): 'Always' | 'OnFailure' | 'Never' {
+    return this.pod.spec?.restartPolicy ?? 'Always';
+  }
+
+  private async startContainer(slot: ContainerSlot): Promise<void> {
+    if (this.stopped) return;
+    if (slot.live) await this.startLive(slot);
+    else this.startEmulated(slot);
+  }
+
+  private startEmulated(slot: ContainerSlot): void {
+    const lifecycle = emulatedLifecycleFor(this.pod.metadata.annotations);
+    slot.cancel.push(
+      this.ctx.clock.after(lifecycle.startSeconds * 1000, () => {
+        if (this.stopped) return;
+        slot.state = { kind: 'running', startedAt: this.nowIso() };
+        slot.started = true;
+        const readyDelay = (slot.spec.readinessProbe?.initialDelaySeconds ?? 0) * 1000;
+        const becomeReady = () => {
+          slot.ready = true;
+          this.writeStatus();
+        };
+        if (readyDelay > 0) slot.cancel.push(this.ctx.clock.after(readyDelay, becomeReady));
+        else slot.ready = true;
+        if (this.restartPolicy !== 'Always') {
+          slot.cancel.push(
+            this.ctx.clock.after(lifecycle.runSeconds * 1000, () => {
+              if (this.stopped) return;
+              slot.ready = false;
+              slot.state = { kind: 'terminated', exitCode: 0, reason: 'Completed', finishedAt: this.nowIso() };
+              this.writeStatus();
+            }),
+          );
+        }
+        this.writeStatus();
+      }),
+    );
+  }
+
+  private async startLive(slot: ContainerSlot): Promise<void> {
+    const binding = this.options.bindings.resolve(slot.spec.image)!;
+    let env: Record<string, string>;
+    try {
+      const current = this.ctx.store.get({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }) ?? this.pod;
+      current.status = { ...current.status, podIP: this.podIP, hostIP: this.hostIP() };
+      env = { ...binding.env, ...containerEnvironment(this.ctx.store, current, slot.spec) };
+    } catch (err) {
+      if (!(err instanceof ContainerConfigError)) throw err;
+      slot.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: err.message };
+      this.writeStatus();
+      slot.cancel.push(this.ctx.clock.after(10_000, () => void this.startLive(slot)));
+      return;
+    }
+    const args: string[] = (slot.spec.args ?? []).map((a: string) => expand(a, env));
+    let argv: string[];
+    if (binding.entry) {
+      let bundle: string;
+      try {
+        bundle = await this.options.bundler.bundle(binding.entry);
+      } catch (err) {
+        slot.state = { kind: 'waiting', reason: 'ErrImagePull', message: `bundling ${binding.entry} failed: ${(err as Error).message}` };
+        this.writeStatus();
+        return;
+      }
+      const imports = [...this.options.nodeImports, this.options.orphanGuard].flatMap((m) => ['--import', m]);
+      argv = [process.execPath, ...imports, bundle, ...args];
+    } else {
+      const command: string[] = slot.spec.command ? slot.spec.command.map((a: string) => expand(a, env)) : binding.command!;
+      argv = [...command, ...(slot.spec.command ? args : args.length ? args : [])];
+    }
+    if (this.stopped) return;
+    const proc = new ContainerProcess({
+      argv,
+      cwd: this.options.cwd,
+      logFile: path.join(this.options.logDir, `${slot.spec.name}.log`),
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: process.env['HOME'] ?? '/tmp',
+        LANG: process.env['LANG'] ?? 'C.UTF-8',
+        HOSTNAME: this.pod.spec?.hostname ?? this.pod.metadata.name,
+        TWIN_DNS_FILE: this.options.dnsFile,
+        TWIN_POD_NAMESPACE: this.ns,
+        ...env,
+      },
+    });
+    slot.process = proc;
+    slot.state = { kind: 'running', startedAt: this.nowIso() };
+    slot.ready = false;
+    slot.started = !slot.spec.startupProbe;
+    this.writeStatus();
+    this.runProbes(slot, proc);
+    const { code, signal } = await proc.exited;
+    if (this.stopped || slot.process !== proc) return;
+    for (const c of slot.cancel.splice(0)) c();
+    const exitCode = code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : 1);
+    slot.lastState = slot.state;
+    slot.state = {
+      kind: 'terminated',
+      exitCode,
+      reason: exitCode === 0 ? 'Completed' : 'Error',
+      startedAt: (slot.lastState as any).startedAt,
+      finishedAt: this.nowIso(),
+    };
+    slot.ready = false;
+    this.ctx.log(`kubelet: ${describeObject(this.pod)} container ${slot.spec.name} exited with ${exitCode}`);
+    const restart = this.restartPolicy === 'Always' || (this.restartPolicy === 'OnFailure' && exitCode !== 0);
+    if (!restart) {
+      this.writeStatus();
+      return;
+    }
+    const backoff = Math.min(10 * 2 ** slot.restartCount, MAX_BACKOFF_SECONDS);
+    slot.restartCount++;
+    slot.lastState = slot.state;
+    slot.state = {
+      kind: 'waiting',
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${backoff}s restarting failed container=${slot.spec.name} pod=${this.pod.metadata.name}_${this.ns}(${this.pod.metadata.uid})`,
+    };
+    this.ctx.events.record(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container', 'kubelet');
+    this.writeStatus();
+    slot.cancel.push(this.ctx.clock.after(backoff * 1000, () => void this.startLive(slot)));
+  }
+
+  /** Startup, readiness and liveness probes on the control-plane clock; each attempt runs in real time. */
+  private runProbes(slot: ContainerSlot, proc: ContainerProcess): void {
+    const startup: ProbeSpec | undefined = slot.spec.startupProbe;
+    const readiness: ProbeSpec | undefined = slot.spec.readinessProbe;
+    const liveness: ProbeSpec | undefined = slot.spec.livenessProbe;
+    const loop = (probe: ProbeSpec, onResult: (ok: boolean, message: string, state: { successes: number; failures: number }) => boolean | void, gate?: () => boolean) => {
+      const p = { ...PROBE_DEFAULTS, ...probe };
+      const state = { successes: 0, failures: 0 };
+      let active = true;
+      slot.cancel.push(() => {
+        active = false;
+      });
+      const tick = async () => {
+        if (!active || this.stopped || !proc.running) return;
+        if (!gate || gate()) {
+          const r = await runProbe(probe, this.podIP, slot.spec, Math.max(p.timeoutSeconds * 1000, 1000));
+          if (!active || this.stopped || !proc.running) return;
+          if (r.ok) {
+            state.successes++;
+            state.failures = 0;
+          } else {
+            state.failures++;
+            state.successes = 0;
+          }
+          if (onResult(r.ok, r.message, state) === false) return;
+        }
+        slot.cancel.push(this.ctx.clock.after(Math.max(p.periodSeconds * 1000, this.ctx.clock.toVirtual(25)), () => void tick()));
+      };
+      slot.cancel.push(this.ctx.clock.after(Math.max(p.initialDelaySeconds * 1000, this.ctx.clock.toVirtual(20)), () => void tick()));
+    };
+    if (startup) {
+      loop(startup, (ok, message, s) => {
+        const t = { ...PROBE_DEFAULTS, ...startup };
+        if (ok && s.successes >= 1) {
+          slot.started = true;
+          if (!readiness) slot.ready = true;
+          this.writeStatus();
+          return false;
+        }
+        if (!ok && s.failures >= t.failureThreshold) {
+          this.probeFailed(slot, proc, 'Startup', message);
+          return false;
+        }
+      });
+    }
+    if (readiness) {
+      loop(
+        readiness,
+        (ok, message, s) => {
+          const t = { ...PROBE_DEFAULTS, ...readiness };
+          const was = slot.ready;
+          if (ok && s.successes >= t.successThreshold) slot.ready = true;
+          if (!ok && s.failures >= t.failureThreshold) {
+            slot.ready = false;
+            if (was) this.ctx.events.record(this.pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${message}`, 'kubelet');
+          }
+          if (was !== slot.ready) this.writeStatus();
+        },
+        () => slot.started,
+      );
+    } else if (!startup) {
+      slot.ready = true;
+      this.writeStatus();
+    }
+    if (liveness) {
+      loop(
+        liveness,
+        (ok, message, s) => {
+          const t = { ...PROBE_DEFAULTS, ...liveness };
+          if (!ok && s.failures >= t.failureThreshold) {
+            this.probeFailed(slot, proc, 'Liveness', message);
+            return false;
+          }
+        },
+        () => slot.started,
+      );
+    }
+  }
+
+  private probeFailed(slot: ContainerSlot, proc: ContainerProcess, kind: string, message: string): void {
+    this.ctx.events.record(this.pod, 'Warning', 'Unhealthy', `${kind} probe failed: ${message}`, 'kubelet');
+    this.ctx.events.record(this.pod, 'Normal', 'Killing', `Container ${slot.spec.name} failed ${kind.toLowerCase()} probe, will be restarted`, 'kubelet');
+    void proc.stop(Math.min(2000, this.ctx.clock.toReal((this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000)));
+  }
+
+  private writeStatus(): void {
+    if (this.stopped) return;
+    const allTerminated = this.slots.every((s) => s.state.kind === 'terminated');
+    const anyFailed = this.slots.some((s) => s.state.kind === 'terminated' && s.state.exitCode !== 0);
+    const everRan = this.slots.some((s) => s.state.kind !== 'waiting' || s.restartCount > 0);
+    let phase = 'Pending';
+    if (allTerminated) phase = anyFailed ? 'Failed' : 'Succeeded';
+    else if (everRan && this.slots.every((s) => s.state.kind !== 'waiting' || s.restartCount > 0)) phase = 'Running';
+    const containersReady = this.slots.every((s) => s.ready);
+    const conditions = [
+      this.condition('PodReadyToStartContainers', 'True'),
+      this.condition('Initialized', 'True'),
+      this.condition('Ready', containersReady ? 'True' : 'False', containersReady ? undefined : 'ContainersNotReady'),
+      this.condition('ContainersReady', containersReady ? 'True' : 'False', containersReady ? undefined : 'ContainersNotReady'),
+    ];
+    const containerStatuses = this.slots.map((s) => ({
+      name: s.spec.name,
+      image: s.spec.image,
+      imageID: '',
+      containerID: s.process?.pid ? `twin://${s.process.pid}` : s.live ? undefined : 'twin://emulated',
+      ready: s.ready,
+      started: s.state.kind === 'running' && s.started,
+      restartCount: s.restartCount,
+      state: toApiState(s.state),
+      lastState: s.lastState ? toApiState(s.lastState) : {},
+    }));
+    this.ctx.store.patch({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }, (pod) => {
+      if (pod.metadata.uid !== this.pod.metadata.uid) return;
+      const scheduled = (pod.status?.conditions ?? []).find((c: any) => c.type === 'PodScheduled');
+      pod.status = {
+        ...pod.status,
+        phase,
+        hostIP: this.hostIP(),
+        hostIPs: [{ ip: this.hostIP() }],
+        podIP: this.podIP,
+        podIPs: [{ ip: this.podIP }],
+        startTime: this.startTime,
+        qosClass: qosClass(this.pod),
+        conditions: [...(scheduled ? [scheduled] : []), ...conditions],
+        containerStatuses,
+      };
+    });
+  }
+
+  private condition(type: string, status: string, reason?: string): Record<string, unknown> {
+    const prev = this.conditionTimes.get(type);
+    const time = prev && prev.status === status ? prev.time : this.nowIso();
+    this.conditionTimes.set(type, { status, time });
+    return { type, status, lastProbeTime: null, lastTransitionTime: time, ...(reason ? { reason } : {}) };
+  }
+}
+
+function toApiState(state: ContainerState): Record<string, unknown> {
+  switch (state.kind) {
+    case 'waiting':
+      return { waiting: { reason: state.reason, ...(state.message ? { message: state.message } : {}) } };
+    case 'running':
+      return { running: { startedAt: state.startedAt } };
+    case 'terminated':
+      return { terminated: { exitCode: state.exitCode, reason: state.reason, startedAt: state.startedAt, finishedAt: state.finishedAt } };
+  }
+}
+
+function qosClass(pod: KubeObject): string {
+  const containers: any[] = pod.spec?.containers ?? [];
+  const hasAny = containers.some((c) => c.resources?.requests || c.resources?.limits);
+  if (!hasAny) return 'BestEffort';
+  const guaranteed = containers.every(
+    (c) => c.resources?.limits?.cpu && c.resources?.limits?.memory && (!c.resources?.requests || (c.resources.requests.cpu === c.resources.limits.cpu && c.resources.requests.memory === c.resources.limits.memory)),
+  );
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}

@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { TwinError } from '../../core/errors.ts';
+
+/**
+ * Twin bindings map container images to local commands: an image with a binding runs live as a
+ * child process, every other image is emulated through the pod lifecycle.
+ */
+const bindingSchema = z
+  .object({
+    image: z.string().min(1),
+    entry: z.string().min(1).optional(),
+    command: z.array(z.string()).min(1).optional(),
+    env: z.record(z.string(), z.string()).optional(),
+  })
+  .strict()
+  .refine((b) => (b.entry === undefined) !== (b.command === undefined), {
+    message: 'exactly one of entry (a TypeScript file run with node) or command (an executable and its arguments) is required',
+  });
+
+const bindingsSchema = z
+  .object({
+    apiVersion: z.literal('twin.dev/v1alpha1'),
+    kind: z.literal('TwinBindings'),
+    images: z.array(bindingSchema),
+  })
+  .strict();
+
+export type TwinBinding = z.infer<typeof bindingSchema>;
+
+export interface ResolvedBinding {
+  /** TypeScript entry (absolute), bundled and run with node. */
+  entry?: string;
+  /** Executable and arguments, run as they are. */
+  command?: string[];
+  env: Record<string, string>;
+}
+
+export class TwinBindings {
+  constructor(
+    private readonly bindings: TwinBinding[],
+    private readonly baseDir: string,
+  ) {}
+
+  static empty(): TwinBindings {
+    return new TwinBindings([], process.cwd());
+  }
+
+  static async load(file: string, baseDir: string): Promise<TwinBindings> {
+    const text = await readFile(file, 'utf8');
+    let doc: unknown;
+    try {
+      doc = parse(text, { prettyErrors: true });
+    } catch (e) {
+      if (e instanceof YAMLParseError) {
+        const pos = e.linePos?.[0];
+        throw new TwinError('TWIN_BINDINGS_INVALID', `${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${e.message.split('\n')[0]}`);
+      }
+      throw e;
+    }
+    const parsed = bindingsSchema.safeParse(doc);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+      throw new TwinError('TWIN_BINDINGS_INVALID', `${file}: ${field || '(document)'}: ${issue.message}`);
+    }
+    return new TwinBindings(parsed.data.images, baseDir);
+  }
+
+  /** The binding for an image reference (any tag or digest of the bound repository), or undefined. */
+  resolve(image: string): ResolvedBinding | undefined {
+    const { repository, tag } = splitImage(image);
+    const binding = this.bindings.find((b) => splitImage(b.image).repository === repository);
+    if (!binding) return undefined;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(binding.env ?? {})) {
+      env[k] = v.replaceAll('{{image.tag}}', tag).replaceAll('{{image.repository}}', repository);
+    }
+    const resolved: ResolvedBinding = { env };
+    if (binding.entry) resolved.entry = path.resolve(this.baseDir, binding.entry);
+    if (binding.command) resolved.command = binding.command;
+    return resolved;
+  }
+}
+
+/** Splits "registry:5000/team/app:1.2@sha256:…" into repository and tag ("latest" when absent). */
+export function splitImage(image: string): { repository: string; tag: string } {
+  const withoutDigest = image.split('@')[0]!;
+  const lastSlash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.lastIndexOf(':');
+  if (colon > lastSlash) return { repository: withoutDigest.slice(0, colon), tag: withoutDigest.slice(colon + 1) };
+  return { repository: withoutDigest, tag: 'latest' };
+}

@@ -1,0 +1,162 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TwinError } from '../core/errors.ts';
+import { EventRecorder } from './api/events.ts';
+import { describeObject, type KubeObject } from './api/object.ts';
+import { ScaledClock } from './clock.ts';
+import type { Controller, ControllerContext } from './controllers/controller.ts';
+import { builtinControllers } from './controllers/index.ts';
+import { Kubelet } from './kubelet/kubelet.ts';
+import { TwinBindings } from './kubelet/twin-bindings.ts';
+import { WorkloadBundler } from './kubelet/workload-bundler.ts';
+import { TwinNetwork } from './network/twin-network.ts';
+import { classifyKinds, describeStoredOnly, renderKustomization, validateObjects } from './render/index.ts';
+import { rolloutControllers } from './rollouts/index.ts';
+import { SchedulerController } from './scheduler/scheduler-controller.ts';
+import { ObjectStore } from './store/object-store.ts';
+import { loadTopology, topologyToNodes } from './topology/topology.ts';
+import { waitForWorkloadsReady } from './workload-readiness.ts';
+
+export interface TwinOptions {
+  /** Repository root: infra/<system>/ and the workloads live under it. */
+  root: string;
+  system: string;
+  overlay: string;
+  timeScale: number;
+  workDir: string;
+  progress?: (message: string) => void;
+  /** Real-time limit for every workload to become ready. */
+  readyTimeoutMs?: number;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The embedded twin: the rendered manifests of one system running on a modelled cluster. Up renders
+ * and validates the overlay, creates the nodes of the topology, starts the control plane, the
+ * network and the kubelet, applies every object and waits until the workloads are ready.
+ */
+export class Twin {
+  readonly store: ObjectStore;
+  readonly clock: ScaledClock;
+  readonly events: EventRecorder;
+  readonly network: TwinNetwork;
+  readonly kubelet: Kubelet;
+  /** Kinds stored without a controller of their own (reported, never dropped). */
+  storedOnly = '';
+  private readonly controllers: Controller[] = [];
+  private readonly logFile: string;
+  private downed = false;
+
+  private constructor(
+    readonly options: TwinOptions,
+    bindings: TwinBindings,
+  ) {
+    this.clock = new ScaledClock(options.timeScale);
+    this.store = new ObjectStore(() => this.clock.now());
+    this.events = new EventRecorder(this.store, this.clock);
+    mkdirSync(options.workDir, { recursive: true });
+    this.logFile = path.join(options.workDir, 'control-plane.log');
+    const log = (m: string) => appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${m}\n`);
+    this.network = new TwinNetwork({ store: this.store, clock: this.clock, events: this.events, workDir: options.workDir, log });
+    this.kubelet = new Kubelet({
+      bindings,
+      bundler: new WorkloadBundler(path.join(options.root, '.twin', 'bundles')),
+      podsDir: path.join(options.workDir, 'pods'),
+      cwd: options.root,
+      allocatePodIp: (uid) => this.network.allocatePodIp(uid),
+      releasePodIp: (uid) => this.network.releasePodIp(uid),
+      nodeImports: [this.network.dnsPreload],
+      dnsFile: this.network.dnsFile,
+    });
+  }
+
+  static defaultRoot(): string {
+    return REPO_ROOT;
+  }
+
+  static async up(options: TwinOptions): Promise<Twin> {
+    const progress = options.progress ?? (() => {});
+    const systemDir = path.join(options.root, 'infra', options.system);
+    const overlayDir = path.join(systemDir, 'k8s', 'overlays', options.overlay);
+    progress(`rendering ${path.relative(options.root, overlayDir)}`);
+    const rendered = await renderKustomization(overlayDir, { cwd: options.root });
+    validateObjects(rendered);
+    const topology = await loadTopology(path.relative(process.cwd(), path.join(systemDir, 'topology.yaml')) || path.join(systemDir, 'topology.yaml'));
+    const bindings = await TwinBindings.load(path.join(systemDir, 'twin-bindings.yaml'), options.root);
+    const twin = new Twin(options, bindings);
+    try {
+      await twin.start(topologyToNodes(topology), rendered.map((r) => r.object), progress);
+      return twin;
+    } catch (err) {
+      await twin.down();
+      throw err;
+    }
+  }
+
+  private async start(nodes: KubeObject[], objects: KubeObject[], progress: (m: string) => void): Promise<void> {
+    await this.network.start();
+    const ctx: ControllerContext = {
+      store: this.store,
+      clock: this.clock,
+      events: this.events,
+      log: (m) => appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${m}\n`),
+    };
+    this.controllers.push(
+      new SchedulerController(),
+      ...builtinControllers(),
+      ...rolloutControllers({ lookup: this.network.lookupFor('argo-rollouts') }),
+      this.kubelet,
+    );
+    for (const c of this.controllers) c.start(ctx);
+    for (const node of nodes) this.store.create(node);
+    progress(`${nodes.length} nodes from the topology; applying ${objects.length} objects`);
+    const ordered = [...objects].sort((a, b) => applyOrder(a) - applyOrder(b));
+    for (const obj of ordered) {
+      try {
+        this.store.apply(obj);
+      } catch (err) {
+        throw new TwinError('TWIN_MANIFEST_INVALID', `${describeObject(obj)}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    this.storedOnly = describeStoredOnly(classifyKinds(objects));
+    if (this.storedOnly) progress(this.storedOnly);
+    await waitForWorkloadsReady(this.store, {
+      timeoutMs: this.options.readyTimeoutMs ?? 60_000,
+      progress,
+    });
+  }
+
+  /** Stops every controller, every live process and listener; removes the work directory's processes. */
+  async down(options: { removeWorkDir?: boolean } = {}): Promise<void> {
+    if (this.downed) return;
+    this.downed = true;
+    for (const c of [...this.controllers].reverse()) c.stop();
+    await this.kubelet.shutdown();
+    await this.network.stop();
+    if (options.removeWorkDir) await rm(this.options.workDir, { recursive: true, force: true });
+  }
+}
+
+/** Namespaces and configuration before the workloads that use them, as `kubectl apply` users order them. */
+function applyOrder(obj: KubeObject): number {
+  switch (obj.kind) {
+    case 'Namespace':
+      return 0;
+    case 'CustomResourceDefinition':
+      return 1;
+    case 'ConfigMap':
+    case 'Secret':
+    case 'ServiceAccount':
+    case 'PriorityClass':
+      return 2;
+    case 'Service':
+    case 'AnalysisTemplate':
+    case 'ClusterAnalysisTemplate':
+      return 3;
+    default:
+      return 5;
+  }
+}
