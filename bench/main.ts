@@ -22,16 +22,26 @@ async function benchBoot(): Promise<void> {
   for (let i = 0; i < runs; i++) {
     const workDir = await mkdtemp(path.join(os.tmpdir(), 'twin-bench-'));
     const t0 = performance.now();
-    const twin = await Twin.up({ root: Twin.defaultRoot(), system: 'ai-platform', overlay: 'local', timeScale: DEFAULT_TIME_SCALE, workDir });
+    const twin = await Twin.up({
+      root: Twin.defaultRoot(),
+      system: 'ai-platform',
+      overlay: 'local',
+      timeScale: DEFAULT_TIME_SCALE,
+      workDir,
+    });
     const ms = performance.now() - t0;
     const all = twin.store.list({ kind: 'Pod' });
-    const ready = all.filter((p) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
+    const ready = all.filter((p) =>
+      (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+    );
     pods = ready.length;
     const live = twin.kubelet.livePids().length;
     await twin.down();
     await rm(workDir, { recursive: true, force: true });
     times.push(ms);
-    console.log(`boot run ${i + 1}: ${(ms / 1000).toFixed(2)} s until ${ready.length}/${all.length} pods Ready (${live} live processes)`);
+    console.log(
+      `boot run ${i + 1}: ${(ms / 1000).toFixed(2)} s until ${ready.length}/${all.length} pods Ready (${live} live processes)`,
+    );
   }
   const sorted = [...times].sort((a, b) => a - b);
   console.log(
@@ -42,19 +52,32 @@ async function benchBoot(): Promise<void> {
 async function benchCanary(): Promise<void> {
   const t0 = performance.now();
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', 'scenario', 'canary-rollout'], {
-      cwd: Twin.defaultRoot(),
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, TWIN_QUIET: '0' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'harness/cli/main.ts', 'scenario', 'canary-rollout'],
+      {
+        cwd: Twin.defaultRoot(),
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, TWIN_QUIET: '0' },
+      },
+    );
     child.on('exit', (c) => resolve(c ?? 1));
   });
   const s = (performance.now() - t0) / 1000;
-  console.log(`bench:canary  canary-rollout wall time ${s.toFixed(1)} s at the default time scale ×100 (seed's 10-minute analysis), exit ${code} (target ≤ 30 s)`);
+  console.log(
+    `bench:canary  canary-rollout wall time ${s.toFixed(1)} s at the default time scale ×100 (seed's 10-minute analysis), exit ${code} (target ≤ 30 s)`,
+  );
   if (code !== 0) process.exitCode = 1;
 }
 
-console.log(`node ${process.version}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; kubectl ${safe(() => execFileSync('kubectl', ['version', '--client', '-o', 'json']).toString().match(/"gitVersion":\s*"([^"]+)"/)?.[1])}`);
+console.log(
+  `node ${process.version}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; kubectl ${safe(
+    () =>
+      execFileSync('kubectl', ['version', '--client', '-o', 'json'])
+        .toString()
+        .match(/"gitVersion":\s*"([^"]+)"/)?.[1],
+  )}`,
+);
 if (which === 'boot' || which === 'all') await benchBoot();
 if (which === 'canary' || which === 'all') await benchCanary();
 

@@ -1,8 +1,8 @@
-import type { KubeObject, ObjectRef } from '../twin/api/object.ts';
 import type { LabelSelector } from '../twin/api/labels.ts';
+import type { KubeObject, ObjectRef } from '../twin/api/object.ts';
 import type { Clock } from '../twin/clock.ts';
 
-export type { KubeObject, ObjectRef, LabelSelector, Clock };
+export type { Clock, KubeObject, LabelSelector, ObjectRef };
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface KubeWatchEvent {
@@ -14,14 +14,24 @@ export interface KubeWatchEvent {
 export interface KubeApi {
   apply(objects: KubeObject | KubeObject[]): Promise<KubeObject[]>;
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
-  list(type: { apiVersion?: string; kind: string }, options?: { namespace?: string; labelSelector?: LabelSelector }): Promise<KubeObject[]>;
+  list(
+    type: { apiVersion?: string; kind: string },
+    options?: { namespace?: string; labelSelector?: LabelSelector },
+  ): Promise<KubeObject[]>;
   /** Changes an object through a function on its latest version (read-modify-write). */
   patch(ref: ObjectRef, mutate: (obj: KubeObject) => void): Promise<KubeObject | undefined>;
   delete(ref: ObjectRef): Promise<void>;
   /** Watches objects of a type; returns the function that ends the watch. */
-  watch(type: { apiVersion?: string; kind: string; namespace?: string }, handler: (e: KubeWatchEvent) => void): () => void;
+  watch(
+    type: { apiVersion?: string; kind: string; namespace?: string },
+    handler: (e: KubeWatchEvent) => void,
+  ): () => void;
   /** Waits until `predicate` holds for the object, re-checking on every change; rejects after `timeoutMs` of real time naming what it waited for. */
-  waitFor(ref: ObjectRef, predicate: (obj: KubeObject | undefined) => boolean, options: { timeoutMs: number; what: string; signal?: AbortSignal }): Promise<KubeObject | undefined>;
+  waitFor(
+    ref: ObjectRef,
+    predicate: (obj: KubeObject | undefined) => boolean,
+    options: { timeoutMs: number; what: string; signal?: AbortSignal },
+  ): Promise<KubeObject | undefined>;
   /** The last lines a pod's container wrote. */
   logs(ref: { namespace: string; name: string }, options?: { tailLines?: number }): Promise<string>;
 }
@@ -81,7 +91,7 @@ export interface Environment extends AsyncDisposable {
 }
 
 export interface EnvironmentOptions {
-  /** System under infra/<system>/ (e.g. "ai-platform"). */
+  /** System under infra/<system>/ (e.g. "ai-platform"), or a directory laid out the same way. */
   system: string;
   /** Kustomize overlay under infra/<system>/k8s/overlays/. */
   overlay?: string;
@@ -96,5 +106,7 @@ export interface EnvironmentOptions {
 
 export interface EnvironmentBackend {
   readonly name: string;
+  /** Throws a TwinError saying what is missing when this environment cannot run here. */
+  preflight(): Promise<void>;
   up(options: EnvironmentOptions): Promise<Environment>;
 }

@@ -14,7 +14,10 @@ export const ENVIRONMENT_NAMES = Object.keys(BACKENDS);
 export function environmentBackend(name: string): EnvironmentBackend {
   const backend = BACKENDS[name];
   if (!backend) {
-    throw new TwinError('TWIN_ENV_UNKNOWN', `--env: unknown environment "${name}" (known: ${ENVIRONMENT_NAMES.join(', ')})`);
+    throw new TwinError(
+      'TWIN_ENV_UNKNOWN',
+      `--env: unknown environment "${name}" (known: ${ENVIRONMENT_NAMES.join(', ')})`,
+    );
   }
   return backend;
 }

@@ -5,6 +5,10 @@
  */
 export const steadyCanaryTraffic = {
   rate: 120,
-  paths: ['/api/v1/predict?sensor=s-1&value=21.5', '/api/v1/version', '/api/v1/predict?sensor=s-2&value=48.0'],
+  paths: [
+    '/api/v1/predict?sensor=s-1&value=21.5',
+    '/api/v1/version',
+    '/api/v1/predict?sensor=s-2&value=48.0',
+  ],
   versionHeader: 'x-app-version',
 };

@@ -47,24 +47,40 @@ scenario(
       const previousStable = (await env.kube.get(ROLLOUT))?.status?.stableRS;
       await s.step('roll out api 2.0.0', () => setApiImage(env, '2.0.0'));
       const done = await s.step('wait for the canary to reach 100 % and become stable', () =>
-        env.kube.waitFor(ROLLOUT, (r) => isPromoted(r, previousStable), { timeoutMs: realMs(env, 20 * 60_000) + 30_000, what: 'Rollout production/api to promote 2.0.0' }),
+        env.kube.waitFor(ROLLOUT, (r) => isPromoted(r, previousStable), {
+          timeoutMs: realMs(env, 20 * 60_000) + 30_000,
+          what: 'Rollout production/api to promote 2.0.0',
+        }),
       );
       const after = traffic.snapshot();
       const window = SteadyTraffic.between(before, after);
       weights.stop();
-      s.measure('canary duration (control-plane)', (env.clock.now() - t0) / 60_000, 'min', { atLeast: 10, description: 'the 10-minute analysis and the 50 % pause ran in full' });
+      s.measure('canary duration (control-plane)', (env.clock.now() - t0) / 60_000, 'min', {
+        atLeast: 10,
+        description: 'the 10-minute analysis and the 50 % pause ran in full',
+      });
       s.measure('canary weights observed', weights.values.length, 'steps', { atLeast: 3 });
       expect(weights.values).toEqual(expect.arrayContaining([10, 50, 100]));
       expect(weights.values.indexOf(10)).toBeLessThan(weights.values.indexOf(50));
       s.measure('requests during the canary', window.requests, 'requests', { atLeast: 100 });
-      s.measure('requests answered by 2.0.0 during the canary', window.byVersion['2.0.0']?.requests ?? 0, 'requests', { atLeast: 1 });
+      s.measure(
+        'requests answered by 2.0.0 during the canary',
+        window.byVersion['2.0.0']?.requests ?? 0,
+        'requests',
+        { atLeast: 1 },
+      );
       s.measure('error rate during the canary', pct(window.errors, window.requests), '%', { below: 1 });
       expect(done?.status?.phase).toBe('Healthy');
       await sleep(300);
       const settled = traffic.snapshot();
       await sleep(1000);
       const tail = SteadyTraffic.between(settled, traffic.snapshot());
-      s.measure('share of requests answered by 2.0.0 after promotion', pct(tail.byVersion['2.0.0']?.requests ?? 0, tail.requests), '%', { equals: 100 });
+      s.measure(
+        'share of requests answered by 2.0.0 after promotion',
+        pct(tail.byVersion['2.0.0']?.requests ?? 0, tail.requests),
+        '%',
+        { equals: 100 },
+      );
     });
 
     it('aborts a faulty v2 (20 % errors) in the first analysis and returns all traffic to the stable version', async () => {
@@ -72,7 +88,9 @@ scenario(
       const weights = recordCanaryWeights(env);
       const before = traffic.snapshot();
       const t0 = env.clock.now();
-      await s.step('roll out the faulty api 2.1.0 (FAULT_ERROR_RATE=0.2)', () => setApiImage(env, '2.1.0', '0.2'));
+      await s.step('roll out the faulty api 2.1.0 (FAULT_ERROR_RATE=0.2)', () =>
+        setApiImage(env, '2.1.0', '0.2'),
+      );
       const aborted = await s.step('wait for the analysis to fail and the rollout to abort', () =>
         env.kube.waitFor(ROLLOUT, (r) => r?.status?.abort === true && r.status?.phase === 'Degraded', {
           timeoutMs: realMs(env, 15 * 60_000) + 30_000,
@@ -82,10 +100,18 @@ scenario(
       const atAbort = traffic.snapshot();
       const canary = SteadyTraffic.between(before, atAbort);
       const abortMinutes = (env.clock.now() - t0) / 60_000;
-      s.measure('time to abort (control-plane)', abortMinutes, 'min', { below: 10, description: 'aborted within the first 10-minute analysis' });
+      s.measure('time to abort (control-plane)', abortMinutes, 'min', {
+        below: 10,
+        description: 'aborted within the first 10-minute analysis',
+      });
       weights.stop();
-      s.measure('highest canary weight of the faulty build', Math.max(0, ...weights.values), '%', { equals: 10, description: 'aborted during the analysis at 10 %: never promoted to 50 %' });
-      s.measure('canary weight after abort', aborted?.status?.canary?.weights?.canary?.weight ?? 0, '%', { equals: 0 });
+      s.measure('highest canary weight of the faulty build', Math.max(0, ...weights.values), '%', {
+        equals: 10,
+        description: 'aborted during the analysis at 10 %: never promoted to 50 %',
+      });
+      s.measure('canary weight after abort', aborted?.status?.canary?.weights?.canary?.weight ?? 0, '%', {
+        equals: 0,
+      });
       const faulty = canary.byVersion['2.1.0'] ?? { requests: 0, errors: 0 };
       s.measure('requests answered by the faulty 2.1.0', faulty.requests, 'requests', { atLeast: 1 });
       s.measure('failed requests during the canary', canary.errors, 'requests', {
@@ -98,7 +124,12 @@ scenario(
       await sleep(1000);
       const tail = SteadyTraffic.between(settledAt, traffic.snapshot());
       s.measure('error rate after the abort', pct(tail.errors, tail.requests), '%', { below: 1 });
-      s.measure('requests answered by 2.1.0 after the abort', tail.byVersion['2.1.0']?.requests ?? 0, 'requests', { equals: 0 });
+      s.measure(
+        'requests answered by 2.1.0 after the abort',
+        tail.byVersion['2.1.0']?.requests ?? 0,
+        'requests',
+        { equals: 0 },
+      );
     });
   },
 );
@@ -109,7 +140,10 @@ async function setApiImage(env: Environment, version: string, faultErrorRate = '
     tmpl.metadata.labels['app.kubernetes.io/version'] = version;
     const c = tmpl.spec.containers.find((x: any) => x.name === 'api');
     c.image = `${API_IMAGE}:${version}`;
-    c.env = [...(c.env ?? []).filter((e: any) => e.name !== 'FAULT_ERROR_RATE'), { name: 'FAULT_ERROR_RATE', value: faultErrorRate }];
+    c.env = [
+      ...(c.env ?? []).filter((e: any) => e.name !== 'FAULT_ERROR_RATE'),
+      { name: 'FAULT_ERROR_RATE', value: faultErrorRate },
+    ];
   });
 }
 
@@ -122,10 +156,13 @@ function isPromoted(r: KubeObject | undefined, previousStable: string | undefine
 /** The canary weights the Rollout went through, from its status as it changed. */
 function recordCanaryWeights(env: Environment): { values: number[]; stop(): void } {
   const values: number[] = [];
-  const stop = env.kube.watch({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', namespace: 'production' }, (e) => {
-    const w = e.object.status?.canary?.weights?.canary?.weight;
-    if (typeof w === 'number' && w > 0 && values.at(-1) !== w) values.push(w);
-  });
+  const stop = env.kube.watch(
+    { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', namespace: 'production' },
+    (e) => {
+      const w = e.object.status?.canary?.weights?.canary?.weight;
+      if (typeof w === 'number' && w > 0 && values.at(-1) !== w) values.push(w);
+    },
+  );
   return { values, stop };
 }
 

@@ -29,7 +29,8 @@ export class ScaledClock implements Clock {
     readonly scale = 1,
     start = Date.now(),
   ) {
-    if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`time scale must be a positive number, got ${scale}`);
+    if (!(scale > 0) || !Number.isFinite(scale))
+      throw new RangeError(`time scale must be a positive number, got ${scale}`);
     this.virtualStart = start;
   }
 

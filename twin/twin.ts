@@ -1,5 +1,5 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { access, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TwinError } from '../core/errors.ts';
@@ -59,8 +59,15 @@ export class Twin {
     this.events = new EventRecorder(this.store, this.clock);
     mkdirSync(options.workDir, { recursive: true });
     this.logFile = path.join(options.workDir, 'control-plane.log');
-    const log = (m: string) => appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${m}\n`);
-    this.network = new TwinNetwork({ store: this.store, clock: this.clock, events: this.events, workDir: options.workDir, log });
+    const log = (m: string) =>
+      appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${m}\n`);
+    this.network = new TwinNetwork({
+      store: this.store,
+      clock: this.clock,
+      events: this.events,
+      workDir: options.workDir,
+      log,
+    });
     this.kubelet = new Kubelet({
       bindings,
       bundler: new WorkloadBundler(path.join(options.root, '.twin', 'bundles')),
@@ -79,16 +86,23 @@ export class Twin {
 
   static async up(options: TwinOptions): Promise<Twin> {
     const progress = options.progress ?? (() => {});
-    const systemDir = path.join(options.root, 'infra', options.system);
+    const systemDir = await resolveSystemDir(options.root, options.system);
     const overlayDir = path.join(systemDir, 'k8s', 'overlays', options.overlay);
     progress(`rendering ${path.relative(options.root, overlayDir)}`);
     const rendered = await renderKustomization(overlayDir, { cwd: options.root });
     validateObjects(rendered);
-    const topology = await loadTopology(path.relative(process.cwd(), path.join(systemDir, 'topology.yaml')) || path.join(systemDir, 'topology.yaml'));
+    const topology = await loadTopology(
+      path.relative(process.cwd(), path.join(systemDir, 'topology.yaml')) ||
+        path.join(systemDir, 'topology.yaml'),
+    );
     const bindings = await TwinBindings.load(path.join(systemDir, 'twin-bindings.yaml'), options.root);
     const twin = new Twin(options, bindings);
     try {
-      await twin.start(topologyToNodes(topology), rendered.map((r) => r.object), progress);
+      await twin.start(
+        topologyToNodes(topology),
+        rendered.map((r) => r.object),
+        progress,
+      );
       return twin;
     } catch (err) {
       await twin.down();
@@ -96,7 +110,11 @@ export class Twin {
     }
   }
 
-  private async start(nodes: KubeObject[], objects: KubeObject[], progress: (m: string) => void): Promise<void> {
+  private async start(
+    nodes: KubeObject[],
+    objects: KubeObject[],
+    progress: (m: string) => void,
+  ): Promise<void> {
     await this.network.start();
     const ctx: ControllerContext = {
       store: this.store,
@@ -118,7 +136,9 @@ export class Twin {
       try {
         this.store.apply(obj);
       } catch (err) {
-        throw new TwinError('TWIN_MANIFEST_INVALID', `${describeObject(obj)}: ${(err as Error).message}`, { cause: err });
+        throw new TwinError('TWIN_MANIFEST_INVALID', `${describeObject(obj)}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
     this.storedOnly = describeStoredOnly(classifyKinds(objects));
@@ -137,6 +157,26 @@ export class Twin {
     await this.kubelet.shutdown();
     await this.network.stop();
     if (options.removeWorkDir) await rm(this.options.workDir, { recursive: true, force: true });
+  }
+}
+
+/** infra/<system>/ under the root, or a directory path (containing a slash) laid out the same way. */
+async function resolveSystemDir(root: string, system: string): Promise<string> {
+  const dir =
+    system.includes('/') || system.includes(path.sep)
+      ? path.resolve(system)
+      : path.join(root, 'infra', system);
+  try {
+    await access(path.join(dir, 'k8s', 'overlays'));
+    return dir;
+  } catch {
+    const known = (await readdir(path.join(root, 'infra'), { withFileTypes: true }).catch(() => []))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `--system: no system at ${path.relative(process.cwd(), dir) || dir} (it needs k8s/overlays/, topology.yaml and twin-bindings.yaml); known systems: ${known.join(', ')}`,
+    );
   }
 }
 

@@ -1,12 +1,24 @@
 import { TwinError } from '../../core/errors.ts';
 import { describeObject, type KubeObject, type ObjectRef } from '../../twin/api/object.ts';
 import { DEFAULT_TIME_SCALE } from '../../twin/clock.ts';
+import { assertLoopbackRange } from '../../twin/network/address-allocator.ts';
 import { Twin } from '../../twin/twin.ts';
-import type { Environment, EnvironmentBackend, EnvironmentOptions, Faults, KubeApi, Network, TimelineEvent } from '../environment.ts';
+import type {
+  Environment,
+  EnvironmentBackend,
+  EnvironmentOptions,
+  Faults,
+  KubeApi,
+  Network,
+  TimelineEvent,
+} from '../environment.ts';
 
 /** The embedded default: the twin in this process, live pods as child processes on loopback. */
 export const localEnvironment: EnvironmentBackend = {
   name: 'local',
+  async preflight() {
+    await assertLoopbackRange();
+  },
   async up(options: EnvironmentOptions): Promise<Environment> {
     const twin = await Twin.up({
       root: Twin.defaultRoot(),
@@ -64,13 +76,24 @@ export class LocalEnvironment implements Environment {
       killPod: async (ref) => {
         const pod = store.get({ kind: 'Pod', ...ref });
         if (!pod) throw new TwinError('TWIN_NOT_FOUND', `Pod ${ref.namespace}/${ref.name} not found`);
-        this.emit({ t: twin.clock.now(), kind: 'PodKilled', object: describeObject(pod), message: `fault: pod ${ref.namespace}/${ref.name} killed`, type: 'Warning' });
+        this.emit({
+          t: twin.clock.now(),
+          kind: 'PodKilled',
+          object: describeObject(pod),
+          message: `fault: pod ${ref.namespace}/${ref.name} killed`,
+          type: 'Warning',
+        });
         store.delete({ kind: 'Pod', ...ref });
       },
     };
     this.unwatchEvents = store.watch({ kind: 'Event' }, (e) => {
       if (e.type !== 'ADDED') return;
-      const ev = e.object as KubeObject & { involvedObject?: ObjectRef; reason?: string; message?: string; type?: 'Normal' | 'Warning' };
+      const ev = e.object as KubeObject & {
+        involvedObject?: ObjectRef;
+        reason?: string;
+        message?: string;
+        type?: 'Normal' | 'Warning';
+      };
       const involved = ev.involvedObject;
       this.emit({
         t: Date.parse(String(ev['lastTimestamp'] ?? '')) || twin.clock.now(),
@@ -119,9 +142,12 @@ function waitFor(
         resolve(obj);
       }
     };
-    const unwatch = twin.store.watch({ kind: ref.kind, ...(ref.apiVersion ? { apiVersion: ref.apiVersion } : {}) }, (e) => {
-      if (e.object.metadata.name === ref.name && e.object.metadata.namespace === ref.namespace) check();
-    });
+    const unwatch = twin.store.watch(
+      { kind: ref.kind, ...(ref.apiVersion ? { apiVersion: ref.apiVersion } : {}) },
+      (e) => {
+        if (e.object.metadata.name === ref.name && e.object.metadata.namespace === ref.namespace) check();
+      },
+    );
     const timer = setTimeout(() => {
       finish();
       const obj = twin.store.get(ref);

@@ -1,4 +1,5 @@
-import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TwinError } from '../../core/errors.ts';
 import type { Environment } from '../../env/environment.ts';
@@ -17,20 +18,30 @@ interface UpState {
   workloads: string[];
 }
 
-const stateFile = (root: string) => path.join(root, '.twin', 'state.json');
+const stateFile = (workDir: string) => path.join(workDir, 'state.json');
 
 /**
  * `twin up`: the twin lives in this process, so up stays in the foreground until Ctrl-C or
  * `twin down` (SIGTERM), then tears everything down. It leaves a state file for `status`/`down`.
  */
-export async function environmentUp(root: string, opts: { system: string; overlay: string; env: string; timeScale?: string }): Promise<number> {
+export async function environmentUp(opts: {
+  system: string;
+  overlay: string;
+  env: string;
+  timeScale?: string;
+  workDir: string;
+}): Promise<number> {
+  const root = path.resolve(opts.workDir);
   const existing = await readState(root);
   if (existing && alive(existing.pid)) {
-    throw new TwinError('TWIN_OPTION_INVALID', `an environment is already up (pid ${existing.pid}, ${existing.system} on ${existing.env}); run \`twin down\` first`);
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `an environment is already up (pid ${existing.pid}, ${existing.system} on ${existing.env}); run \`twin down\` first`,
+    );
   }
   if (opts.timeScale !== undefined) process.env['TWIN_TIME_SCALE'] = opts.timeScale;
   const { timeScale } = runOptionsFromEnv();
-  const workDir = path.join(root, '.twin', 'up');
+  const workDir = path.join(root, 'environment');
   await rm(workDir, { recursive: true, force: true });
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -38,7 +49,14 @@ export async function environmentUp(root: string, opts: { system: string; overla
   process.once('SIGTERM', stop);
   let env: Environment | undefined;
   try {
-    env = await upEnvironment(opts.env, { system: opts.system, overlay: opts.overlay, timeScale, workDir, progress, signal: controller.signal });
+    env = await upEnvironment(opts.env, {
+      system: opts.system,
+      overlay: opts.overlay,
+      timeScale,
+      workDir,
+      progress,
+      signal: controller.signal,
+    });
     const ingresses: Record<string, string> = {};
     for (const ing of await env.kube.list({ kind: 'Ingress' })) {
       const ref = { namespace: ing.metadata.namespace ?? 'default', name: ing.metadata.name };
@@ -46,14 +64,26 @@ export async function environmentUp(root: string, opts: { system: string; overla
     }
     const workloads: string[] = [];
     for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']) {
-      for (const w of await env.kube.list({ kind })) workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
+      for (const w of await env.kube.list({ kind }))
+        workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
     }
-    const state: UpState = { pid: process.pid, system: opts.system, env: opts.env, startedAt: new Date().toISOString(), timeScale, workDir, ingresses, workloads };
-    await mkdir(path.dirname(stateFile(root)), { recursive: true });
+    const state: UpState = {
+      pid: process.pid,
+      system: opts.system,
+      env: opts.env,
+      startedAt: new Date().toISOString(),
+      timeScale,
+      workDir,
+      ingresses,
+      workloads,
+    };
+    await mkdir(root, { recursive: true });
     await writeFile(stateFile(root), JSON.stringify(state, null, 2));
     for (const [name, url] of Object.entries(ingresses)) progress(`Ingress ${name}: ${url}`);
     progress(`${opts.system} is up on ${opts.env}; Ctrl-C or \`twin down\` stops it`);
-    await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await new Promise<void>((resolve) =>
+      controller.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
     progress('stopping');
     return 0;
   } finally {
@@ -64,7 +94,8 @@ export async function environmentUp(root: string, opts: { system: string; overla
   }
 }
 
-export async function environmentStatus(root: string): Promise<number> {
+export async function environmentStatus(workDir: string): Promise<number> {
+  const root = path.resolve(workDir);
   const state = await readState(root);
   if (!state || !alive(state.pid)) {
     process.stdout.write('no environment is up (start one with `twin up`)\n');
@@ -80,7 +111,8 @@ export async function environmentStatus(root: string): Promise<number> {
   return 0;
 }
 
-export async function environmentDown(root: string): Promise<number> {
+export async function environmentDown(workDir: string): Promise<number> {
+  const root = path.resolve(workDir);
   const state = await readState(root);
   if (!state || !alive(state.pid)) {
     await rm(stateFile(root), { force: true });
@@ -90,7 +122,8 @@ export async function environmentDown(root: string): Promise<number> {
   process.kill(state.pid, 'SIGTERM');
   const deadline = Date.now() + 20_000;
   while (alive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(state.pid)) throw new TwinError('TWIN_TIMEOUT', `the environment (pid ${state.pid}) did not stop within 20 s`);
+  if (alive(state.pid))
+    throw new TwinError('TWIN_TIMEOUT', `the environment (pid ${state.pid}) did not stop within 20 s`);
   process.stdout.write(`${state.system} on ${state.env} is down\n`);
   return 0;
 }
@@ -103,11 +136,17 @@ async function readState(root: string): Promise<UpState | undefined> {
   }
 }
 
+/** Whether the process runs; a zombie (exited, not yet reaped by its parent) counts as stopped. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true; // no procfs (macOS): signal 0 is the best we know
   }
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
 import { ENVIRONMENT_NAMES } from '../../env/registry.ts';
@@ -10,9 +11,18 @@ import { DEFAULT_SCENARIO, scenarioNames } from './scenario-catalog.ts';
 
 const root = Twin.defaultRoot();
 
-const envOption = () => new Option('--env <name>', 'environment to run on').choices(ENVIRONMENT_NAMES).default('local');
+const envOption = () =>
+  new Option('--env <name>', 'environment to run on').choices(ENVIRONMENT_NAMES).default('local');
 const timeScaleOption = () =>
-  new Option('--time-scale <n>', 'control-plane time scale on the twin: manifest durations run N× faster (default 100)');
+  new Option(
+    '--time-scale <n>',
+    'control-plane time scale on the twin: manifest durations run N× faster (default 100)',
+  );
+
+const workDirOption = () =>
+  new Option('--work-dir <dir>', 'state of the environment started by `twin up` (pod logs, data)').default(
+    path.join(root, '.twin', 'up'),
+  );
 
 const program = new Command('twin')
   .description('Bring production infrastructure definitions up locally and run scenarios against them')
@@ -46,26 +56,29 @@ program
 program
   .command('up')
   .description('bring a system up on an environment and keep it running until Ctrl-C or `twin down`')
-  .option('--system <name>', 'system under infra/', 'ai-platform')
+  .option('--system <name|dir>', 'system under infra/, or a directory laid out like one', 'ai-platform')
   .option('--overlay <name>', 'kustomize overlay', 'local')
   .addOption(envOption())
   .addOption(timeScaleOption())
+  .addOption(workDirOption())
   .action(async (opts) => {
-    process.exitCode = await environmentUp(root, opts);
+    process.exitCode = await environmentUp(opts);
   });
 
 program
   .command('status')
-  .description('show the environment started by `twin up`: nodes, workloads, ingress URLs')
-  .action(async () => {
-    process.exitCode = await environmentStatus(root);
+  .description('show the environment started by `twin up`: workloads, ingress URLs, logs')
+  .addOption(workDirOption())
+  .action(async (opts) => {
+    process.exitCode = await environmentStatus(opts.workDir);
   });
 
 program
   .command('down')
   .description('stop the environment started by `twin up` and remove what it created')
-  .action(async () => {
-    process.exitCode = await environmentDown(root);
+  .addOption(workDirOption())
+  .action(async (opts) => {
+    process.exitCode = await environmentDown(opts.workDir);
   });
 
 try {
@@ -74,9 +87,15 @@ try {
   if (isTwinError(err)) {
     process.stderr.write(`twin: ${err.message}\n`);
     process.exitCode = err.isInputError ? 2 : 1;
-  } else if (err && typeof err === 'object' && 'code' in err && String((err as any).code).startsWith('commander.')) {
+  } else if (
+    err &&
+    typeof err === 'object' &&
+    'code' in err &&
+    String((err as any).code).startsWith('commander.')
+  ) {
     const code = (err as any).code as string;
-    process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : 2;
+    process.exitCode =
+      code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : 2;
   } else {
     process.stderr.write(`twin: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exitCode = 1;

@@ -17,8 +17,12 @@ export interface ScenarioCommandOptions {
  * Runs one scenario as a Vitest suite (filtering, watch and reporters come from Vitest); the options
  * reach the scenario's worker through TWIN_* variables. Returns the process exit code.
  */
-export async function runScenario(root: string, name: string, options: ScenarioCommandOptions): Promise<number> {
-  environmentBackend(options.env);
+export async function runScenario(
+  root: string,
+  name: string,
+  options: ScenarioCommandOptions,
+): Promise<number> {
+  await environmentBackend(options.env).preflight();
   const file = scenarioFile(root, name);
   const runId = newRunId(name);
   process.env['TWIN_ENV'] = options.env;
@@ -37,8 +41,12 @@ export async function runScenario(root: string, name: string, options: ScenarioC
   if (!vitest) return 1;
   if (options.watch) return 0;
   await vitest.close();
-  const failed = vitest.state.getCountOfFailedTests() > 0 || vitest.state.getFiles().some((f) => f.result?.state === 'fail');
+  const failed =
+    vitest.state.getCountOfFailedTests() > 0 ||
+    vitest.state.getFiles().some((f) => f.result?.state === 'fail');
   const reportDir = path.join(path.resolve(options.reportDir), runId);
-  process.stderr.write(`\nreports: ${path.relative(process.cwd(), reportDir)}/{result.json,junit.xml,report.html}\n`);
+  process.stderr.write(
+    `\nreports: ${path.relative(process.cwd(), reportDir)}/{result.json,junit.xml,report.html}\n`,
+  );
   return failed ? 1 : 0;
 }

@@ -16,7 +16,10 @@ export function scenarioNames(root: string): string[] {
 export function scenarioFile(root: string, name: string): string {
   const names = scenarioNames(root);
   if (!names.includes(name)) {
-    throw new TwinError('TWIN_SCENARIO_UNKNOWN', `unknown scenario "${name}" (scenarios/${name}${SCENARIO_SUFFIX} does not exist); known scenarios: ${names.join(', ')}`);
+    throw new TwinError(
+      'TWIN_SCENARIO_UNKNOWN',
+      `unknown scenario "${name}" (scenarios/${name}${SCENARIO_SUFFIX} does not exist); known scenarios: ${names.join(', ')}`,
+    );
   }
   return path.join(root, 'scenarios', `${name}${SCENARIO_SUFFIX}`);
 }

@@ -13,9 +13,13 @@ export interface RunOptions {
 }
 
 export function runOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions {
-  const timeScale = env['TWIN_TIME_SCALE'] === undefined ? DEFAULT_TIME_SCALE : Number(env['TWIN_TIME_SCALE']);
+  const timeScale =
+    env['TWIN_TIME_SCALE'] === undefined ? DEFAULT_TIME_SCALE : Number(env['TWIN_TIME_SCALE']);
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
-    throw new TwinError('TWIN_OPTION_INVALID', `--time-scale must be a positive number, got "${env['TWIN_TIME_SCALE']}"`);
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `--time-scale must be a positive number, got "${env['TWIN_TIME_SCALE']}"`,
+    );
   }
   return {
     env: env['TWIN_ENV'] ?? 'local',

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Environment, TimelineEvent } from '../../env/environment.ts';
 import { upEnvironment } from '../../env/registry.ts';
-import type { RunRecord } from '../report/run-record.ts';
 import { writeReport } from '../report/report-writer.ts';
+import type { RunRecord } from '../report/run-record.ts';
 import { SteadyTraffic, type SteadyTrafficOptions } from '../traffic/steady-traffic.ts';
 import { progress } from './progress.ts';
 import { newRunId, runOptionsFromEnv } from './run-options.ts';
@@ -37,7 +37,12 @@ export interface ScenarioContext {
   /** A named step of the scenario, timed, shown as progress and listed in the report. */
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Records a measured figure and, with a bound, asserts it (the test fails when it does not hold). */
-  measure(name: string, value: number, unit: string, bound?: { below?: number; atMost?: number; atLeast?: number; equals?: number; description?: string }): number;
+  measure(
+    name: string,
+    value: number,
+    unit: string,
+    bound?: { below?: number; atMost?: number; atLeast?: number; equals?: number; description?: string },
+  ): number;
   /** Starts steady client traffic; it is stopped at the end of the scenario if still running. */
   traffic(options: SteadyTrafficOptions): SteadyTraffic;
   /** Adds an event of the scenario's own to the timeline. */
@@ -80,12 +85,23 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       const t0 = performance.now();
       try {
         const result = await fn();
-        steps.push({ name: stepName, status: 'passed', startedAt: begin.toISOString(), finishedAt: new Date().toISOString() });
+        steps.push({
+          name: stepName,
+          status: 'passed',
+          startedAt: begin.toISOString(),
+          finishedAt: new Date().toISOString(),
+        });
         progress(`✔ ${stepName} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
         return result;
       } catch (err) {
         failed = true;
-        steps.push({ name: stepName, status: 'failed', startedAt: begin.toISOString(), finishedAt: new Date().toISOString(), error: String((err as Error)?.message ?? err) });
+        steps.push({
+          name: stepName,
+          status: 'failed',
+          startedAt: begin.toISOString(),
+          finishedAt: new Date().toISOString(),
+          error: String((err as Error)?.message ?? err),
+        });
         progress(`✘ ${stepName}: ${(err as Error)?.message ?? err}`);
         throw err;
       }
@@ -109,7 +125,9 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       }
       if (check) m.passed = Number.isFinite(value) && check(value);
       measurements.push(m);
-      progress(`  ${m.passed === false ? '✘' : '•'} ${mName}: ${formatValue(value)} ${unit}${m.assertion ? ` (${m.assertion})` : ''}`);
+      progress(
+        `  ${m.passed === false ? '✘' : '•'} ${mName}: ${formatValue(value)} ${unit}${m.assertion ? ` (${m.assertion})` : ''}`,
+      );
       if (m.passed === false) {
         failed = true;
         expect.soft(value, `${mName} ${m.assertion} ${unit}`).toSatisfy(check!);
@@ -134,7 +152,9 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
   describe(name, () => {
     beforeAll(async () => {
       await mkdir(reportDir, { recursive: true });
-      progress(`${name}: bringing up ${options.system} on the ${run.env} environment (time scale ×${run.timeScale})`);
+      progress(
+        `${name}: bringing up ${options.system} on the ${run.env} environment (time scale ×${run.timeScale})`,
+      );
       const t0 = performance.now();
       env = await upEnvironment(run.env, {
         system: options.system,
@@ -145,7 +165,12 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       });
       startedAtVirtual = env.clock.now();
       unsubscribe = env.onEvent((e) => events.push(e));
-      sampler = new TimelineSampler(env, startedAtVirtual, options.timeline?.services ?? [], options.timeline?.workloads ?? []);
+      sampler = new TimelineSampler(
+        env,
+        startedAtVirtual,
+        options.timeline?.services ?? [],
+        options.timeline?.workloads ?? [],
+      );
       sampler.start();
       progress(`environment up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }, options.upTimeoutMs ?? 120_000);

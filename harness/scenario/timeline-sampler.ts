@@ -54,14 +54,20 @@ export class TimelineSampler {
         }
       }
       for (const w of this.workloads) {
-        const pods = await this.env.kube.list({ kind: 'Pod' }, { namespace: w.namespace, labelSelector: { matchLabels: w.selector } });
+        const pods = await this.env.kube.list(
+          { kind: 'Pod' },
+          { namespace: w.namespace, labelSelector: { matchLabels: w.selector } },
+        );
         const counts: Record<string, number> = {};
         for (const pod of pods) {
-          const ready = (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+          const ready = (pod.status?.conditions ?? []).some(
+            (c: any) => c.type === 'Ready' && c.status === 'True',
+          );
           const version = pod.metadata.labels?.['app.kubernetes.io/version'] ?? 'unknown';
           counts[version] = (counts[version] ?? 0) + (ready ? 1 : 0);
         }
-        for (const [version, n] of Object.entries(counts)) series[seriesKey('replicas', { workload: `${w.namespace}/${w.name}`, version })] = n;
+        for (const [version, n] of Object.entries(counts))
+          series[seriesKey('replicas', { workload: `${w.namespace}/${w.name}`, version })] = n;
       }
       this.samples.push({ t: this.env.clock.now() - this.startedAt, series });
     } finally {

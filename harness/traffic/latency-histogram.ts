@@ -2,7 +2,11 @@ import * as hdr from 'hdr-histogram-js';
 
 /** Client-side latency in ms, recorded in an HDR histogram (µs resolution, up to 60 s). */
 export class Histogram {
-  private readonly h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  private readonly h = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 
   record(ms: number): void {
     this.h.recordValue(Math.max(1, Math.min(60_000_000, Math.round(ms * 1000))));

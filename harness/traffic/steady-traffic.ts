@@ -36,7 +36,6 @@ export class SteadyTraffic {
   private timer: NodeJS.Timeout | undefined;
   private sent = 0;
   private inFlight = new Set<Promise<void>>();
-  private marks: Array<{ name: string; at: number; snapshot: TrafficWindow }> = [];
   private total = emptyWindow();
   private histogram = new Histogram();
 
@@ -87,7 +86,8 @@ export class SteadyTraffic {
         const latency = performance.now() - scheduledAt;
         this.histogram.record(latency);
         this.total.requests++;
-        const v = (this.total.byVersion[version] ??= { requests: 0, errors: 0 });
+        const v = this.total.byVersion[version] ?? { requests: 0, errors: 0 };
+        this.total.byVersion[version] = v;
         v.requests++;
         if (status === 0 || status >= 500) {
           this.total.errors++;
@@ -95,11 +95,15 @@ export class SteadyTraffic {
         }
         resolve();
       };
-      const req = http.get(new URL(path, this.options.url), { agent: this.agent, timeout: this.options.timeoutMs ?? 5000 }, (res) => {
-        res.resume();
-        res.on('end', () => done(res.statusCode ?? 0, String(res.headers[header] ?? 'none')));
-        res.on('error', () => done(0, 'none'));
-      });
+      const req = http.get(
+        new URL(path, this.options.url),
+        { agent: this.agent, timeout: this.options.timeoutMs ?? 5000 },
+        (res) => {
+          res.resume();
+          res.on('end', () => done(res.statusCode ?? 0, String(res.headers[header] ?? 'none')));
+          res.on('error', () => done(0, 'none'));
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', () => done(0, 'none'));
     });

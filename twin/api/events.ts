@@ -1,5 +1,5 @@
-import type { ObjectStore } from '../store/object-store.ts';
 import type { Clock } from '../clock.ts';
+import type { ObjectStore } from '../store/object-store.ts';
 import type { KubeObject } from './object.ts';
 
 export type EventType = 'Normal' | 'Warning';
@@ -22,7 +22,10 @@ export class EventRecorder {
     this.store.create({
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { name: `${involved.metadata.name}.${(++this.seq).toString(16).padStart(8, '0')}`, namespace: ns },
+      metadata: {
+        name: `${involved.metadata.name}.${(++this.seq).toString(16).padStart(8, '0')}`,
+        namespace: ns,
+      },
       involvedObject: {
         apiVersion: involved.apiVersion,
         kind: involved.kind,

@@ -31,7 +31,10 @@ export function matchesRequirement(req: LabelSelectorRequirement, labels: Record
  * A LabelSelector matches when every matchLabels pair and every expression holds. As in the API, an
  * empty selector ({}) matches everything and a missing (null) selector matches nothing.
  */
-export function matchesSelector(selector: LabelSelector | undefined | null, labels: Record<string, string> = {}): boolean {
+export function matchesSelector(
+  selector: LabelSelector | undefined | null,
+  labels: Record<string, string> = {},
+): boolean {
   if (selector === undefined || selector === null) return false;
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
     if (labels[k] !== v) return false;
@@ -40,7 +43,10 @@ export function matchesSelector(selector: LabelSelector | undefined | null, labe
 }
 
 /** A Service-style selector (plain map): empty or missing selects nothing, as Services do. */
-export function matchesMap(selector: Record<string, string> | undefined, labels: Record<string, string> = {}): boolean {
+export function matchesMap(
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string> = {},
+): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }

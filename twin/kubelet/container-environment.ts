@@ -9,7 +9,11 @@ export class ContainerConfigError extends Error {}
  * envFrom (ConfigMaps, Secrets, with prefix), then env (values with $(VAR) expansion, fieldRef,
  * resourceFieldRef, configMapKeyRef, secretKeyRef); later entries win.
  */
-export function containerEnvironment(store: ObjectStore, pod: KubeObject, container: any): Record<string, string> {
+export function containerEnvironment(
+  store: ObjectStore,
+  pod: KubeObject,
+  container: any,
+): Record<string, string> {
   const ns = pod.metadata.namespace ?? 'default';
   const env: Record<string, string> = {};
   if (pod.spec?.enableServiceLinks !== false) Object.assign(env, serviceLinks(store, ns));
@@ -49,14 +53,18 @@ export function containerEnvironment(store: ObjectStore, pod: KubeObject, contai
       const v = (cm?.['data'] as Record<string, string> | undefined)?.[from.configMapKeyRef.key];
       if (v === undefined) {
         if (from.configMapKeyRef.optional) continue;
-        throw new ContainerConfigError(`couldn't find key ${from.configMapKeyRef.key} in ConfigMap ${ns}/${from.configMapKeyRef.name}`);
+        throw new ContainerConfigError(
+          `couldn't find key ${from.configMapKeyRef.key} in ConfigMap ${ns}/${from.configMapKeyRef.name}`,
+        );
       }
       env[e.name] = v;
     } else if (from.secretKeyRef) {
       const v = secretData(store, ns, from.secretKeyRef.name)?.[from.secretKeyRef.key];
       if (v === undefined) {
         if (from.secretKeyRef.optional) continue;
-        throw new ContainerConfigError(`couldn't find key ${from.secretKeyRef.key} in Secret ${ns}/${from.secretKeyRef.name}`);
+        throw new ContainerConfigError(
+          `couldn't find key ${from.secretKeyRef.key} in Secret ${ns}/${from.secretKeyRef.name}`,
+        );
       }
       env[e.name] = v;
     }
@@ -107,7 +115,8 @@ function secretData(store: ObjectStore, ns: string, name: string): Record<string
   const secret = store.get({ kind: 'Secret', namespace: ns, name });
   if (!secret) return undefined;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries((secret['data'] as Record<string, string>) ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  for (const [k, v] of Object.entries((secret['data'] as Record<string, string>) ?? {}))
+    out[k] = Buffer.from(v, 'base64').toString('utf8');
   for (const [k, v] of Object.entries((secret['stringData'] as Record<string, string>) ?? {})) out[k] = v;
   return out;
 }
@@ -124,7 +133,8 @@ function serviceLinks(store: ObjectStore, ns: string): Record<string, string> {
     env[`${prefix}_SERVICE_HOST`] = ip;
     env[`${prefix}_SERVICE_PORT`] = String(ports[0].port);
     for (const p of ports) {
-      if (p.name) env[`${prefix}_SERVICE_PORT_${String(p.name).toUpperCase().replaceAll('-', '_')}`] = String(p.port);
+      if (p.name)
+        env[`${prefix}_SERVICE_PORT_${String(p.name).toUpperCase().replaceAll('-', '_')}`] = String(p.port);
     }
   }
   return env;

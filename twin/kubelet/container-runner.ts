@@ -21,7 +21,12 @@ export class ContainerProcess {
   constructor(spec: ContainerProcessSpec) {
     this.log = createWriteStream(spec.logFile, { flags: 'a' });
     const [file, ...args] = spec.argv;
-    this.child = spawn(file!, args, { env: spec.env, cwd: spec.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.child = spawn(file!, args, {
+      env: spec.env,
+      cwd: spec.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.child.stdout!.pipe(this.log, { end: false });
     this.child.stderr!.pipe(this.log, { end: false });
     this.exited = new Promise((resolve) => {

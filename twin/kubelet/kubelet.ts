@@ -3,9 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeObject, type KubeObject } from '../api/object.ts';
 import type { Controller, ControllerContext } from '../controllers/controller.ts';
+import { PodWorker } from './pod-worker.ts';
 import type { TwinBindings } from './twin-bindings.ts';
 import type { WorkloadBundler } from './workload-bundler.ts';
-import { PodWorker } from './pod-worker.ts';
 
 export interface KubeletOptions {
   bindings: TwinBindings;
@@ -47,7 +47,8 @@ export class Kubelet implements Controller {
         this.stopWorker(uid);
         return;
       }
-      if (e.object.spec?.nodeName && !this.workers.has(uid) && !isTerminal(e.object)) this.startWorker(e.object);
+      if (e.object.spec?.nodeName && !this.workers.has(uid) && !isTerminal(e.object))
+        this.startWorker(e.object);
     });
     for (const pod of ctx.store.list({ kind: 'Pod' })) {
       if (pod.spec?.nodeName && !isTerminal(pod)) this.startWorker(pod);
@@ -93,7 +94,11 @@ export class Kubelet implements Controller {
       orphanGuard: ORPHAN_GUARD,
     });
     this.workers.set(pod.metadata.uid!, worker);
-    worker.start().catch((err) => this.ctx.log(`kubelet: ${describeObject(pod)}: ${err instanceof Error ? err.stack : err}`));
+    worker
+      .start()
+      .catch((err) =>
+        this.ctx.log(`kubelet: ${describeObject(pod)}: ${err instanceof Error ? err.stack : err}`),
+      );
   }
 
   private stopWorker(uid: string): void {

@@ -5,8 +5,8 @@ import type { ControllerContext } from '../controllers/controller.ts';
 import { ContainerConfigError, containerEnvironment, expand } from './container-environment.ts';
 import { ContainerProcess } from './container-runner.ts';
 import { emulatedLifecycleFor } from './emulated-lifecycle.ts';
-import { PROBE_DEFAULTS, type ProbeSpec, runProbe } from './probe.ts';
 import type { KubeletOptions } from './kubelet.ts';
+import { PROBE_DEFAULTS, type ProbeSpec, runProbe } from './probe.ts';
 
 type ContainerState =
   | { kind: 'waiting'; reason: string; message?: string }
@@ -65,9 +65,12 @@ export class PodWorker {
 
   async start(): Promise<void> {
     mkdirSync(this.options.logDir, { recursive: true });
-    this.podIP = this.pod.spec?.hostNetwork ? this.hostIP() : this.options.allocatePodIp(this.pod.metadata.uid!);
+    this.podIP = this.pod.spec?.hostNetwork
+      ? this.hostIP()
+      : this.options.allocatePodIp(this.pod.metadata.uid!);
     this.startTime = this.nowIso();
-    this.pod = this.ctx.store.get({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }) ?? this.pod;
+    this.pod =
+      this.ctx.store.get({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }) ?? this.pod;
     this.pod.status = { ...this.pod.status, podIP: this.podIP };
     this.writeStatus();
     await Promise.all(this.slots.map((slot) => this.startContainer(slot)));
@@ -117,7 +120,12 @@ export class PodWorker {
             this.ctx.clock.after(lifecycle.runSeconds * 1000, () => {
               if (this.stopped) return;
               slot.ready = false;
-              slot.state = { kind: 'terminated', exitCode: 0, reason: 'Completed', finishedAt: this.nowIso() };
+              slot.state = {
+                kind: 'terminated',
+                exitCode: 0,
+                reason: 'Completed',
+                finishedAt: this.nowIso(),
+              };
               this.writeStatus();
             }),
           );
@@ -131,7 +139,8 @@ export class PodWorker {
     const binding = this.options.bindings.resolve(slot.spec.image)!;
     let env: Record<string, string>;
     try {
-      const current = this.ctx.store.get({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }) ?? this.pod;
+      const current =
+        this.ctx.store.get({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }) ?? this.pod;
       current.status = { ...current.status, podIP: this.podIP, hostIP: this.hostIP() };
       env = { ...binding.env, ...containerEnvironment(this.ctx.store, current, slot.spec) };
     } catch (err) {
@@ -148,14 +157,20 @@ export class PodWorker {
       try {
         bundle = await this.options.bundler.bundle(binding.entry);
       } catch (err) {
-        slot.state = { kind: 'waiting', reason: 'ErrImagePull', message: `bundling ${binding.entry} failed: ${(err as Error).message}` };
+        slot.state = {
+          kind: 'waiting',
+          reason: 'ErrImagePull',
+          message: `bundling ${binding.entry} failed: ${(err as Error).message}`,
+        };
         this.writeStatus();
         return;
       }
       const imports = [...this.options.nodeImports, this.options.orphanGuard].flatMap((m) => ['--import', m]);
       argv = [process.execPath, ...imports, bundle, ...args];
     } else {
-      const command: string[] = slot.spec.command ? slot.spec.command.map((a: string) => expand(a, env)) : binding.command!;
+      const command: string[] = slot.spec.command
+        ? slot.spec.command.map((a: string) => expand(a, env))
+        : binding.command!;
       argv = [...command, ...(slot.spec.command ? args : args.length ? args : [])];
     }
     if (this.stopped) return;
@@ -170,6 +185,7 @@ export class PodWorker {
         HOSTNAME: this.pod.spec?.hostname ?? this.pod.metadata.name,
         TWIN_DNS_FILE: this.options.dnsFile,
         TWIN_POD_NAMESPACE: this.ns,
+        TWIN_PARENT_PID: String(process.pid),
         ...env,
       },
     });
@@ -216,7 +232,11 @@ export class PodWorker {
     const startup: ProbeSpec | undefined = slot.spec.startupProbe;
     const readiness: ProbeSpec | undefined = slot.spec.readinessProbe;
     const liveness: ProbeSpec | undefined = slot.spec.livenessProbe;
-    const loop = (probe: ProbeSpec, onResult: (ok: boolean, message: string, state: { successes: number; failures: number }) => boolean | void, gate?: () => boolean) => {
+    const loop = (
+      probe: ProbeSpec,
+      onResult: (ok: boolean, message: string, state: { successes: number; failures: number }) => unknown,
+      gate?: () => boolean,
+    ) => {
       const p = { ...PROBE_DEFAULTS, ...probe };
       const state = { successes: 0, failures: 0 };
       let active = true;
@@ -237,9 +257,19 @@ export class PodWorker {
           }
           if (onResult(r.ok, r.message, state) === false) return;
         }
-        slot.cancel.push(this.ctx.clock.after(Math.max(p.periodSeconds * 1000, this.ctx.clock.toVirtual(25)), () => void tick()));
+        slot.cancel.push(
+          this.ctx.clock.after(
+            Math.max(p.periodSeconds * 1000, this.ctx.clock.toVirtual(25)),
+            () => void tick(),
+          ),
+        );
       };
-      slot.cancel.push(this.ctx.clock.after(Math.max(p.initialDelaySeconds * 1000, this.ctx.clock.toVirtual(20)), () => void tick()));
+      slot.cancel.push(
+        this.ctx.clock.after(
+          Math.max(p.initialDelaySeconds * 1000, this.ctx.clock.toVirtual(20)),
+          () => void tick(),
+        ),
+      );
     };
     if (startup) {
       loop(startup, (ok, message, s) => {
@@ -265,7 +295,14 @@ export class PodWorker {
           if (ok && s.successes >= t.successThreshold) slot.ready = true;
           if (!ok && s.failures >= t.failureThreshold) {
             slot.ready = false;
-            if (was) this.ctx.events.record(this.pod, 'Warning', 'Unhealthy', `Readiness probe failed: ${message}`, 'kubelet');
+            if (was)
+              this.ctx.events.record(
+                this.pod,
+                'Warning',
+                'Unhealthy',
+                `Readiness probe failed: ${message}`,
+                'kubelet',
+              );
           }
           if (was !== slot.ready) this.writeStatus();
         },
@@ -292,8 +329,16 @@ export class PodWorker {
 
   private probeFailed(slot: ContainerSlot, proc: ContainerProcess, kind: string, message: string): void {
     this.ctx.events.record(this.pod, 'Warning', 'Unhealthy', `${kind} probe failed: ${message}`, 'kubelet');
-    this.ctx.events.record(this.pod, 'Normal', 'Killing', `Container ${slot.spec.name} failed ${kind.toLowerCase()} probe, will be restarted`, 'kubelet');
-    void proc.stop(Math.min(2000, this.ctx.clock.toReal((this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000)));
+    this.ctx.events.record(
+      this.pod,
+      'Normal',
+      'Killing',
+      `Container ${slot.spec.name} failed ${kind.toLowerCase()} probe, will be restarted`,
+      'kubelet',
+    );
+    void proc.stop(
+      Math.min(2000, this.ctx.clock.toReal((this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000)),
+    );
   }
 
   private writeStatus(): void {
@@ -303,13 +348,22 @@ export class PodWorker {
     const everRan = this.slots.some((s) => s.state.kind !== 'waiting' || s.restartCount > 0);
     let phase = 'Pending';
     if (allTerminated) phase = anyFailed ? 'Failed' : 'Succeeded';
-    else if (everRan && this.slots.every((s) => s.state.kind !== 'waiting' || s.restartCount > 0)) phase = 'Running';
+    else if (everRan && this.slots.every((s) => s.state.kind !== 'waiting' || s.restartCount > 0))
+      phase = 'Running';
     const containersReady = this.slots.every((s) => s.ready);
     const conditions = [
       this.condition('PodReadyToStartContainers', 'True'),
       this.condition('Initialized', 'True'),
-      this.condition('Ready', containersReady ? 'True' : 'False', containersReady ? undefined : 'ContainersNotReady'),
-      this.condition('ContainersReady', containersReady ? 'True' : 'False', containersReady ? undefined : 'ContainersNotReady'),
+      this.condition(
+        'Ready',
+        containersReady ? 'True' : 'False',
+        containersReady ? undefined : 'ContainersNotReady',
+      ),
+      this.condition(
+        'ContainersReady',
+        containersReady ? 'True' : 'False',
+        containersReady ? undefined : 'ContainersNotReady',
+      ),
     ];
     const containerStatuses = this.slots.map((s) => ({
       name: s.spec.name,
@@ -355,7 +409,14 @@ function toApiState(state: ContainerState): Record<string, unknown> {
     case 'running':
       return { running: { startedAt: state.startedAt } };
     case 'terminated':
-      return { terminated: { exitCode: state.exitCode, reason: state.reason, startedAt: state.startedAt, finishedAt: state.finishedAt } };
+      return {
+        terminated: {
+          exitCode: state.exitCode,
+          reason: state.reason,
+          startedAt: state.startedAt,
+          finishedAt: state.finishedAt,
+        },
+      };
   }
 }
 
@@ -364,7 +425,12 @@ function qosClass(pod: KubeObject): string {
   const hasAny = containers.some((c) => c.resources?.requests || c.resources?.limits);
   if (!hasAny) return 'BestEffort';
   const guaranteed = containers.every(
-    (c) => c.resources?.limits?.cpu && c.resources?.limits?.memory && (!c.resources?.requests || (c.resources.requests.cpu === c.resources.limits.cpu && c.resources.requests.memory === c.resources.limits.memory)),
+    (c) =>
+      c.resources?.limits?.cpu &&
+      c.resources?.limits?.memory &&
+      (!c.resources?.requests ||
+        (c.resources.requests.cpu === c.resources.limits.cpu &&
+          c.resources.requests.memory === c.resources.limits.memory)),
   );
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }

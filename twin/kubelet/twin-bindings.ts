@@ -17,7 +17,8 @@ const bindingSchema = z
   })
   .strict()
   .refine((b) => (b.entry === undefined) !== (b.command === undefined), {
-    message: 'exactly one of entry (a TypeScript file run with node) or command (an executable and its arguments) is required',
+    message:
+      'exactly one of entry (a TypeScript file run with node) or command (an executable and its arguments) is required',
   });
 
 const bindingsSchema = z
@@ -56,14 +57,20 @@ export class TwinBindings {
     } catch (e) {
       if (e instanceof YAMLParseError) {
         const pos = e.linePos?.[0];
-        throw new TwinError('TWIN_BINDINGS_INVALID', `${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${e.message.split('\n')[0]}`);
+        throw new TwinError(
+          'TWIN_BINDINGS_INVALID',
+          `${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${e.message.split('\n')[0]}`,
+        );
       }
       throw e;
     }
     const parsed = bindingsSchema.safeParse(doc);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+      const field = issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '');
       throw new TwinError('TWIN_BINDINGS_INVALID', `${file}: ${field || '(document)'}: ${issue.message}`);
     }
     return new TwinBindings(parsed.data.images, baseDir);
@@ -90,6 +97,7 @@ export function splitImage(image: string): { repository: string; tag: string } {
   const withoutDigest = image.split('@')[0]!;
   const lastSlash = withoutDigest.lastIndexOf('/');
   const colon = withoutDigest.lastIndexOf(':');
-  if (colon > lastSlash) return { repository: withoutDigest.slice(0, colon), tag: withoutDigest.slice(colon + 1) };
+  if (colon > lastSlash)
+    return { repository: withoutDigest.slice(0, colon), tag: withoutDigest.slice(colon + 1) };
   return { repository: withoutDigest, tag: 'latest' };
 }

@@ -25,7 +25,10 @@ export class WorkloadBundler {
 
   private async build(entry: string): Promise<string> {
     await mkdir(this.cacheDir, { recursive: true });
-    const manifestFile = path.join(this.cacheDir, `${createHash('sha256').update(entry).digest('hex').slice(0, 16)}.json`);
+    const manifestFile = path.join(
+      this.cacheDir,
+      `${createHash('sha256').update(entry).digest('hex').slice(0, 16)}.json`,
+    );
     const cached = await readManifest(manifestFile);
     if (cached && (await inputsUnchanged(cached.inputs))) return cached.outfile;
     const outfile = manifestFile.replace(/\.json$/, '.mjs');
@@ -39,7 +42,9 @@ export class WorkloadBundler {
       metafile: true,
       logLevel: 'silent',
       sourcemap: 'inline',
-      banner: { js: "import { createRequire as __twinCreateRequire } from 'node:module'; const require = __twinCreateRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __twinCreateRequire } from 'node:module'; const require = __twinCreateRequire(import.meta.url);",
+      },
     });
     const inputs: Record<string, string> = {};
     for (const input of Object.keys(result.metafile.inputs)) {
@@ -51,7 +56,9 @@ export class WorkloadBundler {
   }
 }
 
-async function readManifest(file: string): Promise<{ outfile: string; inputs: Record<string, string> } | undefined> {
+async function readManifest(
+  file: string,
+): Promise<{ outfile: string; inputs: Record<string, string> } | undefined> {
   try {
     const m = JSON.parse(await readFile(file, 'utf8'));
     await stat(m.outfile);
@@ -73,5 +80,7 @@ async function inputsUnchanged(inputs: Record<string, string>): Promise<boolean>
 }
 
 async function digest(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }

@@ -21,7 +21,6 @@ export const RECONCILED_KINDS: ReadonlySet<string> = new Set([
   'apps/DaemonSet',
   'batch/Job',
   'batch/CronJob',
-  'autoscaling/HorizontalPodAutoscaler',
   'policy/PodDisruptionBudget',
   'networking.k8s.io/Ingress',
   'argoproj.io/Rollout',

@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TwinError } from '../../core/errors.ts';
-import { matchesSelector, type LabelSelector } from '../api/labels.ts';
-import {
-  clone,
-  describeObject,
-  type KubeObject,
-  objectKey,
-  type ObjectRef,
-  typeKey,
-} from '../api/object.ts';
+import { type LabelSelector, matchesSelector } from '../api/labels.ts';
+import { clone, describeObject, type KubeObject, type ObjectRef, objectKey, typeKey } from '../api/object.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -72,7 +65,8 @@ export class ObjectStore {
     for (const key of keys) {
       const obj = this.objects.get(key)!;
       if (options.namespace !== undefined && obj.metadata.namespace !== options.namespace) continue;
-      if (options.labelSelector && !matchesSelector(options.labelSelector, obj.metadata.labels ?? {})) continue;
+      if (options.labelSelector && !matchesSelector(options.labelSelector, obj.metadata.labels ?? {}))
+        continue;
       out.push(clone(obj));
     }
     return out.sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
@@ -100,8 +94,8 @@ export class ObjectStore {
     obj.metadata.generation = 1;
     obj.metadata.resourceVersion = String(++this.revision);
     this.objects.set(key, obj);
-    let set = this.byType.get(typeKey(obj));
-    if (!set) this.byType.set(typeKey(obj), (set = new Set()));
+    const set = this.byType.get(typeKey(obj)) ?? new Set<string>();
+    this.byType.set(typeKey(obj), set);
     set.add(key);
     this.emit({ type: 'ADDED', object: clone(obj) });
     return clone(obj);
@@ -116,7 +110,10 @@ export class ObjectStore {
     const key = objectKey(input);
     const current = this.objects.get(key);
     if (!current) throw new TwinError('TWIN_NOT_FOUND', `${describeObject(input)} not found`);
-    if (input.metadata.resourceVersion !== undefined && input.metadata.resourceVersion !== current.metadata.resourceVersion) {
+    if (
+      input.metadata.resourceVersion !== undefined &&
+      input.metadata.resourceVersion !== current.metadata.resourceVersion
+    ) {
       throw new TwinError(
         'TWIN_CONFLICT',
         `Operation cannot be fulfilled on ${describeObject(input)}: the object has been modified; please apply your changes to the latest version and try again`,
@@ -139,7 +136,13 @@ export class ObjectStore {
         next.metadata.generation = (current.metadata.generation ?? 1) + 1;
       }
     }
-    if (JSON.stringify(next) === JSON.stringify({ ...current, metadata: { ...current.metadata, resourceVersion: next.metadata.resourceVersion } })) {
+    if (
+      JSON.stringify(next) ===
+      JSON.stringify({
+        ...current,
+        metadata: { ...current.metadata, resourceVersion: next.metadata.resourceVersion },
+      })
+    ) {
       return clone(current);
     }
     next.metadata.resourceVersion = String(++this.revision);
@@ -162,7 +165,8 @@ export class ObjectStore {
     const next = clone(current);
     mutate(next);
     const key = objectKey(next);
-    if (key !== objectKey(current)) throw new TwinError('TWIN_INVALID', `patch may not rename ${describeObject(current)}`);
+    if (key !== objectKey(current))
+      throw new TwinError('TWIN_INVALID', `patch may not rename ${describeObject(current)}`);
     const specChanged = JSON.stringify(stripMeta(next)) !== JSON.stringify(stripMeta(current));
     if (JSON.stringify(next) === JSON.stringify(current)) return clone(current);
     next.metadata.generation = (current.metadata.generation ?? 1) + (specChanged ? 1 : 0);
@@ -177,7 +181,11 @@ export class ObjectStore {
     const current = this.objects.get(objectKey(input));
     if (!current) return this.create(input);
     const next = clone(input);
-    next.metadata = { ...current.metadata, ...next.metadata, resourceVersion: current.metadata.resourceVersion };
+    next.metadata = {
+      ...current.metadata,
+      ...next.metadata,
+      resourceVersion: current.metadata.resourceVersion,
+    };
     return this.update(next);
   }
 
@@ -195,7 +203,12 @@ export class ObjectStore {
     const uid = current.metadata.uid;
     for (const [depKey, dep] of [...this.objects]) {
       if (dep.metadata.ownerReferences?.some((o) => o.uid === uid) && this.objects.has(depKey)) {
-        this.delete({ apiVersion: dep.apiVersion, kind: dep.kind, namespace: dep.metadata.namespace, name: dep.metadata.name } as ObjectRef);
+        this.delete({
+          apiVersion: dep.apiVersion,
+          kind: dep.kind,
+          namespace: dep.metadata.namespace,
+          name: dep.metadata.name,
+        } as ObjectRef);
       }
     }
     return gone;
@@ -212,7 +225,8 @@ export class ObjectStore {
     const obj = event.object;
     for (const w of [...this.watchers]) {
       const f = w.filter;
-      if (f.kind !== undefined && typeKey({ apiVersion: f.apiVersion, kind: f.kind }) !== typeKey(obj)) continue;
+      if (f.kind !== undefined && typeKey({ apiVersion: f.apiVersion, kind: f.kind }) !== typeKey(obj))
+        continue;
       if (f.namespace !== undefined && obj.metadata.namespace !== f.namespace) continue;
       w.handler(event);
     }

@@ -1,0 +1,179 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const hasKustomize = ['kubectl', 'kustomize'].some(
+  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0,
+);
+
+function twin(args: string[], options: { cwd?: string } = {}) {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'harness/cli/main.ts'), ...args],
+    {
+      cwd: options.cwd ?? root,
+      encoding: 'utf8',
+      env: { ...process.env, TWIN_QUIET: '1' },
+      timeout: 60_000,
+    },
+  );
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Processes whose environment names the given directory: the live pods of a twin working there. */
+function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(dir)) pids.push(Number(entry));
+    } catch {}
+  }
+  return pids;
+}
+
+async function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  let seen = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`timed out waiting for ${pattern}; output:\n${seen}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        resolve(seen);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`exited before ${pattern}; output:\n${seen}`));
+    });
+  });
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+
+describe('twin CLI', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+
+  it('prints help for every command', () => {
+    for (const args of [
+      ['--help'],
+      ['scenario', '--help'],
+      ['up', '--help'],
+      ['status', '--help'],
+      ['down', '--help'],
+      ['chaos', '--help'],
+    ]) {
+      const r = twin(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/Usage: twin/);
+    }
+  });
+
+  it('rejects an unknown scenario with exit code 2, naming the known ones', () => {
+    const r = twin(['scenario', 'no-such-scenario']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown scenario "no-such-scenario"');
+    expect(r.stderr).toContain('canary-rollout');
+  });
+
+  it('rejects a bad option value with exit code 2', () => {
+    expect(twin(['scenario', 'canary-rollout', '--env', 'minikube']).code).toBe(2);
+    const r = twin(['scenario', 'canary-rollout', '--time-scale', '-3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--time-scale must be a positive number');
+  });
+
+  it('accepts --env k3d and says clearly that it is not available yet', () => {
+    const r = twin(['scenario', 'canary-rollout', '--env', 'k3d']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--env k3d: the k3d environment is not available yet/);
+  });
+
+  describe.skipIf(!hasKustomize)('bad definitions (needs kubectl or kustomize on the PATH)', () => {
+    it('a manifest that is not YAML: exit 2 naming file, line and column', () => {
+      const r = twin(['up', '--system', 'test/fixtures/systems/bad-yaml']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/test\/fixtures\/systems\/bad-yaml\/k8s\/overlays\/local\/app\.yaml:9:\d+: /);
+    });
+
+    it('a Deployment without a selector: exit 2 naming file, object and field', () => {
+      const r = twin(['up', '--system', 'test/fixtures/systems/no-selector']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        'test/fixtures/systems/no-selector/k8s/overlays/local/app.yaml: Deployment shop/cart: spec.selector is required',
+      );
+    });
+
+    it('a topology with an unknown instance type: exit 2 naming file and field', () => {
+      const r = twin(['up', '--system', 'test/fixtures/systems/bad-topology']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        'test/fixtures/systems/bad-topology/topology.yaml: nodePools[0].instanceType: unknown instance type "t3.hugest"',
+      );
+    });
+
+    it('an unknown system: exit 2 listing the known systems', () => {
+      const r = twin(['up', '--system', 'nope']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('known systems: ai-platform');
+    });
+
+    it('up, status, down: the environment runs until down and leaves no process behind', async () => {
+      const workDir = await mkdtemp(path.join(os.tmpdir(), 'twin-cli-up-'));
+      dirs.push(workDir);
+      const up = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'harness/cli/main.ts', 'up', '--system', 'ai-platform', '--work-dir', workDir],
+        { cwd: root },
+      );
+      const upExit = exited(up);
+      await waitForOutput(up, /is up on local/, 60_000);
+      expect(processesUnder(workDir).length).toBeGreaterThanOrEqual(8);
+      const status = twin(['status', '--work-dir', workDir]);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain('Ingress production/ai-platform: http://127.0.0.1:');
+      const down = twin(['down', '--work-dir', workDir]);
+      expect(down.code).toBe(0);
+      expect(down.stdout).toContain('ai-platform on local is down');
+      expect(await upExit).toBe(0);
+      expect(processesUnder(workDir)).toEqual([]);
+    }, 120_000);
+
+    it('Ctrl-C during a scenario leaves no child process behind', async () => {
+      const reportDir = await mkdtemp(path.join(os.tmpdir(), 'twin-cli-ctrlc-'));
+      dirs.push(reportDir);
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'harness/cli/main.ts', 'scenario', 'canary-rollout', '--report-dir', reportDir],
+        {
+          cwd: root,
+          detached: true,
+        },
+      );
+      const childExit = exited(child);
+      await waitForOutput(child, /roll out api 2\.0\.0/, 90_000);
+      expect(processesUnder(reportDir).length).toBeGreaterThanOrEqual(8);
+      process.kill(-child.pid!, 'SIGINT'); // what a terminal's Ctrl-C does: SIGINT to the foreground process group
+      const code = await childExit;
+      expect(code).not.toBe(0);
+      const deadline = Date.now() + 5000;
+      while (processesUnder(reportDir).length > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(processesUnder(reportDir)).toEqual([]);
+    }, 150_000);
+  });
+});

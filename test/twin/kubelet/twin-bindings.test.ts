@@ -1,0 +1,132 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isTwinError } from '../../../core/errors.ts';
+import { splitImage, TwinBindings } from '../../../twin/kubelet/twin-bindings.ts';
+
+const ROOT = '/srv/repo';
+
+describe('TwinBindings.resolve', () => {
+  const bindings = new TwinBindings(
+    [
+      {
+        image: 'ghcr.io/acme/api',
+        entry: 'workloads/api/server.ts',
+        env: { BUILD_VERSION: '{{image.tag}}', REPO: '{{image.repository}}' },
+      },
+      { image: 'registry.local:5000/tools/echo:ignored', command: ['/bin/echo', 'hi'] },
+    ],
+    ROOT,
+  );
+
+  it('binds any tag or digest of the bound repository and substitutes {{image.tag}}', () => {
+    expect(bindings.resolve('ghcr.io/acme/api:2.1.0')).toEqual({
+      entry: '/srv/repo/workloads/api/server.ts',
+      env: { BUILD_VERSION: '2.1.0', REPO: 'ghcr.io/acme/api' },
+    });
+    expect(bindings.resolve('ghcr.io/acme/api')?.env['BUILD_VERSION']).toBe('latest');
+    expect(bindings.resolve('ghcr.io/acme/api:1.0.0@sha256:abcdef')?.env['BUILD_VERSION']).toBe('1.0.0');
+    expect(bindings.resolve('ghcr.io/acme/api@sha256:abcdef')?.entry).toBe(
+      '/srv/repo/workloads/api/server.ts',
+    );
+  });
+
+  it('does not bind other repositories, prefixes or registries', () => {
+    expect(bindings.resolve('ghcr.io/acme/api-worker:1')).toBeUndefined();
+    expect(bindings.resolve('docker.io/acme/api:1')).toBeUndefined();
+    expect(bindings.resolve('acme/api:1')).toBeUndefined();
+    expect(bindings.resolve('nginx:1.27')).toBeUndefined();
+  });
+
+  it('binds commands by repository, registry port included', () => {
+    expect(bindings.resolve('registry.local:5000/tools/echo:3')).toEqual({
+      command: ['/bin/echo', 'hi'],
+      env: {},
+    });
+    expect(bindings.resolve('registry.local:5001/tools/echo:3')).toBeUndefined();
+  });
+
+  it('the empty bindings bind nothing', () => {
+    expect(TwinBindings.empty().resolve('ghcr.io/acme/api:1')).toBeUndefined();
+  });
+});
+
+describe('TwinBindings.load', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'twin-bindings-'));
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  async function loadError(file: string): Promise<{ code: string; message: string }> {
+    try {
+      await TwinBindings.load(file, dir);
+    } catch (e) {
+      if (isTwinError(e)) return { code: e.code, message: e.message };
+      throw e;
+    }
+    throw new Error(`${file} loaded`);
+  }
+  const header = 'apiVersion: twin.dev/v1alpha1\nkind: TwinBindings\n';
+
+  it('loads a valid file and resolves entries against the base directory', async () => {
+    const file = write(
+      'ok.yaml',
+      `${header}images:\n  - image: ghcr.io/acme/web\n    entry: web/server.ts\n`,
+    );
+    const b = await TwinBindings.load(file, dir);
+    expect(b.resolve('ghcr.io/acme/web:9')?.entry).toBe(join(dir, 'web/server.ts'));
+  });
+
+  it('names the file and the field of an invalid binding', async () => {
+    const missing = await loadError(write('missing.yaml', `${header}images:\n  - entry: web/server.ts\n`));
+    expect(missing.code).toBe('TWIN_BINDINGS_INVALID');
+    expect(missing.message).toContain('missing.yaml: images[0].image:');
+    const extra = await loadError(
+      write('extra.yaml', `${header}images:\n  - image: a/b\n    entry: x.ts\n    tag: latest\n`),
+    );
+    expect(extra.message).toContain('extra.yaml: images[0]');
+    expect(extra.message).toMatch(/tag/);
+    const kind = await loadError(
+      write('kind.yaml', 'apiVersion: twin.dev/v1alpha1\nkind: Bindings\nimages: []\n'),
+    );
+    expect(kind.message).toContain('kind.yaml: kind:');
+  });
+
+  it('requires exactly one of entry and command', async () => {
+    const both = await loadError(
+      write('both.yaml', `${header}images:\n  - image: a/b\n    entry: x.ts\n    command: [x]\n`),
+    );
+    expect(both.code).toBe('TWIN_BINDINGS_INVALID');
+    expect(both.message).toContain('images[0]: exactly one of entry');
+    const neither = await loadError(write('neither.yaml', `${header}images:\n  - image: a/b\n`));
+    expect(neither.message).toContain('exactly one of entry');
+  });
+
+  it('reports YAML syntax errors with file, line and column', async () => {
+    const bad = await loadError(write('syntax.yaml', `${header}images:\n  - image: [a\n`));
+    expect(bad.code).toBe('TWIN_BINDINGS_INVALID');
+    expect(bad.message).toMatch(/syntax\.yaml:\d+:\d+: /);
+  });
+});
+
+describe('splitImage', () => {
+  it('splits repository and tag, registry ports and digests included', () => {
+    expect(splitImage('nginx')).toEqual({ repository: 'nginx', tag: 'latest' });
+    expect(splitImage('nginx:1.27')).toEqual({ repository: 'nginx', tag: '1.27' });
+    expect(splitImage('localhost:5000/app')).toEqual({ repository: 'localhost:5000/app', tag: 'latest' });
+    expect(splitImage('localhost:5000/team/app:1.2')).toEqual({
+      repository: 'localhost:5000/team/app',
+      tag: '1.2',
+    });
+    expect(splitImage('registry:5000/team/app:1.2@sha256:0123abcd')).toEqual({
+      repository: 'registry:5000/team/app',
+      tag: '1.2',
+    });
+    expect(splitImage('registry:5000/app@sha256:0123abcd')).toEqual({
+      repository: 'registry:5000/app',
+      tag: 'latest',
+    });
+  });
+});
