@@ -49,21 +49,36 @@ export class ScaledClock implements Clock {
   sleep(virtualMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, this.toReal(virtualMs));
       const onAbort = () => {
-        clearTimeout(timer);
+        cancel();
         reject(signal!.reason);
       };
+      const cancel = this.at(this.now() + virtualMs, false, () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   after(virtualMs: number, fn: () => void): () => void {
-    const timer = setTimeout(fn, this.toReal(virtualMs));
-    timer.unref?.();
+    return this.at(this.now() + virtualMs, true, fn);
+  }
+
+  /**
+   * Runs fn once now() has reached `target`: real timers round and may fire a fraction of a
+   * millisecond early, which at high scales is whole virtual seconds, so an early timer re-arms.
+   */
+  private at(target: number, unref: boolean, fn: () => void): () => void {
+    let timer: NodeJS.Timeout;
+    const arm = () => {
+      const remaining = target - this.now();
+      if (remaining <= 0) return void fn();
+      timer = setTimeout(arm, Math.max(1, Math.ceil(this.toReal(remaining))));
+      if (unref) timer.unref?.();
+    };
+    timer = setTimeout(arm, Math.max(0, Math.ceil(this.toReal(target - this.now()))));
+    if (unref) timer.unref?.();
     return () => clearTimeout(timer);
   }
 

@@ -17,6 +17,29 @@ describe('ScaledClock', () => {
     expect(virtualElapsed / realElapsed).toBeLessThan(105);
   });
 
+  it('never runs an after() or sleep() callback before its virtual time, even at high scales', async () => {
+    const clock = new ScaledClock(10_000);
+    const lateness: number[] = [];
+    await Promise.all(
+      [1, 333, 30_001, 45_678, 99_999].flatMap((ms) => [
+        new Promise<void>((resolve) => {
+          const target = clock.now() + ms;
+          clock.after(ms, () => {
+            lateness.push(clock.now() - target);
+            resolve();
+          });
+        }),
+        (async () => {
+          const target = clock.now() + ms;
+          await clock.sleep(ms);
+          lateness.push(clock.now() - target);
+        })(),
+      ]),
+    );
+    expect(lateness).toHaveLength(10);
+    expect(Math.min(...lateness)).toBeGreaterThanOrEqual(0);
+  });
+
   it('converts between real and virtual durations', () => {
     const clock = new ScaledClock(250);
     expect(clock.toReal(10_000)).toBe(40);
