@@ -31,6 +31,8 @@ export function parseQuantity(q: string | number): number {
       `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': "${q}"`,
     );
   const n = Number(m[1]);
+  // Kubernetes: "unable to parse numeric part of quantity" ("." or "1.2.3" pass the pattern above).
+  if (!Number.isFinite(n)) throw new Error(`unable to parse numeric part of quantity: "${q}"`);
   const suffix = m[2] ?? '';
   return n * (BINARY[suffix] ?? DECIMAL[suffix] ?? 1);
 }

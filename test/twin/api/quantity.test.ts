@@ -22,11 +22,10 @@ describe('parseQuantity', () => {
     expect(() => parseQuantity('1Gb')).toThrow('"1Gb"');
   });
 
-  // Kubernetes' resource.ParseQuantity rejects these ("unable to parse numeric part of quantity");
-  // the twin's regular expression lets any run of digits and dots through and Number() yields NaN.
-  it.fails('throws on a numeric part with no digits or several dots ("." and "1.2.3")', () => {
-    expect(() => parseQuantity('.')).toThrow();
-    expect(() => parseQuantity('1.2.3')).toThrow();
+  // Kubernetes' resource.ParseQuantity rejects these ("unable to parse numeric part of quantity").
+  it('throws on a numeric part with no digits or several dots ("." and "1.2.3")', () => {
+    expect(() => parseQuantity('.')).toThrow('unable to parse numeric part of quantity: "."');
+    expect(() => parseQuantity('1.2.3')).toThrow('unable to parse numeric part of quantity: "1.2.3"');
   });
 });
 
