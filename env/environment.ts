@@ -64,9 +64,49 @@ export interface AwsEndpoint {
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
+/** What `faults.drain` did, as `kubectl drain --ignore-daemonsets` would report it. */
+export interface DrainReport {
+  node: string;
+  evicted: string[];
+  /** DaemonSet pods left on the node. */
+  ignored: string[];
+  /** Evictions a PodDisruptionBudget refused (HTTP 429) and that were retried. */
+  refused: number;
+  /** Pods still on the node when the timeout ran out. */
+  remaining: string[];
+  /** Control-plane milliseconds the drain took. */
+  durationMs: number;
+}
+
+/** The answer of the eviction subresource (POST pods/<name>/eviction). */
+export interface EvictionAnswer {
+  code: 200 | 404 | 429 | 500;
+  message: string;
+}
+
 /** Faults the scenario can inject; each is an event on the timeline and undone by down(). */
 export interface Faults {
   killPod(ref: { namespace: string; name: string }): Promise<void>;
+  /** Powers a node off: its containers die and its kubelet stops heartbeating. */
+  stopNode(name: string): Promise<void>;
+  /** Powers a stopped node on again, or heals a partitioned one. */
+  startNode(name: string): Promise<void>;
+  /** Stops every node of a zone (topology.kubernetes.io/zone); returns their names. */
+  failZone(zone: string): Promise<string[]>;
+  /** Starts every node of the zone that a fault stopped; returns their names. */
+  restoreZone(zone: string): Promise<string[]>;
+  /**
+   * Cuts a node off: its pods keep their processes but nothing reaches them and its kubelet cannot
+   * report. `mode` says what the environment could do ('stop' where it can only power the node off).
+   */
+  partitionNode(name: string): Promise<{ mode: 'partition' | 'stop'; how: string }>;
+  /** kubectl cordon / uncordon. */
+  cordon(name: string): Promise<void>;
+  uncordon(name: string): Promise<void>;
+  /** kubectl drain --ignore-daemonsets: cordon, then evict every pod through the eviction API, retrying 429s. */
+  drain(name: string, options?: { timeoutSeconds?: number }): Promise<DrainReport>;
+  /** One eviction through the eviction API (PodDisruptionBudgets apply). */
+  evict(ref: { namespace: string; name: string }): Promise<EvictionAnswer>;
 }
 
 export interface TimelineEvent {

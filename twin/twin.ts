@@ -12,6 +12,13 @@ import { Kubelet } from './kubelet/kubelet.ts';
 import { TwinBindings } from './kubelet/twin-bindings.ts';
 import { WorkloadBundler } from './kubelet/workload-bundler.ts';
 import { TwinNetwork } from './network/twin-network.ts';
+import {
+  defaultTolerationSeconds,
+  NodeHeartbeats,
+  NodeLifecycleController,
+  type NodeLifecycleSettings,
+  TaintEvictionController,
+} from './nodes/index.ts';
 import { classifyKinds, describeStoredOnly, renderKustomization, validateObjects } from './render/index.ts';
 import { rolloutControllers } from './rollouts/index.ts';
 import { SchedulerController } from './scheduler/scheduler-controller.ts';
@@ -29,6 +36,8 @@ export interface TwinOptions {
   progress?: (message: string) => void;
   /** Real-time limit for every workload to become ready. */
   readyTimeoutMs?: number;
+  /** Node lifecycle flags (grace period, eviction rates, default tolerations); documented defaults otherwise. */
+  nodeLifecycle?: Partial<NodeLifecycleSettings>;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -44,6 +53,9 @@ export class Twin {
   readonly events: EventRecorder;
   readonly network: TwinNetwork;
   readonly kubelet: Kubelet;
+  /** Each node's kubelet heartbeat; stopping, partitioning and restarting nodes go through it. */
+  readonly nodes: NodeHeartbeats;
+  readonly nodeLifecycle: NodeLifecycleController;
   /** Kinds stored without a controller of their own (reported, never dropped). */
   storedOnly = '';
   private readonly controllers: Controller[] = [];
@@ -78,6 +90,8 @@ export class Twin {
       nodeImports: [this.network.dnsPreload],
       dnsFile: this.network.dnsFile,
     });
+    this.nodes = new NodeHeartbeats(this.kubelet, options.nodeLifecycle?.leaseRenewIntervalSeconds);
+    this.nodeLifecycle = new NodeLifecycleController(this.nodes, options.nodeLifecycle);
   }
 
   static defaultRoot(): string {
@@ -127,6 +141,15 @@ export class Twin {
       ...builtinControllers(),
       ...rolloutControllers({ lookup: this.network.lookupFor('argo-rollouts') }),
       this.kubelet,
+      this.nodes,
+      this.nodeLifecycle,
+      new TaintEvictionController(),
+    );
+    this.store.addAdmission(
+      defaultTolerationSeconds(
+        this.options.nodeLifecycle?.defaultNotReadyTolerationSeconds,
+        this.options.nodeLifecycle?.defaultUnreachableTolerationSeconds,
+      ),
     );
     for (const c of this.controllers) c.start(ctx);
     for (const node of nodes) this.store.create(node);

@@ -2,6 +2,7 @@ import { TwinError } from '../../core/errors.ts';
 import { describeObject, type KubeObject, type ObjectRef } from '../../twin/api/object.ts';
 import { DEFAULT_TIME_SCALE } from '../../twin/clock.ts';
 import { assertLoopbackRange } from '../../twin/network/address-allocator.ts';
+import { cordon, drain, evictPod } from '../../twin/nodes/index.ts';
 import { Twin } from '../../twin/twin.ts';
 import type {
   Environment,
@@ -39,6 +40,8 @@ export class LocalEnvironment implements Environment {
   readonly aws = undefined;
   readonly faults: Faults;
   private readonly handlers = new Set<(e: TimelineEvent) => void>();
+  /** What undoes each fault still in effect, by what it undoes ("node/<name>", "cordon/<name>"). */
+  private readonly undo = new Map<string, () => Promise<void>>();
   private readonly unwatchEvents: () => void;
 
   constructor(readonly twin: Twin) {
@@ -85,6 +88,99 @@ export class LocalEnvironment implements Environment {
         });
         store.delete({ kind: 'Pod', ...ref });
       },
+      stopNode: async (name) => {
+        const node = this.node(name);
+        if (twin.nodes.powerOf(name) === 'stopped') return;
+        this.fault(
+          'NodeStopped',
+          node,
+          `fault: node ${name} powered off (its containers die, its kubelet stops heartbeating)`,
+        );
+        this.undo.set(`node/${name}`, () => this.faults.startNode(name));
+        await twin.nodes.stopNode(name);
+      },
+      startNode: async (name) => {
+        const node = this.node(name);
+        const was = twin.nodes.powerOf(name);
+        if (was === 'running') return;
+        this.undo.delete(`node/${name}`);
+        this.fault(
+          'NodeStarted',
+          node,
+          was === 'partitioned'
+            ? `fault undone: node ${name} partition healed`
+            : `fault undone: node ${name} powered on`,
+          'Normal',
+        );
+        twin.nodes.startNode(name);
+      },
+      failZone: async (zone) => {
+        const nodes = this.zoneNodes(zone);
+        this.emit({
+          t: twin.clock.now(),
+          kind: 'ZoneFailed',
+          object: `zone ${zone}`,
+          message: `fault: zone ${zone} failed: ${nodes.length} nodes powered off (${nodes.join(', ')})`,
+          type: 'Warning',
+        });
+        for (const n of nodes) await this.faults.stopNode(n);
+        return nodes;
+      },
+      restoreZone: async (zone) => {
+        const nodes = this.zoneNodes(zone).filter((n) => twin.nodes.powerOf(n) !== 'running');
+        this.emit({
+          t: twin.clock.now(),
+          kind: 'ZoneRestored',
+          object: `zone ${zone}`,
+          message: `fault undone: zone ${zone} restored: ${nodes.length} nodes powered on`,
+          type: 'Normal',
+        });
+        for (const n of nodes) await this.faults.startNode(n);
+        return nodes;
+      },
+      partitionNode: async (name) => {
+        const node = this.node(name);
+        const how =
+          'its containers are frozen (SIGSTOP) and its kubelet stops heartbeating: pods share the host loopback, so no network namespace can cut one node off';
+        this.fault('NodePartitioned', node, `fault: node ${name} partitioned (${how})`);
+        this.undo.set(`node/${name}`, () => this.faults.startNode(name));
+        twin.nodes.partitionNode(name);
+        return { mode: 'partition', how };
+      },
+      cordon: async (name) => {
+        const node = this.node(name);
+        this.fault('NodeCordoned', node, `fault: node ${name} cordoned`, 'Normal');
+        if (!node.spec?.unschedulable) this.undo.set(`cordon/${name}`, () => this.faults.uncordon(name));
+        cordon(twin, name);
+      },
+      uncordon: async (name) => {
+        const node = this.node(name);
+        this.undo.delete(`cordon/${name}`);
+        this.fault('NodeUncordoned', node, `node ${name} uncordoned`, 'Normal');
+        cordon(twin, name, false);
+      },
+      drain: async (name, options) => {
+        const node = this.node(name);
+        this.fault(
+          'NodeDrain',
+          node,
+          `fault: draining node ${name} (kubectl drain --ignore-daemonsets)`,
+          'Normal',
+        );
+        if (!node.spec?.unschedulable) this.undo.set(`cordon/${name}`, () => this.faults.uncordon(name));
+        const report = await drain(twin, name, options ?? {});
+        this.fault(
+          'NodeDrained',
+          node,
+          `node ${name} drained in ${(report.durationMs / 1000).toFixed(0)} s: ${report.evicted.length} evicted, ${report.refused} evictions refused by PodDisruptionBudgets (retried), ${report.remaining.length} left`,
+          'Normal',
+        );
+        return report;
+      },
+      evict: async (ref) => {
+        const r = evictPod(twin, { kind: 'Pod', ...ref });
+        return { code: r.code, message: r.message };
+      },
     };
     this.unwatchEvents = store.watch({ kind: 'Event' }, (e) => {
       if (e.type !== 'ADDED') return;
@@ -118,7 +214,56 @@ export class LocalEnvironment implements Environment {
     for (const h of this.handlers) h(e);
   }
 
+  private fault(
+    kind: string,
+    obj: KubeObject,
+    message: string,
+    type: 'Normal' | 'Warning' = 'Warning',
+  ): void {
+    this.emit({ t: this.twin.clock.now(), kind, object: describeObject(obj), message, type });
+  }
+
+  private node(name: string): KubeObject {
+    const node = this.twin.store.get({ kind: 'Node', name });
+    if (!node) {
+      const known = this.twin.store.list({ kind: 'Node' }).map((n) => n.metadata.name);
+      throw new TwinError('TWIN_NOT_FOUND', `Node ${name} not found; nodes: ${known.join(', ')}`);
+    }
+    return node;
+  }
+
+  private zoneNodes(zone: string): string[] {
+    const nodes = this.twin.store
+      .list({ kind: 'Node' })
+      .filter((n) => n.metadata.labels?.['topology.kubernetes.io/zone'] === zone)
+      .map((n) => n.metadata.name);
+    if (nodes.length === 0) {
+      const zones = [
+        ...new Set(
+          this.twin.store
+            .list({ kind: 'Node' })
+            .map((n) => n.metadata.labels?.['topology.kubernetes.io/zone']),
+        ),
+      ];
+      throw new TwinError('TWIN_NOT_FOUND', `no node in zone ${zone}; zones: ${zones.join(', ')}`);
+    }
+    return nodes;
+  }
+
+  /** Undoes every fault still in effect (nodes back on, cordons lifted), newest first. */
+  private async undoFaults(): Promise<void> {
+    for (const [what, fn] of [...this.undo].reverse()) {
+      this.undo.delete(what);
+      try {
+        await fn();
+      } catch (err) {
+        this.twin.options.progress?.(`undoing ${what} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
   async down(): Promise<void> {
+    await this.undoFaults();
     this.unwatchEvents();
     await this.twin.down();
   }

@@ -64,6 +64,11 @@ export class ContainerProcess {
     this.signal('SIGKILL');
   }
 
+  /** Sends a signal to the whole process group (SIGSTOP/SIGCONT freeze and resume a partitioned node's pods). */
+  signalGroup(sig: NodeJS.Signals): void {
+    this.signal(sig);
+  }
+
   private signal(sig: NodeJS.Signals): void {
     if (!this.running || this.child.pid === undefined) return;
     try {

@@ -34,6 +34,10 @@ export class Kubelet implements Controller {
   readonly name = 'kubelet';
   private ctx!: ControllerContext;
   private readonly workers = new Map<string, PodWorker>();
+  /** Nodes that are off (their pods' processes were killed) or partitioned (their processes are frozen). */
+  private readonly downNodes = new Map<string, 'stopped' | 'partitioned'>();
+  /** Pods whose node is off: their addresses stay taken until the pod object is gone. */
+  private readonly lostWithNode = new Map<string, PodWorker>();
   private unwatch: (() => void) | undefined;
 
   constructor(private readonly options: KubeletOptions) {}
@@ -44,14 +48,24 @@ export class Kubelet implements Controller {
     this.unwatch = ctx.store.watch({ kind: 'Pod' }, (e) => {
       const uid = e.object.metadata.uid!;
       if (e.type === 'DELETED') {
+        this.lostWithNode.get(uid)?.releaseIp();
+        this.lostWithNode.delete(uid);
+        // A partitioned node's kubelet does not hear of the deletion until the partition heals.
+        if (this.downNodes.get(this.workers.get(uid)?.nodeName ?? '') === 'partitioned') return;
         this.stopWorker(uid);
         return;
       }
-      if (e.object.spec?.nodeName && !this.workers.has(uid) && !isTerminal(e.object))
+      if (
+        e.object.spec?.nodeName &&
+        !this.workers.has(uid) &&
+        !this.downNodes.has(e.object.spec.nodeName) &&
+        !isTerminal(e.object)
+      )
         this.startWorker(e.object);
     });
     for (const pod of ctx.store.list({ kind: 'Pod' })) {
-      if (pod.spec?.nodeName && !isTerminal(pod)) this.startWorker(pod);
+      if (pod.spec?.nodeName && !this.downNodes.has(pod.spec.nodeName) && !isTerminal(pod))
+        this.startWorker(pod);
     }
   }
 
@@ -64,6 +78,65 @@ export class Kubelet implements Controller {
     this.unwatch?.();
     await Promise.all([...this.workers.values()].map((w) => w.stop(graceMs)));
     this.workers.clear();
+    for (const w of this.lostWithNode.values()) w.releaseIp();
+    this.lostWithNode.clear();
+  }
+
+  /**
+   * The node lost power: its containers die at once (SIGKILL) and its kubelet reports nothing more,
+   * so the API keeps the pods' last status until the node lifecycle controller acts.
+   */
+  async stopNode(name: string): Promise<void> {
+    this.downNodes.set(name, 'stopped');
+    const stopping: Promise<void>[] = [];
+    for (const [uid, w] of this.workers) {
+      if (w.nodeName !== name) continue;
+      this.workers.delete(uid);
+      this.lostWithNode.set(uid, w);
+      stopping.push(w.stop(0, { releaseIp: false }));
+    }
+    await Promise.all(stopping);
+  }
+
+  /**
+   * The node is cut off from the control plane and the network: its containers are frozen (SIGSTOP),
+   * so nothing reaches them, and its kubelet reports nothing until the partition heals.
+   * Twin simplification: frozen processes stand for running-but-unreachable ones (pods share the host's loopback, so no network namespace can cut one node off).
+   */
+  partitionNode(name: string): void {
+    this.downNodes.set(name, 'partitioned');
+    for (const w of this.workers.values()) if (w.nodeName === name) w.freeze();
+  }
+
+  /**
+   * The node is back (powered on, or the partition healed). A healed node's kubelet kills the
+   * containers of pods deleted meanwhile and resumes the others; a restarted node starts the
+   * containers of every pod still bound to it.
+   */
+  startNode(name: string): void {
+    const was = this.downNodes.get(name);
+    if (!was) return;
+    this.downNodes.delete(name);
+    const existing = new Set(this.ctx.store.list({ kind: 'Pod' }).map((p) => p.metadata.uid));
+    for (const [uid, w] of this.workers) {
+      if (w.nodeName !== name) continue;
+      if (existing.has(uid)) w.thaw();
+      else this.stopWorker(uid);
+    }
+    for (const [uid, w] of this.lostWithNode) {
+      if (w.nodeName !== name) continue;
+      this.lostWithNode.delete(uid);
+      w.releaseIp();
+    }
+    for (const pod of this.ctx.store.list({ kind: 'Pod' })) {
+      if (pod.spec?.nodeName === name && !this.workers.has(pod.metadata.uid!) && !isTerminal(pod))
+        this.startWorker(pod);
+    }
+  }
+
+  /** Whether the node's kubelet is off or cut off. */
+  nodeDown(name: string): 'stopped' | 'partitioned' | undefined {
+    return this.downNodes.get(name);
   }
 
   /** PIDs of every live process, for the harness's last-resort cleanup. */

@@ -36,6 +36,8 @@ interface PodWorkerOptions extends KubeletOptions {
 export class PodWorker {
   private readonly slots: ContainerSlot[];
   private stopped = false;
+  /** The pod's node is partitioned: its processes are frozen and nothing about it is reported. */
+  private suspended = false;
   private readonly ns: string;
   private podIP = '';
   private startTime = '';
@@ -76,11 +78,34 @@ export class PodWorker {
     await Promise.all(this.slots.map((slot) => this.startContainer(slot)));
   }
 
-  async stop(graceMs: number): Promise<void> {
+  async stop(graceMs: number, options: { releaseIp?: boolean } = {}): Promise<void> {
     this.stopped = true;
     for (const slot of this.slots) for (const c of slot.cancel.splice(0)) c();
+    for (const slot of this.slots) slot.process?.signalGroup('SIGCONT');
     await Promise.all(this.slots.map((s) => s.process?.stop(graceMs)));
+    if (options.releaseIp !== false) this.releaseIp();
+  }
+
+  releaseIp(): void {
     if (!this.pod.spec?.hostNetwork) this.options.releasePodIp(this.pod.metadata.uid!);
+  }
+
+  get nodeName(): string {
+    return this.node.metadata.name;
+  }
+
+  /** Node partitioned: the processes are frozen (SIGSTOP) and status is no longer posted. */
+  freeze(): void {
+    this.suspended = true;
+    for (const slot of this.slots) slot.process?.signalGroup('SIGSTOP');
+  }
+
+  /** Partition healed: the processes continue and the kubelet posts the pod's status again. */
+  thaw(): void {
+    if (!this.suspended) return;
+    this.suspended = false;
+    for (const slot of this.slots) slot.process?.signalGroup('SIGCONT');
+    this.writeStatus();
   }
 
   private hostIP(): string {
@@ -185,6 +210,9 @@ export class PodWorker {
         HOSTNAME: this.pod.spec?.hostname ?? this.pod.metadata.name,
         TWIN_DNS_FILE: this.options.dnsFile,
         TWIN_POD_NAMESPACE: this.ns,
+        // Data services keep their files under the pod's directory and bind the pod's address.
+        TWIN_POD_DIR: this.options.logDir,
+        TWIN_POD_IP: this.podIP,
         TWIN_PARENT_PID: String(process.pid),
         ...env,
       },
@@ -245,17 +273,19 @@ export class PodWorker {
       });
       const tick = async () => {
         if (!active || this.stopped || !proc.running) return;
-        if (!gate || gate()) {
+        if (!this.suspended && (!gate || gate())) {
           const r = await runProbe(probe, this.podIP, slot.spec, Math.max(p.timeoutSeconds * 1000, 1000));
           if (!active || this.stopped || !proc.running) return;
-          if (r.ok) {
-            state.successes++;
-            state.failures = 0;
-          } else {
-            state.failures++;
-            state.successes = 0;
+          if (!this.suspended) {
+            if (r.ok) {
+              state.successes++;
+              state.failures = 0;
+            } else {
+              state.failures++;
+              state.successes = 0;
+            }
+            if (onResult(r.ok, r.message, state) === false) return;
           }
-          if (onResult(r.ok, r.message, state) === false) return;
         }
         slot.cancel.push(
           this.ctx.clock.after(
@@ -342,7 +372,7 @@ export class PodWorker {
   }
 
   private writeStatus(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.suspended) return;
     const allTerminated = this.slots.every((s) => s.state.kind === 'terminated');
     const anyFailed = this.slots.some((s) => s.state.kind === 'terminated' && s.state.exitCode !== 0);
     const everRan = this.slots.some((s) => s.state.kind !== 'waiting' || s.restartCount > 0);

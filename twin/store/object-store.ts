@@ -39,6 +39,8 @@ export class ObjectStore {
   private readonly watchers = new Set<{ filter: WatchFilter; handler: WatchHandler }>();
   private revision = 0;
   private nameCounter = 0;
+  /** Mutating admission plugins run on create, before the object is stored (as the API server runs them). */
+  private readonly admission = new Set<(obj: KubeObject) => void>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -89,6 +91,7 @@ export class ObjectStore {
     if (this.objects.has(key)) {
       throw new TwinError('TWIN_ALREADY_EXISTS', `${describeObject(obj)} already exists`);
     }
+    for (const admit of this.admission) admit(obj);
     obj.metadata.uid = obj.metadata.uid ?? randomUUID();
     obj.metadata.creationTimestamp = new Date(this.now()).toISOString();
     obj.metadata.generation = 1;
@@ -212,6 +215,12 @@ export class ObjectStore {
       }
     }
     return gone;
+  }
+
+  /** Adds a mutating admission plugin (called with every object being created); returns its removal. */
+  addAdmission(plugin: (obj: KubeObject) => void): () => void {
+    this.admission.add(plugin);
+    return () => this.admission.delete(plugin);
   }
 
   /** Subscribes to changes of the matching objects. Returns the function that ends the watch. */
