@@ -2,4 +2,8 @@
  * The nightly chaos run: the scenarios `npm run chaos` (and the nightly CI workflow) run in order,
  * each with its own report directory. Later issues add the AZ-outage and failover scenarios here.
  */
-export const nightly: Array<{ scenario: string; timeScale?: number }> = [{ scenario: 'canary-rollout' }];
+export const nightly: Array<{ scenario: string; timeScale?: number }> = [
+  { scenario: 'canary-rollout' },
+  { scenario: 'az-outage' },
+  { scenario: 'node-loss' },
+];
