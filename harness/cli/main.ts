@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
 import { ENVIRONMENT_NAMES } from '../../env/registry.ts';
 import { Twin } from '../../twin/twin.ts';
+import { gateCommand } from '../gate/cli.ts';
 import { runChaos } from './chaos.ts';
 import { environmentDown, environmentStatus, environmentUp } from './environment-commands.ts';
 import { runScenario } from './run-scenario.ts';
@@ -51,6 +52,32 @@ program
   .option('--report-dir <dir>', 'where reports go', 'reports')
   .action(async (opts) => {
     process.exitCode = await runChaos(root, opts);
+  });
+
+program
+  .command('gate')
+  .description(
+    'pre-release performance gate: run the load profiles, judge thresholds and the baseline (docs/load-and-gate.md)',
+  )
+  .option('--system <name|dir>', 'system under infra/', 'ai-platform')
+  .addOption(envOption())
+  .option('--overlay <name>', 'kustomize overlay', 'local')
+  .option('--profiles <list>', 'comma-separated load profiles (load/profiles/); default smoke,steady,spike')
+  .option('--baseline <file>', 'baseline file (default load/baselines/<system>.<env>.json)')
+  .option('--update-baseline', 'record a new baseline from the runs instead of comparing')
+  .option(
+    '--runs <n>',
+    'repetitions of each profile (default 1; 3 with --update-baseline, for the noise allowance)',
+  )
+  .addOption(
+    new Option('--runner <name>', 'load generator: k6 on real clusters where found, else the embedded engine')
+      .choices(['auto', 'embedded', 'k6'])
+      .default('auto'),
+  )
+  .option('--report-dir <dir>', 'where reports/gate-<system>-<time>/ goes', 'reports')
+  .addOption(timeScaleOption())
+  .action(async (opts) => {
+    process.exitCode = await gateCommand(root, opts);
   });
 
 program

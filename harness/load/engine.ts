@@ -1,0 +1,336 @@
+import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { parseDuration } from '../../load/duration.ts';
+import {
+  type LoadProfile,
+  type RequestSpec,
+  scenarioDurationMs,
+  scenarioMaxVus,
+  validateProfile,
+} from '../../load/profile.ts';
+import {
+  compileThresholds,
+  evaluateThresholds,
+  LoadMetrics,
+  type MetricSummary,
+  type ThresholdOutcome,
+  type TimelinePoint,
+} from './metrics.ts';
+import { arrivalTimes, vuTarget } from './schedule.ts';
+
+/**
+ * The embedded load engine: runs one load profile against a base URL with k6's executor semantics
+ * and reports k6's metrics. Arrival-rate executors are open-model: each iteration has a scheduled
+ * start time, its latency is measured from that time (so a stalled server shows in the percentiles
+ * instead of slowing the sender: no coordinated omission), and an iteration that finds no free VU is
+ * dropped and counted in dropped_iterations while a new VU is allocated, up to maxVUs, as k6 does.
+ */
+
+export interface LoadResult {
+  profile: string;
+  executor: string;
+  runner: 'embedded' | 'k6';
+  target: string;
+  startedAt: string;
+  /** Real ms from the first iteration to the end (gracefulStop included). */
+  durationMs: number;
+  /** k6's end-of-test metrics (handleSummary's data.metrics shape), sub-metrics of thresholds included. */
+  metrics: Record<string, MetricSummary>;
+  thresholds: ThresholdOutcome[];
+  /** Set when an abortOnFail threshold stopped the test. */
+  abortedBy?: string;
+  /** Per-second points: requests, failures, drops, VUs and latency percentiles. */
+  timeline: TimelinePoint[];
+  /** http_req_duration by percentile (for the percentile plot). */
+  percentiles: Array<{ p: number; ms: number }>;
+}
+
+export interface RunOptions {
+  /** Base URL the profile's paths are joined to (the target resolved by the environment). */
+  baseUrl: string;
+  signal?: AbortSignal;
+  /** Progress lines (about every 5 s). */
+  progress?: (message: string) => void;
+}
+
+/** Runs a profile (validated first) and returns its result; never throws for failed requests. */
+export async function runProfile(input: LoadProfile | unknown, options: RunOptions): Promise<LoadResult> {
+  const profile = validateProfile(input);
+  return new EngineRun(profile, options).run();
+}
+
+class EngineRun {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly metrics: LoadMetrics;
+  private readonly thresholds;
+  private readonly timeoutMs: number;
+  private readonly weights: number[];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+  private readonly t0 = performance.now();
+  private stopped = false;
+  private abortedBy: string | undefined;
+  private picks = 0;
+
+  constructor(
+    private readonly profile: LoadProfile,
+    private readonly options: RunOptions,
+  ) {
+    const url = new URL(options.baseUrl);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    const connections = scenarioMaxVus(profile.scenario);
+    // One keep-alive connection per VU, as each k6 VU holds its own connections.
+    this.pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+    this.metrics = new LoadMetrics(
+      { ...profile.tags, ...profile.scenario.tags, scenario: 'default' },
+      this.t0,
+    );
+    this.thresholds = compileThresholds(profile.thresholds, (d) => parseDuration(d)!);
+    this.timeoutMs = parseDuration(profile.timeout ?? '60s')!;
+    let sum = 0;
+    this.weights = profile.requests.map((r) => (sum += r.weight));
+    // Every request in flight listens on the run's abort signal.
+    setMaxListeners(0, this.abort.signal);
+    options.signal?.addEventListener('abort', () => this.stop(), { once: true });
+  }
+
+  async run(): Promise<LoadResult> {
+    const s = this.profile.scenario;
+    const startedAt = new Date().toISOString();
+    const watchdog = this.startWatchdog();
+    try {
+      if (s.executor === 'constant-arrival-rate' || s.executor === 'ramping-arrival-rate') {
+        await this.runArrivalRate(s);
+      } else {
+        await this.runVus();
+      }
+      await this.drain(parseDuration(s.gracefulStop ?? '30s')!);
+    } finally {
+      clearInterval(watchdog);
+      this.abort.abort();
+      await this.pool.destroy().catch(() => {});
+    }
+    const elapsed = performance.now() - this.t0;
+    const thresholds = evaluateThresholds(this.metrics, this.thresholds, elapsed);
+    const keys = new Set([
+      'http_reqs',
+      'http_req_duration',
+      'http_req_duration{expected_response:true}',
+      'http_req_failed',
+      'iterations',
+      'iteration_duration',
+      'dropped_iterations',
+      'vus',
+      'vus_max',
+      'data_received',
+      'data_sent',
+      ...this.thresholds.map((t) => t.key),
+    ]);
+    const metrics: Record<string, MetricSummary> = {};
+    for (const key of keys) metrics[key] = this.metrics.summary(key, elapsed);
+    for (const t of thresholds) {
+      const m = metrics[t.metric]!;
+      m.thresholds = { ...m.thresholds, [t.expression]: { ok: t.ok } };
+    }
+    const result: LoadResult = {
+      profile: this.profile.name,
+      executor: s.executor,
+      runner: 'embedded',
+      target: this.options.baseUrl,
+      startedAt,
+      durationMs: elapsed,
+      metrics,
+      thresholds,
+      ...(this.abortedBy ? { abortedBy: this.abortedBy } : {}),
+      timeline: this.metrics.timeline(),
+      percentiles: this.metrics.percentileCurve(),
+    };
+    this.metrics.destroy();
+    return result;
+  }
+
+  private stop(): void {
+    this.stopped = true;
+  }
+
+  /** abortOnFail thresholds are checked every second (k6: every 2 s) after their delayAbortEval. */
+  private startWatchdog(): NodeJS.Timeout {
+    let lastProgress = this.t0;
+    const abortable = this.thresholds.filter((t) => t.abortOnFail);
+    return setInterval(() => {
+      const elapsed = performance.now() - this.t0;
+      const due = abortable.filter((t) => elapsed >= t.delayAbortEvalMs);
+      if (due.length && !this.stopped) {
+        const failed = evaluateThresholds(this.metrics, due, elapsed).find((o) => !o.ok);
+        if (failed) {
+          this.abortedBy = `${failed.metric}: ${failed.expression}`;
+          this.options.progress?.(
+            `${this.profile.name}: threshold ${this.abortedBy} failed, aborting (abortOnFail)`,
+          );
+          this.stop();
+          this.abort.abort();
+        }
+      }
+      if (this.options.progress && performance.now() - lastProgress >= 5000) {
+        lastProgress = performance.now();
+        const reqs = this.metrics.summary('http_reqs', elapsed).values['count'];
+        this.options.progress(
+          `${this.profile.name}: ${(elapsed / 1000).toFixed(0)} s, ${reqs} requests, ${this.metrics.vus} VUs, ${this.metrics.dropped} dropped`,
+        );
+      }
+    }, 1000);
+  }
+
+  private async runArrivalRate(
+    s: Extract<LoadProfile['scenario'], { executor: 'constant-arrival-rate' | 'ramping-arrival-rate' }>,
+  ): Promise<void> {
+    const maxVus = s.maxVUs ?? s.preAllocatedVUs;
+    let allocated = s.preAllocatedVUs;
+    let busy = 0;
+    this.metrics.setVus(allocated, allocated, this.t0);
+    const times = arrivalTimes(s);
+    let next = times.next();
+    const vuTimer = setInterval(() => this.metrics.setVus(allocated, allocated, performance.now()), 1000);
+    try {
+      while (!next.done && !this.stopped) {
+        const now = performance.now() - this.t0;
+        while (!next.done && next.value <= now && !this.stopped) {
+          const scheduledAt = this.t0 + next.value;
+          if (busy < allocated) {
+            busy++;
+            this.track(this.iteration(scheduledAt).finally(() => busy--));
+          } else {
+            this.metrics.recordDropped(scheduledAt);
+            // k6 starts another VU in the background for the iterations to come, up to maxVUs.
+            if (allocated < maxVus) {
+              allocated++;
+              this.metrics.setVus(allocated, allocated, performance.now());
+            }
+          }
+          next = times.next();
+        }
+        if (next.done || this.stopped) break;
+        const wait = next.value - (performance.now() - this.t0);
+        if (wait > 2) await sleep(Math.min(wait - 1, 50));
+        else await new Promise((r) => setImmediate(r));
+      }
+      // The scenario lasts its full duration even when the last iteration started earlier.
+      const end = this.t0 + scenarioDurationMs(s);
+      while (!this.stopped && performance.now() < end) await sleep(Math.min(50, end - performance.now()));
+    } finally {
+      clearInterval(vuTimer);
+    }
+  }
+
+  private async runVus(): Promise<void> {
+    const s = this.profile.scenario;
+    if (s.executor !== 'constant-vus' && s.executor !== 'ramping-vus') return;
+    const total = scenarioDurationMs(s);
+    const maxVus = scenarioMaxVus(s);
+    const target = (t: number) => (s.executor === 'constant-vus' ? (s.vus ?? 1) : vuTarget(s, t));
+    const end = this.t0 + total;
+    const vuTimer = setInterval(() => {
+      this.metrics.setVus(Math.min(maxVus, target(performance.now() - this.t0)), maxVus, performance.now());
+    }, 250);
+    this.metrics.setVus(target(0), maxVus, this.t0);
+    const sleepMs = (this.profile.sleep ?? 0) * 1000;
+    const vu = async (index: number) => {
+      while (!this.stopped && performance.now() < end) {
+        // A VU above the current target waits (k6 deactivates it; twin simplification: it is never
+        // interrupted mid-iteration, so gracefulRampDown is always long enough).
+        if (index >= target(performance.now() - this.t0)) {
+          await sleep(10);
+          continue;
+        }
+        const p = this.iteration(performance.now());
+        this.track(p);
+        await p;
+        if (sleepMs > 0 && !this.stopped) await sleep(sleepMs);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: maxVus }, (_, i) => vu(i)));
+    } finally {
+      clearInterval(vuTimer);
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** Waits for iterations in flight up to gracefulStop, then interrupts the rest (not counted, as in k6). */
+  private async drain(gracefulStopMs: number): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    const all = Promise.allSettled([...this.inFlight]);
+    const timer = sleep(gracefulStopMs, undefined, { ref: false }).then(() => 'timeout' as const);
+    if ((await Promise.race([all, timer])) === 'timeout') this.abort.abort();
+    await all;
+  }
+
+  /** Picks the request of the mix by weight with a low-discrepancy sequence (deterministic, evenly spread). */
+  private pick(): number {
+    const total = this.weights.at(-1)!;
+    const x = ((this.picks++ * 0.6180339887498949) % 1) * total;
+    const i = this.weights.findIndex((w) => x < w);
+    return i < 0 ? this.weights.length - 1 : i;
+  }
+
+  /** One iteration: one request of the mix, timed from `startAt` (the scheduled start for arrival rates). */
+  private async iteration(startAt: number): Promise<void> {
+    const index = this.pick();
+    const req = this.profile.requests[index]!;
+    const { status, bytes, sent, interrupted } = await this.send(req);
+    if (interrupted) return;
+    const end = performance.now();
+    const ms = end - startAt;
+    this.metrics.dataReceived += bytes;
+    this.metrics.dataSent += sent;
+    this.metrics.recordRequest(`${index}|${status}`, () => requestTags(req, status), status, ms, end);
+    this.metrics.recordIteration(ms);
+  }
+
+  private async send(
+    req: RequestSpec,
+  ): Promise<{ status: number; bytes: number; sent: number; interrupted: boolean }> {
+    const body =
+      req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+    const headers: Record<string, string> = { ...req.headers };
+    if (body !== undefined && typeof req.body === 'object' && !headers['content-type']) {
+      headers['content-type'] = 'application/json';
+    }
+    const path = this.basePath + req.path;
+    const sent = path.length + (body?.length ?? 0) + 64;
+    try {
+      const res = await this.pool.request({
+        path,
+        method: req.method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal: this.abort.signal,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      let bytes = 0;
+      for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+      return { status: res.statusCode, bytes, sent, interrupted: false };
+    } catch {
+      // Interrupted by gracefulStop/abort: not a sample (k6 drops interrupted iterations' samples).
+      if (this.abort.signal.aborted) return { status: 0, bytes: 0, sent, interrupted: true };
+      return { status: 0, bytes: 0, sent, interrupted: false };
+    }
+  }
+}
+
+function requestTags(req: RequestSpec, status: number): Record<string, string> {
+  return {
+    ...req.tags,
+    name: req.name ?? req.path,
+    method: req.method,
+    status: String(status),
+    expected_response: String(status >= 200 && status < 400),
+  };
+}
