@@ -137,6 +137,8 @@ export interface EnvironmentOptions {
   overlay?: string;
   /** Control-plane time scale (twin only). */
   timeScale?: number;
+  /** GPU nodes: emulated nvidia.com/gpu (default) or the host's GPUs passed through (`nvidia-smi -L`). */
+  gpu?: 'emulated' | 'passthrough';
   /** Directory for this run's state: pod logs, data directories, the control-plane log. */
   workDir: string;
   /** Progress lines for long steps. */

@@ -8,6 +8,7 @@ import { describeObject, type KubeObject } from './api/object.ts';
 import { ScaledClock } from './clock.ts';
 import type { Controller, ControllerContext } from './controllers/controller.ts';
 import { builtinControllers } from './controllers/index.ts';
+import { assignGpuDevices, GpuAllocator, type GpuMode, listHostGpus } from './gpu/index.ts';
 import { Kubelet } from './kubelet/kubelet.ts';
 import { TwinBindings } from './kubelet/twin-bindings.ts';
 import { WorkloadBundler } from './kubelet/workload-bundler.ts';
@@ -38,6 +39,8 @@ export interface TwinOptions {
   readyTimeoutMs?: number;
   /** Node lifecycle flags (grace period, eviction rates, default tolerations); documented defaults otherwise. */
   nodeLifecycle?: Partial<NodeLifecycleSettings>;
+  /** GPU nodes' devices: emulated (default) or the host's, from `nvidia-smi -L` (passthrough). */
+  gpu?: GpuMode;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -65,6 +68,7 @@ export class Twin {
   private constructor(
     readonly options: TwinOptions,
     bindings: TwinBindings,
+    gpus?: GpuAllocator,
   ) {
     this.clock = new ScaledClock(options.timeScale);
     this.store = new ObjectStore(() => this.clock.now());
@@ -89,6 +93,7 @@ export class Twin {
       releasePodIp: (uid) => this.network.releasePodIp(uid),
       nodeImports: [this.network.dnsPreload],
       dnsFile: this.network.dnsFile,
+      ...(gpus ? { gpus } : {}),
     });
     this.nodes = new NodeHeartbeats(this.kubelet, options.nodeLifecycle?.leaseRenewIntervalSeconds);
     this.nodeLifecycle = new NodeLifecycleController(this.nodes, options.nodeLifecycle);
@@ -110,10 +115,23 @@ export class Twin {
         path.join(systemDir, 'topology.yaml'),
     );
     const bindings = await TwinBindings.load(path.join(systemDir, 'twin-bindings.yaml'), options.root);
-    const twin = new Twin(options, bindings);
+    const gpuMode = options.gpu ?? 'emulated';
+    let hostGpus: Awaited<ReturnType<typeof listHostGpus>>['devices'] = [];
+    if (gpuMode === 'passthrough') {
+      const listed = await listHostGpus();
+      if (!listed.devices || listed.devices.length === 0)
+        throw new TwinError(
+          'TWIN_ENV_UNAVAILABLE',
+          `--gpu passthrough: no GPU to pass through (${listed.devices ? 'nvidia-smi -L lists no device' : listed.reason}); run with --gpu emulated`,
+        );
+      hostGpus = listed.devices;
+      progress(`GPU passthrough: ${hostGpus.map((d) => `${d.index}: ${d.name} (${d.uuid})`).join(', ')}`);
+    }
+    const gpus = new GpuAllocator(gpuMode, new Map(hostGpus.map((d) => [d.uuid, d.index])));
+    const twin = new Twin(options, bindings, gpus);
     try {
       await twin.start(
-        topologyToNodes(topology),
+        assignGpuDevices(topologyToNodes(topology), gpuMode, hostGpus),
         rendered.map((r) => r.object),
         progress,
       );

@@ -27,6 +27,7 @@ export const localEnvironment: EnvironmentBackend = {
       overlay: options.overlay ?? 'local',
       timeScale: options.timeScale ?? DEFAULT_TIME_SCALE,
       workDir: options.workDir,
+      gpu: options.gpu ?? (process.env['TWIN_GPU'] === 'passthrough' ? 'passthrough' : 'emulated'),
       ...(options.progress ? { progress: options.progress } : {}),
     });
     return new LocalEnvironment(twin);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeObject, type KubeObject } from '../api/object.ts';
 import type { Controller, ControllerContext } from '../controllers/controller.ts';
+import type { GpuAllocator } from '../gpu/gpu-allocator.ts';
 import { PodWorker } from './pod-worker.ts';
 import type { TwinBindings } from './twin-bindings.ts';
 import type { WorkloadBundler } from './workload-bundler.ts';
@@ -19,6 +20,8 @@ export interface KubeletOptions {
   /** Extra environment for live Node.js pods (cluster DNS file and namespace are added per pod). */
   nodeImports: string[];
   dnsFile: string;
+  /** The NVIDIA device plugin's exclusive GPU assignment (NVIDIA_VISIBLE_DEVICES / CUDA_VISIBLE_DEVICES). */
+  gpus?: GpuAllocator;
 }
 
 const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describeObject, type KubeObject } from '../api/object.ts';
 import type { ControllerContext } from '../controllers/controller.ts';
+import { podGpuRequest } from '../gpu/gpu-allocator.ts';
 import { ContainerConfigError, containerEnvironment, expand } from './container-environment.ts';
 import { ContainerProcess } from './container-runner.ts';
 import { emulatedLifecycleFor } from './emulated-lifecycle.ts';
@@ -40,6 +41,8 @@ export class PodWorker {
   private suspended = false;
   private readonly ns: string;
   private podIP = '';
+  /** GPU devices the device plugin granted the pod on its node. */
+  private gpuDevices: string[] = [];
   private startTime = '';
   private readonly conditionTimes = new Map<string, { status: string; time: string }>();
 
@@ -74,6 +77,15 @@ export class PodWorker {
     this.pod =
       this.ctx.store.get({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }) ?? this.pod;
     this.pod.status = { ...this.pod.status, podIP: this.podIP };
+    try {
+      this.gpuDevices =
+        this.options.gpus?.allocate(this.pod.metadata.uid!, this.node, podGpuRequest(this.pod)) ?? [];
+    } catch (err) {
+      for (const slot of this.slots)
+        slot.state = { kind: 'waiting', reason: 'UnexpectedAdmissionError', message: (err as Error).message };
+      this.writeStatus();
+      return;
+    }
     this.writeStatus();
     await Promise.all(this.slots.map((slot) => this.startContainer(slot)));
   }
@@ -87,6 +99,7 @@ export class PodWorker {
   }
 
   releaseIp(): void {
+    this.options.gpus?.release(this.pod.metadata.uid!);
     if (!this.pod.spec?.hostNetwork) this.options.releasePodIp(this.pod.metadata.uid!);
   }
 
@@ -215,6 +228,7 @@ export class PodWorker {
         TWIN_POD_IP: this.podIP,
         TWIN_PARENT_PID: String(process.pid),
         ...env,
+        ...(this.options.gpus?.environment(this.gpuDevices) ?? {}),
       },
     });
     slot.process = proc;
