@@ -1,0 +1,186 @@
+import { Redis } from 'ioredis';
+
+export interface SentinelTarget {
+  sentinels: Array<{ host: string; port: number }>;
+  masterName: string;
+}
+
+export interface WriterWindow {
+  acked: number;
+  failed: number;
+  /** Longest time without an acknowledged write (ms), from the fault to the end. */
+  longestGapMs: number;
+  /** First and last failed operation after the fault (ms since the fault), or null. */
+  errorWindowMs: number;
+}
+
+/**
+ * Continuous acknowledged writes and read-backs through a Sentinel-aware client (ioredis): one
+ * `SET w:<n> <n>` at a time, each followed by a `GET` of the same key. What the client saw
+ * (acknowledged, failed, the gaps) is kept per operation, so a fault's client-visible error window
+ * and the acknowledged writes lost can be counted afterwards.
+ */
+export class SentinelWriter {
+  readonly client: Redis;
+  readonly acked: Array<{ seq: number; at: number }> = [];
+  readonly failures: number[] = [];
+  readonly readMismatches: number[] = [];
+  private seq = 0;
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    target: SentinelTarget,
+    private readonly prefix = 'w',
+  ) {
+    this.client = SentinelWriter.connect(target);
+  }
+
+  static connect(target: SentinelTarget): Redis {
+    const client = new Redis({
+      sentinels: target.sentinels,
+      name: target.masterName,
+      role: 'master',
+      // A frozen master answers nothing: time out quickly, and let the sentinels' +switch-master
+      // notification move the client to the promoted replica.
+      commandTimeout: 250,
+      connectTimeout: 500,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      failoverDetector: true,
+      retryStrategy: () => 50,
+      sentinelRetryStrategy: () => 50,
+      reconnectOnError: (err) => (/READONLY|LOADING|MASTERDOWN/.test(err.message) ? 2 : false),
+    });
+    client.on('error', () => {});
+    return client;
+  }
+
+  /** Resolves once the client is connected to the master the sentinels name. */
+  static async ready(client: Redis, timeoutMs = 20_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (client.status !== 'ready') {
+      if (performance.now() > deadline)
+        throw new Error(`no Redis master reachable through the sentinels (${client.status})`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async start(): Promise<void> {
+    await SentinelWriter.ready(this.client);
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        const n = ++this.seq;
+        try {
+          await this.client.set(`${this.prefix}:${n}`, String(n));
+          this.acked.push({ seq: n, at: performance.now() });
+          const back = await this.client.get(`${this.prefix}:${n}`);
+          if (back !== String(n)) this.readMismatches.push(n);
+        } catch {
+          this.failures.push(performance.now());
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /** What the client saw from `since` (performance.now()) on. */
+  windowSince(since: number): WriterWindow {
+    const acks = this.acked.filter((a) => a.at >= since).map((a) => a.at);
+    const fails = this.failures.filter((f) => f >= since);
+    let longestGapMs = 0;
+    let prev = since;
+    for (const t of acks) {
+      longestGapMs = Math.max(longestGapMs, t - prev);
+      prev = t;
+    }
+    return {
+      acked: acks.length,
+      failed: fails.length,
+      longestGapMs,
+      errorWindowMs: fails.length ? fails[fails.length - 1]! - fails[0]! : 0,
+    };
+  }
+
+  /** Acknowledged writes missing from the current master (read back in batches). */
+  async lostAcknowledged(): Promise<number[]> {
+    const lost: number[] = [];
+    for (let i = 0; i < this.acked.length; i += 500) {
+      const batch = this.acked.slice(i, i + 500);
+      const values = await this.withRetry(() =>
+        this.client.mget(...batch.map((a) => `${this.prefix}:${a.seq}`)),
+      );
+      batch.forEach((a, j) => {
+        if (values[j] !== String(a.seq)) lost.push(a.seq);
+      });
+    }
+    return lost;
+  }
+
+  /** Retries while the client moves to the promoted master (READONLY, reconnecting). */
+  private async withRetry<T>(fn: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      try {
+        await SentinelWriter.ready(this.client, Math.max(0, deadline - performance.now()));
+        return await fn();
+      } catch (err) {
+        if (performance.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  disconnect(): void {
+    this.client.disconnect();
+  }
+}
+
+/** The master the sentinels name, asking each until one answers. */
+export async function sentinelMaster(target: SentinelTarget): Promise<string | undefined> {
+  for (const s of target.sentinels) {
+    const c = new Redis({
+      host: s.host,
+      port: s.port,
+      lazyConnect: true,
+      connectTimeout: 300,
+      commandTimeout: 300,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+    });
+    c.on('error', () => {});
+    try {
+      await c.connect();
+      const r = (await c.call('SENTINEL', 'get-master-addr-by-name', target.masterName)) as string[] | null;
+      if (r) return `${r[0]}:${r[1]}`;
+    } catch {
+    } finally {
+      c.disconnect();
+    }
+  }
+  return undefined;
+}
+
+/** Polls the sentinels until they name a master other than `previous`; resolves with when (performance.now()). */
+export async function waitForNewMaster(
+  target: SentinelTarget,
+  previous: string,
+  timeoutMs: number,
+): Promise<{ master: string; at: number }> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const m = await sentinelMaster(target);
+    if (m && m !== previous) return { master: m, at: performance.now() };
+    if (performance.now() > deadline)
+      throw new Error(`the sentinels still name ${previous} as master after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
