@@ -6,4 +6,5 @@ export const nightly: Array<{ scenario: string; timeScale?: number }> = [
   { scenario: 'canary-rollout' },
   { scenario: 'az-outage' },
   { scenario: 'node-loss' },
+  { scenario: 'gpu-node-loss' },
 ];
