@@ -1,17 +1,26 @@
 import { TwinError } from '../../core/errors.ts';
-import type { EnvironmentBackend } from '../environment.ts';
+import type { Environment, EnvironmentBackend, EnvironmentOptions } from '../environment.ts';
+import { k3dDryRun, missingTools } from './k3d-run-plan.ts';
 
-/** The full-fidelity environment (k3d + LocalStack + testcontainers) is built in its own issue. */
-export const k3dEnvironment: EnvironmentBackend = {
+/**
+ * The full-fidelity environment: the system on a k3d (k3s in Docker) cluster. This module stays light
+ * (the CLI loads it for every command); the Kubernetes client loads only when a cluster comes up.
+ */
+export const k3dEnvironment: EnvironmentBackend & {
+  dryRun(options: { system: string; overlay?: string }): Promise<string>;
+} = {
   name: 'k3d',
   async preflight() {
-    throw new TwinError(
-      'TWIN_ENV_UNAVAILABLE',
-      '--env k3d: the k3d environment is not available yet in this version (it needs Docker, k3d and kubectl and is being built); run with --env local, the embedded twin',
-    );
+    const missing = await missingTools();
+    if (missing.length > 0)
+      throw new TwinError(
+        'TWIN_ENV_UNAVAILABLE',
+        `--env k3d needs ${missing.join(' and ')}; install them, or run with --env local (the embedded twin); \`--dry-run\` shows what k3d would run without them`,
+      );
   },
-  async up() {
+  dryRun: (options) => k3dDryRun(options),
+  async up(options: EnvironmentOptions): Promise<Environment> {
     await this.preflight();
-    throw new Error('unreachable');
+    return (await import('./k3d-live.ts')).upK3d(options);
   },
 };

@@ -40,6 +40,7 @@ program
   .option('--report-dir <dir>', 'where reports/<run-id>/ go', 'reports')
   .option('-t, --test-name-pattern <pattern>', 'run only the scenario parts whose names match')
   .option('--watch', 'rerun on changes (Vitest watch mode)')
+  .option('--dry-run', 'print every command and object the environment would run, in order, and exit (k3d)')
   .action(async (name: string, opts) => {
     process.exitCode = await runScenario(root, name, opts);
   });

@@ -1,7 +1,10 @@
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startVitest } from 'vitest/node';
+import { TwinError } from '../../core/errors.ts';
 import { environmentBackend } from '../../env/registry.ts';
 import { newRunId, runOptionsFromEnv } from '../scenario/run-options.ts';
+import { SCENARIO_CAPTURE, type ScenarioOptions } from '../scenario/scenario.ts';
 import { scenarioFile } from './scenario-catalog.ts';
 
 export interface ScenarioCommandOptions {
@@ -11,6 +14,7 @@ export interface ScenarioCommandOptions {
   reportDir: string;
   testNamePattern?: string;
   watch?: boolean;
+  dryRun?: boolean;
 }
 
 /**
@@ -22,6 +26,7 @@ export async function runScenario(
   name: string,
   options: ScenarioCommandOptions,
 ): Promise<number> {
+  if (options.dryRun) return dryRunScenario(root, name, options.env);
   await environmentBackend(options.env).preflight();
   const file = scenarioFile(root, name);
   const runId = newRunId(name);
@@ -49,4 +54,39 @@ export async function runScenario(
     `\nreports: ${path.relative(process.cwd(), reportDir)}/{result.json,junit.xml,report.html}\n`,
   );
   return failed ? 1 : 0;
+}
+
+/**
+ * `--dry-run`: loads the scenario file only to learn which system it brings up, then prints every
+ * command and object the environment would run for it, in order. Nothing is started.
+ */
+async function dryRunScenario(root: string, name: string, env: string): Promise<number> {
+  const backend = environmentBackend(env) as {
+    dryRun?: (o: { system: string; overlay?: string }) => Promise<string>;
+  };
+  if (!backend.dryRun)
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `--dry-run: the ${env} environment has no dry run (use --env k3d)`,
+    );
+  const file = scenarioFile(root, name);
+  let captured: ScenarioOptions | undefined;
+  const g = globalThis as Record<symbol, unknown>;
+  g[SCENARIO_CAPTURE] = (_name: string, options: ScenarioOptions) => {
+    captured = options;
+  };
+  try {
+    await import(pathToFileURL(file).href);
+  } finally {
+    delete g[SCENARIO_CAPTURE];
+  }
+  if (!captured)
+    throw new TwinError('TWIN_SCENARIO_UNKNOWN', `${path.relative(root, file)}: declares no scenario()`);
+  process.stdout.write(
+    await backend.dryRun({
+      system: captured.system,
+      ...(captured.overlay ? { overlay: captured.overlay } : {}),
+    }),
+  );
+  return 0;
 }

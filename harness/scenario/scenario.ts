@@ -56,7 +56,15 @@ export interface ScenarioContext {
  * after them (also when one fails), a timeline is sampled throughout, and reports/<run-id>/ gets
  * result.json, junit.xml and report.html.
  */
+/** Set by `twin scenario --dry-run`: it loads the scenario file to learn its system without running it. */
+export const SCENARIO_CAPTURE = Symbol.for('infra-twin.scenario-capture');
+
 export function scenario(name: string, options: ScenarioOptions, body: (s: ScenarioContext) => void): void {
+  const capture = (globalThis as Record<symbol, unknown>)[SCENARIO_CAPTURE];
+  if (typeof capture === 'function') {
+    capture(name, options);
+    return;
+  }
   const run = runOptionsFromEnv();
   const runId = run.runId ?? newRunId(name);
   const reportDir = path.resolve(run.reportRoot, runId);

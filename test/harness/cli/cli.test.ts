@@ -9,6 +9,7 @@ const root = path.resolve(import.meta.dirname, '../../..');
 const hasKustomize = ['kubectl', 'kustomize'].some(
   (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0,
 );
+const hasK3d = spawnSync('sh', ['-c', 'command -v k3d']).status === 0;
 
 function twin(args: string[], options: { cwd?: string } = {}) {
   const r = spawnSync(
@@ -97,11 +98,55 @@ describe('twin CLI', () => {
     expect(r.stderr).toContain('--time-scale must be a positive number');
   });
 
-  it('accepts --env k3d and says clearly that it is not available yet', () => {
-    const r = twin(['scenario', 'canary-rollout', '--env', 'k3d']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--env k3d: the k3d environment is not available yet/);
-  });
+  it.skipIf(hasK3d)(
+    'accepts --env k3d and says clearly what is missing here (docker, k3d) and what to do',
+    () => {
+      const r = twin(['scenario', 'canary-rollout', '--env', 'k3d']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/twin: --env k3d needs .*k3d \(not found on the PATH; https:\/\/k3d\.io/);
+      expect(r.stderr).toMatch(/run with --env local \(the embedded twin\)/);
+    },
+  );
+
+  it.skipIf(!hasKustomize)(
+    '--dry-run prints every k3d command and object of canary-rollout in order, without Docker',
+    () => {
+      const r = twin(['scenario', 'canary-rollout', '--env', 'k3d', '--dry-run']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = r.stdout;
+      const order = [
+        '# k3d dry run: ai-platform (overlay k3d) on cluster twin-ai-platform, GPU emulated',
+        '$ docker build -f workloads/api/Dockerfile --build-arg BUILD_VERSION=1.0.0 -t ghcr.io/ai-platform/api:1.0.0 .',
+        'write .twin/k3d/twin-ai-platform/k3d-config.yaml:',
+        '    apiVersion: k3d.io/v1alpha5',
+        '    kind: Simple',
+        '    agents: 8',
+        '      - label: topology.kubernetes.io/zone=ap-northeast-1c',
+        '$ k3d cluster create --config .twin/k3d/twin-ai-platform/k3d-config.yaml',
+        '$ k3d kubeconfig get twin-ai-platform > .twin/k3d/twin-ai-platform/kubeconfig',
+        'wait nodes-ready',
+        '$ k3d image import ghcr.io/ai-platform/inference:1.0.0 ghcr.io/ai-platform/web:1.0.0 ghcr.io/ai-platform/etl:1.0.0 ghcr.io/ai-platform/api:1.0.0 --cluster twin-ai-platform --mode auto',
+        'PATCH /api/v1/nodes/k3d-twin-ai-platform-agent-6/status (application/json-patch+json):',
+        'PATCH /api/v1/nodes/k3d-twin-ai-platform-agent-7/status (application/json-patch+json):',
+        'apply --server-side --field-manager=infra-twin --force-conflicts -n argo-rollouts -f https://github.com/argoproj/argo-rollouts/releases/download/v1.8.3/install.yaml',
+        'wait crds-established',
+        '    --- # Rollout production/api',
+        '    --- # Ingress production/ai-platform',
+        'wait deployments-available -n production',
+        '$ k3d cluster delete twin-ai-platform',
+      ];
+      let at = 0;
+      for (const line of order) {
+        const i = out.indexOf(`${line}\n`, at);
+        expect(i, `"${line}" after position ${at}`).toBeGreaterThanOrEqual(0);
+        at = i + line.length;
+      }
+      // The k3d overlay: Traefik serves the Ingress, and the canary is shaped without ALB routing.
+      expect(out).toContain('      ingressClassName: traefik');
+      expect(out).not.toContain('trafficRouting');
+    },
+  );
 
   describe.skipIf(!hasKustomize)('bad definitions (needs kubectl or kustomize on the PATH)', () => {
     it('a manifest that is not YAML: exit 2 naming file, line and column', () => {

@@ -1,0 +1,345 @@
+import net from 'node:net';
+import path from 'node:path';
+import { KubeConfig, PortForward } from '@kubernetes/client-node';
+import { TwinError } from '../../core/errors.ts';
+import type { KubeObject } from '../../twin/api/object.ts';
+import { ScaledClock } from '../../twin/clock.ts';
+import type { Environment, EnvironmentOptions, KubeApi, Network, TimelineEvent } from '../environment.ts';
+import { gpuStatusPatch } from './k3d-addons.ts';
+import { agentsInZone, type K3dAgent, type K3dClusterPlan } from './k3d-plan.ts';
+import { type K3dRunPlan, k3dSettings, planK3dRun } from './k3d-run-plan.ts';
+import { execaCommand, fetchText, type K3dRunnerDeps, runK3dSteps } from './k3d-runner.ts';
+import { dockerBuildArgv, imagesOf, k3dImageImportArgv } from './k3d-up-plan.ts';
+import { ClientNodeKubeApi } from './kube-client.ts';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+
+async function clusterExists(name: string): Promise<boolean> {
+  const out = await execaCommand(['k3d', 'cluster', 'list', '--output', 'json']);
+  return (JSON.parse(out || '[]') as { name: string }[]).some((c) => c.name === name);
+}
+
+/** Brings a system up on k3d (after preflight): runs the plan's steps and returns the environment. */
+export async function upK3d(options: EnvironmentOptions): Promise<Environment> {
+  const progress = options.progress ?? (() => {});
+  const settings = k3dSettings(options.system);
+  const exists = await clusterExists(settings.clusterName);
+  if (exists)
+    progress(`k3d: reusing the running cluster ${settings.clusterName} (it stays up after this run)`);
+  const run = await planK3dRun(
+    {
+      system: options.system,
+      ...(options.overlay ? { overlay: options.overlay } : {}),
+      stateDir: path.join(options.workDir, 'k3d'),
+      createCluster: !exists,
+    },
+    settings,
+  );
+  const deps: K3dRunnerDeps = {
+    exec: execaCommand,
+    kube: (text) => {
+      const kc = new KubeConfig();
+      kc.loadFromString(text);
+      return new ClientNodeKubeApi(kc);
+    },
+    fetchText,
+    progress,
+    cwd: REPO_ROOT,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  // Images the run built; a scenario that moves a workload to another tag gets it built and imported first.
+  const ready = new Set(
+    run.steps.flatMap((st) => (st.kind === 'run' && st.argv[1] === 'build' ? [st.argv.at(-2)!] : [])),
+  );
+  const beforeWrite = async (obj: KubeObject) => {
+    for (const image of imagesOf([obj])) {
+      const build = ready.has(image) ? undefined : run.buildFor(image);
+      if (!build) continue;
+      progress(`k3d: building and importing ${image} (first used now)`);
+      await execaCommand(dockerBuildArgv(build), { cwd: REPO_ROOT });
+      await execaCommand(k3dImageImportArgv(run.cluster.clusterName, [image]));
+      ready.add(image);
+    }
+  };
+  deps.kube = (text) => {
+    const kc = new KubeConfig();
+    kc.loadFromString(text);
+    return new ClientNodeKubeApi(kc, beforeWrite);
+  };
+  let kube: ClientNodeKubeApi | undefined;
+  try {
+    kube = await runK3dSteps(run.steps, deps);
+    if (!kube) throw new TwinError('TWIN_INVALID', 'k3d: no kubeconfig step in the plan');
+  } catch (err) {
+    await runK3dSteps(run.downSteps, deps).catch(() => {});
+    throw err;
+  }
+  return new K3dEnvironment(run, kube, deps);
+}
+
+/** A system on a real k3s cluster in Docker: the same Environment API as the twin. */
+export class K3dEnvironment implements Environment {
+  readonly name = 'k3d';
+  readonly kube: KubeApi;
+  readonly net: Network;
+  readonly aws = undefined;
+  readonly clock = new ScaledClock(1);
+  readonly faults: K3dFaults;
+  private readonly handlers = new Set<(e: TimelineEvent) => void>();
+  private readonly forwards = new Set<net.Server>();
+  private readonly stopEvents: () => void;
+  private downed = false;
+
+  constructor(
+    readonly run: K3dRunPlan,
+    readonly client: ClientNodeKubeApi,
+    private readonly deps: K3dRunnerDeps,
+  ) {
+    this.kube = client;
+    this.faults = new K3dFaults(run.cluster, client, deps, (e) => this.emit(e));
+    const port = run.cluster.ingressHostPort;
+    this.net = {
+      ingressUrl: async () => `http://127.0.0.1:${port}`,
+      serviceUrl: (ref) => this.forwardService(ref),
+      // On k3d no proxy of ours sits in the traffic path: only client-side figures exist.
+      trafficByVersion: () => ({}),
+    };
+    this.stopEvents = client.watch({ apiVersion: 'v1', kind: 'Event' }, (e) => {
+      if (e.type !== 'ADDED') return;
+      const ev = e.object as any;
+      this.emit({
+        t: Date.parse(ev.lastTimestamp ?? ev.eventTime ?? ev.metadata?.creationTimestamp) || Date.now(),
+        kind: ev.reason ?? 'Event',
+        object: `${ev.involvedObject?.kind} ${ev.involvedObject?.namespace ?? ''}/${ev.involvedObject?.name}`,
+        message: ev.message ?? '',
+        type: ev.type === 'Warning' ? 'Warning' : 'Normal',
+      });
+    });
+  }
+
+  onEvent(handler: (e: TimelineEvent) => void): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  private emit(e: TimelineEvent): void {
+    for (const h of this.handlers) h(e);
+  }
+
+  /** `kubectl port-forward svc/…`: a loopback port forwarding to one ready pod behind the Service. */
+  private async forwardService(ref: {
+    namespace: string;
+    name: string;
+    port?: number | string;
+  }): Promise<string> {
+    const svc = await this.client.get({ kind: 'Service', namespace: ref.namespace, name: ref.name });
+    if (!svc) throw new TwinError('TWIN_NOT_FOUND', `Service ${ref.namespace}/${ref.name} not found`);
+    const ports: any[] = svc.spec?.ports ?? [];
+    const sp = ports.find((p) => ref.port === undefined || p.port === ref.port || p.name === ref.port);
+    if (!sp)
+      throw new TwinError('TWIN_NOT_FOUND', `Service ${ref.namespace}/${ref.name} has no port ${ref.port}`);
+    const pods = await this.client.list(
+      { kind: 'Pod' },
+      { namespace: ref.namespace, labelSelector: { matchLabels: svc.spec?.selector ?? {} } },
+    );
+    const pod = pods.find((p) =>
+      (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+    );
+    if (!pod) throw new TwinError('TWIN_NOT_FOUND', `Service ${ref.namespace}/${ref.name} has no ready pod`);
+    const target = targetPort(pod, sp.targetPort ?? sp.port);
+    const kc = new KubeConfig();
+    kc.loadFromString(await readKubeconfig(this.run.stateDir));
+    const forward = new PortForward(kc);
+    const server = net.createServer((socket) => {
+      void forward
+        .portForward(ref.namespace, pod.metadata.name, [target], socket, null, socket)
+        .catch(() => socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.forwards.add(server);
+    return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  }
+
+  async down(): Promise<void> {
+    if (this.downed) return;
+    this.downed = true;
+    this.stopEvents();
+    for (const s of this.forwards) s.close();
+    await this.faults.undo();
+    await runK3dSteps(this.run.downSteps, this.deps);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.down();
+  }
+}
+
+async function readKubeconfig(stateDir: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(path.join(stateDir, 'kubeconfig'), 'utf8');
+}
+
+function targetPort(pod: KubeObject, target: number | string): number {
+  if (typeof target === 'number') return target;
+  for (const c of pod.spec?.containers ?? [])
+    for (const p of c.ports ?? []) if (p.name === target) return p.containerPort;
+  throw new TwinError('TWIN_NOT_FOUND', `pod ${pod.metadata.name} has no port named ${target}`);
+}
+
+/**
+ * Faults on k3d act on the real thing: a node is the agent's container (`k3d node stop/start`), a zone
+ * is every agent labelled with it, a partition disconnects the container from the cluster's Docker
+ * network (its processes keep running), evictions go through the Eviction API.
+ */
+export class K3dFaults {
+  private readonly stopped = new Set<string>();
+  private readonly partitioned = new Set<string>();
+
+  constructor(
+    private readonly plan: K3dClusterPlan,
+    private readonly kube: ClientNodeKubeApi,
+    private readonly deps: Pick<K3dRunnerDeps, 'exec' | 'cwd'>,
+    private readonly emit: (e: TimelineEvent) => void,
+  ) {}
+
+  /** The agent by k3d node name or by the production node it stands for. */
+  agent(name: string): K3dAgent {
+    const a = this.plan.agents.find((x) => x.nodeName === name || x.topologyNode === name);
+    if (!a)
+      throw new TwinError(
+        'TWIN_NOT_FOUND',
+        `node ${name}: not an agent of ${this.plan.clusterName} (agents: ${this.plan.agents.map((x) => `${x.nodeName} (${x.topologyNode})`).join(', ')})`,
+      );
+    return a;
+  }
+
+  private event(kind: string, object: string, message: string): void {
+    this.emit({ t: Date.now(), kind, object, message, type: 'Warning' });
+  }
+
+  async killPod(ref: { namespace: string; name: string }): Promise<void> {
+    this.event('FaultPodKilled', `Pod ${ref.namespace}/${ref.name}`, 'pod deleted with grace period 0');
+    await this.kube.killPod(ref);
+  }
+
+  async stopNode(name: string): Promise<void> {
+    const a = this.agent(name);
+    this.event('FaultNodeStopped', `Node ${a.nodeName}`, `k3d node stop ${a.nodeName} (${a.topologyNode})`);
+    await this.deps.exec(['k3d', 'node', 'stop', a.nodeName]);
+    this.stopped.add(a.nodeName);
+  }
+
+  async startNode(name: string): Promise<void> {
+    const a = this.agent(name);
+    if (this.partitioned.delete(a.nodeName)) {
+      await this.deps.exec(['docker', 'network', 'connect', `k3d-${this.plan.clusterName}`, a.nodeName]);
+    } else {
+      await this.deps.exec(['k3d', 'node', 'start', a.nodeName]);
+      this.stopped.delete(a.nodeName);
+    }
+    this.event('FaultNodeStarted', `Node ${a.nodeName}`, `node ${a.nodeName} back`);
+    await this.kube.waitFor(
+      { kind: 'Node', name: a.nodeName },
+      (n) => (n?.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+      { timeoutMs: 180_000, what: `Node ${a.nodeName} Ready again` },
+    );
+    // The kubelet re-registers with what it knows: emulated GPUs are advertised again.
+    if (this.plan.gpu === 'emulated' && a.gpus > 0)
+      await this.kube.patchNodeStatus(a.nodeName, gpuStatusPatch(a.gpus));
+  }
+
+  async failZone(zone: string): Promise<string[]> {
+    const agents = agentsInZone(this.plan, zone);
+    if (agents.length === 0)
+      throw new TwinError(
+        'TWIN_NOT_FOUND',
+        `zone ${zone}: no agent in it (zones: ${this.plan.zones.join(', ')})`,
+      );
+    for (const a of agents) await this.stopNode(a.nodeName);
+    return agents.map((a) => a.nodeName);
+  }
+
+  async restoreZone(zone: string): Promise<string[]> {
+    const agents = agentsInZone(this.plan, zone).filter((a) => this.stopped.has(a.nodeName));
+    for (const a of agents) await this.startNode(a.nodeName);
+    return agents.map((a) => a.nodeName);
+  }
+
+  async partitionNode(name: string): Promise<{ mode: 'partition' | 'stop'; how: string }> {
+    const a = this.agent(name);
+    const argv = ['docker', 'network', 'disconnect', `k3d-${this.plan.clusterName}`, a.nodeName];
+    await this.deps.exec(argv);
+    this.partitioned.add(a.nodeName);
+    this.event('FaultNodePartitioned', `Node ${a.nodeName}`, argv.join(' '));
+    return { mode: 'partition', how: argv.join(' ') };
+  }
+
+  async cordon(name: string): Promise<void> {
+    await this.kube.patch({ kind: 'Node', name: this.agent(name).nodeName }, (n) => {
+      n.spec = { ...(n.spec ?? {}), unschedulable: true };
+    });
+  }
+
+  async uncordon(name: string): Promise<void> {
+    await this.kube.patch({ kind: 'Node', name: this.agent(name).nodeName }, (n) => {
+      if (n.spec) delete n.spec.unschedulable;
+    });
+  }
+
+  async evict(ref: {
+    namespace: string;
+    name: string;
+  }): Promise<{ code: 200 | 404 | 429 | 500; message: string }> {
+    try {
+      await this.kube.evict(ref);
+      return { code: 200, message: `evicted ${ref.namespace}/${ref.name}` };
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      const message = String((err as { body?: unknown }).body ?? (err as Error).message);
+      return { code: code === 404 || code === 429 ? code : 500, message };
+    }
+  }
+
+  /** kubectl drain --ignore-daemonsets: cordon, then evict every other pod, retrying refusals (429) every 5 s. */
+  async drain(name: string, options: { timeoutSeconds?: number } = {}) {
+    const node = this.agent(name).nodeName;
+    const t0 = Date.now();
+    const deadline = t0 + (options.timeoutSeconds ?? 300) * 1000;
+    await this.cordon(node);
+    const evicted: string[] = [];
+    const ignored: string[] = [];
+    let refused = 0;
+    for (;;) {
+      const pods = (await this.kube.list({ kind: 'Pod' })).filter(
+        (p) => p.spec?.nodeName === node && !['Succeeded', 'Failed'].includes(p.status?.phase),
+      );
+      const movable = pods.filter((p) => {
+        const daemon = (p.metadata.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet');
+        if (daemon && !ignored.includes(`${p.metadata.namespace}/${p.metadata.name}`))
+          ignored.push(`${p.metadata.namespace}/${p.metadata.name}`);
+        return !daemon;
+      });
+      if (movable.length === 0 || Date.now() > deadline)
+        return {
+          node,
+          evicted,
+          ignored,
+          refused,
+          remaining: movable.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
+          durationMs: Date.now() - t0,
+        };
+      for (const p of movable) {
+        const ref = { namespace: p.metadata.namespace ?? 'default', name: p.metadata.name };
+        const answer = await this.evict(ref);
+        if (answer.code === 200) evicted.push(`${ref.namespace}/${ref.name}`);
+        else if (answer.code === 429) refused++;
+      }
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+  }
+
+  /** Starts what the faults stopped and reconnects what they partitioned (down() calls it). */
+  async undo(): Promise<void> {
+    for (const n of [...this.partitioned, ...this.stopped]) await this.startNode(n).catch(() => {});
+  }
+}

@@ -1,0 +1,145 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { TwinError } from '../../core/errors.ts';
+import { TwinBindings } from '../../twin/kubelet/twin-bindings.ts';
+import { renderKustomization, validateObjects } from '../../twin/render/index.ts';
+import { loadTopology } from '../../twin/topology/topology.ts';
+import { type GpuMode, type K3dClusterPlan, planK3dCluster } from './k3d-plan.ts';
+import { dryRunText } from './k3d-runner.ts';
+import type { K3dStep } from './k3d-steps.ts';
+import { type ImageBuild, k3dDownSteps, k3dUpSteps, referenceImageBuilds } from './k3d-up-plan.ts';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Which of docker (a reachable engine) and k3d are missing here; empty when k3d can run. */
+export async function missingTools(): Promise<string[]> {
+  const missing: string[] = [];
+  const docker = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], {
+    reject: false,
+    timeout: 20_000,
+  });
+  if (docker.failed)
+    missing.push(
+      (docker as { code?: string }).code === 'ENOENT'
+        ? 'docker (not found on the PATH)'
+        : 'a running Docker engine (`docker info` failed)',
+    );
+  const k3d = await execa('k3d', ['version'], { reject: false, timeout: 20_000 });
+  if (k3d.failed) missing.push('k3d (not found on the PATH; https://k3d.io/#installation)');
+  return missing;
+}
+
+export interface K3dSettings {
+  clusterName: string;
+  gpu: GpuMode;
+  ingressHostPort?: number;
+  k3sImage?: string;
+}
+
+/** Settings from the environment: TWIN_K3D_CLUSTER, TWIN_K3D_GPU (emulated|passthrough|none), TWIN_K3D_INGRESS_PORT, TWIN_K3S_IMAGE. */
+export function k3dSettings(system: string, env: NodeJS.ProcessEnv = process.env): K3dSettings {
+  const gpu = (env['TWIN_K3D_GPU'] ?? 'emulated') as GpuMode;
+  if (!['emulated', 'passthrough', 'none'].includes(gpu))
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `TWIN_K3D_GPU must be emulated, passthrough or none, got "${gpu}"`,
+    );
+  const port = env['TWIN_K3D_INGRESS_PORT'];
+  if (port !== undefined && !/^\d+$/.test(port))
+    throw new TwinError('TWIN_OPTION_INVALID', `TWIN_K3D_INGRESS_PORT must be a port number, got "${port}"`);
+  const name = env['TWIN_K3D_CLUSTER'] ?? `twin-${path.basename(system)}`;
+  return {
+    clusterName: name,
+    gpu,
+    ...(port ? { ingressHostPort: Number(port) } : {}),
+    ...(env['TWIN_K3S_IMAGE'] ? { k3sImage: env['TWIN_K3S_IMAGE'] } : {}),
+  };
+}
+
+function systemDir(root: string, system: string): string {
+  return system.includes('/') ? path.resolve(system) : path.join(root, 'infra', system);
+}
+
+/**
+ * The overlay k3d renders: the one asked for, except that the twin's default `local` (which points the
+ * canary analysis at the twin's own metrics API) gives way to the system's `k3d` overlay when it has one.
+ */
+export function k3dOverlay(dir: string, asked: string | undefined): string {
+  if (asked && asked !== 'local') return asked;
+  return existsSync(path.join(dir, 'k8s', 'overlays', 'k3d')) ? 'k3d' : (asked ?? 'local');
+}
+
+export interface K3dRunPlan {
+  cluster: K3dClusterPlan;
+  /** The build of a reference workload image (any tag of a bound repository with a Dockerfile). */
+  buildFor(image: string): ImageBuild | undefined;
+  steps: K3dStep[];
+  downSteps: K3dStep[];
+  stateDir: string;
+  overlay: string;
+}
+
+/** Everything `up` would do for a system, from its topology, manifests and bindings. */
+export async function planK3dRun(
+  options: { system: string; overlay?: string; stateDir: string; createCluster: boolean },
+  settings: K3dSettings,
+  root = REPO_ROOT,
+): Promise<K3dRunPlan> {
+  const dir = systemDir(root, options.system);
+  const overlay = k3dOverlay(dir, options.overlay);
+  const rendered = await renderKustomization(path.join(dir, 'k8s', 'overlays', overlay), { cwd: root });
+  validateObjects(rendered);
+  const objects = rendered.map((r) => r.object);
+  const topology = await loadTopology(path.relative(root, path.join(dir, 'topology.yaml')));
+  const bindingsFile = path.join(dir, 'twin-bindings.yaml');
+  const bindings = existsSync(bindingsFile)
+    ? await TwinBindings.load(bindingsFile, root)
+    : TwinBindings.empty();
+  const cluster = planK3dCluster(topology, settings);
+  const steps = k3dUpSteps({
+    plan: cluster,
+    objects,
+    images: referenceImageBuilds(objects, bindings, root),
+    stateDir: options.stateDir,
+    createCluster: options.createCluster,
+  });
+  const buildFor = (image: string) =>
+    referenceImageBuilds(
+      [
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: image },
+          spec: { containers: [{ name: 'c', image }] },
+        },
+      ],
+      bindings,
+      root,
+    )[0];
+  return {
+    cluster,
+    buildFor,
+    steps,
+    downSteps: k3dDownSteps(cluster, options.createCluster),
+    stateDir: options.stateDir,
+    overlay,
+  };
+}
+
+/** `--dry-run`: the text of every step up and down would run, without Docker. */
+export async function k3dDryRun(
+  options: { system: string; overlay?: string },
+  root = REPO_ROOT,
+): Promise<string> {
+  const settings = k3dSettings(options.system);
+  const stateDir = path.join(root, '.twin', 'k3d', settings.clusterName);
+  const run = await planK3dRun({ ...options, stateDir, createCluster: true }, settings, root);
+  const header = [
+    `# k3d dry run: ${options.system} (overlay ${run.overlay}) on cluster ${settings.clusterName}, GPU ${settings.gpu}`,
+    `# ${run.cluster.agents.length} agents: ${run.cluster.agents.map((a) => `${a.index}=${a.topologyNode}`).join(', ')}`,
+  ];
+  const up = dryRunText(run.steps, root);
+  const down = dryRunText(run.downSteps, root, run.steps.length + 1);
+  return `${header.join('\n')}\n\n${up}\n\n# then the scenario runs; on down:\n\n${down}\n`;
+}

@@ -1,0 +1,154 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { TwinError } from '../../core/errors.ts';
+import type { KubeObject } from '../../twin/api/object.ts';
+import { parseYamlDocuments, toKubeObjects } from '../../twin/render/index.ts';
+import { formatStep, type K3dStep, shellQuote } from './k3d-steps.ts';
+import type { ClientNodeKubeApi } from './kube-client.ts';
+
+/** What running the steps needs; tests pass fakes. */
+export interface K3dRunnerDeps {
+  /** Runs a command; returns its stdout. Rejects with the command's stderr when it fails. */
+  exec(argv: string[], options?: { cwd?: string }): Promise<string>;
+  /** The cluster's API, available once the kubeconfig step has run. */
+  kube(kubeconfigText: string): ClientNodeKubeApi;
+  fetchText(url: string): Promise<string>;
+  progress(message: string): void;
+  cwd: string;
+  signal?: AbortSignal;
+  /** Real-time limit of each wait step. */
+  waitTimeoutMs?: number;
+}
+
+export async function execaCommand(argv: string[], options: { cwd?: string } = {}): Promise<string> {
+  const [file, ...args] = argv;
+  const r = await execa(file!, args, { cwd: options.cwd, reject: false, stdin: 'ignore' });
+  if (r.failed) {
+    const what = argv.map(shellQuote).join(' ');
+    throw new TwinError(
+      'TWIN_PROCESS_FAILED',
+      `\`${what}\` failed (exit ${r.exitCode ?? r.signal}): ${String(r.stderr || r.stdout || r.message)
+        .trim()
+        .split('\n')
+        .slice(-5)
+        .join('\n')}`,
+    );
+  }
+  return String(r.stdout);
+}
+
+export async function fetchText(url: string): Promise<string> {
+  const res = await fetch(url, { redirect: 'follow' });
+  if (!res.ok) throw new TwinError('TWIN_PROCESS_FAILED', `GET ${url}: HTTP ${res.status} ${res.statusText}`);
+  return res.text();
+}
+
+/** Executes the steps in order; returns the API client once the kubeconfig is known. */
+export async function runK3dSteps(
+  steps: K3dStep[],
+  deps: K3dRunnerDeps,
+  kube?: ClientNodeKubeApi,
+): Promise<ClientNodeKubeApi | undefined> {
+  const timeoutMs = deps.waitTimeoutMs ?? 10 * 60_000;
+  const needKube = (): ClientNodeKubeApi => {
+    if (!kube) throw new TwinError('TWIN_INVALID', 'a Kubernetes step ran before the kubeconfig step');
+    return kube;
+  };
+  for (const [i, step] of steps.entries()) {
+    if (deps.signal?.aborted) throw new TwinError('TWIN_ABORTED', 'k3d: interrupted');
+    deps.progress(`k3d ${i + 1}/${steps.length}: ${step.why}`);
+    switch (step.kind) {
+      case 'run': {
+        const out = await deps.exec(step.argv, { cwd: deps.cwd });
+        if (step.stdoutTo) {
+          await mkdir(path.dirname(step.stdoutTo), { recursive: true });
+          await writeFile(step.stdoutTo, out, { mode: 0o600 });
+          if (step.argv[1] === 'kubeconfig') kube = deps.kube(out);
+        }
+        break;
+      }
+      case 'write':
+        await mkdir(path.dirname(step.file), { recursive: true });
+        await writeFile(step.file, step.content);
+        break;
+      case 'apply':
+        await needKube().apply(step.objects);
+        break;
+      case 'apply-url': {
+        const objects = toKubeObjects(parseYamlDocuments(await deps.fetchText(step.url), step.url), step.url);
+        await needKube().applyManifest(objects, step.namespace);
+        break;
+      }
+      case 'patch-node-status':
+        await needKube().patchNodeStatus(step.node, step.patch);
+        break;
+      case 'wait':
+        await waitStep(needKube(), step, timeoutMs, deps.signal);
+        break;
+    }
+  }
+  return kube;
+}
+
+async function waitStep(
+  kube: ClientNodeKubeApi,
+  step: Extract<K3dStep, { kind: 'wait' }>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let pending: string[] = [];
+  for (;;) {
+    pending = await notYet(kube, step);
+    if (pending.length === 0) return;
+    if (signal?.aborted) throw new TwinError('TWIN_ABORTED', `k3d: interrupted waiting for ${step.why}`);
+    if (Date.now() > deadline)
+      throw new TwinError(
+        'TWIN_TIMEOUT',
+        `k3d: ${step.why}: still waiting after ${Math.round(timeoutMs / 1000)} s for ${pending.slice(0, 5).join(', ')}`,
+      );
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+/** What a wait step is still waiting for (empty when done). */
+export async function notYet(
+  kube: ClientNodeKubeApi,
+  step: Extract<K3dStep, { kind: 'wait' }>,
+): Promise<string[]> {
+  const cond = (o: KubeObject, type: string) =>
+    (o.status?.conditions ?? []).some((c: any) => c.type === type && c.status === 'True');
+  switch (step.what) {
+    case 'nodes-ready': {
+      const nodes = await kube.list({ kind: 'Node' });
+      if (nodes.length === 0) return ['any node'];
+      return nodes.filter((n) => !cond(n, 'Ready')).map((n) => `Node ${n.metadata.name}`);
+    }
+    case 'crds-established':
+      return (await kube.list({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }))
+        .filter((c) => !cond(c, 'Established'))
+        .map((c) => `CRD ${c.metadata.name}`);
+    case 'deployments-available': {
+      const ns = step.namespace ? { namespace: step.namespace } : {};
+      const deployments = await kube.list({ kind: 'Deployment' }, ns);
+      const statefulSets = await kube.list({ kind: 'StatefulSet' }, ns);
+      return [
+        ...deployments
+          .filter((d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1))
+          .map((d) => `Deployment ${d.metadata.namespace}/${d.metadata.name}`),
+        ...statefulSets
+          .filter((s) => (s.status?.readyReplicas ?? 0) < (s.spec?.replicas ?? 1))
+          .map((s) => `StatefulSet ${s.metadata.namespace}/${s.metadata.name}`),
+      ];
+    }
+  }
+}
+
+/** The dry run: every step as it would run, numbered, paths shown relative to `cwd`. */
+export function dryRunText(steps: K3dStep[], cwd: string, startAt = 1): string {
+  return steps
+    .map((s, i) => formatStep(s, startAt + i))
+    .join('\n\n')
+    .replaceAll(`${cwd}${path.sep}`, '');
+}

@@ -1,0 +1,314 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { addonsFor, gpuStatusPatch, nvidiaDevicePluginObjects } from '../../../env/k3d/k3d-addons.ts';
+import {
+  agentsInZone,
+  K3S_CUDA_IMAGE,
+  K3S_IMAGE,
+  k3dConfig,
+  k3dCreateFlags,
+  laptopTopology,
+  planK3dCluster,
+} from '../../../env/k3d/k3d-plan.ts';
+import { formatStep } from '../../../env/k3d/k3d-steps.ts';
+import { applyOrder, imagesOf, k3dDownSteps, k3dUpSteps } from '../../../env/k3d/k3d-up-plan.ts';
+import { loadTopology, parseTopology } from '../../../twin/topology/topology.ts';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+
+const small = parseTopology(
+  `apiVersion: twin.dev/v1alpha1
+kind: Topology
+metadata: { name: small }
+region: ap-northeast-1
+zones: [ap-northeast-1a, ap-northeast-1c]
+nodePools:
+  - { name: general, instanceType: t3.large, nodesPerZone: 2, labels: { workload-tier: app } }
+  - name: gpu
+    instanceType: g4dn.xlarge
+    nodes: 1
+    labels: { workload-tier: gpu }
+    taints: [{ key: nvidia.com/gpu, value: "true", effect: NoSchedule }]
+`,
+  'small.yaml',
+);
+
+const generalLabels = (zone: string, node: string) => ({
+  'topology.kubernetes.io/region': 'ap-northeast-1',
+  'topology.kubernetes.io/zone': zone,
+  'node.kubernetes.io/instance-type': 't3.large',
+  'eks.amazonaws.com/nodegroup': 'general',
+  'eks.amazonaws.com/capacityType': 'ON_DEMAND',
+  'workload-tier': 'app',
+  'twin.dev/topology-node': node,
+});
+
+describe('laptop-sized topology', () => {
+  it('keeps every pool in every zone with one node per pool and zone, and says what it shrank', () => {
+    const { topology, shrunk } = laptopTopology(small);
+    expect(topology.nodePools.map((p) => [p.name, p.nodesPerZone, p.nodes])).toEqual([
+      ['general', 1, undefined],
+      ['gpu', undefined, 1],
+    ]);
+    expect(shrunk).toEqual(['general: 2 → 1 per zone (2 zones)']);
+  });
+
+  it('the AI platform: 8 agents, every pool in both zones, general shrunk from 3 per zone', async () => {
+    const topology = await loadTopology(path.join(root, 'infra/ai-platform/topology.yaml'));
+    const plan = planK3dCluster(topology, { clusterName: 'twin-ai-platform' });
+    expect(plan.shrunk).toEqual(['general: 3 → 1 per zone (2 zones)']);
+    expect(plan.agents.map((a) => `${a.nodeName} ${a.topologyNode} ${a.zone}`)).toEqual([
+      'k3d-twin-ai-platform-agent-0 general-1a-1 ap-northeast-1a',
+      'k3d-twin-ai-platform-agent-1 general-1c-1 ap-northeast-1c',
+      'k3d-twin-ai-platform-agent-2 compute-1a-1 ap-northeast-1a',
+      'k3d-twin-ai-platform-agent-3 compute-1c-1 ap-northeast-1c',
+      'k3d-twin-ai-platform-agent-4 system-1a-1 ap-northeast-1a',
+      'k3d-twin-ai-platform-agent-5 system-1c-1 ap-northeast-1c',
+      'k3d-twin-ai-platform-agent-6 gpu-1a-1 ap-northeast-1a',
+      'k3d-twin-ai-platform-agent-7 gpu-1c-1 ap-northeast-1c',
+    ]);
+    expect(agentsInZone(plan, 'ap-northeast-1c').map((a) => a.index)).toEqual([1, 3, 5, 7]);
+    const gpu = plan.agents[6]!;
+    expect(gpu.gpus).toBe(1);
+    expect(gpu.labels).toMatchObject({
+      'nvidia.com/gpu.present': 'true',
+      'nvidia.com/gpu.count': '1',
+      'eks.amazonaws.com/nodegroup': 'gpu',
+      'node.kubernetes.io/instance-type': 'g4dn.xlarge',
+    });
+    expect(gpu.taints).toEqual([{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }]);
+    for (const a of plan.agents) {
+      expect(a.labels['kubernetes.io/hostname']).toBeUndefined(); // k3s sets it to the container's name
+      expect(a.labels['topology.kubernetes.io/zone']).toBe(a.zone);
+      expect(a.labels['topology.kubernetes.io/region']).toBe('ap-northeast-1');
+    }
+  });
+});
+
+describe('k3d config (k3d.io/v1alpha5, kind Simple)', () => {
+  it('one agent per node with zone, region and pool labels and taints by node filter; ingress on a host port', () => {
+    const plan = planK3dCluster(small, { clusterName: 'twin-small', gpu: 'emulated' });
+    const lbl = (i: number, labels: Record<string, string>) =>
+      Object.entries(labels).map(([k, v]) => ({ label: `${k}=${v}`, nodeFilters: [`agent:${i}`] }));
+    expect(k3dConfig(plan)).toEqual({
+      apiVersion: 'k3d.io/v1alpha5',
+      kind: 'Simple',
+      metadata: { name: 'twin-small' },
+      servers: 1,
+      agents: 3,
+      image: K3S_IMAGE,
+      ports: [{ port: '8081:80', nodeFilters: ['loadbalancer'] }],
+      options: {
+        k3d: { wait: true, timeout: '300s' },
+        k3s: {
+          extraArgs: [
+            {
+              arg: '--node-taint=node-role.kubernetes.io/control-plane:NoSchedule',
+              nodeFilters: ['server:0'],
+            },
+            { arg: '--node-taint=nvidia.com/gpu=true:NoSchedule', nodeFilters: ['agent:2'] },
+          ],
+          nodeLabels: [
+            ...lbl(0, generalLabels('ap-northeast-1a', 'general-1a-1')),
+            ...lbl(1, generalLabels('ap-northeast-1c', 'general-1c-1')),
+            ...lbl(2, {
+              'topology.kubernetes.io/region': 'ap-northeast-1',
+              'topology.kubernetes.io/zone': 'ap-northeast-1a',
+              'node.kubernetes.io/instance-type': 'g4dn.xlarge',
+              'eks.amazonaws.com/nodegroup': 'gpu',
+              'eks.amazonaws.com/capacityType': 'ON_DEMAND',
+              'nvidia.com/gpu.present': 'true',
+              'nvidia.com/gpu.count': '1',
+              'nvidia.com/gpu.product': plan.agents[2]!.labels['nvidia.com/gpu.product']!,
+              'workload-tier': 'gpu',
+              'twin.dev/topology-node': 'gpu-1a-1',
+            }),
+          ],
+        },
+        kubeconfig: { updateDefaultKubeconfig: false, switchCurrentContext: false },
+      },
+    });
+  });
+
+  it('the same cluster as flags: --k3s-node-label key=value@agent:N and --k3s-arg taints', () => {
+    const plan = planK3dCluster(small, { clusterName: 'twin-small', ingressHostPort: 9000 });
+    const args = k3dCreateFlags(plan);
+    expect(args.slice(0, 13)).toEqual([
+      'cluster',
+      'create',
+      'twin-small',
+      '--servers',
+      '1',
+      '--agents',
+      '3',
+      '--image',
+      K3S_IMAGE,
+      '--port',
+      '9000:80@loadbalancer',
+      '--k3s-arg',
+      '--node-taint=node-role.kubernetes.io/control-plane:NoSchedule@server:0',
+    ]);
+    expect(args).toContain('topology.kubernetes.io/zone=ap-northeast-1c@agent:1');
+    const i = args.indexOf('--node-taint=nvidia.com/gpu=true:NoSchedule@agent:2');
+    expect(args[i - 1]).toBe('--k3s-arg');
+    expect(args).not.toContain('--gpus');
+    expect(args.at(-1)).toBe('--wait');
+  });
+
+  it('GPU passthrough: the CUDA k3s image, --gpus / gpuRequest, the device plugin with runtimeClassName nvidia, no status patch', () => {
+    const plan = planK3dCluster(small, { clusterName: 'twin-small', gpu: 'passthrough' });
+    expect(plan.image).toBe(K3S_CUDA_IMAGE);
+    expect((k3dConfig(plan)['options'] as any).runtime).toEqual({ gpuRequest: 'all' });
+    expect(k3dCreateFlags(plan)).toEqual(expect.arrayContaining(['--gpus', 'all']));
+    const steps = k3dUpSteps({ plan, objects: [], images: [], stateDir: '/s', createCluster: true });
+    expect(steps.some((s) => s.kind === 'patch-node-status')).toBe(false);
+    const plugin = steps.find((s) => s.kind === 'apply' && s.why.startsWith('GPU passthrough'));
+    expect(plugin).toMatchObject({ objects: nvidiaDevicePluginObjects() });
+    const ds = nvidiaDevicePluginObjects()[1]!;
+    expect(ds.spec.template.spec.runtimeClassName).toBe('nvidia');
+    expect(ds.spec.template.spec.tolerations).toEqual([
+      { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
+    expect(nvidiaDevicePluginObjects()[0]).toEqual({
+      apiVersion: 'node.k8s.io/v1',
+      kind: 'RuntimeClass',
+      metadata: { name: 'nvidia' },
+      handler: 'nvidia',
+    });
+  });
+
+  it('emulated GPU: a JSON Patch of the node status advertising nvidia.com/gpu (capacity and allocatable)', () => {
+    expect(gpuStatusPatch(1)).toEqual([
+      { op: 'add', path: '/status/capacity/nvidia.com~1gpu', value: '1' },
+      { op: 'add', path: '/status/allocatable/nvidia.com~1gpu', value: '1' },
+    ]);
+    const plan = planK3dCluster(small, { clusterName: 'twin-small' });
+    const steps = k3dUpSteps({ plan, objects: [], images: [], stateDir: '/s', createCluster: true });
+    const patches = steps.filter((s) => s.kind === 'patch-node-status');
+    expect(patches).toEqual([
+      expect.objectContaining({ node: 'k3d-twin-small-agent-2', patch: gpuStatusPatch(1) }),
+    ]);
+    expect(formatStep(patches[0]!, 1)).toContain(
+      'PATCH /api/v1/nodes/k3d-twin-small-agent-2/status (application/json-patch+json):',
+    );
+  });
+});
+
+describe('up steps', () => {
+  const rollout = {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: 'api', namespace: 'production' },
+    spec: { template: { spec: { containers: [{ name: 'api', image: 'ghcr.io/ai-platform/api:1.0.0' }] } } },
+  };
+  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'production' } };
+
+  it('builds, creates, imports, labels, installs addons, applies (CRDs and Namespaces first), waits; down deletes only what it created', () => {
+    const plan = planK3dCluster(small, { clusterName: 'twin-small' });
+    const steps = k3dUpSteps({
+      plan,
+      objects: [rollout, ns],
+      images: [
+        { image: 'ghcr.io/ai-platform/api:1.0.0', dockerfile: 'workloads/api/Dockerfile', tag: '1.0.0' },
+      ],
+      stateDir: '/state',
+      createCluster: true,
+    });
+    expect(steps.map((s) => (s.kind === 'run' ? s.argv.slice(0, 3).join(' ') : s.kind))).toEqual([
+      'docker build -f',
+      'write',
+      'k3d cluster create',
+      'k3d kubeconfig get',
+      'wait',
+      'k3d image import',
+      'apply',
+      'patch-node-status',
+      'apply',
+      'apply-url',
+      'wait',
+      'wait',
+      'apply',
+      'wait',
+    ]);
+    expect(steps[0]).toMatchObject({
+      argv: [
+        'docker',
+        'build',
+        '-f',
+        'workloads/api/Dockerfile',
+        '--build-arg',
+        'BUILD_VERSION=1.0.0',
+        '-t',
+        'ghcr.io/ai-platform/api:1.0.0',
+        '.',
+      ],
+    });
+    expect(steps[2]).toMatchObject({
+      argv: ['k3d', 'cluster', 'create', '--config', '/state/k3d-config.yaml'],
+    });
+    expect(steps[3]).toMatchObject({
+      argv: ['k3d', 'kubeconfig', 'get', 'twin-small'],
+      stdoutTo: '/state/kubeconfig',
+    });
+    expect(steps[5]).toMatchObject({
+      argv: [
+        'k3d',
+        'image',
+        'import',
+        'ghcr.io/ai-platform/api:1.0.0',
+        '--cluster',
+        'twin-small',
+        '--mode',
+        'auto',
+      ],
+    });
+    expect(steps[9]).toMatchObject({
+      url: 'https://github.com/argoproj/argo-rollouts/releases/download/v1.8.3/install.yaml',
+      namespace: 'argo-rollouts',
+    });
+    const system = steps[12] as { objects: { kind: string }[] };
+    expect(system.objects.map((o) => o.kind)).toEqual(['Namespace', 'Rollout']);
+    expect(k3dDownSteps(plan, true)).toEqual([
+      expect.objectContaining({ argv: ['k3d', 'cluster', 'delete', 'twin-small'] }),
+    ]);
+    expect(k3dDownSteps(plan, false)).toEqual([]);
+  });
+
+  it('reusing a running cluster (twin up): no config, no create, nothing to delete', () => {
+    const plan = planK3dCluster(small, { clusterName: 'twin-small' });
+    const steps = k3dUpSteps({ plan, objects: [ns], images: [], stateDir: '/s', createCluster: false });
+    expect(steps.some((s) => s.kind === 'run' && s.argv[2] === 'create')).toBe(false);
+    expect(steps[0]).toMatchObject({ argv: ['k3d', 'kubeconfig', 'get', 'twin-small'] });
+  });
+
+  it('addons by API group: Argo Rollouts for argoproj.io, CloudNativePG for postgresql.cnpg.io', () => {
+    expect(addonsFor([rollout]).map((a) => a.name)).toEqual(['Argo Rollouts v1.8.3']);
+    expect(
+      addonsFor([{ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'db' } }]).map(
+        (a) => a.url,
+      ),
+    ).toEqual([
+      'https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.25/releases/cnpg-1.25.1.yaml',
+    ]);
+    expect(addonsFor([ns])).toEqual([]);
+  });
+
+  it('images of pods, pod templates and CronJob job templates; server-side apply bodies carry no status or server metadata', () => {
+    const cron = {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'etl', namespace: 'x', resourceVersion: '7', uid: 'u' },
+      spec: {
+        jobTemplate: { spec: { template: { spec: { containers: [{ name: 'c', image: 'etl:1' }] } } } },
+      },
+      status: { lastScheduleTime: 'x' },
+    };
+    expect(imagesOf([rollout, cron])).toEqual(['ghcr.io/ai-platform/api:1.0.0', 'etl:1']);
+    expect(applyOrder([cron])[0]).toEqual({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'etl', namespace: 'x' },
+      spec: cron.spec,
+    });
+  });
+});
