@@ -3,6 +3,7 @@
  *   boot   — time until every AI-platform workload is ready on the twin (target ≤ 3 s on 2 cores)
  *   canary — wall time of the canary-rollout scenario at the default time scale (target ≤ 30 s)
  * `npm run bench` runs both; `npm run bench -- boot --runs 5` repeats one.
+ *   load   — the embedded load engine against wrk on one loopback target (bench/load.ts; not in `all`)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -80,6 +81,7 @@ console.log(
 );
 if (which === 'boot' || which === 'all') await benchBoot();
 if (which === 'canary' || which === 'all') await benchCanary();
+if (which === 'load') await (await import('./load.ts')).benchLoad(args);
 
 function safe(f: () => string | undefined): string {
   try {

@@ -31,6 +31,8 @@ export interface GateOptions {
   /** Baseline file; when it does not exist the regression rule is skipped (and said so). */
   baselinePath: string;
   updateBaseline: boolean;
+  /** Profiles the baseline records (and so the regression rule compares); the others are judged by thresholds only. */
+  regressionProfiles: string[];
   /** Repetitions of every profile (the baseline's noise comes from them); default 1, 3 with --update-baseline. */
   runs: number;
   runner: Runner;
@@ -191,7 +193,10 @@ export async function runGate(options: GateOptions): Promise<GateOutcome> {
   if (options.updateBaseline) {
     const byProfile: Record<string, LoadResult[]> = {};
     for (const run of runs) {
-      for (const r of run) byProfile[r.profile] = [...(byProfile[r.profile] ?? []), r];
+      for (const r of run) {
+        if (options.regressionProfiles.includes(r.profile))
+          byProfile[r.profile] = [...(byProfile[r.profile] ?? []), r];
+      }
     }
     await writeBaseline(
       options.baselinePath,

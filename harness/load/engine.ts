@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { parseDuration } from '../../load/duration.ts';
 import {
   type LoadProfile,
@@ -68,6 +68,7 @@ class EngineRun {
   private readonly timeoutMs: number;
   private readonly weights: number[];
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly aborters = new Set<() => void>();
   private readonly abort = new AbortController();
   private readonly t0 = performance.now();
   private stopped = false;
@@ -93,6 +94,9 @@ class EngineRun {
     this.weights = profile.requests.map((r) => (sum += r.weight));
     // Every request in flight listens on the run's abort signal.
     setMaxListeners(0, this.abort.signal);
+    this.abort.signal.addEventListener('abort', () => {
+      for (const a of [...this.aborters]) a();
+    });
     options.signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
 
@@ -244,14 +248,23 @@ class EngineRun {
           await sleep(10);
           continue;
         }
-        const p = this.iteration(performance.now());
-        this.track(p);
-        await p;
+        await this.iteration(performance.now());
         if (sleepMs > 0 && !this.stopped) await sleep(sleepMs);
       }
     };
     try {
-      await Promise.all(Array.from({ length: maxVus }, (_, i) => vu(i)));
+      const all = Promise.all(Array.from({ length: maxVus }, (_, i) => vu(i)));
+      let timer: NodeJS.Timeout | undefined;
+      const ended = new Promise<void>((r) => {
+        timer = setTimeout(r, Math.max(0, end - performance.now()));
+      });
+      await Promise.race([all, ended]);
+      clearTimeout(timer);
+      // Iterations still running at the end get gracefulStop to finish, then are interrupted.
+      const graceMs = parseDuration(s.gracefulStop ?? '30s')!;
+      const grace = sleep(graceMs, undefined, { ref: false }).then(() => 'timeout' as const);
+      if ((await Promise.race([all, grace])) === 'timeout') this.abort.abort();
+      await all;
     } finally {
       clearInterval(vuTimer);
     }
@@ -293,9 +306,12 @@ class EngineRun {
     this.metrics.recordIteration(ms);
   }
 
-  private async send(
-    req: RequestSpec,
-  ): Promise<{ status: number; bytes: number; sent: number; interrupted: boolean }> {
+  /** The dispatch options of each request of the mix, built once (the hot path only reads them). */
+  private readonly prepared = new Map<RequestSpec, { options: Dispatcher.DispatchOptions; sent: number }>();
+
+  private prepare(req: RequestSpec): { options: Dispatcher.DispatchOptions; sent: number } {
+    let p = this.prepared.get(req);
+    if (p) return p;
     const body =
       req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
     const headers: Record<string, string> = { ...req.headers };
@@ -303,25 +319,56 @@ class EngineRun {
       headers['content-type'] = 'application/json';
     }
     const path = this.basePath + req.path;
-    const sent = path.length + (body?.length ?? 0) + 64;
-    try {
-      const res = await this.pool.request({
+    p = {
+      options: {
         path,
         method: req.method,
         headers,
         ...(body !== undefined ? { body } : {}),
-        signal: this.abort.signal,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
-      });
+      },
+      sent: path.length + (body?.length ?? 0) + 64,
+    };
+    this.prepared.set(req, p);
+    return p;
+  }
+
+  private async send(
+    req: RequestSpec,
+  ): Promise<{ status: number; bytes: number; sent: number; interrupted: boolean }> {
+    const { options, sent } = this.prepare(req);
+    if (this.abort.signal.aborted) return { status: 0, bytes: 0, sent, interrupted: true };
+    // undici's dispatch API: no stream objects per request, which keeps the client's cost per request low.
+    return new Promise((resolve) => {
+      let status = 0;
       let bytes = 0;
-      for await (const chunk of res.body) bytes += (chunk as Buffer).length;
-      return { status: res.statusCode, bytes, sent, interrupted: false };
-    } catch {
-      // Interrupted by gracefulStop/abort: not a sample (k6 drops interrupted iterations' samples).
-      if (this.abort.signal.aborted) return { status: 0, bytes: 0, sent, interrupted: true };
-      return { status: 0, bytes: 0, sent, interrupted: false };
-    }
+      let controller: { abort(reason: Error): void } | undefined;
+      const onAbort = () => controller?.abort(new Error('interrupted'));
+      this.aborters.add(onAbort);
+      const finish = (interrupted: boolean) => {
+        this.aborters.delete(onAbort);
+        resolve({ status: interrupted ? 0 : status, bytes, sent, interrupted });
+      };
+      this.pool.dispatch(options, {
+        onRequestStart: (c) => {
+          controller = c;
+        },
+        onResponseStart: (_c, statusCode) => {
+          status = statusCode;
+        },
+        onResponseData: (_c, chunk) => {
+          bytes += chunk.length;
+        },
+        onResponseEnd: () => finish(false),
+        // Interrupted by gracefulStop/abort: not a sample (k6 drops interrupted iterations' samples).
+        // Any other error (refused, reset, timeout) is a failed request with status 0.
+        onResponseError: () => {
+          status = 0;
+          finish(this.abort.signal.aborted);
+        },
+      });
+    });
   }
 }
 

@@ -13,6 +13,13 @@ export const PROFILE_NAMES = Object.keys(PROFILES);
 /** The profiles `npm run gate` runs unless --profiles says otherwise (soak is too long for a gate). */
 export const GATE_PROFILES = ['smoke', 'steady', 'spike'];
 
+/**
+ * The profiles the baseline records and the regression rule compares: the open-model (arrival-rate)
+ * ones, whose throughput is set by the profile. Smoke is a closed-loop sanity check: its figures follow
+ * the latency of a few requests and say nothing stable about a release.
+ */
+export const REGRESSION_PROFILES = ['steady', 'spike', 'soak'];
+
 export function loadProfile(name: string): LoadProfile {
   const input = (PROFILES as Record<string, unknown>)[name];
   if (!input) {
