@@ -109,6 +109,20 @@ export interface Faults {
   evict(ref: { namespace: string; name: string }): Promise<EvictionAnswer>;
 }
 
+/**
+ * The load each workload sees. On the twin it is emulated resource usage (what metrics-server would
+ * report, read by the HorizontalPodAutoscaler); environments where the workloads' real usage counts
+ * leave it undefined.
+ */
+export interface LoadControl {
+  /** Total CPU cores and memory bytes the workload (Deployment, Rollout or StatefulSet) needs, spread over its Ready pods. */
+  set(
+    workload: { namespace: string; name: string },
+    load: { cpuCores?: number; memoryBytes?: number },
+  ): Promise<void>;
+  clear(workload: { namespace: string; name: string }): Promise<void>;
+}
+
 export interface TimelineEvent {
   /** Control-plane time (epoch ms). */
   t: number;
@@ -124,6 +138,8 @@ export interface Environment extends AsyncDisposable {
   readonly net: Network;
   readonly aws: AwsEndpoint | undefined;
   readonly faults: Faults;
+  /** Emulated load per workload (twin only). */
+  readonly load?: LoadControl;
   readonly clock: Clock;
   /** Subscribes to what happens in the environment (Kubernetes Events and faults); returns unsubscribe. */
   onEvent(handler: (e: TimelineEvent) => void): () => void;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { TwinError } from '../core/errors.ts';
 import { EventRecorder } from './api/events.ts';
 import { describeObject, type KubeObject } from './api/object.ts';
+import { EmulatedUsage, HorizontalPodAutoscalerController } from './autoscaling/index.ts';
 import { ScaledClock } from './clock.ts';
 import type { Controller, ControllerContext } from './controllers/controller.ts';
 import { builtinControllers } from './controllers/index.ts';
@@ -59,6 +60,8 @@ export class Twin {
   /** Each node's kubelet heartbeat; stopping, partitioning and restarting nodes go through it. */
   readonly nodes: NodeHeartbeats;
   readonly nodeLifecycle: NodeLifecycleController;
+  /** The resource usage each workload shows (emulated from the load scenarios set); the HPA reads it. */
+  readonly usage = new EmulatedUsage();
   /** Kinds stored without a controller of their own (reported, never dropped). */
   storedOnly = '';
   private readonly controllers: Controller[] = [];
@@ -162,6 +165,7 @@ export class Twin {
       this.nodes,
       this.nodeLifecycle,
       new TaintEvictionController(),
+      new HorizontalPodAutoscalerController(this.usage),
     );
     this.store.addAdmission(
       defaultTolerationSeconds(

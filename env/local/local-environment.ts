@@ -10,6 +10,7 @@ import type {
   EnvironmentOptions,
   Faults,
   KubeApi,
+  LoadControl,
   Network,
   TimelineEvent,
 } from '../environment.ts';
@@ -40,6 +41,7 @@ export class LocalEnvironment implements Environment {
   readonly net: Network;
   readonly aws = undefined;
   readonly faults: Faults;
+  readonly load: LoadControl;
   private readonly handlers = new Set<(e: TimelineEvent) => void>();
   /** What undoes each fault still in effect, by what it undoes ("node/<name>", "cordon/<name>"). */
   private readonly undo = new Map<string, () => Promise<void>>();
@@ -181,6 +183,21 @@ export class LocalEnvironment implements Environment {
       evict: async (ref) => {
         const r = evictPod(twin, { kind: 'Pod', ...ref });
         return { code: r.code, message: r.message };
+      },
+    };
+    this.load = {
+      set: async (w, load) => {
+        twin.usage.set(w.namespace, w.name, load);
+        this.emit({
+          t: twin.clock.now(),
+          kind: 'LoadSet',
+          object: `${w.namespace}/${w.name}`,
+          message: `load on ${w.namespace}/${w.name}: ${load.cpuCores !== undefined ? `${load.cpuCores} CPU cores` : ''}${load.cpuCores !== undefined && load.memoryBytes !== undefined ? ', ' : ''}${load.memoryBytes !== undefined ? `${(load.memoryBytes / 2 ** 20).toFixed(0)} MiB` : ''}`,
+          type: 'Normal',
+        });
+      },
+      clear: async (w) => {
+        twin.usage.clear(w.namespace, w.name);
       },
     };
     this.unwatchEvents = store.watch({ kind: 'Event' }, (e) => {

@@ -19,6 +19,7 @@ export const RECONCILED_KINDS: ReadonlySet<string> = new Set([
   'apps/ReplicaSet',
   'apps/StatefulSet',
   'apps/DaemonSet',
+  'autoscaling/HorizontalPodAutoscaler',
   'batch/Job',
   'batch/CronJob',
   'policy/PodDisruptionBudget',
