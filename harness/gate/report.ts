@@ -127,7 +127,7 @@ export function renderGateJunit(r: GateRecord): string {
 const W = 760;
 const H = 220;
 const L = 56;
-const R = 16;
+const R = 44;
 const T = 14;
 const B = 30;
 
@@ -184,7 +184,13 @@ export function latencyOverTimeSvg(points: TimelinePoint[]): string {
     const pts = points.filter((p) => p[key] !== null).map((p) => `${x(p.t + 0.5)},${y(p[key]!)}`);
     return `<polyline fill="none" stroke="${color}" stroke-width="1.6" points="${pts.join(' ')}"/>`;
   };
-  return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="latency over time">${axes(tMax, yMax, 'seconds', `ms (bars: req/s, max ${rpsMax})`, (v) => `${Math.round(v)}s`)}${bars}${line('p50', '#16a34a')}${line('p95', '#ea580c')}${line('p99', '#dc2626')}</svg>
+  const rightAxis = [0, 1, 2, 3, 4]
+    .map((i) => {
+      const yy = T + ((H - T - B) * i) / 4;
+      return `<text x="${W - R + 4}" y="${yy + 4}" font-size="11" fill="#818cf8">${n(rpsMax * (1 - i / 4), 0)}</text>`;
+    })
+    .join('');
+  return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="latency over time">${axes(tMax, yMax, 'seconds', 'ms (left) · req/s (right)', (v) => `${n(v, 1)}s`)}${rightAxis}${bars}${line('p50', '#16a34a')}${line('p95', '#ea580c')}${line('p99', '#dc2626')}</svg>
 <div class="legend"><span style="color:#16a34a">━ p50</span> <span style="color:#ea580c">━ p95</span> <span style="color:#dc2626">━ p99</span> <span style="color:#818cf8">▮ req/s</span> <span style="color:#f87171">▮ second with failures</span></div>`;
 }
 
