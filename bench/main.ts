@@ -2,6 +2,7 @@
  * Benchmarks of the foundation slice:
  *   boot   — time until every AI-platform workload is ready on the twin (target ≤ 3 s on 2 cores)
  *   canary — wall time of the canary-rollout scenario at the default time scale (target ≤ 30 s)
+ *   az-outage — wall time of the az-outage scenario at the default time scale (target ≤ 30 s)
  * `npm run bench` runs both; `npm run bench -- boot --runs 5` repeats one.
  *   load   — the embedded load engine against wrk on one loopback target (bench/load.ts; not in `all`)
  */
@@ -81,7 +82,30 @@ console.log(
 );
 if (which === 'boot' || which === 'all') await benchBoot();
 if (which === 'canary' || which === 'all') await benchCanary();
+if (which === 'az-outage' || which === 'all') await benchAzOutage();
 if (which === 'load') await (await import('./load.ts')).benchLoad(args);
+
+/** Wall time of the az-outage scenario (zone loss, 300 s toleration, drains, restore) at the default time scale. */
+async function benchAzOutage(): Promise<void> {
+  const t0 = performance.now();
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'harness/cli/main.ts', 'scenario', 'az-outage'],
+      {
+        cwd: Twin.defaultRoot(),
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, TWIN_QUIET: '0' },
+      },
+    );
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  const s = (performance.now() - t0) / 1000;
+  console.log(
+    `bench:az-outage  az-outage wall time ${s.toFixed(1)} s at the default time scale ×${DEFAULT_TIME_SCALE} (about 9 control-plane minutes: grace period, 300 s toleration, drains), exit ${code} (target ≤ 30 s)`,
+  );
+  if (code !== 0) process.exitCode = 1;
+}
 
 function safe(f: () => string | undefined): string {
   try {
