@@ -19,6 +19,8 @@ interface Figures {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU time (user + system) the client spent per request, µs (embedded engine only). */
+  cpuUs?: number;
 }
 
 function arg(args: string[], name: string, fallback: string): string {
@@ -76,6 +78,7 @@ async function wrk(url: string, connections: number, seconds: number): Promise<F
 }
 
 async function embedded(url: string, connections: number, seconds: number): Promise<Figures> {
+  const c0 = process.cpuUsage();
   const r = await runProfile(
     {
       name: 'bench',
@@ -87,7 +90,8 @@ async function embedded(url: string, connections: number, seconds: number): Prom
   );
   const d = r.metrics['http_req_duration']!.values;
   const reqs = r.metrics['http_reqs']!.values['count']!;
-  return { rps: reqs / seconds, p50: d['med']!, p99: d['p(99)']! };
+  const cpu = process.cpuUsage(c0);
+  return { rps: reqs / seconds, p50: d['med']!, p99: d['p(99)']!, cpuUs: (cpu.user + cpu.system) / reqs };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -129,7 +133,7 @@ export async function benchLoad(args: string[]): Promise<void> {
       w.push(a);
       e.push(b);
       console.log(
-        `  round ${i + 1}: wrk ${f(a.rps)} req/s (p50 ${f(a.p50, 2)} ms, p99 ${f(a.p99, 2)} ms) · embedded ${f(b.rps)} req/s (p50 ${f(b.p50, 2)} ms, p99 ${f(b.p99, 2)} ms) · ratio ${(b.rps / a.rps).toFixed(2)}`,
+        `  round ${i + 1}: wrk ${f(a.rps)} req/s (p50 ${f(a.p50, 2)} ms, p99 ${f(a.p99, 2)} ms) · embedded ${f(b.rps)} req/s (p50 ${f(b.p50, 2)} ms, p99 ${f(b.p99, 2)} ms, ${f(b.cpuUs ?? 0)} µs CPU/request) · ratio ${(b.rps / a.rps).toFixed(2)}`,
       );
     }
   } finally {

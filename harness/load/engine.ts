@@ -302,7 +302,7 @@ class EngineRun {
     const ms = end - startAt;
     this.metrics.dataReceived += bytes;
     this.metrics.dataSent += sent;
-    this.metrics.recordRequest(`${index}|${status}`, () => requestTags(req, status), status, ms, end);
+    this.metrics.recordRequest(index * 1000 + status, () => requestTags(req, status), status, ms, end);
     this.metrics.recordIteration(ms);
   }
 

@@ -114,7 +114,11 @@ export interface ThresholdOutcome {
 }
 
 export class LoadMetrics {
-  private readonly groups = new Map<string, HttpGroup>();
+  private readonly groups = new Map<number, HttpGroup>();
+  private lastSecond = -1;
+  private lastBucket:
+    | { reqs: number; failed: number; dropped: number; vus: number; h: LatencyHistogram }
+    | undefined;
   private readonly buckets = new Map<
     number,
     { reqs: number; failed: number; dropped: number; vus: number; h: LatencyHistogram }
@@ -137,17 +141,20 @@ export class LoadMetrics {
 
   private bucket(at: number) {
     const s = Math.max(0, Math.floor((at - this.startedAt) / 1000));
+    if (s === this.lastSecond && this.lastBucket) return this.lastBucket;
     let b = this.buckets.get(s);
     if (!b) {
       b = { reqs: 0, failed: 0, dropped: 0, vus: this.vus, h: new LatencyHistogram() };
       this.buckets.set(s, b);
     }
+    this.lastSecond = s;
+    this.lastBucket = b;
     return b;
   }
 
-  /** One HTTP request: status 0 means no response (connection error, timeout). */
+  /** One HTTP request (group key: request index × 1000 + status); status 0 means no response (connection error, timeout). */
   recordRequest(
-    groupKey: string,
+    groupKey: number,
     tags: () => Record<string, string>,
     status: number,
     ms: number,
