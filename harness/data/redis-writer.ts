@@ -112,8 +112,9 @@ export class SentinelWriter {
   /** Acknowledged writes missing from the current master (read back in batches). */
   async lostAcknowledged(): Promise<number[]> {
     const lost: number[] = [];
-    for (let i = 0; i < this.acked.length; i += 500) {
-      const batch = this.acked.slice(i, i + 500);
+    const acked = this.acked.slice();
+    for (let i = 0; i < acked.length; i += 500) {
+      const batch = acked.slice(i, i + 500);
       const values = await this.withRetry(() =>
         this.client.mget(...batch.map((a) => `${this.prefix}:${a.seq}`)),
       );

@@ -1,3 +1,4 @@
+import { CnpgClusterController } from '../cnpg/cluster-controller.ts';
 import type { Controller } from './controller.ts';
 import { CronJobController } from './cron-job.ts';
 import { DaemonSetController } from './daemon-set.ts';
@@ -28,5 +29,7 @@ export function builtinControllers(): Controller[] {
     new CronJobController(),
     new StatefulSetController(),
     new PodDisruptionBudgetController(),
+    // The operators of the seeds' custom resources (CloudNativePG Cluster).
+    new CnpgClusterController(),
   ];
 }

@@ -25,6 +25,7 @@ export const RECONCILED_KINDS: ReadonlySet<string> = new Set([
   'policy/PodDisruptionBudget',
   'networking.k8s.io/Ingress',
   'argoproj.io/Rollout',
+  'postgresql.cnpg.io/Cluster',
   'argoproj.io/AnalysisTemplate',
   'argoproj.io/ClusterAnalysisTemplate',
   'argoproj.io/AnalysisRun',

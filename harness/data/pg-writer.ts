@@ -1,0 +1,121 @@
+import pg from 'pg';
+
+export interface PgTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+/**
+ * Continuous numbered transactions: `INSERT INTO failover_probe (n) VALUES ($1)`, one at a time, each
+ * its own transaction, through a fresh connection whenever the last one broke (as a pooled client
+ * behind the `-rw` Service does). A number is acknowledged when its COMMIT returned; the lost ones
+ * are those acknowledged that the current primary does not have.
+ */
+export class NumberedWriter {
+  readonly acked: Array<{ n: number; at: number }> = [];
+  readonly failures: number[] = [];
+  private n = 0;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private client: pg.Client | undefined;
+
+  constructor(private readonly target: PgTarget) {}
+
+  async prepare(): Promise<void> {
+    const c = await this.connect();
+    await c.query(
+      'create table if not exists failover_probe (n bigint primary key, at timestamptz default now())',
+    );
+    const r = await c.query('select coalesce(max(n), 0)::bigint as m from failover_probe');
+    this.n = Number(r.rows[0].m);
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        const n = ++this.n;
+        try {
+          const c = await this.connect();
+          await c.query('insert into failover_probe (n) values ($1)', [n]);
+          this.acked.push({ n, at: performance.now() });
+        } catch {
+          this.failures.push(performance.now());
+          this.drop();
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    this.drop();
+  }
+
+  /** First acknowledged commit at or after `since` (performance.now()), or undefined. */
+  firstAckAfter(since: number): number | undefined {
+    return this.acked.find((a) => a.at >= since)?.at;
+  }
+
+  async waitForAcks(since: number, count: number, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.acked.filter((a) => a.at >= since).length < count) {
+      if (performance.now() > deadline)
+        throw new Error(`fewer than ${count} transactions committed within ${timeoutMs} ms of the fault`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Acknowledged numbers the primary does not have. */
+  async lostCommitted(): Promise<number[]> {
+    // Only what was acknowledged before the query: the writer may still be running.
+    const acked = this.acked.slice();
+    const deadline = performance.now() + 20_000;
+    for (;;) {
+      const c = new pg.Client({ ...this.target, connectionTimeoutMillis: 1000 });
+      try {
+        await c.connect();
+        // Right after a failover the Service may still send a new connection to a standby.
+        const rec = await c.query('select pg_is_in_recovery() as r');
+        if (rec.rows[0].r) throw new Error('postgres-rw reached a standby');
+        const r = await c.query('select n from failover_probe where n = any($1::bigint[])', [
+          acked.map((a) => a.n),
+        ]);
+        const have = new Set(r.rows.map((row) => Number(row.n)));
+        return acked.filter((a) => !have.has(a.n)).map((a) => a.n);
+      } catch (err) {
+        if (performance.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      } finally {
+        await c.end().catch(() => {});
+      }
+    }
+  }
+
+  private async connect(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    const c = new pg.Client({ ...this.target, connectionTimeoutMillis: 1000, query_timeout: 2000 });
+    c.on('error', () => {
+      if (this.client === c) this.client = undefined;
+    });
+    try {
+      await c.connect();
+    } catch (err) {
+      await c.end().catch(() => {});
+      throw err;
+    }
+    this.client = c;
+    return c;
+  }
+
+  private drop(): void {
+    const c = this.client;
+    this.client = undefined;
+    c?.end().catch(() => {});
+  }
+}

@@ -1,0 +1,268 @@
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import type { Environment, KubeObject } from '../env/environment.ts';
+import { NumberedWriter, type PgTarget } from '../harness/data/pg-writer.ts';
+import { missingDataServices } from '../harness/data/requirements.ts';
+import { scenario } from '../harness/scenario/scenario.ts';
+
+const NS = 'data-services';
+const CLUSTER = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', namespace: NS, name: 'postgres' };
+const HEALTHY = 'Cluster in healthy state';
+
+/**
+ * PostgreSQL of lambda-microservice (seed 004: primary + 2 standbys, "PostgreSQL primary loss →
+ * automatic failover"), as a CloudNativePG Cluster. Numbered transactions go through the
+ * `postgres-rw` Service continuously; the primary pod is killed, first with asynchronous replication
+ * (lost commits counted), then with synchronous replication switched on in the manifest
+ * (minSyncReplicas/maxSyncReplicas 1: no committed transaction may be lost). Measured: RTO from the
+ * client's side, committed transactions lost, and the old primary rejoining as a standby.
+ */
+const missing = missingDataServices(['postgres']);
+if (missing) describe.skip(`postgres-failover (${missing})`, () => it('runs live PostgreSQL', () => {}));
+else
+  scenario(
+    'postgres-failover',
+    {
+      system: 'lambda-microservice',
+      timeline: {
+        services: [{ namespace: NS, name: 'postgres-rw' }],
+        workloads: [{ namespace: NS, name: 'postgres', selector: { 'cnpg.io/cluster': 'postgres' } }],
+      },
+    },
+    (s) => {
+      let writer: NumberedWriter;
+      let app: PgTarget;
+
+      it('commits numbered transactions through postgres-rw in steady state', async () => {
+        await s.step('wait for the Cluster to be healthy (primary + 2 streaming standbys)', () =>
+          waitHealthy(s.env, 120_000),
+        );
+        app = await appTarget(s.env);
+        writer = new NumberedWriter(app);
+        await s.step('create the probe table', () => writer.prepare());
+        writer.start();
+        const t0 = performance.now();
+        await sleep(1500);
+        s.measure('steady-state commits', writer.acked.filter((a) => a.at >= t0).length, 'transactions', {
+          atLeast: 20,
+        });
+        s.measure('steady-state failed transactions', writer.failures.length, 'transactions', { equals: 0 });
+        const standbys = await replication(s.env);
+        s.measure('standbys streaming', standbys.filter((r) => r.state === 'streaming').length, 'standbys', {
+          equals: 2,
+        });
+      });
+
+      it('asynchronous replication: kill the primary; a standby is promoted and the old primary rejoins', async () => {
+        await failover(s, writer, 'async');
+      });
+
+      it('synchronous replication (minSyncReplicas 1): kill the primary; no committed transaction is lost', async () => {
+        await s.step('ask for synchronous replication in the Cluster manifest', () =>
+          s.env.kube.patch(CLUSTER, (c) => {
+            c.spec.minSyncReplicas = 1;
+            c.spec.maxSyncReplicas = 1;
+          }),
+        );
+        await s.step('wait for a quorum standby on the primary', () =>
+          until(
+            async () => (await replication(s.env)).some((r) => r.syncState === 'quorum'),
+            30_000,
+            'a quorum standby',
+          ),
+        );
+        const names = await superQuery(s.env, 'show synchronous_standby_names');
+        s.note(`synchronous_standby_names = ${names[0]?.synchronous_standby_names}`);
+        expect(String(names[0]?.synchronous_standby_names)).toMatch(/^ANY 1 \(/);
+        // Commits acknowledged before the switch were asynchronous; only later ones are counted.
+        await sleep(1000);
+        await failover(s, writer, 'sync', performance.now());
+        await writer.stop();
+        s.measure('transactions committed in total', writer.acked.length, 'transactions', { atLeast: 100 });
+      });
+    },
+  );
+
+type Ctx = Parameters<Parameters<typeof scenario>[2]>[0];
+
+async function failover(
+  s: Ctx,
+  writer: NumberedWriter,
+  mode: 'async' | 'sync',
+  syncSince = 0,
+): Promise<void> {
+  const before = (await s.env.kube.get(CLUSTER))!;
+  const oldPrimary: string = before.status.currentPrimary;
+  const failoversBefore = before.status.currentPrimaryFailoverCount ?? 0;
+  const ackedBefore = writer.acked.length;
+  const faultAt = performance.now();
+  await s.step(`kill the primary pod ${oldPrimary}`, () =>
+    s.env.faults.killPod({ namespace: NS, name: oldPrimary }),
+  );
+  const promoted = await s.step('wait for the controller to promote a standby', () =>
+    s.env.kube.waitFor(
+      CLUSTER,
+      (c) =>
+        (c?.status?.currentPrimaryFailoverCount ?? 0) > failoversBefore &&
+        c?.status?.currentPrimary !== oldPrimary,
+      { timeoutMs: 30_000, what: `a new primary instead of ${oldPrimary}` },
+    ),
+  );
+  const promotedAt = performance.now();
+  s.event('PrimaryPromoted', `${promoted?.status?.currentPrimary} promoted (was ${oldPrimary})`);
+  await s.step('wait for commits through postgres-rw again', () => writer.waitForAcks(faultAt, 20, 30_000));
+  const firstAck = writer.firstAckAfter(promotedAt - 1) ?? writer.firstAckAfter(faultAt)!;
+  const lastAckBefore = writer.acked.slice(0, ackedBefore).at(-1)?.at ?? faultAt;
+  s.measure(`time to promotion (${mode})`, (promotedAt - faultAt) / 1000, 's', { below: 15 });
+  s.measure(
+    `RTO: no commit through postgres-rw (${mode})`,
+    (firstAck - Math.min(faultAt, lastAckBefore)) / 1000,
+    's',
+    {
+      below: 20,
+      description: 'from the last commit before the kill to the first one on the new primary',
+    },
+  );
+  const lostAll = await writer.lostCommitted();
+  const ackAt = new Map(writer.acked.map((a) => [a.n, a.at]));
+  const lost = lostAll.filter((n) => (ackAt.get(n) ?? 0) >= syncSince);
+  if (lostAll.length) {
+    const where = await whereAre(s.env, lostAll);
+    s.note(`${mode} failover: the missing transactions are on ${where}`);
+  }
+  if (lostAll.length)
+    s.note(
+      `${mode} failover: committed transactions missing afterwards: ${lostAll
+        .slice(0, 20)
+        .map(
+          (n) => `${n} (acknowledged ${(((ackAt.get(n) ?? 0) - faultAt) / 1000).toFixed(3)} s from the kill)`,
+        )
+        .join(', ')}`,
+    );
+  if (mode === 'sync')
+    s.measure('committed transactions lost (sync)', lost.length, 'transactions', {
+      equals: 0,
+      description: 'a commit returns only once a synchronous standby has the WAL',
+    });
+  else {
+    s.measure('committed transactions lost (async)', lost.length, 'transactions', {
+      atMost: 50,
+      description: 'asynchronous: commits not yet streamed when the primary died are lost; counted here',
+    });
+  }
+  const rejoinStart = performance.now();
+  await s.step(`wait for ${oldPrimary} to rejoin as a streaming standby`, () =>
+    until(
+      async () => {
+        const r = await replication(s.env);
+        const c = await s.env.kube.get(CLUSTER);
+        return (
+          r.some((x) => x.name === oldPrimary && x.state === 'streaming') && c?.status?.phase === HEALTHY
+        );
+      },
+      90_000,
+      `${oldPrimary} streaming from the new primary`,
+    ),
+  );
+  s.measure(`old primary rejoined as standby (${mode})`, (performance.now() - rejoinStart) / 1000, 's', {
+    below: 60,
+  });
+  const logs = await s.env.kube.logs({ namespace: NS, name: oldPrimary }, { tailLines: 400 });
+  expect(logs, 'the old primary was rewound onto the new timeline').toMatch(/pg_rewind from/);
+}
+
+/** Which instances hold the given numbers (diagnostics for a lost commit). */
+async function whereAre(env: Environment, ns: number[]): Promise<string> {
+  const su = await secretTarget(env, 'postgres-superuser');
+  const pods = await env.kube.list(
+    { kind: 'Pod' },
+    { namespace: NS, labelSelector: { matchLabels: { 'cnpg.io/cluster': 'postgres' } } },
+  );
+  const out: string[] = [];
+  for (const p of pods) {
+    const c = new pg.Client({
+      ...su,
+      host: p.status?.podIP,
+      port: 5432,
+      database: 'app',
+      connectionTimeoutMillis: 1000,
+    });
+    try {
+      await c.connect();
+      const r = await c.query('select count(*)::int as k from failover_probe where n = any($1::bigint[])', [
+        ns,
+      ]);
+      out.push(`${p.metadata.name} (${p.metadata.labels?.role}): ${r.rows[0].k}/${ns.length}`);
+    } catch (err) {
+      out.push(`${p.metadata.name}: ${(err as Error).message}`);
+    } finally {
+      await c.end().catch(() => {});
+    }
+  }
+  return out.join('; ');
+}
+
+async function waitHealthy(env: Environment, timeoutMs: number): Promise<KubeObject | undefined> {
+  return env.kube.waitFor(CLUSTER, (c) => c?.status?.phase === HEALTHY, {
+    timeoutMs,
+    what: `Cluster ${NS}/postgres to reach "${HEALTHY}"`,
+  });
+}
+
+async function secretTarget(env: Environment, name: string): Promise<PgTarget> {
+  const secret = await env.kube.get({ kind: 'Secret', namespace: NS, name });
+  const data = (secret as { data?: Record<string, string> } | undefined)?.data ?? {};
+  const v = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
+  const url = new URL(await env.net.serviceUrl({ namespace: NS, name: 'postgres-rw', port: 5432 }));
+  return {
+    host: url.hostname,
+    port: Number(url.port),
+    user: v('username'),
+    password: v('password'),
+    database: v('dbname') === '*' ? 'postgres' : v('dbname'),
+  };
+}
+
+function appTarget(env: Environment): Promise<PgTarget> {
+  return secretTarget(env, 'postgres-app');
+}
+
+async function superQuery(env: Environment, sql: string): Promise<Record<string, unknown>[]> {
+  const c = new pg.Client({
+    ...(await secretTarget(env, 'postgres-superuser')),
+    connectionTimeoutMillis: 1000,
+  });
+  try {
+    await c.connect();
+    return (await c.query(sql)).rows;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+async function replication(
+  env: Environment,
+): Promise<Array<{ name: string; state: string; syncState: string }>> {
+  try {
+    const rows = await superQuery(env, 'select application_name, state, sync_state from pg_stat_replication');
+    return rows.map((r) => ({
+      name: String(r.application_name),
+      state: String(r.state),
+      syncState: String(r.sync_state),
+    }));
+  } catch {
+    return [];
+  }
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}
