@@ -80,32 +80,4 @@ export function redisEndpoint(c: StartedRedisContainer): Endpoint {
   return endpointOf(c, 6379);
 }
 
-/**
- * The Terraform of a system applied to LocalStack with the same endpoint override as on the twin
- * (tflocal-style: the provider's `endpoints {}` from `-var aws_endpoint=…`, in
- * infra/<system>/terraform/environments/local). State and plugins stay in `stateDir`.
- */
-export function terraformApplyCommands(
-  terraformDir: string,
-  endpoint: string,
-  stateDir: string,
-): { argv: string[]; env: Record<string, string> }[] {
-  const env = { TF_DATA_DIR: `${stateDir}/.terraform`, TF_IN_AUTOMATION: '1' };
-  const chdir = `-chdir=${terraformDir}`;
-  return [
-    { argv: ['terraform', chdir, 'init', '-input=false', '-no-color'], env },
-    {
-      argv: [
-        'terraform',
-        chdir,
-        'apply',
-        '-input=false',
-        '-no-color',
-        '-auto-approve',
-        `-state=${stateDir}/terraform.tfstate`,
-        `-var=aws_endpoint=${endpoint}`,
-      ],
-      env,
-    },
-  ];
-}
+export { terraformApplyCommands } from './terraform.ts';

@@ -4,12 +4,20 @@ import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { TwinError } from '../../core/errors.ts';
 import type { KubeObject } from '../../twin/api/object.ts';
 import { ScaledClock } from '../../twin/clock.ts';
-import type { Environment, EnvironmentOptions, KubeApi, Network, TimelineEvent } from '../environment.ts';
+import type {
+  AwsEndpoint,
+  Environment,
+  EnvironmentOptions,
+  KubeApi,
+  Network,
+  TimelineEvent,
+} from '../environment.ts';
 import { gpuStatusPatch } from './k3d-addons.ts';
 import { agentsInZone, type K3dAgent, type K3dClusterPlan } from './k3d-plan.ts';
 import { type K3dRunPlan, k3dSettings, planK3dRun } from './k3d-run-plan.ts';
-import { execaCommand, fetchText, type K3dRunnerDeps, runK3dSteps } from './k3d-runner.ts';
-import { dockerBuildArgv, imagesOf, k3dImageImportArgv } from './k3d-up-plan.ts';
+import { execaCommand, fetchText, type K3dRunnerDeps, type K3dRunState, runK3dSteps } from './k3d-runner.ts';
+import type { K3dStep } from './k3d-steps.ts';
+import { dockerBuildArgv, imagesOf, k3dImageImportArgv, LOCALSTACK_ENDPOINT_VAR } from './k3d-up-plan.ts';
 import { ClientNodeKubeApi } from './kube-client.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -43,6 +51,7 @@ export async function upK3d(options: EnvironmentOptions): Promise<Environment> {
       return new ClientNodeKubeApi(kc);
     },
     fetchText,
+    startContainer,
     progress,
     cwd: REPO_ROOT,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -66,15 +75,35 @@ export async function upK3d(options: EnvironmentOptions): Promise<Environment> {
     kc.loadFromString(text);
     return new ClientNodeKubeApi(kc, beforeWrite);
   };
-  let kube: ClientNodeKubeApi | undefined;
+  const state: K3dRunState = { vars: {}, started: [] };
   try {
-    kube = await runK3dSteps(run.steps, deps);
-    if (!kube) throw new TwinError('TWIN_INVALID', 'k3d: no kubeconfig step in the plan');
+    await runK3dSteps(run.steps, deps, state);
+    if (!state.kube) throw new TwinError('TWIN_INVALID', 'k3d: no kubeconfig step in the plan');
   } catch (err) {
+    await stopStarted(state);
     await runK3dSteps(run.downSteps, deps).catch(() => {});
     throw err;
   }
-  return new K3dEnvironment(run, kube, deps);
+  return new K3dEnvironment(run, state, deps);
+}
+
+/** LocalStack from the running compose stack when there is one, else a testcontainers container this run owns. */
+async function startContainer(
+  step: Extract<K3dStep, { kind: 'container' }>,
+): Promise<{ endpoint: string; stop?: () => Promise<void> }> {
+  const { composeStack, runningComposeServices } = await import('../containers/compose.ts');
+  const compose = composeStack(await runningComposeServices());
+  if (compose?.localstackUrl) return { endpoint: compose.localstackUrl };
+  const { LocalstackContainer } = await import('@testcontainers/localstack');
+  const { localstackEnvironment } = await import('../containers/images.ts');
+  const started = await new LocalstackContainer(step.image)
+    .withEnvironment({ ...localstackEnvironment(step.image), SERVICES: 's3,dynamodb,kinesis,sts,sqs,iam' })
+    .start();
+  return { endpoint: started.getConnectionUri(), stop: async () => void (await started.stop()) };
+}
+
+async function stopStarted(state: K3dRunState): Promise<void> {
+  for (const c of state.started.splice(0).reverse()) await c.stop().catch(() => {});
 }
 
 /** A system on a real k3s cluster in Docker: the same Environment API as the twin. */
@@ -82,7 +111,7 @@ export class K3dEnvironment implements Environment {
   readonly name = 'k3d';
   readonly kube: KubeApi;
   readonly net: Network;
-  readonly aws = undefined;
+  readonly aws: AwsEndpoint | undefined;
   readonly clock = new ScaledClock(1);
   readonly faults: K3dFaults;
   private readonly handlers = new Set<(e: TimelineEvent) => void>();
@@ -90,12 +119,24 @@ export class K3dEnvironment implements Environment {
   private readonly stopEvents: () => void;
   private downed = false;
 
+  readonly client: ClientNodeKubeApi;
+
   constructor(
     readonly run: K3dRunPlan,
-    readonly client: ClientNodeKubeApi,
+    private readonly state: K3dRunState,
     private readonly deps: K3dRunnerDeps,
   ) {
+    const client = state.kube!;
+    this.client = client;
     this.kube = client;
+    const endpoint = state.vars[LOCALSTACK_ENDPOINT_VAR];
+    this.aws = endpoint
+      ? {
+          endpoint,
+          region: run.cluster.region,
+          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        }
+      : undefined;
     this.faults = new K3dFaults(run.cluster, client, deps, (e) => this.emit(e));
     const port = run.cluster.ingressHostPort;
     this.net = {
@@ -166,6 +207,7 @@ export class K3dEnvironment implements Environment {
     this.stopEvents();
     for (const s of this.forwards) s.close();
     await this.faults.undo();
+    await stopStarted(this.state);
     await runK3dSteps(this.run.downSteps, this.deps);
   }
 

@@ -5,6 +5,7 @@ import { TwinError } from '../../core/errors.ts';
 import { TwinBindings } from '../../twin/kubelet/twin-bindings.ts';
 import { renderKustomization, validateObjects } from '../../twin/render/index.ts';
 import { loadTopology } from '../../twin/topology/topology.ts';
+import { imageFor } from '../containers/images.ts';
 import { type GpuMode, type K3dClusterPlan, planK3dCluster } from './k3d-plan.ts';
 import { dryRunText } from './k3d-runner.ts';
 import type { K3dStep } from './k3d-steps.ts';
@@ -97,12 +98,16 @@ export async function planK3dRun(
     ? await TwinBindings.load(bindingsFile, root)
     : TwinBindings.empty();
   const cluster = planK3dCluster(topology, settings);
+  const terraformDir = path.join(dir, 'terraform', 'environments', 'local');
   const steps = k3dUpSteps({
     plan: cluster,
     objects,
     images: referenceImageBuilds(objects, bindings, root),
     stateDir: options.stateDir,
     createCluster: options.createCluster,
+    ...(existsSync(path.join(terraformDir, 'main.tf'))
+      ? { terraform: { dir: path.relative(root, terraformDir), localstackImage: imageFor('localstack') } }
+      : {}),
   });
   const buildFor = (image: string) =>
     referenceImageBuilds(

@@ -10,7 +10,11 @@ import type { ClientNodeKubeApi } from './kube-client.ts';
 /** What running the steps needs; tests pass fakes. */
 export interface K3dRunnerDeps {
   /** Runs a command; returns its stdout. Rejects with the command's stderr when it fails. */
-  exec(argv: string[], options?: { cwd?: string }): Promise<string>;
+  exec(argv: string[], options?: { cwd?: string; env?: Record<string, string> }): Promise<string>;
+  /** Starts (or finds running) a service container; `stop` is undefined for one this run did not start. */
+  startContainer?(
+    step: Extract<K3dStep, { kind: 'container' }>,
+  ): Promise<{ endpoint: string; stop?: () => Promise<void> }>;
   /** The cluster's API, available once the kubeconfig step has run. */
   kube(kubeconfigText: string): ClientNodeKubeApi;
   fetchText(url: string): Promise<string>;
@@ -21,9 +25,17 @@ export interface K3dRunnerDeps {
   waitTimeoutMs?: number;
 }
 
-export async function execaCommand(argv: string[], options: { cwd?: string } = {}): Promise<string> {
+export async function execaCommand(
+  argv: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<string> {
   const [file, ...args] = argv;
-  const r = await execa(file!, args, { cwd: options.cwd, reject: false, stdin: 'ignore' });
+  const r = await execa(file!, args, {
+    cwd: options.cwd,
+    reject: false,
+    stdin: 'ignore',
+    ...(options.env ? { env: options.env } : {}),
+  });
   if (r.failed) {
     const what = argv.map(shellQuote).join(' ');
     throw new TwinError(
@@ -44,12 +56,25 @@ export async function fetchText(url: string): Promise<string> {
   return res.text();
 }
 
-/** Executes the steps in order; returns the API client once the kubeconfig is known. */
+/** What a run has so far: the API client once the kubeconfig is known, endpoints, containers it started. */
+export interface K3dRunState {
+  kube?: ClientNodeKubeApi;
+  vars: Record<string, string>;
+  started: { name: string; stop: () => Promise<void> }[];
+}
+
+/** `{VAR}` in an argument → the run's value for it (an endpoint known only once its container runs). */
+export function substitute(arg: string, vars: Record<string, string>): string {
+  return arg.replace(/\{([A-Z_]+)\}/g, (m, name: string) => vars[name] ?? m);
+}
+
+/** Executes the steps in order, recording into `state` what later steps and down() need. */
 export async function runK3dSteps(
   steps: K3dStep[],
   deps: K3dRunnerDeps,
-  kube?: ClientNodeKubeApi,
-): Promise<ClientNodeKubeApi | undefined> {
+  state: K3dRunState = { vars: {}, started: [] },
+): Promise<K3dRunState> {
+  let kube = state.kube;
   const timeoutMs = deps.waitTimeoutMs ?? 10 * 60_000;
   const needKube = (): ClientNodeKubeApi => {
     if (!kube) throw new TwinError('TWIN_INVALID', 'a Kubernetes step ran before the kubeconfig step');
@@ -60,12 +85,20 @@ export async function runK3dSteps(
     deps.progress(`k3d ${i + 1}/${steps.length}: ${step.why}`);
     switch (step.kind) {
       case 'run': {
-        const out = await deps.exec(step.argv, { cwd: deps.cwd });
+        const argv = step.argv.map((a) => substitute(a, state.vars));
+        const out = await deps.exec(argv, { cwd: deps.cwd, ...(step.env ? { env: step.env } : {}) });
         if (step.stdoutTo) {
           await mkdir(path.dirname(step.stdoutTo), { recursive: true });
           await writeFile(step.stdoutTo, out, { mode: 0o600 });
-          if (step.argv[1] === 'kubeconfig') kube = deps.kube(out);
+          if (step.argv[1] === 'kubeconfig') state.kube = kube = deps.kube(out);
         }
+        break;
+      }
+      case 'container': {
+        if (!deps.startContainer) throw new TwinError('TWIN_INVALID', `no way to start ${step.image} here`);
+        const c = await deps.startContainer(step);
+        state.vars[step.endpointVar] = c.endpoint;
+        if (c.stop) state.started.push({ name: step.image, stop: c.stop });
         break;
       }
       case 'write':
@@ -88,7 +121,7 @@ export async function runK3dSteps(
         break;
     }
   }
-  return kube;
+  return state;
 }
 
 async function waitStep(

@@ -14,7 +14,12 @@ export interface JsonPatchOp {
  */
 export type K3dStep =
   /** A command run through execa; `stdoutTo` keeps its output in a file (e.g. the kubeconfig). */
-  | { kind: 'run'; argv: string[]; why: string; stdoutTo?: string }
+  | { kind: 'run'; argv: string[]; why: string; stdoutTo?: string; env?: Record<string, string> }
+  /**
+   * A service container beside the cluster (testcontainers), or the running docker-compose stack's;
+   * its host endpoint becomes `{<VAR>}` in later steps' arguments.
+   */
+  | { kind: 'container'; service: 'localstack'; image: string; endpointVar: string; why: string }
   | { kind: 'write'; file: string; content: string; why: string }
   /** Server-side apply (field manager infra-twin, force) of objects, in order. */
   | { kind: 'apply'; objects: KubeObject[]; why: string }
@@ -43,8 +48,14 @@ function objectName(o: KubeObject): string {
 export function formatStep(step: K3dStep, n: number): string {
   const head = `# ${n}. ${step.why}`;
   switch (step.kind) {
+    case 'container':
+      return `${head}\nstart container ${step.image} (testcontainers; the running compose service ${step.service} instead when there is one) → {${step.endpointVar}}`;
     case 'run':
-      return `${head}\n$ ${step.argv.map(shellQuote).join(' ')}${step.stdoutTo ? ` > ${shellQuote(step.stdoutTo)}` : ''}`;
+      return `${head}\n$ ${Object.entries(step.env ?? {})
+        .map(([k, v]) => `${k}=${shellQuote(v)} `)
+        .join(
+          '',
+        )}${step.argv.map(shellQuote).join(' ')}${step.stdoutTo ? ` > ${shellQuote(step.stdoutTo)}` : ''}`;
     case 'write':
       return `${head}\nwrite ${step.file}:\n${indent(step.content)}`;
     case 'apply':

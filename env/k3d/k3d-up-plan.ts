@@ -3,6 +3,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../../twin/api/object.ts';
 import { splitImage, type TwinBindings } from '../../twin/kubelet/twin-bindings.ts';
+import { terraformApplyCommands } from '../containers/terraform.ts';
 import { addonsFor, gpuStatusPatch, nvidiaDevicePluginObjects } from './k3d-addons.ts';
 import { type K3dClusterPlan, k3dConfig, TOPOLOGY_NODE_LABEL } from './k3d-plan.ts';
 import type { K3dStep } from './k3d-steps.ts';
@@ -103,7 +104,11 @@ export interface K3dUpInput {
   stateDir: string;
   /** False when the cluster exists already (`twin up` started it): it is reused, not created. */
   createCluster: boolean;
+  /** The system's Terraform for LocalStack (infra/<system>/terraform/environments/local), when it has one. */
+  terraform?: { dir: string; localstackImage: string };
 }
+
+export const LOCALSTACK_ENDPOINT_VAR = 'LOCALSTACK_ENDPOINT';
 
 export const configFile = (stateDir: string) => path.join(stateDir, 'k3d-config.yaml');
 export const kubeconfigFile = (stateDir: string) => path.join(stateDir, 'kubeconfig');
@@ -114,6 +119,26 @@ export function k3dUpSteps(input: K3dUpInput): K3dStep[] {
   const steps: K3dStep[] = [];
   for (const b of input.images)
     steps.push({ kind: 'run', argv: dockerBuildArgv(b), why: `build ${b.image} from ${b.dockerfile}` });
+  if (input.terraform) {
+    steps.push({
+      kind: 'container',
+      service: 'localstack',
+      image: input.terraform.localstackImage,
+      endpointVar: LOCALSTACK_ENDPOINT_VAR,
+      why: 'LocalStack for the AWS side (reachable from pods at host.k3d.internal)',
+    });
+    for (const c of terraformApplyCommands(
+      input.terraform.dir,
+      `{${LOCALSTACK_ENDPOINT_VAR}}`,
+      path.join(stateDir, 'terraform'),
+    ))
+      steps.push({
+        kind: 'run',
+        argv: c.argv,
+        env: c.env,
+        why: `terraform ${c.argv[2]} of ${input.terraform.dir} against LocalStack (the twin's endpoint override)`,
+      });
+  }
   if (input.createCluster) {
     steps.push({
       kind: 'write',

@@ -4,7 +4,7 @@ import { startVitest } from 'vitest/node';
 import { TwinError } from '../../core/errors.ts';
 import { environmentBackend } from '../../env/registry.ts';
 import { newRunId, runOptionsFromEnv } from '../scenario/run-options.ts';
-import { SCENARIO_CAPTURE, type ScenarioOptions } from '../scenario/scenario.ts';
+import type { ScenarioOptions } from '../scenario/scenario.ts';
 import { scenarioFile } from './scenario-catalog.ts';
 
 export interface ScenarioCommandOptions {
@@ -61,6 +61,8 @@ export async function runScenario(
  * command and object the environment would run for it, in order. Nothing is started.
  */
 async function dryRunScenario(root: string, name: string, env: string): Promise<number> {
+  // scenario.ts's SCENARIO_CAPTURE (the same registered symbol; the CLI does not load the runtime itself).
+  const SCENARIO_CAPTURE = Symbol.for('infra-twin.scenario-capture');
   const backend = environmentBackend(env) as {
     dryRun?: (o: { system: string; overlay?: string }) => Promise<string>;
   };

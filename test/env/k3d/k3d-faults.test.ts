@@ -144,6 +144,44 @@ describe('running the steps', () => {
     }
   });
 
+  it("a service container's endpoint fills {VAR} in later commands; what the run started is recorded for down()", async () => {
+    const calls: string[] = [];
+    const state = await runK3dSteps(
+      [
+        {
+          kind: 'container',
+          service: 'localstack',
+          image: 'ls:1',
+          endpointVar: 'LOCALSTACK_ENDPOINT',
+          why: 'ls',
+        },
+        {
+          kind: 'run',
+          argv: ['terraform', 'apply', '-var=aws_endpoint={LOCALSTACK_ENDPOINT}'],
+          env: { A: '1' },
+          why: 'tf',
+        },
+      ],
+      {
+        exec: async (argv, o) => {
+          calls.push(`${JSON.stringify(o?.env)} ${argv.join(' ')}`);
+          return '';
+        },
+        startContainer: async (step) => ({
+          endpoint: `http://127.0.0.1:4566/${step.image}`,
+          stop: async () => {},
+        }),
+        kube: () => fakeKube([]),
+        fetchText: async () => '',
+        progress: () => {},
+        cwd: '/',
+      },
+    );
+    expect(calls).toEqual(['{"A":"1"} terraform apply -var=aws_endpoint=http://127.0.0.1:4566/ls:1']);
+    expect(state.vars).toEqual({ LOCALSTACK_ENDPOINT: 'http://127.0.0.1:4566/ls:1' });
+    expect(state.started.map((c) => c.name)).toEqual(['ls:1']);
+  });
+
   it('a Kubernetes step before the kubeconfig is a clear error', async () => {
     await expect(
       runK3dSteps([{ kind: 'patch-node-status', node: 'n', patch: [], why: 'gpu' }], {

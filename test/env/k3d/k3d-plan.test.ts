@@ -274,6 +274,45 @@ describe('up steps', () => {
     expect(k3dDownSteps(plan, false)).toEqual([]);
   });
 
+  it('a system with Terraform: LocalStack first, then terraform init/apply with the endpoint override filled in at run time', () => {
+    const plan = planK3dCluster(small, { clusterName: 'twin-small' });
+    const steps = k3dUpSteps({
+      plan,
+      objects: [ns],
+      images: [],
+      stateDir: '/state',
+      createCluster: true,
+      terraform: {
+        dir: 'infra/x/terraform/environments/local',
+        localstackImage: 'localstack/localstack:4.14.0',
+      },
+    });
+    expect(steps.slice(0, 3)).toEqual([
+      expect.objectContaining({
+        kind: 'container',
+        service: 'localstack',
+        image: 'localstack/localstack:4.14.0',
+        endpointVar: 'LOCALSTACK_ENDPOINT',
+      }),
+      expect.objectContaining({
+        argv: [
+          'terraform',
+          '-chdir=infra/x/terraform/environments/local',
+          'init',
+          '-input=false',
+          '-no-color',
+        ],
+        env: { TF_DATA_DIR: '/state/terraform/.terraform', TF_IN_AUTOMATION: '1' },
+      }),
+      expect.objectContaining({
+        argv: expect.arrayContaining(['apply', '-auto-approve', '-var=aws_endpoint={LOCALSTACK_ENDPOINT}']),
+      }),
+    ]);
+    expect(formatStep(steps[2]!, 3)).toContain(
+      '$ TF_DATA_DIR=/state/terraform/.terraform TF_IN_AUTOMATION=1 terraform -chdir=infra/x/terraform/environments/local apply',
+    );
+  });
+
   it('reusing a running cluster (twin up): no config, no create, nothing to delete', () => {
     const plan = planK3dCluster(small, { clusterName: 'twin-small' });
     const steps = k3dUpSteps({ plan, objects: [ns], images: [], stateDir: '/s', createCluster: false });
