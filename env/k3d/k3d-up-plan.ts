@@ -5,7 +5,7 @@ import type { KubeObject } from '../../twin/api/object.ts';
 import { splitImage, type TwinBindings } from '../../twin/kubelet/twin-bindings.ts';
 import { terraformApplyCommands } from '../containers/terraform.ts';
 import { addonsFor, gpuStatusPatch, nvidiaDevicePluginObjects } from './k3d-addons.ts';
-import { type K3dClusterPlan, k3dConfig, TOPOLOGY_NODE_LABEL } from './k3d-plan.ts';
+import { type K3dClusterPlan, K3S_CUDA_IMAGE, k3dConfig, TOPOLOGY_NODE_LABEL } from './k3d-plan.ts';
 import type { K3dStep } from './k3d-steps.ts';
 
 /** A reference workload image built from its Dockerfile (workloads/<name>/Dockerfile, context: the repo root). */
@@ -138,6 +138,13 @@ export function k3dUpSteps(input: K3dUpInput): K3dStep[] {
         env: c.env,
         why: `terraform ${c.argv[2]} of ${input.terraform.dir} against LocalStack (the twin's endpoint override)`,
       });
+  }
+  if (input.createCluster && plan.image === K3S_CUDA_IMAGE) {
+    steps.push({
+      kind: 'run',
+      argv: ['docker', 'buildx', 'build', '--load', '-t', K3S_CUDA_IMAGE, 'docker/k3s-cuda'],
+      why: "GPU passthrough: the CUDA-capable k3s node image (k3d's CUDA recipe, docker/k3s-cuda/Dockerfile)",
+    });
   }
   if (input.createCluster) {
     steps.push({

@@ -161,6 +161,9 @@ describe('k3d config (k3d.io/v1alpha5, kind Simple)', () => {
     expect((k3dConfig(plan)['options'] as any).runtime).toEqual({ gpuRequest: 'all' });
     expect(k3dCreateFlags(plan)).toEqual(expect.arrayContaining(['--gpus', 'all']));
     const steps = k3dUpSteps({ plan, objects: [], images: [], stateDir: '/s', createCluster: true });
+    expect(steps[0]).toMatchObject({
+      argv: ['docker', 'buildx', 'build', '--load', '-t', K3S_CUDA_IMAGE, 'docker/k3s-cuda'],
+    });
     expect(steps.some((s) => s.kind === 'patch-node-status')).toBe(false);
     const plugin = steps.find((s) => s.kind === 'apply' && s.why.startsWith('GPU passthrough'));
     expect(plugin).toMatchObject({ objects: nvidiaDevicePluginObjects() });
