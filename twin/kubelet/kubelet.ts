@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,8 @@ export class Kubelet implements Controller {
   private readonly downNodes = new Map<string, 'stopped' | 'partitioned'>();
   /** Pods whose node is off: their addresses stay taken until the pod object is gone. */
   private readonly lostWithNode = new Map<string, PodWorker>();
+  /** Per partitioned node: a detached shell that resumes the frozen processes if this process dies, so their orphan guards can end them. */
+  private readonly thawGuards = new Map<string, ChildProcess>();
   private unwatch: (() => void) | undefined;
 
   constructor(private readonly options: KubeletOptions) {}
@@ -80,6 +83,7 @@ export class Kubelet implements Controller {
   async shutdown(graceMs = 2000): Promise<void> {
     this.unwatch?.();
     await Promise.all([...this.workers.values()].map((w) => w.stop(graceMs)));
+    for (const node of [...this.thawGuards.keys()]) this.endThawGuard(node);
     this.workers.clear();
     for (const w of this.lostWithNode.values()) w.releaseIp();
     this.lostWithNode.clear();
@@ -108,7 +112,35 @@ export class Kubelet implements Controller {
    */
   partitionNode(name: string): void {
     this.downNodes.set(name, 'partitioned');
-    for (const w of this.workers.values()) if (w.nodeName === name) w.freeze();
+    const pids: number[] = [];
+    for (const w of this.workers.values()) {
+      if (w.nodeName !== name) continue;
+      w.freeze();
+      pids.push(...w.livePids());
+    }
+    if (pids.length > 0) {
+      const guard = spawn(
+        '/bin/sh',
+        [
+          '-c',
+          `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; for g in ${pids.join(' ')}; do kill -CONT -$g 2>/dev/null; done`,
+        ],
+        { detached: true, stdio: 'ignore' },
+      );
+      guard.on('error', () => {});
+      guard.unref();
+      this.thawGuards.set(name, guard);
+    }
+  }
+
+  private endThawGuard(name: string): void {
+    const guard = this.thawGuards.get(name);
+    this.thawGuards.delete(name);
+    if (guard?.pid && guard.exitCode === null) {
+      try {
+        guard.kill('SIGKILL');
+      } catch {}
+    }
   }
 
   /**
@@ -120,6 +152,7 @@ export class Kubelet implements Controller {
     const was = this.downNodes.get(name);
     if (!was) return;
     this.downNodes.delete(name);
+    this.endThawGuard(name);
     const existing = new Set(this.ctx.store.list({ kind: 'Pod' }).map((p) => p.metadata.uid));
     for (const [uid, w] of this.workers) {
       if (w.nodeName !== name) continue;
