@@ -86,3 +86,24 @@ export async function gateCommand(root: string, opts: GateCliOptions): Promise<n
     process.off('SIGTERM', onSignal);
   }
 }
+
+/** `twin k6-scripts`: writes the k6 TypeScript script of each profile (run with `k6 run -e BASE_URL=…`). */
+export async function k6ScriptsCommand(opts: { profiles?: string; out: string }): Promise<number> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { k6Script } = await import('../load/k6-script.ts');
+  const { PROFILE_NAMES } = await import('../../load/profiles/index.ts');
+  const names = (opts.profiles ?? PROFILE_NAMES.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const profiles = names.map(loadProfile);
+  await mkdir(opts.out, { recursive: true });
+  for (const p of profiles) {
+    const file = path.join(opts.out, `${p.name}.ts`);
+    await writeFile(file, k6Script(p, `load/profiles/${p.name}.ts`));
+    process.stdout.write(
+      `${path.relative(process.cwd(), file)}  (${p.target.kind} ${p.target.namespace}/${p.target.name})\n`,
+    );
+  }
+  return 0;
+}

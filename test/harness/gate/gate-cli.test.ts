@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -43,5 +45,19 @@ describe('twin gate (CLI)', () => {
     const runs = await twin(['gate', '--runs', '0']);
     expect(runs.code).toBe(2);
     expect(runs.stderr).toContain('--runs: "0" is not a whole number ≥ 1');
+  }, 30_000);
+
+  it('k6-scripts writes the k6 script of each chosen profile', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'k6-scripts-'));
+    try {
+      const r = await twin(['k6-scripts', '--profiles', 'smoke,steady', '--out', out]);
+      expect(r.code).toBe(0);
+      const steady = await readFile(path.join(out, 'steady.ts'), 'utf8');
+      expect(steady).toContain('executor": "constant-arrival-rate"');
+      expect(steady).toContain("'p(95)<500'".replace(/'/g, '"'));
+      await expect(readFile(path.join(out, 'spike.ts'), 'utf8')).rejects.toThrow(/ENOENT/);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   }, 30_000);
 });
