@@ -23,7 +23,7 @@ if ! has_image "$BASE"; then
     rootfs="$(mktemp -d)"
     trap 'rm -rf "$rootfs"' EXIT
     debootstrap --variant=minbase bookworm "$rootfs" "$MIRROR" >/dev/null
-    tar -C "$rootfs" -c . | docker import -q - "$BASE" >/dev/null
+    tar -C "$rootfs" -c . | docker import - "$BASE" >/dev/null
     rm -rf "$rootfs"
     docker save -o "$CACHE/debian-bookworm.tar" "$BASE"
     echo "$BASE: debootstrapped and imported ($(($(date +%s) - t0)) s)"

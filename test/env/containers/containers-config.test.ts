@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { COMPOSE_PORTS, composeStack } from '../../../env/containers/compose.ts';
 import { imageFor, localstackEnvironment, PINNED_IMAGES } from '../../../env/containers/images.ts';
 import { terraformApplyCommands } from '../../../env/containers/services.ts';
+import { latencyToxic } from '../../../env/containers/toxiproxy.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -102,6 +103,18 @@ describe('docker-compose.yml', () => {
       host: '127.0.0.1',
       port: 6379,
       fromCluster: 'host.k3d.internal:6379',
+    });
+  });
+});
+
+describe('Toxiproxy latency', () => {
+  it('a latency toxic on the downstream (server → client) of every connection', () => {
+    expect(latencyToxic(200, 20)).toEqual({
+      name: 'latency-200ms',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { latency: 200, jitter: 20 },
     });
   });
 });
