@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
 import { ENVIRONMENT_NAMES } from '../../env/registry.ts';
 import { Twin } from '../../twin/twin.ts';
-import { gateCommand, k6ScriptsCommand } from '../gate/cli.ts';
+import { gateCommand } from '../gate/cli.ts';
 import { runChaos } from './chaos.ts';
 import { environmentDown, environmentStatus, environmentUp } from './environment-commands.ts';
 import { runScenario } from './run-scenario.ts';
@@ -19,6 +19,18 @@ const timeScaleOption = () =>
     '--time-scale <n>',
     'control-plane time scale on the twin: manifest durations run N× faster (default 100)',
   );
+
+/** GPU nodes' devices; the choice reaches the environment (also in a scenario's worker) as TWIN_GPU. */
+const gpuOption = () =>
+  new Option(
+    '--gpu <mode>',
+    'GPU nodes on the twin: emulated nvidia.com/gpu, or the host GPUs nvidia-smi -L lists',
+  )
+    .choices(['emulated', 'passthrough'])
+    .argParser((mode: string) => {
+      process.env['TWIN_GPU'] = mode;
+      return mode;
+    });
 
 const workDirOption = () =>
   new Option('--work-dir <dir>', 'state of the environment started by `twin up` (pod logs, data)').default(
@@ -36,6 +48,7 @@ program
   .argument('[name]', 'scenario name (scenarios/<name>.scenario.ts)', DEFAULT_SCENARIO)
   .addOption(envOption())
   .addOption(timeScaleOption())
+  .addOption(gpuOption())
   .option('--keep', 'leave the environment running after the scenario (Ctrl-C to stop)')
   .option('--report-dir <dir>', 'where reports/<run-id>/ go', 'reports')
   .option('-t, --test-name-pattern <pattern>', 'run only the scenario parts whose names match')
@@ -82,21 +95,13 @@ program
   });
 
 program
-  .command('k6-scripts')
-  .description('write the k6 TypeScript script of each load profile (k6 run -e BASE_URL=<target URL> <file>)')
-  .option('--profiles <list>', 'comma-separated load profiles (default: all in load/profiles/)')
-  .option('--out <dir>', 'where the scripts go', 'reports/k6-scripts')
-  .action(async (opts) => {
-    process.exitCode = await k6ScriptsCommand(opts);
-  });
-
-program
   .command('up')
   .description('bring a system up on an environment and keep it running until Ctrl-C or `twin down`')
   .option('--system <name|dir>', 'system under infra/, or a directory laid out like one', 'ai-platform')
   .option('--overlay <name>', 'kustomize overlay', 'local')
   .addOption(envOption())
   .addOption(timeScaleOption())
+  .addOption(gpuOption())
   .addOption(workDirOption())
   .action(async (opts) => {
     process.exitCode = await environmentUp(opts);
