@@ -85,3 +85,11 @@ export function gpuStatusPatch(gpus: number): { op: 'add'; path: string; value: 
     { op: 'add', path: '/status/allocatable/nvidia.com~1gpu', value: String(gpus) },
   ];
 }
+
+/** The emulated GPU count to re-advertise on a node whose status lost it (a restarted kubelet), or 0. */
+export function gpusToRepatch(agents: { nodeName: string; gpus: number }[], node: KubeObject): number {
+  const agent = agents.find((a) => a.nodeName === node.metadata.name);
+  if (!agent || agent.gpus === 0) return 0;
+  const have = node.status?.capacity?.['nvidia.com/gpu'];
+  return have === String(agent.gpus) ? 0 : agent.gpus;
+}

@@ -12,7 +12,7 @@ import type {
   Network,
   TimelineEvent,
 } from '../environment.ts';
-import { gpuStatusPatch } from './k3d-addons.ts';
+import { gpuStatusPatch, gpusToRepatch } from './k3d-addons.ts';
 import { agentsInZone, type K3dAgent, type K3dClusterPlan } from './k3d-plan.ts';
 import { type K3dRunPlan, k3dSettings, planK3dRun } from './k3d-run-plan.ts';
 import { execaCommand, fetchText, type K3dRunnerDeps, type K3dRunState, runK3dSteps } from './k3d-runner.ts';
@@ -117,6 +117,7 @@ export class K3dEnvironment implements Environment {
   private readonly handlers = new Set<(e: TimelineEvent) => void>();
   private readonly forwards = new Set<net.Server>();
   private readonly stopEvents: () => void;
+  private readonly stopGpuWatch: () => void;
   private downed = false;
 
   readonly client: ClientNodeKubeApi;
@@ -145,6 +146,15 @@ export class K3dEnvironment implements Environment {
       // On k3d no proxy of ours sits in the traffic path: only client-side figures exist.
       trafficByVersion: () => ({}),
     };
+    // Emulated GPUs: a kubelet that restarts re-registers without the extended resource; put it back.
+    this.stopGpuWatch =
+      run.cluster.gpu === 'emulated'
+        ? client.watch({ apiVersion: 'v1', kind: 'Node' }, (e) => {
+            const gpus = e.type === 'DELETED' ? 0 : gpusToRepatch(run.cluster.agents, e.object);
+            if (gpus > 0)
+              void client.patchNodeStatus(e.object.metadata.name, gpuStatusPatch(gpus)).catch(() => {});
+          })
+        : () => {};
     this.stopEvents = client.watch({ apiVersion: 'v1', kind: 'Event' }, (e) => {
       if (e.type !== 'ADDED') return;
       const ev = e.object as any;
@@ -205,6 +215,7 @@ export class K3dEnvironment implements Environment {
     if (this.downed) return;
     this.downed = true;
     this.stopEvents();
+    this.stopGpuWatch();
     for (const s of this.forwards) s.close();
     await this.faults.undo();
     await stopStarted(this.state);

@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addonsFor, gpuStatusPatch, nvidiaDevicePluginObjects } from '../../../env/k3d/k3d-addons.ts';
+import {
+  addonsFor,
+  gpuStatusPatch,
+  gpusToRepatch,
+  nvidiaDevicePluginObjects,
+} from '../../../env/k3d/k3d-addons.ts';
 import {
   agentsInZone,
   K3S_CUDA_IMAGE,
@@ -178,6 +183,23 @@ describe('k3d config (k3d.io/v1alpha5, kind Simple)', () => {
       metadata: { name: 'nvidia' },
       handler: 'nvidia',
     });
+  });
+
+  it('emulated GPU: a node whose status lost nvidia.com/gpu (restarted kubelet) is re-patched; others are left alone', () => {
+    const agents = [
+      { nodeName: 'k3d-z-agent-0', gpus: 0 },
+      { nodeName: 'k3d-z-agent-1', gpus: 1 },
+    ];
+    const node = (name: string, capacity: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name },
+      status: { capacity },
+    });
+    expect(gpusToRepatch(agents, node('k3d-z-agent-1', { cpu: '2' }))).toBe(1);
+    expect(gpusToRepatch(agents, node('k3d-z-agent-1', { cpu: '2', 'nvidia.com/gpu': '1' }))).toBe(0);
+    expect(gpusToRepatch(agents, node('k3d-z-agent-0', { cpu: '2' }))).toBe(0);
+    expect(gpusToRepatch(agents, node('k3d-z-server-0', {}))).toBe(0);
   });
 
   it('emulated GPU: a JSON Patch of the node status advertising nvidia.com/gpu (capacity and allocatable)', () => {
