@@ -1,4 +1,7 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TwinError } from '../../core/errors.ts';
 
 /**
@@ -9,6 +12,8 @@ export class AddressAllocator {
   private readonly byKey = new Map<string, string>();
   private readonly used = new Set<number>();
   private next = 0;
+  /** Third octets this allocator may hand out (inclusive); the whole /16 unless narrowed. */
+  private range: [number, number] = [0, 255];
 
   /** `prefix` is the first two octets ("127.10"); hosts .0 and .1 of every /24 are skipped, and .255. */
   constructor(
@@ -20,6 +25,12 @@ export class AddressAllocator {
     return this.used.size;
   }
 
+  /** Narrows allocation to the /24s whose third octet is in [first, last] (one twin's address block). */
+  narrow(first: number, last: number): void {
+    this.range = [first, last];
+    this.next = Math.max(this.next, first << 8);
+  }
+
   /** The address of `key`, allocating one on first use. */
   allocate(key: string): string {
     const existing = this.byKey.get(key);
@@ -27,6 +38,8 @@ export class AddressAllocator {
     for (let i = 0; i < 65536; i++) {
       const n = (this.next + i) % 65536;
       const host = n & 0xff;
+      const third = n >> 8;
+      if (third < this.range[0] || third > this.range[1]) continue;
       if (host < 2 || host === 255 || this.used.has(n)) continue;
       this.used.add(n);
       this.next = (n + 1) % 65536;
@@ -82,6 +95,66 @@ export class AddressAllocator {
 
 export const POD_CIDR = '127.10.0.0/16';
 export const SERVICE_CIDR = '127.96.0.0/16';
+
+/** Third octets per twin: 16 twins on one machine, each with 16 × 253 pod and Service addresses. */
+export const BLOCK_OCTETS = 16;
+const BLOCKS = 256 / BLOCK_OCTETS;
+const BLOCK_DIR = join(tmpdir(), 'infra-twin-address-blocks');
+const heldHere = new Set<number>();
+
+/**
+ * Claims an address block for one twin, so that twins running at once on this machine (a `twin up`
+ * beside a scenario, parallel test files) never bind the same pod or Service address. A lock file per
+ * block holds the owner's pid; a block whose owner has exited is taken over.
+ */
+export function claimAddressBlock(): { index: number; first: number; last: number; release(): void } {
+  mkdirSync(BLOCK_DIR, { recursive: true });
+  for (let index = 0; index < BLOCKS; index++) {
+    if (heldHere.has(index)) continue;
+    const file = join(BLOCK_DIR, String(index));
+    let fd: number | undefined;
+    try {
+      fd = openSync(file, 'wx');
+    } catch {
+      let owner = 0;
+      try {
+        owner = Number(readFileSync(file, 'utf8'));
+      } catch {}
+      if (owner && owner !== process.pid && processRuns(owner)) continue;
+      rmSync(file, { force: true }); // stale: its owner exited, or an earlier twin of this process
+      try {
+        fd = openSync(file, 'wx');
+      } catch {
+        continue; // another process took it first
+      }
+    }
+    writeSync(fd, String(process.pid));
+    closeSync(fd);
+    heldHere.add(index);
+    return {
+      index,
+      first: index * BLOCK_OCTETS,
+      last: index * BLOCK_OCTETS + BLOCK_OCTETS - 1,
+      release: () => {
+        heldHere.delete(index);
+        rmSync(file, { force: true });
+      },
+    };
+  }
+  throw new TwinError(
+    'TWIN_INVALID',
+    `all ${BLOCKS} loopback address blocks are held by running twins (see ${BLOCK_DIR}); stop one with \`twin down\``,
+  );
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export function podAddressAllocator(): AddressAllocator {
   return new AddressAllocator('127.10', 'pod IP');

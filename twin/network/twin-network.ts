@@ -5,7 +5,12 @@ import type { Network, TrafficStats } from '../../env/environment.ts';
 import type { EventRecorder } from '../api/events.ts';
 import type { Clock } from '../clock.ts';
 import type { ObjectStore } from '../store/object-store.ts';
-import { assertLoopbackRange, podAddressAllocator, serviceAddressAllocator } from './address-allocator.ts';
+import {
+  assertLoopbackRange,
+  claimAddressBlock,
+  podAddressAllocator,
+  serviceAddressAllocator,
+} from './address-allocator.ts';
 import { ClusterDns, type LookupFunction } from './cluster-dns.ts';
 import { EndpointTable } from './endpoint-table.ts';
 import { HttpForwarder } from './http-forwarder.ts';
@@ -52,6 +57,7 @@ export class TwinNetwork implements Network {
   private readonly metricsApi: MetricsApi;
   private readonly log: (message: string) => void;
   private started = false;
+  private addressBlock: ReturnType<typeof claimAddressBlock> | undefined;
   private metricsAddress: { ip: string; port: number } | undefined;
 
   constructor(private readonly options: TwinNetworkOptions) {
@@ -76,6 +82,9 @@ export class TwinNetwork implements Network {
   async start(): Promise<void> {
     if (this.started) return;
     await assertLoopbackRange();
+    this.addressBlock = claimAddressBlock();
+    this.podIps.narrow(this.addressBlock.first, this.addressBlock.last);
+    this.serviceIps.narrow(this.addressBlock.first, this.addressBlock.last);
     this.started = true;
     const { store, clock, events } = this.options;
     for (const pod of store.list({ kind: 'Pod' })) {
@@ -103,6 +112,8 @@ export class TwinNetwork implements Network {
     this.table.stop();
     this.forwarder.close();
     await this.dns.flush();
+    this.addressBlock?.release();
+    this.addressBlock = undefined;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

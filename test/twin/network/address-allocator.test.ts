@@ -1,7 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AddressAllocator,
   assertLoopbackRange,
+  BLOCK_OCTETS,
+  claimAddressBlock,
   podAddressAllocator,
   serviceAddressAllocator,
 } from '../../../twin/network/address-allocator.ts';
@@ -46,5 +51,45 @@ describe('AddressAllocator', () => {
     await expect(assertLoopbackRange('192.0.2.1')).rejects.toMatchObject({
       code: 'TWIN_LOOPBACK_UNAVAILABLE',
     });
+  });
+});
+
+describe('address blocks: twins running at once never share addresses', () => {
+  it('gives each claim its own block of third octets and frees it on release', () => {
+    const a = claimAddressBlock();
+    const b = claimAddressBlock();
+    try {
+      expect(a.index).not.toBe(b.index);
+      expect(a.last - a.first + 1).toBe(BLOCK_OCTETS);
+      const pods = podAddressAllocator();
+      pods.narrow(b.first, b.last);
+      for (let i = 0; i < 300; i++) {
+        const third = Number(pods.allocate(`pod-${i}`).split('.')[2]);
+        expect(third).toBeGreaterThanOrEqual(b.first);
+        expect(third).toBeLessThanOrEqual(b.last);
+      }
+    } finally {
+      a.release();
+      b.release();
+    }
+    const c = claimAddressBlock();
+    c.release();
+    expect(c.index).toBeLessThanOrEqual(Math.max(a.index, b.index));
+  });
+
+  it('takes over a block whose owner has exited', () => {
+    const dir = path.join(os.tmpdir(), 'infra-twin-address-blocks');
+    const held: Array<{ release(): void }> = [];
+    try {
+      // A free block, then marked as held by a pid that does not run: the next claim takes it over.
+      const probe = claimAddressBlock();
+      probe.release();
+      writeFileSync(path.join(dir, String(probe.index)), '999999999');
+      const again = claimAddressBlock();
+      held.push(again);
+      expect(again.index).toBe(probe.index);
+    } finally {
+      for (const h of held) h.release();
+    }
   });
 });
