@@ -41,7 +41,8 @@ export function assignGpuDevices(nodes: KubeObject[], mode: GpuMode, host: GpuDe
     const ids =
       mode === 'emulated'
         ? emulatedIds(name, capacity)
-        : host.slice(next, (next += capacity)).map((d) => d.uuid);
+        : host.slice(next, next + capacity).map((d) => d.uuid);
+    if (mode === 'passthrough') next += capacity;
     const out = structuredClone(node);
     out.metadata.annotations = {
       ...(out.metadata.annotations ?? {}),

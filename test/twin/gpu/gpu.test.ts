@@ -152,7 +152,10 @@ function gpuKubelet(script: string, mode: 'emulated' | 'passthrough', host: GpuD
     let text = '';
     await until(
       `${name} to report its devices`,
-      () => (text = kubelet!.logs('default', name)).includes('\n'),
+      () => {
+        text = kubelet!.logs('default', name);
+        return text.includes('\n');
+      },
       10_000,
     );
     return text.trim();
