@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
 import { ENVIRONMENT_NAMES } from '../../env/registry.ts';
 import { Twin } from '../../twin/twin.ts';
-import { gateCommand } from '../gate/cli.ts';
+import { gateCommand, k6ScriptsCommand } from '../gate/cli.ts';
 import { runChaos } from './chaos.ts';
 import { environmentDown, environmentStatus, environmentUp } from './environment-commands.ts';
 import { runScenario } from './run-scenario.ts';
@@ -92,6 +92,15 @@ program
   .addOption(timeScaleOption())
   .action(async (opts) => {
     process.exitCode = await gateCommand(root, opts);
+  });
+
+program
+  .command('k6-scripts')
+  .description('write the k6 TypeScript script of each load profile (k6 run -e BASE_URL=<target URL> <file>)')
+  .option('--profiles <list>', 'comma-separated load profiles (default: all in load/profiles/)')
+  .option('--out <dir>', 'where the scripts go', 'reports/k6-scripts')
+  .action(async (opts) => {
+    process.exitCode = await k6ScriptsCommand(opts);
   });
 
 program
