@@ -5,6 +5,7 @@
  *   az-outage — wall time of the az-outage scenario at the default time scale (target ≤ 30 s)
  * `npm run bench` runs both; `npm run bench -- boot --runs 5` repeats one.
  *   load   — the embedded load engine against wrk on one loopback target (bench/load.ts; not in `all`)
+ *   failover — Redis Sentinel and PostgreSQL failover of lambda-microservice (bench/failover.ts; not in `all`)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -84,6 +85,7 @@ if (which === 'boot' || which === 'all') await benchBoot();
 if (which === 'canary' || which === 'all') await benchCanary();
 if (which === 'az-outage' || which === 'all') await benchAzOutage();
 if (which === 'load') await (await import('./load.ts')).benchLoad(args);
+if (which === 'failover') await (await import('./failover.ts')).benchFailover();
 
 /** Wall time of the az-outage scenario (zone loss, 300 s toleration, drains, restore) at the default time scale. */
 async function benchAzOutage(): Promise<void> {

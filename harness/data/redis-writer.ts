@@ -185,3 +185,67 @@ export async function waitForNewMaster(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * Resolves once every reachable sentinel knows `count` healthy replicas of the master set (sentinels
+ * learn replicas from the master's INFO every 10 s; a failover before that finds "no good slave").
+ */
+export async function waitForSentinelReplicas(
+  sentinels: () => Promise<Array<{ host: string; port: number }>>,
+  masterName: string,
+  count: number,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const views = await Promise.all((await sentinels()).map((s) => healthyReplicas(s, masterName)));
+    last = views.map((v) => (v === undefined ? 'unreachable' : String(v))).join(', ');
+    if (views.every((v) => v === undefined || v >= count) && views.some((v) => v !== undefined)) return;
+    if (performance.now() > deadline)
+      throw new Error(`the sentinels do not all know ${count} healthy replicas (they know: ${last})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function healthyReplicas(addr: { host: string; port: number }, masterName: string) {
+  const c = new Redis({
+    ...addr,
+    lazyConnect: true,
+    connectTimeout: 300,
+    commandTimeout: 300,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    const replicas = (await c.call('SENTINEL', 'REPLICAS', masterName)) as string[][];
+    return replicas.filter((r) => r[r.indexOf('flags') + 1] === 'slave').length;
+  } catch {
+    return undefined;
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** Runs a command on each sentinel (e.g. SENTINEL SET <master> down-after-milliseconds 1000). */
+export async function onEachSentinel(sentinels: Array<{ host: string; port: number }>, ...command: string[]) {
+  for (const s of sentinels) {
+    const c = new Redis({
+      ...s,
+      lazyConnect: true,
+      connectTimeout: 500,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    c.on('error', () => {});
+    try {
+      await c.connect();
+      await c.call(command[0]!, ...command.slice(1));
+    } finally {
+      c.disconnect();
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * bench failover — failover figures of lambda-microservice's data tier on the twin (live programs):
+ *   Redis Sentinel: time from killing the master pod to the sentinels naming a new master, with the
+ *     seed's settings (the production overlay: Redis's default down-after-milliseconds 30000) and
+ *     with down-after-milliseconds 1000 (SENTINEL SET on every sentinel);
+ *   PostgreSQL (CloudNativePG Cluster, failoverDelay 0): from killing the primary pod to the new
+ *     primary in the Cluster status, and to the first commit through postgres-rw.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Environment } from '../env/environment.ts';
+import { localEnvironment } from '../env/local/local-environment.ts';
+import { NumberedWriter } from '../harness/data/pg-writer.ts';
+import {
+  onEachSentinel,
+  type SentinelTarget,
+  SentinelWriter,
+  sentinelMaster,
+  waitForNewMaster,
+  waitForSentinelReplicas,
+} from '../harness/data/redis-writer.ts';
+import { missingDataServices } from '../harness/data/requirements.ts';
+
+const NS = 'data-services';
+const CLUSTER = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', namespace: NS, name: 'postgres' };
+
+export async function benchFailover(): Promise<void> {
+  const missing = missingDataServices(['redis', 'postgres']);
+  if (missing) {
+    console.log(`bench:failover skipped (${missing})`);
+    return;
+  }
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'twin-bench-failover-'));
+  const env = await localEnvironment.up({ system: 'lambda-microservice', overlay: 'production', workDir });
+  try {
+    const sentinels = async () =>
+      (await env.kube.list({ kind: 'Pod' }, { namespace: NS }))
+        .filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'sentinel' && p.status?.podIP)
+        .map((p) => ({ host: p.status.podIP as string, port: 26379 }));
+    const target: SentinelTarget = { sentinels: await sentinels(), masterName: 'mymaster' };
+    const seed = await redisFailover(env, target, sentinels);
+    console.log(
+      `bench:failover  Redis, seed settings (down-after-milliseconds 30000): new master ${seed.rto.toFixed(2)} s after the kill, client without an acknowledged write for ${seed.gap.toFixed(2)} s, ${seed.lost} acknowledged writes lost`,
+    );
+    await onEachSentinel(await sentinels(), 'SENTINEL', 'SET', 'mymaster', 'down-after-milliseconds', '1000');
+    const fast = await redisFailover(env, target, sentinels);
+    console.log(
+      `bench:failover  Redis, down-after-milliseconds 1000: new master ${fast.rto.toFixed(2)} s after the kill, client without an acknowledged write for ${fast.gap.toFixed(2)} s, ${fast.lost} acknowledged writes lost`,
+    );
+    const p = await postgresFailover(env);
+    console.log(
+      `bench:failover  PostgreSQL (CNPG, failoverDelay 0, async): new primary ${p.promotion.toFixed(2)} s after the kill; RTO through postgres-rw ${p.rto.toFixed(2)} s; ${p.lost} committed transactions lost`,
+    );
+  } catch (err) {
+    console.log(`bench:failover failed; pod logs kept in ${workDir}/pods`);
+    process.exitCode = 1;
+    throw err;
+  } finally {
+    await env.down();
+    if (!process.exitCode) await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function redisFailover(
+  env: Environment,
+  target: SentinelTarget,
+  sentinels: () => Promise<Array<{ host: string; port: number }>>,
+) {
+  await waitForSentinelReplicas(sentinels, target.masterName, 2, 90_000);
+  const writer = new SentinelWriter(target);
+  await writer.start();
+  await new Promise((r) => setTimeout(r, 500));
+  const master = (await sentinelMaster(target))!;
+  const pods = await env.kube.list({ kind: 'Pod' }, { namespace: NS });
+  const pod = pods.find(
+    (x) =>
+      x.status?.podIP === master.split(':')[0] &&
+      x.metadata.labels?.['app.kubernetes.io/component'] === 'node',
+  )!;
+  const faultAt = performance.now();
+  await env.faults.killPod({ namespace: NS, name: pod.metadata.name });
+  const promoted = await waitForNewMaster(target, master, 120_000);
+  while (writer.acked.filter((a) => a.at > promoted.at).length < 20)
+    await new Promise((r) => setTimeout(r, 50));
+  await writer.stop();
+  const w = writer.windowSince(faultAt);
+  const lost = (await writer.lostAcknowledged()).length;
+  writer.disconnect();
+  return { rto: (promoted.at - faultAt) / 1000, gap: w.longestGapMs / 1000, lost };
+}
+
+async function postgresFailover(env: Environment) {
+  await env.kube.waitFor(CLUSTER, (c) => c?.status?.phase === 'Cluster in healthy state', {
+    timeoutMs: 120_000,
+    what: 'Cluster data-services/postgres healthy',
+  });
+  const secret = await env.kube.get({ kind: 'Secret', namespace: NS, name: 'postgres-app' });
+  const data = (secret as { data?: Record<string, string> } | undefined)?.data ?? {};
+  const v = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
+  const url = new URL(await env.net.serviceUrl({ namespace: NS, name: 'postgres-rw', port: 5432 }));
+  const writer = new NumberedWriter({
+    host: url.hostname,
+    port: Number(url.port),
+    user: v('username'),
+    password: v('password'),
+    database: v('dbname'),
+  });
+  await writer.prepare();
+  writer.start();
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = (await env.kube.get(CLUSTER))!;
+  const old = before.status.currentPrimary as string;
+  const lastBefore = writer.acked.at(-1)?.at ?? performance.now();
+  const faultAt = performance.now();
+  await env.faults.killPod({ namespace: NS, name: old });
+  await env.kube.waitFor(CLUSTER, (c) => c?.status?.currentPrimary && c.status.currentPrimary !== old, {
+    timeoutMs: 60_000,
+    what: 'a new primary',
+  });
+  const promotedAt = performance.now();
+  await writer.waitForAcks(faultAt, 20, 60_000);
+  await writer.stop();
+  const first = writer.firstAckAfter(faultAt)!;
+  const lost = (await writer.lostCommitted()).length;
+  return {
+    promotion: (promotedAt - faultAt) / 1000,
+    rto: (first - Math.min(lastBefore, faultAt)) / 1000,
+    lost,
+  };
+}
