@@ -40,7 +40,8 @@ export interface K3dSettings {
 
 /** Settings from the environment: TWIN_K3D_CLUSTER, TWIN_K3D_GPU (emulated|passthrough|none), TWIN_K3D_INGRESS_PORT, TWIN_K3S_IMAGE. */
 export function k3dSettings(system: string, env: NodeJS.ProcessEnv = process.env): K3dSettings {
-  const gpu = (env['TWIN_K3D_GPU'] ?? 'emulated') as GpuMode;
+  // `--gpu` on the CLI arrives as TWIN_GPU; TWIN_K3D_GPU can also say none (no GPU nodes' resource at all).
+  const gpu = (env['TWIN_K3D_GPU'] ?? env['TWIN_GPU'] ?? 'emulated') as GpuMode;
   if (!['emulated', 'passthrough', 'none'].includes(gpu))
     throw new TwinError(
       'TWIN_OPTION_INVALID',

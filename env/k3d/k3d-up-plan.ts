@@ -78,6 +78,27 @@ export function isClusterScoped(kind: string): boolean {
   return CLUSTER_SCOPED.has(kind);
 }
 
+/**
+ * GPU passthrough: pod templates that ask for nvidia.com/gpu run with `runtimeClassName: nvidia`
+ * (k3s keeps runc as the default runtime; only the nvidia runtime exposes the granted devices).
+ */
+export function withNvidiaRuntime(objects: KubeObject[]): KubeObject[] {
+  const wantsGpu = (spec: any) =>
+    [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].some(
+      (c: any) => c?.resources?.limits?.['nvidia.com/gpu'] ?? c?.resources?.requests?.['nvidia.com/gpu'],
+    );
+  return objects.map((o) => {
+    const copy = structuredClone(o);
+    for (const spec of [
+      copy.spec?.template?.spec,
+      copy.spec?.jobTemplate?.spec?.template?.spec,
+      copy.kind === 'Pod' ? copy.spec : undefined,
+    ])
+      if (spec && wantsGpu(spec) && !spec.runtimeClassName) spec.runtimeClassName = 'nvidia';
+    return copy;
+  });
+}
+
 /** CRDs, then Namespaces, then everything else in manifest order (what `kubectl apply` users arrange). */
 export function applyOrder(objects: KubeObject[]): KubeObject[] {
   const rank = (o: KubeObject) =>
@@ -223,7 +244,7 @@ export function k3dUpSteps(input: K3dUpInput): K3dStep[] {
   }
   steps.push({
     kind: 'apply',
-    objects: applyOrder(input.objects),
+    objects: applyOrder(plan.gpu === 'passthrough' ? withNvidiaRuntime(input.objects) : input.objects),
     why: `the system's ${input.objects.length} objects (CRDs and Namespaces first)`,
   });
   const namespaces = [

@@ -15,8 +15,15 @@ import {
   laptopTopology,
   planK3dCluster,
 } from '../../../env/k3d/k3d-plan.ts';
+import { k3dSettings } from '../../../env/k3d/k3d-run-plan.ts';
 import { formatStep } from '../../../env/k3d/k3d-steps.ts';
-import { applyOrder, imagesOf, k3dDownSteps, k3dUpSteps } from '../../../env/k3d/k3d-up-plan.ts';
+import {
+  applyOrder,
+  imagesOf,
+  k3dDownSteps,
+  k3dUpSteps,
+  withNvidiaRuntime,
+} from '../../../env/k3d/k3d-up-plan.ts';
 import { loadTopology, parseTopology } from '../../../twin/topology/topology.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -200,6 +207,48 @@ describe('k3d config (k3d.io/v1alpha5, kind Simple)', () => {
     expect(gpusToRepatch(agents, node('k3d-z-agent-1', { cpu: '2', 'nvidia.com/gpu': '1' }))).toBe(0);
     expect(gpusToRepatch(agents, node('k3d-z-agent-0', { cpu: '2' }))).toBe(0);
     expect(gpusToRepatch(agents, node('k3d-z-server-0', {}))).toBe(0);
+  });
+
+  it('GPU passthrough: templates that request nvidia.com/gpu get runtimeClassName nvidia; others are untouched', () => {
+    const training = {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'train', namespace: 'ml' },
+      spec: {
+        jobTemplate: {
+          spec: {
+            template: {
+              spec: {
+                containers: [{ name: 't', image: 'x', resources: { limits: { 'nvidia.com/gpu': 1 } } }],
+              },
+            },
+          },
+        },
+      },
+    };
+    const web = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: { template: { spec: { containers: [{ name: 'w', image: 'y' }] } } },
+    };
+    const [t, w] = withNvidiaRuntime([training, web]);
+    expect(t!.spec.jobTemplate.spec.template.spec.runtimeClassName).toBe('nvidia');
+    expect(w).toEqual(web);
+    expect((training.spec.jobTemplate.spec.template.spec as any).runtimeClassName).toBeUndefined();
+    const plan = planK3dCluster(small, { clusterName: 'twin-small', gpu: 'passthrough' });
+    const steps = k3dUpSteps({ plan, objects: [training], images: [], stateDir: '/s', createCluster: true });
+    const system = steps.findLast((s) => s.kind === 'apply') as { objects: any[] };
+    expect(system.objects[0].spec.jobTemplate.spec.template.spec.runtimeClassName).toBe('nvidia');
+  });
+
+  it('--gpu reaches k3d as TWIN_GPU; TWIN_K3D_GPU wins', () => {
+    expect(k3dSettings('ai-platform', { TWIN_GPU: 'passthrough' }).gpu).toBe('passthrough');
+    expect(k3dSettings('ai-platform', { TWIN_GPU: 'passthrough', TWIN_K3D_GPU: 'none' }).gpu).toBe('none');
+    expect(k3dSettings('ai-platform', {})).toEqual({ clusterName: 'twin-ai-platform', gpu: 'emulated' });
+    expect(() => k3dSettings('x', { TWIN_K3D_GPU: 'fake' })).toThrow(
+      /TWIN_K3D_GPU must be emulated, passthrough or none/,
+    );
   });
 
   it('emulated GPU: a JSON Patch of the node status advertising nvidia.com/gpu (capacity and allocatable)', () => {
