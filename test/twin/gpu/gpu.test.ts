@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -60,12 +60,14 @@ describe('GPU devices: nvidia-smi, node assignment, exclusive allocation', () =>
 
   it('lists the host GPUs through the nvidia-smi found on PATH (a fake one here), and says why when there is none', async () => {
     const saved = process.env['PATH'];
-    process.env['PATH'] = `${fakeNvidiaSmiDir()}:${saved}`;
+    const fake = fakeNvidiaSmiDir();
+    process.env['PATH'] = `${fake}:${saved}`;
     try {
       const listed = await listHostGpus();
       expect(listed.devices?.map((d) => d.index)).toEqual([0, 1]);
     } finally {
       process.env['PATH'] = saved;
+      rmSync(fake, { recursive: true, force: true });
     }
     const missing = await listHostGpus('/nonexistent/nvidia-smi');
     expect(missing.devices).toBeUndefined();
@@ -105,14 +107,17 @@ describe('GPU devices: nvidia-smi, node assignment, exclusive allocation', () =>
 });
 
 let kubelet: Kubelet | undefined;
+const dirs: string[] = [];
 afterEach(async () => {
   await kubelet?.shutdown(500);
   kubelet = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 /** A kubelet whose one image runs `script` with sh, on node `gpu-a` with the given devices. */
 function gpuKubelet(script: string, mode: 'emulated' | 'passthrough', host: GpuDevice[]) {
   const dir = mkdtempSync(join(tmpdir(), 'twin-gpu-'));
+  dirs.push(dir);
   const clock = new ScaledClock(100);
   const store = new ObjectStore(() => clock.now());
   const events = new EventRecorder(store, clock);

@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,14 +11,17 @@ import { ObjectStore } from '../../../twin/store/object-store.ts';
 import { isAlive, until } from '../kubelet/process-state.ts';
 
 let kubelet: Kubelet | undefined;
+const dirs: string[] = [];
 afterEach(async () => {
   await kubelet?.shutdown(500);
   kubelet = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 /** A kubelet whose image writes a line to its log every 20 ms, with one pod bound to node-a. */
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'twin-node-faults-'));
+  dirs.push(dir);
   const clock = new ScaledClock(100);
   const store = new ObjectStore(() => clock.now());
   const events = new EventRecorder(store, clock);
