@@ -82,7 +82,7 @@ describe('twin CLI', () => {
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: twin/);
     }
-  });
+  }, 120_000);
 
   it('rejects an unknown scenario with exit code 2, naming the known ones', () => {
     const r = twin(['scenario', 'no-such-scenario']);
