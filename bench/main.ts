@@ -85,6 +85,7 @@ if (which === 'boot' || which === 'all') await benchBoot();
 if (which === 'canary' || which === 'all') await benchCanary();
 if (which === 'az-outage' || which === 'all') await benchAzOutage();
 if (which === 'load') await (await import('./load.ts')).benchLoad(args);
+if (which === 'edge') await (await import('./edge.ts')).benchEdge(args);
 if (which === 'failover') await (await import('./failover.ts')).benchFailover();
 
 /** Wall time of the az-outage scenario (zone loss, 300 s toleration, drains, restore) at the default time scale. */

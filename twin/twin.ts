@@ -36,6 +36,8 @@ export interface TwinOptions {
   timeScale: number;
   workDir: string;
   progress?: (message: string) => void;
+  /** Variables every live container gets (e.g. AWS_ENDPOINT_URL of the environment's AWS edge). */
+  podEnv?: Record<string, string>;
   /** Real-time limit for every workload to become ready. */
   readyTimeoutMs?: number;
   /** Node lifecycle flags (grace period, eviction rates, default tolerations); documented defaults otherwise. */
@@ -96,6 +98,7 @@ export class Twin {
       releasePodIp: (uid) => this.network.releasePodIp(uid),
       nodeImports: [this.network.dnsPreload],
       dnsFile: this.network.dnsFile,
+      ...(options.podEnv ? { podEnv: options.podEnv } : {}),
       ...(gpus ? { gpus } : {}),
     });
     this.nodes = new NodeHeartbeats(this.kubelet, options.nodeLifecycle?.leaseRenewIntervalSeconds);

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { TwinError } from '../../core/errors.ts';
 import { describeObject, type KubeObject, type ObjectRef } from '../../twin/api/object.ts';
 import { DEFAULT_TIME_SCALE } from '../../twin/clock.ts';
@@ -5,6 +7,7 @@ import { assertLoopbackRange } from '../../twin/network/address-allocator.ts';
 import { cordon, drain, evictPod } from '../../twin/nodes/index.ts';
 import { Twin } from '../../twin/twin.ts';
 import type {
+  AwsEndpoint,
   Environment,
   EnvironmentBackend,
   EnvironmentOptions,
@@ -14,6 +17,7 @@ import type {
   Network,
   TimelineEvent,
 } from '../environment.ts';
+import { type AwsDataPlane, startAwsDataPlane } from './aws-data-plane.ts';
 
 /** The embedded default: the twin in this process, live pods as child processes on loopback. */
 export const localEnvironment: EnvironmentBackend = {
@@ -22,24 +26,52 @@ export const localEnvironment: EnvironmentBackend = {
     await assertLoopbackRange();
   },
   async up(options: EnvironmentOptions): Promise<Environment> {
-    const twin = await Twin.up({
-      root: Twin.defaultRoot(),
-      system: options.system,
-      overlay: options.overlay ?? 'local',
-      timeScale: options.timeScale ?? DEFAULT_TIME_SCALE,
+    const systemDir =
+      options.system.includes('/') || options.system.includes(path.sep)
+        ? path.resolve(options.system)
+        : path.join(Twin.defaultRoot(), 'infra', options.system);
+    // The system's AWS data plane (AWS edge + its local Terraform), before the pods that use it start.
+    const awsPlane = await startAwsDataPlane({
+      systemDir,
       workDir: options.workDir,
-      gpu: options.gpu ?? (process.env['TWIN_GPU'] === 'passthrough' ? 'passthrough' : 'emulated'),
+      region: await topologyRegion(systemDir),
       ...(options.progress ? { progress: options.progress } : {}),
     });
-    return new LocalEnvironment(twin);
+    let twin: Twin;
+    try {
+      twin = await Twin.up({
+        root: Twin.defaultRoot(),
+        system: options.system,
+        overlay: options.overlay ?? 'local',
+        timeScale: options.timeScale ?? DEFAULT_TIME_SCALE,
+        workDir: options.workDir,
+        gpu: options.gpu ?? (process.env['TWIN_GPU'] === 'passthrough' ? 'passthrough' : 'emulated'),
+        ...(options.progress ? { progress: options.progress } : {}),
+        ...(awsPlane ? { podEnv: awsPlane.podEnv } : {}),
+      });
+    } catch (err) {
+      await awsPlane?.stop();
+      throw err;
+    }
+    return new LocalEnvironment(twin, awsPlane);
   },
 };
+
+/** The topology's region (AWS clients of the twin use it); us-east-1 when the system has none. */
+async function topologyRegion(systemDir: string): Promise<string> {
+  try {
+    const text = await readFile(path.join(systemDir, 'topology.yaml'), 'utf8');
+    return /^region:\s*([a-z0-9-]+)/m.exec(text)?.[1] ?? 'us-east-1';
+  } catch {
+    return 'us-east-1';
+  }
+}
 
 export class LocalEnvironment implements Environment {
   readonly name = 'local';
   readonly kube: KubeApi;
   readonly net: Network;
-  readonly aws = undefined;
+  readonly aws: AwsEndpoint | undefined;
   readonly faults: Faults;
   readonly load: LoadControl;
   private readonly handlers = new Set<(e: TimelineEvent) => void>();
@@ -47,7 +79,11 @@ export class LocalEnvironment implements Environment {
   private readonly undo = new Map<string, () => Promise<void>>();
   private readonly unwatchEvents: () => void;
 
-  constructor(readonly twin: Twin) {
+  constructor(
+    readonly twin: Twin,
+    private readonly awsPlane?: AwsDataPlane,
+  ) {
+    this.aws = awsPlane?.aws;
     const store = twin.store;
     this.kube = {
       async apply(objects) {
@@ -284,6 +320,7 @@ export class LocalEnvironment implements Environment {
     await this.undoFaults();
     this.unwatchEvents();
     await this.twin.down();
+    await this.awsPlane?.stop();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

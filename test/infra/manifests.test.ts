@@ -277,7 +277,7 @@ describe.skipIf(!hasKubectl())(
       expect(strip(objects)).toBe(strip(base));
     });
 
-    it('local re-points the canary analysis at the twin metrics API and changes nothing else', () => {
+    it('local re-points the canary analysis at the twin metrics API and the warehouse at the RDS stand-in, and changes nothing else', () => {
       const { text, objects } = renderOverlay('local');
       const template = find(objects, 'AnalysisTemplate', 'production', 'api-canary-health');
       const url =
@@ -300,10 +300,26 @@ describe.skipIf(!hasKubectl())(
           provider: { web: expect.objectContaining({ url, jsonPath: '{$.latency.p95}' }) },
         }),
       ]);
+      // RDS is represented by one live PostgreSQL (dwh-postgres.yaml), and only DWH_HOST points at it.
+      const config = find(objects, 'ConfigMap', 'data-pipeline', 'pipeline-config');
+      expect((config.data as Record<string, string>)['DWH_HOST']).toBe('dwh.data-pipeline.svc.cluster.local');
+      const standIn = (o: KubeObject) =>
+        o.metadata.name === 'dwh' && o.metadata.namespace === 'data-pipeline';
+      expect(
+        objects
+          .filter(standIn)
+          .map((o) => o.kind)
+          .sort(),
+      ).toEqual(['Service', 'StatefulSet']);
+      const withoutDwhHost = (o: KubeObject) =>
+        o.kind === 'ConfigMap' && o.metadata.name === 'pipeline-config'
+          ? { ...o, data: { ...(o.data as Record<string, string>), DWH_HOST: undefined } }
+          : o;
       const others = (list: KubeObject[]) =>
         JSON.stringify(
           list
-            .filter((o) => o.kind !== 'AnalysisTemplate')
+            .filter((o) => o.kind !== 'AnalysisTemplate' && !standIn(o))
+            .map(withoutDwhHost)
             .map(canonical)
             .sort(),
         );

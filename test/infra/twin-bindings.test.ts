@@ -23,7 +23,8 @@ describe('ai-platform twin bindings', () => {
     for (const b of bindings.images) {
       expect(existsSync(join(REPO_ROOT, b.entry)), b.entry).toBe(true);
       expect(b.image, 'a repository without a tag').not.toMatch(/:[^/]+$/);
-      expect(b.env?.['BUILD_VERSION']).toBe('{{image.tag}}');
+      // Our reference images carry their tag as BUILD_VERSION; the RDS stand-in's postgres image does not.
+      if (b.image.includes('ai-platform/')) expect(b.env?.['BUILD_VERSION']).toBe('{{image.tag}}');
     }
   });
 

@@ -21,6 +21,8 @@ export interface KubeletOptions {
   /** Extra environment for live Node.js pods (cluster DNS file and namespace are added per pod). */
   nodeImports: string[];
   dnsFile: string;
+  /** Variables every live container gets (the environment's AWS endpoint); the container's own env wins. */
+  podEnv?: Record<string, string>;
   /** The NVIDIA device plugin's exclusive GPU assignment (NVIDIA_VISIBLE_DEVICES / CUDA_VISIBLE_DEVICES). */
   gpus?: GpuAllocator;
 }

@@ -227,6 +227,7 @@ export class PodWorker {
         TWIN_POD_DIR: this.options.logDir,
         TWIN_POD_IP: this.podIP,
         TWIN_PARENT_PID: String(process.pid),
+        ...this.options.podEnv,
         ...env,
         ...(this.options.gpus?.environment(this.gpuDevices) ?? {}),
       },

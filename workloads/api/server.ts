@@ -2,7 +2,7 @@ import { readJsonBody, sendJson } from '../lib/http-json.ts';
 import { runMain, startService } from '../lib/http-service.ts';
 import { apiConfigFrom } from './config.ts';
 import { faultInjector } from './fault-injector.ts';
-import { InferenceError, scoreFeatures } from './inference-client.ts';
+import { InferenceError, scoreDevice, scoreFeatures } from './inference-client.ts';
 import { type PredictRequest, predictRequestFromBody, predictRequestFromQuery } from './predict-request.ts';
 
 runMain('api', async () => {
@@ -31,6 +31,26 @@ runMain('api', async () => {
 
       if (url.pathname === '/api/v1/version' && req.method === 'GET') {
         return sendJson(res, 200, { version: config.version, pod: config.podName });
+      }
+      const device = url.pathname.match(/^\/api\/v1\/devices\/([^/]+)\/prediction$/);
+      if (device && req.method === 'GET') {
+        try {
+          const result = await scoreDevice(
+            config.inferenceUrl,
+            decodeURIComponent(device[1]!),
+            config.inferenceTimeoutMs,
+          );
+          return sendJson(res, 200, {
+            device: decodeURIComponent(device[1]!),
+            prediction: { score: result.score, label: result.label },
+            model: result.model_version,
+            featuresUpdatedAt: result.features_updated_at,
+            version: config.version,
+          });
+        } catch (e) {
+          if (e instanceof InferenceError) return sendJson(res, e.status, { error: e.message });
+          throw e;
+        }
       }
       if (url.pathname === '/api/v1/predict' && (req.method === 'GET' || req.method === 'POST')) {
         const request =

@@ -1,5 +1,6 @@
 import { ConfigError, numberFromEnv } from '../lib/config-error.ts';
 import { log } from '../lib/log.ts';
+import { runAwsPipeline } from './aws-pipeline.ts';
 import { generateReadings, readReadings } from './extract.ts';
 import { discardSink, jsonLinesSink, load } from './load.ts';
 import { qualityCheck } from './quality-check.ts';
@@ -13,6 +14,19 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
   const maxRejectRatio = numberFromEnv(env, 'QUALITY_MAX_REJECT_RATIO', 0.05, { min: 0, max: 1 });
   const invalidRatio = numberFromEnv(env, 'INJECT_INVALID_RATIO', 0.02, { min: 0, max: 1 });
   const seed = numberFromEnv(env, 'SEED', Date.now() % 2 ** 31, { min: 0 });
+
+  if (env['IOT_STREAM'] || env['RAW_BUCKET']) {
+    const { passed, summary } = await runAwsPipeline(env, maxRejectRatio);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (!passed) {
+      log('error', 'quality gate failed: reject ratio above QUALITY_MAX_REJECT_RATIO', {
+        rejectRatio: summary.rejectRatio,
+        maxRejectRatio,
+      });
+      return 1;
+    }
+    return 0;
+  }
 
   const raw = env['INPUT_PATH']
     ? (await readReadings(env['INPUT_PATH'])).slice(0, batchSize || undefined)

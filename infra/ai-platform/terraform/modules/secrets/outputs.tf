@@ -1,0 +1,3 @@
+output "secret_arns" {
+  value = { for k, s in aws_secretsmanager_secret.this : k => s.arn }
+}
