@@ -5,7 +5,6 @@ import { isTwinError } from '../../core/errors.ts';
 import { ENVIRONMENT_NAMES } from '../../env/registry.ts';
 import { Twin } from '../../twin/twin.ts';
 import { gateCommand, k6ScriptsCommand } from '../gate/cli.ts';
-import { gateCommand } from '../gate/cli.ts';
 import { runChaos } from './chaos.ts';
 import { environmentDown, environmentStatus, environmentUp } from './environment-commands.ts';
 import { runScenario } from './run-scenario.ts';
