@@ -13,7 +13,7 @@ export default defineProfile({
     executor: 'ramping-arrival-rate',
     startRate: 20,
     timeUnit: '1s',
-    preAllocatedVUs: 20,
+    preAllocatedVUs: 50,
     maxVUs: 300,
     stages: [
       { duration: '3s', target: 20 },

@@ -16,7 +16,7 @@ export default defineProfile({
     rate: 100,
     timeUnit: '1s',
     duration: '30s',
-    preAllocatedVUs: 20,
+    preAllocatedVUs: 50,
     maxVUs: 200,
     gracefulStop: '10s',
   },

@@ -80,7 +80,7 @@ describe('k6 scripts from load profiles', () => {
       rate: 100,
       timeUnit: '1s',
       duration: '30s',
-      preAllocatedVUs: 20,
+      preAllocatedVUs: 50,
       maxVUs: 200,
       gracefulStop: '10s',
     });
