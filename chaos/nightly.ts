@@ -4,6 +4,7 @@
  */
 export const nightly: Array<{ scenario: string; timeScale?: number }> = [
   { scenario: 'canary-rollout' },
+  { scenario: 'pipeline-e2e' },
   { scenario: 'az-outage' },
   { scenario: 'node-loss' },
   { scenario: 'gpu-node-loss' },
