@@ -164,13 +164,16 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
         `${name}: bringing up ${options.system} on the ${run.env} environment (time scale ×${run.timeScale})`,
       );
       const t0 = performance.now();
-      env = await upEnvironment(run.env, {
-        system: options.system,
-        overlay: options.overlay ?? 'local',
-        timeScale: run.timeScale,
-        workDir: path.join(reportDir, 'work'),
-        progress,
-      });
+      // A failed bring-up is a failed step of the run (the report must not say "passed").
+      env = await ctx.step(`bring up ${options.system} on ${run.env}`, () =>
+        upEnvironment(run.env, {
+          system: options.system,
+          overlay: options.overlay ?? 'local',
+          timeScale: run.timeScale,
+          workDir: path.join(reportDir, 'work'),
+          progress,
+        }),
+      );
       startedAtVirtual = env.clock.now();
       unsubscribe = env.onEvent((e) => events.push(e));
       sampler = new TimelineSampler(
@@ -183,10 +186,23 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       progress(`environment up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }, options.upTimeoutMs ?? 120_000);
 
-    afterAll(async () => {
+    // biome-ignore lint/correctness/noEmptyPattern: Vitest requires a destructuring pattern for the hook context
+    afterAll(async ({}, suite) => {
       sampler?.stop();
       await Promise.allSettled(traffics.map((t) => t.stop()));
       unsubscribe?.();
+      // A test that failed outside s.step/s.measure (a plain expect) fails the run too.
+      for (const task of suite.tasks) {
+        if (task.result?.state !== 'fail') continue;
+        failed = true;
+        steps.push({
+          name: `test: ${task.name}`,
+          status: 'failed',
+          startedAt: startedAt.toISOString(),
+          finishedAt: new Date().toISOString(),
+          error: String(task.result.errors?.[0]?.message ?? 'failed'),
+        });
+      }
       const status = failed || steps.some((s) => s.status === 'failed') ? 'failed' : 'passed';
       const scale = env?.clock.scale ?? run.timeScale;
       const record: RunRecord = {
