@@ -6,7 +6,7 @@
  *   PostgreSQL (CloudNativePG Cluster, failoverDelay 0): from killing the primary pod to the new
  *     primary in the Cluster status, and to the first commit through postgres-rw.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Environment } from '../env/environment.ts';
@@ -32,6 +32,8 @@ export async function benchFailover(): Promise<void> {
     return;
   }
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'twin-bench-failover-'));
+  // mkdtemp makes it 0700; the postgres user that servers run as (when root) must traverse it.
+  await chmod(workDir, 0o755);
   const env = await localEnvironment.up({ system: 'lambda-microservice', overlay: 'production', workDir });
   try {
     const sentinels = async () =>
@@ -81,8 +83,14 @@ async function redisFailover(
   const faultAt = performance.now();
   await env.faults.killPod({ namespace: NS, name: pod.metadata.name });
   const promoted = await waitForNewMaster(target, master, 120_000);
-  while (writer.acked.filter((a) => a.at > promoted.at).length < 20)
+  const deadline = performance.now() + 60_000;
+  while (writer.acked.filter((a) => a.at > promoted.at).length < 20) {
+    if (performance.now() > deadline) {
+      writer.disconnect();
+      throw new Error(`the client wrote nothing in 60 s after the sentinels promoted ${promoted.master}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
+  }
   await writer.stop();
   const w = writer.windowSince(faultAt);
   const lost = (await writer.lostAcknowledged()).length;

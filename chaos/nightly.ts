@@ -8,4 +8,6 @@ export const nightly: Array<{ scenario: string; timeScale?: number }> = [
   { scenario: 'az-outage' },
   { scenario: 'node-loss' },
   { scenario: 'gpu-node-loss' },
+  { scenario: 'redis-failover' },
+  { scenario: 'postgres-failover' },
 ];

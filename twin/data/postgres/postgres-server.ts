@@ -56,6 +56,13 @@ export async function initCluster(o: InitOptions): Promise<void> {
   mkdirSync(path.dirname(o.dataDir), { recursive: true, mode: 0o755 });
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   chownTree(o.dataDir, o.user);
+  if (o.user) {
+    await run(asUser(['test', '-w', o.dataDir], o.user)).catch(() => {
+      throw new Error(
+        `the ${o.user!.name} user that PostgreSQL runs as cannot reach ${o.dataDir}: every parent directory must be traversable by others (chmod o+x), e.g. a work directory under /tmp made by mkdtemp (0700)`,
+      );
+    });
+  }
   const pwfile = path.join(path.dirname(o.dataDir), `.pwfile-${process.pid}`);
   // In the image, 127.0.0.1 is the container itself and trusted; here every pod shares loopback, so
   // TCP from 127.0.0.1 is another pod and needs the same method as any other address.
