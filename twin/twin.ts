@@ -11,6 +11,7 @@ import type { Controller, ControllerContext } from './controllers/controller.ts'
 import { builtinControllers } from './controllers/index.ts';
 import { assignGpuDevices, GpuAllocator, type GpuMode, listHostGpus } from './gpu/index.ts';
 import { Kubelet } from './kubelet/kubelet.ts';
+import { preparePodsDir } from './kubelet/pods-dir.ts';
 import { TwinBindings } from './kubelet/twin-bindings.ts';
 import { WorkloadBundler } from './kubelet/workload-bundler.ts';
 import { TwinNetwork } from './network/twin-network.ts';
@@ -92,7 +93,7 @@ export class Twin {
     this.kubelet = new Kubelet({
       bindings,
       bundler: new WorkloadBundler(path.join(options.root, '.twin', 'bundles')),
-      podsDir: path.join(options.workDir, 'pods'),
+      podsDir: preparePodsDir(options.workDir).path,
       cwd: options.root,
       allocatePodIp: (uid) => this.network.allocatePodIp(uid),
       releasePodIp: (uid) => this.network.releasePodIp(uid),

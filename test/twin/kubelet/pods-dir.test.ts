@@ -1,0 +1,51 @@
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { preparePodsDir, traversableByOthers } from '../../../twin/kubelet/pods-dir.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(mode: number): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'twin-podsdir-'));
+  chmodSync(d, mode);
+  dirs.push(d);
+  return d;
+}
+
+describe('pods directory', () => {
+  it('tells whether others can traverse every parent', () => {
+    const open = tempDir(0o755);
+    mkdirSync(path.join(open, 'a', 'b'), { recursive: true, mode: 0o755 });
+    expect(traversableByOthers(path.join(open, 'a', 'b'))).toBe(true);
+    const closed = tempDir(0o700);
+    mkdirSync(path.join(closed, 'a'), { mode: 0o755 });
+    expect(traversableByOthers(path.join(closed, 'a'))).toBe(false);
+  });
+
+  it('keeps the pods under the work directory when others can reach it', () => {
+    const work = path.join(tempDir(0o755), 'work');
+    const { path: pods, relocated } = preparePodsDir(work);
+    expect(relocated).toBe(false);
+    expect(pods).toBe(path.join(work, 'pods'));
+    expect(lstatSync(pods).isDirectory()).toBe(true);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'as root under a closed parent: pods in a reachable directory, linked from the work directory (runs as root)',
+    () => {
+      const work = path.join(tempDir(0o700), 'work');
+      const first = preparePodsDir(work);
+      dirs.push(first.path);
+      expect(first.relocated).toBe(true);
+      expect(traversableByOthers(first.path)).toBe(true);
+      expect(lstatSync(path.join(work, 'pods')).isSymbolicLink()).toBe(true);
+      expect(realpathSync(path.join(work, 'pods'))).toBe(realpathSync(first.path));
+      // A second twin on the same work directory (twin up after a crash) finds the same place.
+      expect(preparePodsDir(work).path).toBe(first.path);
+    },
+  );
+});
