@@ -20,6 +20,11 @@ export class ContainerProcess {
 
   constructor(spec: ContainerProcessSpec) {
     this.log = createWriteStream(spec.logFile, { flags: 'a' });
+    // A log that cannot be written (its directory removed under a running pod) loses lines, never the twin.
+    this.log.on('error', () => {
+      this.child?.stdout?.resume(); // keep draining, so the process never blocks on a full pipe
+      this.child?.stderr?.resume();
+    });
     const [file, ...args] = spec.argv;
     this.child = spawn(file!, args, {
       env: spec.env,
