@@ -1,5 +1,6 @@
 import { TwinError } from '../core/errors.ts';
 import type { Environment, EnvironmentBackend, EnvironmentOptions } from './environment.ts';
+import { ENVIRONMENT_NAMES } from './environment-names.ts';
 import { k3dEnvironment } from './k3d/k3d-environment.ts';
 import { localEnvironment } from './local/local-environment.ts';
 
@@ -9,7 +10,7 @@ const BACKENDS: Record<string, EnvironmentBackend> = {
   k3d: k3dEnvironment,
 };
 
-export const ENVIRONMENT_NAMES = Object.keys(BACKENDS);
+export { ENVIRONMENT_NAMES };
 
 export function environmentBackend(name: string): EnvironmentBackend {
   const backend = BACKENDS[name];

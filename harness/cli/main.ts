@@ -2,15 +2,12 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
-import { ENVIRONMENT_NAMES } from '../../env/registry.ts';
-import { Twin } from '../../twin/twin.ts';
-import { gateCommand, k6ScriptsCommand } from '../gate/cli.ts';
-import { runChaos } from './chaos.ts';
-import { environmentDown, environmentStatus, environmentUp } from './environment-commands.ts';
-import { runScenario } from './run-scenario.ts';
+import { ENVIRONMENT_NAMES } from '../../env/environment-names.ts';
 import { DEFAULT_SCENARIO, scenarioNames } from './scenario-catalog.ts';
 
-const root = Twin.defaultRoot();
+// Commands load their implementation when they run, so `twin --help` does not import the twin,
+// both environments, the AWS SDK and testcontainers.
+const root = path.resolve(import.meta.dirname, '../..');
 
 const envOption = () =>
   new Option('--env <name>', 'environment to run on').choices(ENVIRONMENT_NAMES).default('local');
@@ -55,6 +52,7 @@ program
   .option('--watch', 'rerun on changes (Vitest watch mode)')
   .option('--dry-run', 'print every command and object the environment would run, in order, and exit (k3d)')
   .action(async (name: string, opts) => {
+    const { runScenario } = await import('./run-scenario.ts');
     process.exitCode = await runScenario(root, name, opts);
   });
 
@@ -65,6 +63,7 @@ program
   .addOption(timeScaleOption())
   .option('--report-dir <dir>', 'where reports go', 'reports')
   .action(async (opts) => {
+    const { runChaos } = await import('./chaos.ts');
     process.exitCode = await runChaos(root, opts);
   });
 
@@ -91,6 +90,7 @@ program
   .option('--report-dir <dir>', 'where reports/gate-<system>-<time>/ goes', 'reports')
   .addOption(timeScaleOption())
   .action(async (opts) => {
+    const { gateCommand } = await import('../gate/cli.ts');
     process.exitCode = await gateCommand(root, opts);
   });
 
@@ -100,6 +100,7 @@ program
   .option('--profiles <list>', 'comma-separated load profiles (default: all in load/profiles/)')
   .option('--out <dir>', 'where the scripts go', 'reports/k6-scripts')
   .action(async (opts) => {
+    const { k6ScriptsCommand } = await import('../gate/cli.ts');
     process.exitCode = await k6ScriptsCommand(opts);
   });
 
@@ -113,6 +114,7 @@ program
   .addOption(gpuOption())
   .addOption(workDirOption())
   .action(async (opts) => {
+    const { environmentUp } = await import('./environment-commands.ts');
     process.exitCode = await environmentUp(opts);
   });
 
@@ -121,6 +123,7 @@ program
   .description('show the environment started by `twin up`: workloads, ingress URLs, logs')
   .addOption(workDirOption())
   .action(async (opts) => {
+    const { environmentStatus } = await import('./environment-commands.ts');
     process.exitCode = await environmentStatus(opts.workDir);
   });
 
@@ -129,6 +132,7 @@ program
   .description('stop the environment started by `twin up` and remove what it created')
   .addOption(workDirOption())
   .action(async (opts) => {
+    const { environmentDown } = await import('./environment-commands.ts');
     process.exitCode = await environmentDown(opts.workDir);
   });
 
