@@ -5,7 +5,11 @@ import { SteadyTraffic } from '../harness/traffic/steady-traffic.ts';
 import { zoneOutageTraffic } from '../load/zone-outage-traffic.ts';
 import {
   condition,
+  GRACE,
   isReady,
+  JITTER,
+  LEASE_RENEW,
+  MONITOR_PERIOD,
   monthlyErrorBudgetMinutes,
   nodesByName,
   nodesInZone,
@@ -13,7 +17,9 @@ import {
   pendingWithReason,
   podsOf,
   pollUntil,
+  START_SLACK,
   sleep,
+  TOLERATION,
   trackMinReady,
   transitionTime,
   ZONE,
@@ -27,15 +33,6 @@ const WEB = { 'app.kubernetes.io/name': 'web' };
 const PROBE = { app: 'zone-spread-probe' };
 /** Seed 000/001: the AI platform's availability target. */
 const SLO = 0.9995;
-// Kubernetes defaults the twin runs with (docs/zones-and-nodes.md): control-plane seconds.
-const GRACE = 50;
-const MONITOR_PERIOD = 5;
-const LEASE_RENEW = 10;
-const TOLERATION = 300;
-/** Control-plane seconds of slack for event-loop lag: at ×100 a 100 ms stall on a loaded machine is 10 s. */
-const JITTER = 15;
-/** Live replacements start in real time: 1–2 s on a loaded machine is 100–200 s of control-plane time at ×100. */
-const START_SLACK = 240;
 /** Nodes a fully failed zone taints at 0.1 node/s: 6 nodes in the failed zone → the last 50 s after the first. */
 const ZONE_NODES = 6;
 

@@ -5,27 +5,24 @@ import { SteadyTraffic } from '../harness/traffic/steady-traffic.ts';
 import { zoneOutageTraffic } from '../load/zone-outage-traffic.ts';
 import {
   condition,
+  GRACE,
   isReady,
+  JITTER,
+  LEASE_RENEW,
+  MONITOR_PERIOD,
   nodesByName,
   pct,
   podsOf,
   pollUntil,
+  START_SLACK,
   sleep,
+  TOLERATION,
   transitionTime,
 } from './support/cluster-state.ts';
 
 const INGRESS = { namespace: 'production', name: 'ai-platform' };
 const API = { 'app.kubernetes.io/name': 'api' };
 const WEB = { 'app.kubernetes.io/name': 'web' };
-// Kubernetes defaults the twin runs with (docs/zones-and-nodes.md), control-plane seconds.
-const GRACE = 50;
-const MONITOR_PERIOD = 5;
-const LEASE_RENEW = 10;
-const TOLERATION = 300;
-/** Control-plane seconds of slack for event-loop lag: at ×100 a 100 ms stall on a loaded machine is 10 s. */
-const JITTER = 15;
-/** Live replacements start in real time: 1–2 s on a loaded machine is 100–200 s of control-plane time at ×100. */
-const START_SLACK = 240;
 
 /**
  * One application node of the AI platform is lost: powered off (its pods die, Kubernetes notices

@@ -98,3 +98,13 @@ export function sleep(ms: number): Promise<void> {
 export function monthlyErrorBudgetMinutes(slo: number): number {
   return 30 * 24 * 60 * (1 - slo);
 }
+
+// Kubernetes defaults the twin runs with (docs/zones-and-nodes.md), in control-plane seconds.
+export const GRACE = 50;
+export const MONITOR_PERIOD = 5;
+export const LEASE_RENEW = 10;
+export const TOLERATION = 300;
+/** Control-plane seconds of slack for event-loop lag: at ×100 a 100 ms stall on a loaded machine is 10 s. */
+export const JITTER = 15;
+/** Live replacements start in real time: 1–2 s on a loaded machine is 100–200 s of control-plane time at ×100. */
+export const START_SLACK = 240;
