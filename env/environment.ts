@@ -1,6 +1,7 @@
 import type { LabelSelector } from '../twin/api/labels.ts';
 import type { KubeObject, ObjectRef } from '../twin/api/object.ts';
 import type { Clock } from '../twin/clock.ts';
+import type { DrainResult } from '../twin/nodes/eviction.ts';
 
 export type { Clock, KubeObject, LabelSelector, ObjectRef };
 
@@ -64,19 +65,8 @@ export interface AwsEndpoint {
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
-/** What `faults.drain` did, as `kubectl drain --ignore-daemonsets` would report it. */
-export interface DrainReport {
-  node: string;
-  evicted: string[];
-  /** DaemonSet pods left on the node. */
-  ignored: string[];
-  /** Evictions a PodDisruptionBudget refused (HTTP 429) and that were retried. */
-  refused: number;
-  /** Pods still on the node when the timeout ran out. */
-  remaining: string[];
-  /** Control-plane milliseconds the drain took. */
-  durationMs: number;
-}
+/** What `faults.drain` did, as `kubectl drain --ignore-daemonsets` would report it (the twin's drain result). */
+export type DrainReport = DrainResult;
 
 /** The answer of the eviction subresource (POST pods/<name>/eviction). */
 export interface EvictionAnswer {

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TwinError } from '../../core/errors.ts';
+import { processRuns as alive } from '../../core/process.ts';
 import type { Environment } from '../../env/environment.ts';
 import { upEnvironment } from '../../env/registry.ts';
 import { progress } from '../scenario/progress.ts';
@@ -133,20 +133,5 @@ async function readState(root: string): Promise<UpState | undefined> {
     return JSON.parse(await readFile(stateFile(root), 'utf8'));
   } catch {
     return undefined;
-  }
-}
-
-/** Whether the process runs; a zombie (exited, not yet reaped by its parent) counts as stopped. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true; // no procfs (macOS): signal 0 is the best we know
   }
 }

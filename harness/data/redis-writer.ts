@@ -147,27 +147,36 @@ export class SentinelWriter {
 /** The master the sentinels name, asking each until one answers. */
 export async function sentinelMaster(target: SentinelTarget): Promise<string | undefined> {
   for (const s of target.sentinels) {
-    const c = new Redis({
-      host: s.host,
-      port: s.port,
-      lazyConnect: true,
-      connectTimeout: 300,
-      commandTimeout: 300,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      enableOfflineQueue: false,
-    });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      const r = (await c.call('SENTINEL', 'get-master-addr-by-name', target.masterName)) as string[] | null;
-      if (r) return `${r[0]}:${r[1]}`;
-    } catch {
-    } finally {
-      c.disconnect();
-    }
+    const r = await askSentinel<string[] | null>(s, 'get-master-addr-by-name', target.masterName);
+    if (r) return `${r[0]}:${r[1]}`;
   }
   return undefined;
+}
+
+/** One SENTINEL command on a short-lived connection; undefined when the sentinel does not answer in time. */
+async function askSentinel<T>(
+  addr: { host: string; port: number },
+  ...args: string[]
+): Promise<T | undefined> {
+  const c = new Redis({
+    host: addr.host,
+    port: addr.port,
+    lazyConnect: true,
+    connectTimeout: 300,
+    commandTimeout: 300,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    return (await c.call('SENTINEL', ...args)) as T;
+  } catch {
+    return undefined;
+  } finally {
+    c.disconnect();
+  }
 }
 
 /** Polls the sentinels until they name a master other than `previous`; resolves with when (performance.now()). */
@@ -209,25 +218,8 @@ export async function waitForSentinelReplicas(
 }
 
 async function healthyReplicas(addr: { host: string; port: number }, masterName: string) {
-  const c = new Redis({
-    ...addr,
-    lazyConnect: true,
-    connectTimeout: 300,
-    commandTimeout: 300,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    const replicas = (await c.call('SENTINEL', 'REPLICAS', masterName)) as string[][];
-    return replicas.filter((r) => r[r.indexOf('flags') + 1] === 'slave').length;
-  } catch {
-    return undefined;
-  } finally {
-    c.disconnect();
-  }
+  const replicas = await askSentinel<string[][]>(addr, 'REPLICAS', masterName);
+  return replicas?.filter((r) => r[r.indexOf('flags') + 1] === 'slave').length;
 }
 
 /** Runs a command on each sentinel (e.g. SENTINEL SET <master> down-after-milliseconds 1000). */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Environment, TimelineEvent } from '../../env/environment.ts';
 import { upEnvironment } from '../../env/registry.ts';
 import { writeReport } from '../report/report-writer.ts';
-import type { RunRecord } from '../report/run-record.ts';
+import type { RunMeasurement, RunRecord } from '../report/run-record.ts';
 import { SteadyTraffic, type SteadyTrafficOptions } from '../traffic/steady-traffic.ts';
 import { progress } from './progress.ts';
 import { newRunId, runOptionsFromEnv } from './run-options.ts';
@@ -20,14 +20,7 @@ export interface ScenarioOptions {
   upTimeoutMs?: number;
 }
 
-export interface Measurement {
-  name: string;
-  value: number;
-  unit: string;
-  assertion?: string;
-  passed?: boolean;
-  description?: string;
-}
+export type Measurement = RunMeasurement;
 
 /** What a scenario body works with. */
 export interface ScenarioContext {

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TwinError } from '../../core/errors.ts';
+import { processRuns } from '../../core/process.ts';
 
 /**
  * Hands out stable loopback addresses from one /16: the same key gets the same address until it is
@@ -145,15 +146,6 @@ export function claimAddressBlock(): { index: number; first: number; last: numbe
     'TWIN_INVALID',
     `all ${BLOCKS} loopback address blocks are held by running twins (see ${BLOCK_DIR}); stop one with \`twin down\``,
   );
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function podAddressAllocator(): AddressAllocator {

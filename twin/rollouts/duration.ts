@@ -1,35 +1,17 @@
 import { TwinError } from '../../core/errors.ts';
+import { parseGoDuration as goDuration } from '../../core/go-duration.ts';
 
-const UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/** Parses a Go duration ("30s", "1m30s", "500ms", "1h") into milliseconds. */
+/** Parses a Go duration ("30s", "1m30s", "500ms", "1h") into milliseconds; a TwinError naming `field` when it is not one. */
 export function parseGoDuration(value: string, field = 'duration'): number {
   const s = value.trim();
-  if (s === '0') return 0;
-  const re = /([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let i = 0;
-  while (i < s.length) {
-    re.lastIndex = i;
-    const m = re.exec(s);
-    if (!m)
-      throw new TwinError(
-        'TWIN_INVALID',
-        `${field}: invalid duration "${value}" (use Go durations such as 30s, 1m, 1h30m)`,
-      );
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    i = re.lastIndex;
-  }
   if (s.length === 0) throw new TwinError('TWIN_INVALID', `${field}: empty duration`);
-  return total;
+  const ms = goDuration(s);
+  if (ms === undefined)
+    throw new TwinError(
+      'TWIN_INVALID',
+      `${field}: invalid duration "${value}" (use Go durations such as 30s, 1m, 1h30m)`,
+    );
+  return ms;
 }
 
 /**
