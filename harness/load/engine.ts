@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, Pool } from 'undici';
 import { parseDuration } from '../../load/duration.ts';
@@ -67,10 +66,12 @@ class EngineRun {
   private readonly thresholds;
   private readonly timeoutMs: number;
   private readonly weights: number[];
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly aborters = new Set<() => void>();
+  private readonly prepared: Prepared[];
   private readonly abort = new AbortController();
   private readonly t0 = performance.now();
+  /** Iterations started and not yet finished, and who waits for them all to finish. */
+  private inFlight = 0;
+  private onIdle: (() => void) | undefined;
   private stopped = false;
   private abortedBy: string | undefined;
   private picks = 0;
@@ -92,12 +93,16 @@ class EngineRun {
     this.timeoutMs = parseDuration(profile.timeout ?? '60s')!;
     let sum = 0;
     this.weights = profile.requests.map((r) => (sum += r.weight));
-    // Every request in flight listens on the run's abort signal.
-    setMaxListeners(0, this.abort.signal);
+    this.prepared = profile.requests.map((r) => this.prepare(r));
+    // Interrupting the run errors every request in flight at once (their samples are dropped).
     this.abort.signal.addEventListener('abort', () => {
-      for (const a of [...this.aborters]) a();
+      this.pool.destroy(new Error('interrupted')).catch(() => {});
     });
     options.signal?.addEventListener('abort', () => this.stop(), { once: true });
+  }
+
+  get aborted(): boolean {
+    return this.abort.signal.aborted;
   }
 
   async run(): Promise<LoadResult> {
@@ -193,6 +198,9 @@ class EngineRun {
     const maxVus = s.maxVUs ?? s.preAllocatedVUs;
     let allocated = s.preAllocatedVUs;
     let busy = 0;
+    const free = () => {
+      busy--;
+    };
     this.metrics.setVus(allocated, allocated, this.t0);
     const times = arrivalTimes(s);
     let next = times.next();
@@ -204,7 +212,7 @@ class EngineRun {
           const scheduledAt = this.t0 + next.value;
           if (busy < allocated) {
             busy++;
-            this.track(this.iteration(scheduledAt).finally(() => busy--));
+            this.iteration(scheduledAt, free);
           } else {
             this.metrics.recordDropped(scheduledAt);
             // k6 starts another VU in the background for the iterations to come, up to maxVUs.
@@ -234,27 +242,46 @@ class EngineRun {
     if (s.executor !== 'constant-vus' && s.executor !== 'ramping-vus') return;
     const total = scenarioDurationMs(s);
     const maxVus = scenarioMaxVus(s);
-    const target = (t: number) => (s.executor === 'constant-vus' ? (s.vus ?? 1) : vuTarget(s, t));
+    const target = s.executor === 'constant-vus' ? () => s.vus ?? 1 : (t: number) => vuTarget(s, t);
     const end = this.t0 + total;
     const vuTimer = setInterval(() => {
       this.metrics.setVus(Math.min(maxVus, target(performance.now() - this.t0)), maxVus, performance.now());
     }, 250);
     this.metrics.setVus(target(0), maxVus, this.t0);
     const sleepMs = (this.profile.sleep ?? 0) * 1000;
-    const vu = async (index: number) => {
-      while (!this.stopped && performance.now() < end) {
+    let live = maxVus;
+    let allEnded!: () => void;
+    const all = new Promise<void>((resolve) => {
+      allEnded = resolve;
+    });
+    // Each VU is a loop of callbacks rather than of awaits: the next iteration starts as soon as the
+    // last one ends, with no promise or closure made per request (the engine's cost per request is
+    // what limits it against wrk).
+    const vu = (index: number) => {
+      const loop = () => {
+        if (this.stopped || performance.now() >= end) {
+          if (--live === 0) allEnded();
+          return;
+        }
         // A VU above the current target waits (k6 deactivates it; twin simplification: it is never
         // interrupted mid-iteration, so gracefulRampDown is always long enough).
         if (index >= target(performance.now() - this.t0)) {
-          await sleep(10);
-          continue;
+          setTimeout(loop, 10);
+          return;
         }
-        await this.iteration(performance.now());
-        if (sleepMs > 0 && !this.stopped) await sleep(sleepMs);
-      }
+        this.iteration(performance.now(), after);
+      };
+      const after =
+        sleepMs > 0
+          ? () => {
+              if (this.stopped) loop();
+              else setTimeout(loop, sleepMs);
+            }
+          : loop;
+      loop();
     };
     try {
-      const all = Promise.all(Array.from({ length: maxVus }, (_, i) => vu(i)));
+      for (let i = 0; i < maxVus; i++) vu(i);
       let timer: NodeJS.Timeout | undefined;
       const ended = new Promise<void>((r) => {
         timer = setTimeout(r, Math.max(0, end - performance.now()));
@@ -271,15 +298,12 @@ class EngineRun {
     }
   }
 
-  private track(p: Promise<void>): void {
-    this.inFlight.add(p);
-    p.finally(() => this.inFlight.delete(p));
-  }
-
   /** Waits for iterations in flight up to gracefulStop, then interrupts the rest (not counted, as in k6). */
   private async drain(gracefulStopMs: number): Promise<void> {
-    if (this.inFlight.size === 0) return;
-    const all = Promise.allSettled([...this.inFlight]);
+    if (this.inFlight === 0) return;
+    const all = new Promise<void>((resolve) => {
+      this.onIdle = resolve;
+    });
     const timer = sleep(gracefulStopMs, undefined, { ref: false }).then(() => 'timeout' as const);
     if ((await Promise.race([all, timer])) === 'timeout') this.abort.abort();
     await all;
@@ -287,32 +311,48 @@ class EngineRun {
 
   /** Picks the request of the mix by weight with a low-discrepancy sequence (deterministic, evenly spread). */
   private pick(): number {
+    if (this.weights.length === 1) return 0;
     const total = this.weights.at(-1)!;
     const x = ((this.picks++ * 0.6180339887498949) % 1) * total;
     const i = this.weights.findIndex((w) => x < w);
     return i < 0 ? this.weights.length - 1 : i;
   }
 
-  /** One iteration: one request of the mix, timed from `startAt` (the scheduled start for arrival rates). */
-  private async iteration(startAt: number): Promise<void> {
+  /**
+   * One iteration: one request of the mix, timed from `startAt` (the scheduled start for arrival
+   * rates); `done` runs when it has ended, interrupted or not.
+   */
+  private iteration(startAt: number, done: () => void): void {
     const index = this.pick();
-    const req = this.profile.requests[index]!;
-    const { status, bytes, sent, interrupted } = await this.send(req);
-    if (interrupted) return;
-    const end = performance.now();
-    const ms = end - startAt;
-    this.metrics.dataReceived += bytes;
-    this.metrics.dataSent += sent;
-    this.metrics.recordRequest(index * 1000 + status, () => requestTags(req, status), status, ms, end);
-    this.metrics.recordIteration(ms);
+    if (this.aborted) {
+      done();
+      return;
+    }
+    this.inFlight++;
+    // undici's dispatch API: no stream objects per request, which keeps the client's cost low.
+    this.pool.dispatch(this.prepared[index]!.options, new Exchange(this, index, startAt, done));
   }
 
-  /** The dispatch options of each request of the mix, built once (the hot path only reads them). */
-  private readonly prepared = new Map<RequestSpec, { options: Dispatcher.DispatchOptions; sent: number }>();
+  /** Called by an Exchange when its request has ended (interrupted: by gracefulStop or an abort). */
+  finish(x: Exchange, interrupted: boolean): void {
+    // Interrupted by gracefulStop/abort: not a sample (k6 drops interrupted iterations' samples).
+    if (!interrupted) {
+      const end = performance.now();
+      const ms = end - x.startAt;
+      const p = this.prepared[x.index]!;
+      const key = x.index * 1000 + x.status;
+      this.metrics.dataReceived += x.bytes;
+      this.metrics.dataSent += p.sent;
+      if (!this.metrics.hasGroup(key)) this.metrics.addGroup(key, requestTags(p.spec, x.status));
+      this.metrics.recordRequest(key, x.status, ms, end);
+      this.metrics.recordIteration(ms);
+    }
+    if (--this.inFlight === 0 && this.onIdle) this.onIdle();
+    x.done();
+  }
 
-  private prepare(req: RequestSpec): { options: Dispatcher.DispatchOptions; sent: number } {
-    let p = this.prepared.get(req);
-    if (p) return p;
+  /** The dispatch options of a request of the mix, built once (the hot path only reads them). */
+  private prepare(req: RequestSpec): Prepared {
     const body =
       req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
     const headers: Record<string, string> = { ...req.headers };
@@ -320,7 +360,8 @@ class EngineRun {
       headers['content-type'] = 'application/json';
     }
     const path = this.basePath + req.path;
-    p = {
+    return {
+      spec: req,
       options: {
         path,
         method: req.method,
@@ -331,45 +372,54 @@ class EngineRun {
       },
       sent: path.length + (body?.length ?? 0) + 64,
     };
-    this.prepared.set(req, p);
-    return p;
+  }
+}
+
+interface Prepared {
+  spec: RequestSpec;
+  options: Dispatcher.DispatchOptions;
+  /** Bytes sent per request (approximate: request line, headers and body). */
+  sent: number;
+}
+
+/** One request in flight: undici's dispatch handler, with prototype methods (nothing made per call). */
+class Exchange implements Dispatcher.DispatchHandler {
+  status = 0;
+  bytes = 0;
+  private ended = false;
+
+  constructor(
+    private readonly run: EngineRun,
+    readonly index: number,
+    readonly startAt: number,
+    readonly done: () => void,
+  ) {}
+
+  /** Present so undici takes this for a new-style handler; nothing to keep from the start. */
+  onRequestStart(): void {}
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
+    this.status = statusCode;
   }
 
-  private async send(
-    req: RequestSpec,
-  ): Promise<{ status: number; bytes: number; sent: number; interrupted: boolean }> {
-    const { options, sent } = this.prepare(req);
-    if (this.abort.signal.aborted) return { status: 0, bytes: 0, sent, interrupted: true };
-    // undici's dispatch API: no stream objects per request, which keeps the client's cost per request low.
-    return new Promise((resolve) => {
-      let status = 0;
-      let bytes = 0;
-      let controller: { abort(reason: Error): void } | undefined;
-      const onAbort = () => controller?.abort(new Error('interrupted'));
-      this.aborters.add(onAbort);
-      const finish = (interrupted: boolean) => {
-        this.aborters.delete(onAbort);
-        resolve({ status: interrupted ? 0 : status, bytes, sent, interrupted });
-      };
-      this.pool.dispatch(options, {
-        onRequestStart: (c) => {
-          controller = c;
-        },
-        onResponseStart: (_c, statusCode) => {
-          status = statusCode;
-        },
-        onResponseData: (_c, chunk) => {
-          bytes += chunk.length;
-        },
-        onResponseEnd: () => finish(false),
-        // Interrupted by gracefulStop/abort: not a sample (k6 drops interrupted iterations' samples).
-        // Any other error (refused, reset, timeout) is a failed request with status 0.
-        onResponseError: () => {
-          status = 0;
-          finish(this.abort.signal.aborted);
-        },
-      });
-    });
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytes += chunk.length;
+  }
+
+  onResponseEnd(): void {
+    this.end(false);
+  }
+
+  /** Any error but an interruption (refused, reset, timeout) is a failed request with status 0. */
+  onResponseError(): void {
+    this.status = 0;
+    this.end(this.run.aborted);
+  }
+
+  private end(interrupted: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.run.finish(this, interrupted);
   }
 }
 

@@ -152,24 +152,24 @@ export class LoadMetrics {
     return b;
   }
 
-  /** One HTTP request (group key: request index × 1000 + status); status 0 means no response (connection error, timeout). */
-  recordRequest(
-    groupKey: number,
-    tags: () => Record<string, string>,
-    status: number,
-    ms: number,
-    at: number,
-  ) {
-    let g = this.groups.get(groupKey);
-    if (!g) {
-      g = {
-        tags: { ...this.globalTags, ...tags() },
-        duration: new LatencyHistogram(),
-        requests: 0,
-        failed: 0,
-      };
-      this.groups.set(groupKey, g);
-    }
+  hasGroup(groupKey: number): boolean {
+    return this.groups.has(groupKey);
+  }
+
+  /** Declares the HTTP group of a request of the mix with one status (group key: request index × 1000 + status). */
+  addGroup(groupKey: number, tags: Record<string, string>): void {
+    this.groups.set(groupKey, {
+      tags: { ...this.globalTags, ...tags },
+      duration: new LatencyHistogram(),
+      requests: 0,
+      failed: 0,
+    });
+  }
+
+  /** One HTTP request of a declared group; status 0 means no response (connection error, timeout). */
+  recordRequest(groupKey: number, status: number, ms: number, at: number) {
+    const g = this.groups.get(groupKey);
+    if (!g) throw new Error(`HTTP group ${groupKey} was not declared`);
     g.requests++;
     g.duration.record(ms);
     // k6's default responseCallback: expected statuses 200–399; anything else (and no response) fails.
