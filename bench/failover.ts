@@ -119,7 +119,7 @@ async function postgresFailover(env: Environment) {
   await new Promise((r) => setTimeout(r, 1000));
   const before = (await env.kube.get(CLUSTER))!;
   const old = before.status.currentPrimary as string;
-  const lastBefore = writer.acked.at(-1)?.at ?? performance.now();
+  const oldServer = writer.lastServer!;
   const faultAt = performance.now();
   await env.faults.killPod({ namespace: NS, name: old });
   await env.kube.waitFor(CLUSTER, (c) => c?.status?.currentPrimary && c.status.currentPrimary !== old, {
@@ -129,11 +129,8 @@ async function postgresFailover(env: Environment) {
   const promotedAt = performance.now();
   await writer.waitForAcks(faultAt, 20, 60_000);
   await writer.stop();
-  const first = writer.firstAckAfter(faultAt)!;
+  const outage = writer.outageFrom(oldServer);
+  if (!outage) throw new Error(`no commit on another server than the old primary (${oldServer})`);
   const lost = (await writer.lostCommitted()).length;
-  return {
-    promotion: (promotedAt - faultAt) / 1000,
-    rto: (first - Math.min(lastBefore, faultAt)) / 1000,
-    lost,
-  };
+  return { promotion: (promotedAt - faultAt) / 1000, rto: outage.ms / 1000, lost };
 }

@@ -12,10 +12,13 @@ export interface PgTarget {
  * Continuous numbered transactions: `INSERT INTO failover_probe (n) VALUES ($1)`, one at a time, each
  * its own transaction, through a fresh connection whenever the last one broke (as a pooled client
  * behind the `-rw` Service does). A number is acknowledged when its COMMIT returned; the lost ones
- * are those acknowledged that the current primary does not have.
+ * are those acknowledged that the current primary does not have. Each acknowledgement records the
+ * server that committed it (`inet_server_addr()`, the instance's pod address whether the client came
+ * through a Service or a pooler), so the RTO is measured between servers, not between guesses of
+ * when the fault landed.
  */
 export class NumberedWriter {
-  readonly acked: Array<{ n: number; at: number }> = [];
+  readonly acked: Array<{ n: number; at: number; server: string }> = [];
   readonly failures: number[] = [];
   private n = 0;
   private running = false;
@@ -40,8 +43,11 @@ export class NumberedWriter {
         const n = ++this.n;
         try {
           const c = await this.connect();
-          await c.query('insert into failover_probe (n) values ($1)', [n]);
-          this.acked.push({ n, at: performance.now() });
+          const r = await c.query(
+            'insert into failover_probe (n) values ($1) returning host(inet_server_addr()) as server',
+            [n],
+          );
+          this.acked.push({ n, at: performance.now(), server: String(r.rows[0]?.server) });
         } catch {
           this.failures.push(performance.now());
           this.drop();
@@ -60,6 +66,25 @@ export class NumberedWriter {
   /** First acknowledged commit at or after `since` (performance.now()), or undefined. */
   firstAckAfter(since: number): number | undefined {
     return this.acked.find((a) => a.at >= since)?.at;
+  }
+
+  /** The server that committed the last acknowledged transaction (undefined before the first). */
+  get lastServer(): string | undefined {
+    return this.acked.at(-1)?.server;
+  }
+
+  /**
+   * The client-side outage of a failover away from `oldServer`: from the last commit acknowledged by
+   * it to the first acknowledged by another server (ms, performance.now() clock); undefined until a
+   * commit on another server was acknowledged.
+   */
+  outageFrom(oldServer: string): { lastOld: number; firstNew: number; ms: number } | undefined {
+    let lastOld: number | undefined;
+    for (const a of this.acked) {
+      if (a.server === oldServer) lastOld = a.at;
+      else if (lastOld !== undefined) return { lastOld, firstNew: a.at, ms: a.at - lastOld };
+    }
+    return undefined;
   }
 
   async waitForAcks(since: number, count: number, timeoutMs: number): Promise<void> {
