@@ -15,7 +15,9 @@ const HEALTHY = 'Cluster in healthy state';
  * `postgres-rw` Service continuously; the primary pod is killed, first with asynchronous replication
  * (lost commits counted), then with synchronous replication switched on in the manifest
  * (minSyncReplicas/maxSyncReplicas 1: no committed transaction may be lost). Measured: RTO from the
- * client's side, committed transactions lost, and the old primary rejoining as a standby.
+ * client's side, committed transactions lost, and the old primary rejoining as a standby. A second
+ * writer goes through the seed's PgBouncer (the `postgres-pooler-rw` Pooler, transaction pooling),
+ * whose RTO is measured the same way.
  */
 const missing = missingDataServices(['postgres']);
 if (missing) describe.skip(`postgres-failover (${missing})`, () => it('runs live PostgreSQL', () => {}));
@@ -31,6 +33,7 @@ else
     },
     (s) => {
       let writer: NumberedWriter;
+      let pooled: NumberedWriter;
       let app: PgTarget;
 
       it('commits numbered transactions through postgres-rw in steady state', async () => {
@@ -47,6 +50,22 @@ else
           atLeast: 20,
         });
         s.measure('steady-state failed transactions', writer.failures.length, 'transactions', { equals: 0 });
+        await s.step('wait for the 3 PgBouncer pods of Pooler postgres-pooler-rw', () =>
+          s.env.kube.waitFor(
+            { kind: 'Deployment', namespace: NS, name: 'postgres-pooler-rw' },
+            (d) => (d?.status?.availableReplicas ?? 0) >= 3,
+            { timeoutMs: 60_000, what: 'Deployment data-services/postgres-pooler-rw available' },
+          ),
+        );
+        pooled = new NumberedWriter(await appTarget(s.env, 'postgres-pooler-rw'), 'pooled');
+        await s.step('create the probe table through PgBouncer', () => pooled.prepare());
+        pooled.start();
+        await sleep(1000);
+        s.measure('steady-state commits through PgBouncer', pooled.acked.length, 'transactions', {
+          atLeast: 20,
+        });
+        const how = await poolerMode(s.env);
+        s.note(`postgres-pooler-rw: ${how}`);
         const standbys = await replication(s.env);
         s.measure('standbys streaming', standbys.filter((r) => r.state === 'streaming').length, 'standbys', {
           equals: 2,
@@ -54,7 +73,7 @@ else
       });
 
       it('asynchronous replication: kill the primary; a standby is promoted and the old primary rejoins', async () => {
-        await failover(s, writer, 'async');
+        await failover(s, writer, pooled, 'async');
       });
 
       it('synchronous replication (minSyncReplicas 1): kill the primary; no committed transaction is lost', async () => {
@@ -76,8 +95,9 @@ else
         expect(String(names[0]?.synchronous_standby_names)).toMatch(/^ANY 1 \(/);
         // Commits acknowledged before the switch were asynchronous; only later ones are counted.
         await sleep(1000);
-        await failover(s, writer, 'sync', performance.now());
+        await failover(s, writer, pooled, 'sync', performance.now());
         await writer.stop();
+        await pooled.stop();
         s.measure('transactions committed in total', writer.acked.length, 'transactions', { atLeast: 100 });
       });
     },
@@ -88,6 +108,7 @@ type Ctx = Parameters<Parameters<typeof scenario>[2]>[0];
 async function failover(
   s: Ctx,
   writer: NumberedWriter,
+  pooled: NumberedWriter,
   mode: 'async' | 'sync',
   syncSince = 0,
 ): Promise<void> {
@@ -95,6 +116,7 @@ async function failover(
   const oldPrimary: string = before.status.currentPrimary;
   const failoversBefore = before.status.currentPrimaryFailoverCount ?? 0;
   const oldServer = writer.lastServer!;
+  const pooledFrom = pooled.lastServer!;
   const faultAt = performance.now();
   await s.step(`kill the primary pod ${oldPrimary}`, () =>
     s.env.faults.killPod({ namespace: NS, name: oldPrimary }),
@@ -118,6 +140,22 @@ async function failover(
     below: 20,
     description: `from the last commit on the old primary (${oldServer}) to the first one on the new primary`,
   });
+  await s.step('wait for commits through PgBouncer again', () => pooled.waitForAcks(promotedAt, 5, 60_000));
+  const pooledOutage = pooled.outageFrom(pooledFrom);
+  expect(pooledOutage, 'a commit through PgBouncer on the new primary').toBeDefined();
+  s.measure(`RTO: no commit through PgBouncer (${mode})`, pooledOutage!.ms / 1000, 's', {
+    below: 30,
+    description:
+      'postgres-pooler-rw (transaction pooling) → postgres-rw; PgBouncer reconnects to the new primary',
+  });
+  const lostPooled = (await pooled.lostCommitted()).filter(
+    (n) => (pooled.acked.find((a) => a.n === n)?.at ?? 0) >= syncSince,
+  );
+  if (mode === 'sync')
+    s.measure('committed transactions lost through PgBouncer (sync)', lostPooled.length, 'transactions', {
+      equals: 0,
+    });
+  else s.note(`async failover: ${lostPooled.length} commits acknowledged through PgBouncer were lost`);
   const lostAll = await writer.lostCommitted();
   const ackAt = new Map(writer.acked.map((a) => [a.n, a.at]));
   const lost = lostAll.filter((n) => (ackAt.get(n) ?? 0) >= syncSince);
@@ -182,6 +220,7 @@ async function whereAre(env: Environment, ns: number[]): Promise<string> {
       database: 'app',
       connectionTimeoutMillis: 1000,
     });
+    c.on('error', () => {});
     try {
       await c.connect();
       const r = await c.query('select count(*)::int as k from failover_probe where n = any($1::bigint[])', [
@@ -204,11 +243,11 @@ async function waitHealthy(env: Environment, timeoutMs: number): Promise<KubeObj
   });
 }
 
-async function secretTarget(env: Environment, name: string): Promise<PgTarget> {
+async function secretTarget(env: Environment, name: string, service = 'postgres-rw'): Promise<PgTarget> {
   const secret = await env.kube.get({ kind: 'Secret', namespace: NS, name });
   const data = (secret as { data?: Record<string, string> } | undefined)?.data ?? {};
   const v = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
-  const url = new URL(await env.net.serviceUrl({ namespace: NS, name: 'postgres-rw', port: 5432 }));
+  const url = new URL(await env.net.serviceUrl({ namespace: NS, name: service, port: 5432 }));
   return {
     host: url.hostname,
     port: Number(url.port),
@@ -218,8 +257,26 @@ async function secretTarget(env: Environment, name: string): Promise<PgTarget> {
   };
 }
 
-function appTarget(env: Environment): Promise<PgTarget> {
-  return secretTarget(env, 'postgres-app');
+function appTarget(env: Environment, service = 'postgres-rw'): Promise<PgTarget> {
+  return secretTarget(env, 'postgres-app', service);
+}
+
+/** Whether the Pooler's pods run PgBouncer or pass connections through (pgbouncer not installed). */
+async function poolerMode(env: Environment): Promise<string> {
+  const pods = await env.kube.list(
+    { kind: 'Pod' },
+    { namespace: NS, labelSelector: { matchLabels: { 'cnpg.io/poolerName': 'postgres-pooler-rw' } } },
+  );
+  const logs = (
+    await Promise.all(
+      pods.map((p) => env.kube.logs({ namespace: NS, name: p.metadata.name }, { tailLines: 400 })),
+    )
+  ).join('\n');
+  const line = logs.split('\n').find((l) => /pgbouncer-pod: /.test(l)) ?? '(no start line)';
+  expect(logs, 'a PgBouncer pod logged the app user in through auth_query').toMatch(
+    /passing connections through|login attempt: db=app user=app/,
+  );
+  return line.replace(/^.*pgbouncer-pod: /, '');
 }
 
 async function superQuery(env: Environment, sql: string): Promise<Record<string, unknown>[]> {
@@ -227,6 +284,7 @@ async function superQuery(env: Environment, sql: string): Promise<Record<string,
     ...(await secretTarget(env, 'postgres-superuser')),
     connectionTimeoutMillis: 1000,
   });
+  c.on('error', () => {});
   try {
     await c.connect();
     return (await c.query(sql)).rows;

@@ -25,14 +25,22 @@ export class NumberedWriter {
   private loop: Promise<void> | undefined;
   private client: pg.Client | undefined;
 
-  constructor(private readonly target: PgTarget) {}
+  constructor(
+    private readonly target: PgTarget,
+    /** Table suffix, so that several writers can share a database. */
+    private readonly name = 'probe',
+  ) {}
+
+  private get table(): string {
+    return `failover_${this.name}`;
+  }
 
   async prepare(): Promise<void> {
     const c = await this.connect();
     await c.query(
-      'create table if not exists failover_probe (n bigint primary key, at timestamptz default now())',
+      `create table if not exists ${this.table} (n bigint primary key, at timestamptz default now())`,
     );
-    const r = await c.query('select coalesce(max(n), 0)::bigint as m from failover_probe');
+    const r = await c.query(`select coalesce(max(n), 0)::bigint as m from ${this.table}`);
     this.n = Number(r.rows[0].m);
   }
 
@@ -44,7 +52,7 @@ export class NumberedWriter {
         try {
           const c = await this.connect();
           const r = await c.query(
-            'insert into failover_probe (n) values ($1) returning host(inet_server_addr()) as server',
+            `insert into ${this.table} (n) values ($1) returning host(inet_server_addr()) as server`,
             [n],
           );
           this.acked.push({ n, at: performance.now(), server: String(r.rows[0]?.server) });
@@ -103,12 +111,13 @@ export class NumberedWriter {
     const deadline = performance.now() + 20_000;
     for (;;) {
       const c = new pg.Client({ ...this.target, connectionTimeoutMillis: 1000 });
+      c.on('error', () => {});
       try {
         await c.connect();
         // Right after a failover the Service may still send a new connection to a standby.
         const rec = await c.query('select pg_is_in_recovery() as r');
         if (rec.rows[0].r) throw new Error('postgres-rw reached a standby');
-        const r = await c.query('select n from failover_probe where n = any($1::bigint[])', [
+        const r = await c.query(`select n from ${this.table} where n = any($1::bigint[])`, [
           acked.map((a) => a.n),
         ]);
         const have = new Set(r.rows.map((row) => Number(row.n)));

@@ -1,4 +1,5 @@
 import { CnpgClusterController } from '../cnpg/cluster-controller.ts';
+import { CnpgPoolerController } from '../cnpg/pooler-controller.ts';
 import type { Controller } from './controller.ts';
 import { CronJobController } from './cron-job.ts';
 import { DaemonSetController } from './daemon-set.ts';
@@ -29,7 +30,8 @@ export function builtinControllers(): Controller[] {
     new CronJobController(),
     new StatefulSetController(),
     new PodDisruptionBudgetController(),
-    // The operators of the seeds' custom resources (CloudNativePG Cluster).
+    // The operators of the seeds' custom resources (CloudNativePG Cluster and Pooler).
     new CnpgClusterController(),
+    new CnpgPoolerController(),
   ];
 }

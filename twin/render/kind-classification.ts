@@ -26,6 +26,7 @@ export const RECONCILED_KINDS: ReadonlySet<string> = new Set([
   'networking.k8s.io/Ingress',
   'argoproj.io/Rollout',
   'postgresql.cnpg.io/Cluster',
+  'postgresql.cnpg.io/Pooler',
   'argoproj.io/AnalysisTemplate',
   'argoproj.io/ClusterAnalysisTemplate',
   'argoproj.io/AnalysisRun',

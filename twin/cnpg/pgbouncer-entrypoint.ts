@@ -1,0 +1,128 @@
+/**
+ * A CloudNativePG pooler pod (image ghcr.io/cloudnative-pg/pgbouncer) as the twin runs it: live
+ * `pgbouncer` from the machine (Debian package pgbouncer), configured as CNPG configures it
+ * (pgbouncer-config.ts) from the environment the Pooler controller gives the pod, listening on the
+ * pod's address. The target Service's name is resolved through the twin's DNS (PgBouncer uses the
+ * system resolver, which does not know the cluster's names).
+ *
+ * Without pgbouncer on the machine the pod says so in its log and passes connections through to the
+ * target Service as a plain TCP proxy (no pooling), so clients of the Pooler's Service still work.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { isTwinError } from '../../core/errors.ts';
+import { findBinary } from '../data/binaries.ts';
+import { podIp, podPath } from '../data/container-paths.ts';
+import { asUser, chownTree, serviceUser } from '../data/run-as.ts';
+import { authFileLine, pgbouncerIni, pgbouncerVersion } from './pgbouncer-config.ts';
+
+const env = process.env;
+const log = (m: string) => process.stderr.write(`${new Date().toISOString()} pgbouncer-pod: ${m}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function required(name: string): string {
+  const v = env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set (the Pooler controller sets it)`);
+  return v;
+}
+
+async function resolve(host: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return (await lookup(host, { family: 4 })).address;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`cannot resolve ${host}: ${(err as Error).message}`);
+      await sleep(250);
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  const ip = podIp(env);
+  const port = 5432;
+  const targetName = required('PGBOUNCER_TARGET_HOST');
+  const targetPort = Number(env['PGBOUNCER_TARGET_PORT'] || 5432);
+  const targetHost = await resolve(targetName, 60_000);
+  const bin = findBinary({ name: 'pgbouncer', dirs: ['/usr/sbin'] });
+  if (!bin) return passThrough(ip, port, targetName, targetHost, targetPort);
+
+  const version = pgbouncerVersion(execFileSync(bin, ['--version'], { encoding: 'utf8' }));
+  const dir = podPath('/controller/configs');
+  mkdirSync(dir, { recursive: true });
+  const authFile = path.join(dir, 'userlist.txt');
+  const ini = path.join(dir, 'pgbouncer.ini');
+  const authUser = required('PGBOUNCER_AUTH_USER');
+  writeFileSync(authFile, authFileLine(authUser, required('PGBOUNCER_AUTH_PASSWORD')), { mode: 0o600 });
+  const parameters = JSON.parse(env['PGBOUNCER_PARAMETERS'] || '{}') as Record<string, string>;
+  writeFileSync(
+    ini,
+    pgbouncerIni({
+      listenAddr: ip,
+      listenPort: port,
+      targetHost,
+      targetPort,
+      poolMode: env['PGBOUNCER_POOL_MODE'] || 'session',
+      authUser,
+      authFile,
+      // auth_dbname came with PgBouncer 1.19; before it the lookup runs in the client's database,
+      // where the Pooler controller also creates the function.
+      ...(version && (version[0] > 1 || version[1] >= 19) ? { authDbname: 'postgres' } : {}),
+      parameters,
+    }),
+  );
+  chmodSync(dir, 0o700);
+  // PgBouncer refuses to run as root.
+  const user = serviceUser(['postgres', 'nobody']);
+  chownTree(podPath('/controller'), user);
+  const argv = asUser([bin, ini], user);
+  log(
+    `PgBouncer ${version?.join('.') ?? '?'} on ${ip}:${port} → ${targetName} (${targetHost}:${targetPort}), pool_mode ${env['PGBOUNCER_POOL_MODE'] || 'session'}`,
+  );
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+  process.on('exit', () => child.kill('SIGKILL'));
+  // CNPG's pooler stops PgBouncer with SIGINT (safe shutdown: wait for clients) on SIGTERM.
+  process.on('SIGTERM', () => child.kill('SIGINT'));
+  process.on('SIGINT', () => child.kill('SIGINT'));
+  return await new Promise<number>((r) =>
+    child.on('exit', (code, signal) => r(code ?? (signal === 'SIGKILL' ? 137 : 0))),
+  );
+}
+
+/** No pgbouncer here: every connection goes straight to the target Service, one socket pair each. */
+async function passThrough(
+  ip: string,
+  port: number,
+  targetName: string,
+  targetHost: string,
+  targetPort: number,
+): Promise<number> {
+  log(
+    `pgbouncer not found on this machine (Debian package pgbouncer: apt-get install -y pgbouncer); passing connections through to ${targetName} (${targetHost}:${targetPort}) without pooling`,
+  );
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: targetHost, port: targetPort });
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((r, j) => server.once('error', j).listen(port, ip, () => r()));
+  return await new Promise<number>((r) => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => server.close(() => r(0)));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    log(isTwinError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);
