@@ -4,7 +4,8 @@
  *     seed's settings (the production overlay: Redis's default down-after-milliseconds 30000) and
  *     with down-after-milliseconds 1000 (SENTINEL SET on every sentinel);
  *   PostgreSQL (CloudNativePG Cluster, failoverDelay 0): from killing the primary pod to the new
- *     primary in the Cluster status, and to the first commit through postgres-rw.
+ *     primary in the Cluster status, and to the first commit on the new primary through postgres-rw
+ *     and through PgBouncer (the postgres-pooler-rw Pooler).
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -43,16 +44,16 @@ export async function benchFailover(): Promise<void> {
     const target: SentinelTarget = { sentinels: await sentinels(), masterName: 'mymaster' };
     const seed = await redisFailover(env, target, sentinels);
     console.log(
-      `bench:failover  Redis, seed settings (down-after-milliseconds 30000): new master ${seed.rto.toFixed(2)} s after the kill, client without an acknowledged write for ${seed.gap.toFixed(2)} s, ${seed.lost} acknowledged writes lost`,
+      `bench:failover  Redis, seed settings (down-after-milliseconds 30000): new master ${seed.rto.toFixed(2)} s after the kill, client without an acknowledged write for ${seed.gap.toFixed(2)} s, ${seed.lost} acknowledged writes lost${revived(seed.revived)}`,
     );
     await onEachSentinel(await sentinels(), 'SENTINEL', 'SET', 'mymaster', 'down-after-milliseconds', '1000');
     const fast = await redisFailover(env, target, sentinels);
     console.log(
-      `bench:failover  Redis, down-after-milliseconds 1000: new master ${fast.rto.toFixed(2)} s after the kill, client without an acknowledged write for ${fast.gap.toFixed(2)} s, ${fast.lost} acknowledged writes lost`,
+      `bench:failover  Redis, down-after-milliseconds 1000: new master ${fast.rto.toFixed(2)} s after the kill, client without an acknowledged write for ${fast.gap.toFixed(2)} s, ${fast.lost} acknowledged writes lost${revived(fast.revived)}`,
     );
     const p = await postgresFailover(env);
     console.log(
-      `bench:failover  PostgreSQL (CNPG, failoverDelay 0, async): new primary ${p.promotion.toFixed(2)} s after the kill; RTO through postgres-rw ${p.rto.toFixed(2)} s; ${p.lost} committed transactions lost`,
+      `bench:failover  PostgreSQL (CNPG, failoverDelay 0, async): new primary ${p.promotion.toFixed(2)} s after the kill; RTO through postgres-rw ${p.rto.toFixed(2)} s, through PgBouncer (postgres-pooler-rw) ${p.pooledRto.toFixed(2)} s; ${p.lost} committed transactions lost`,
     );
   } catch (err) {
     console.log(`bench:failover failed; pod logs kept in ${workDir}/pods`);
@@ -63,6 +64,9 @@ export async function benchFailover(): Promise<void> {
     if (!process.exitCode) await rm(workDir, { recursive: true, force: true });
   }
 }
+
+const revived = (n: number) =>
+  n ? ` (the ioredis client ended ${n}× during the failover and was connected again)` : '';
 
 async function redisFailover(
   env: Environment,
@@ -95,7 +99,7 @@ async function redisFailover(
   const w = writer.windowSince(faultAt);
   const lost = (await writer.lostAcknowledged()).length;
   writer.disconnect();
-  return { rto: (promoted.at - faultAt) / 1000, gap: w.longestGapMs / 1000, lost };
+  return { rto: (promoted.at - faultAt) / 1000, gap: w.longestGapMs / 1000, lost, revived: writer.revived };
 }
 
 async function postgresFailover(env: Environment) {
@@ -103,23 +107,35 @@ async function postgresFailover(env: Environment) {
     timeoutMs: 120_000,
     what: 'Cluster data-services/postgres healthy',
   });
+  await env.kube.waitFor(
+    { kind: 'Deployment', namespace: NS, name: 'postgres-pooler-rw' },
+    (d) => (d?.status?.availableReplicas ?? 0) >= 1,
+    { timeoutMs: 60_000, what: 'PgBouncer pods of Pooler data-services/postgres-pooler-rw' },
+  );
   const secret = await env.kube.get({ kind: 'Secret', namespace: NS, name: 'postgres-app' });
   const data = (secret as { data?: Record<string, string> } | undefined)?.data ?? {};
   const v = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
-  const url = new URL(await env.net.serviceUrl({ namespace: NS, name: 'postgres-rw', port: 5432 }));
-  const writer = new NumberedWriter({
-    host: url.hostname,
-    port: Number(url.port),
-    user: v('username'),
-    password: v('password'),
-    database: v('dbname'),
-  });
+  const target = async (service: string) => {
+    const url = new URL(await env.net.serviceUrl({ namespace: NS, name: service, port: 5432 }));
+    return {
+      host: url.hostname,
+      port: Number(url.port),
+      user: v('username'),
+      password: v('password'),
+      database: v('dbname'),
+    };
+  };
+  const writer = new NumberedWriter(await target('postgres-rw'));
+  const pooled = new NumberedWriter(await target('postgres-pooler-rw'), 'pooled');
+  await pooled.prepare();
+  pooled.start();
   await writer.prepare();
   writer.start();
   await new Promise((r) => setTimeout(r, 1000));
   const before = (await env.kube.get(CLUSTER))!;
   const old = before.status.currentPrimary as string;
   const oldServer = writer.lastServer!;
+  const pooledFrom = pooled.lastServer!;
   const faultAt = performance.now();
   await env.faults.killPod({ namespace: NS, name: old });
   await env.kube.waitFor(CLUSTER, (c) => c?.status?.currentPrimary && c.status.currentPrimary !== old, {
@@ -128,9 +144,18 @@ async function postgresFailover(env: Environment) {
   });
   const promotedAt = performance.now();
   await writer.waitForAcks(faultAt, 20, 60_000);
+  await pooled.waitForAcks(promotedAt, 5, 60_000);
   await writer.stop();
+  await pooled.stop();
   const outage = writer.outageFrom(oldServer);
-  if (!outage) throw new Error(`no commit on another server than the old primary (${oldServer})`);
-  const lost = (await writer.lostCommitted()).length;
-  return { promotion: (promotedAt - faultAt) / 1000, rto: outage.ms / 1000, lost };
+  const pooledOutage = pooled.outageFrom(pooledFrom);
+  if (!outage || !pooledOutage)
+    throw new Error(`no commit on another server than the old primary (${oldServer})`);
+  const lost = (await writer.lostCommitted()).length + (await pooled.lostCommitted()).length;
+  return {
+    promotion: (promotedAt - faultAt) / 1000,
+    rto: outage.ms / 1000,
+    pooledRto: pooledOutage.ms / 1000,
+    lost,
+  };
 }

@@ -140,6 +140,10 @@ else
         s.measure('acknowledged writes lost (partition)', lost.length, 'writes', { atMost: 5 });
         s.measure('acknowledged writes in total', writer.acked.length, 'writes', { atLeast: 200 });
         expect(writer.readMismatches).toEqual([]);
+        if (writer.revived)
+          s.note(
+            `the ioredis client ended on its own ${writer.revived}× during the failovers; the writer reconnected it`,
+          );
         writer.disconnect();
       });
     },

@@ -34,7 +34,21 @@ export class SentinelWriter {
     private readonly prefix = 'w',
   ) {
     this.client = SentinelWriter.connect(target);
+    // ioredis 6: a +switch-master that arrives while the client is reconnecting through the
+    // sentinels closes the connector under it ("Connection is closed."), and the client ends with no
+    // retry. An application would reconnect it; so does the writer, and counts it.
+    this.client.on('end', () => {
+      if (this.closed) return;
+      this.revived++;
+      setTimeout(() => {
+        if (!this.closed && this.client.status === 'end') this.client.connect().catch(() => {});
+      }, 50);
+    });
   }
+
+  /** Times the client ended on its own and the writer connected it again. */
+  revived = 0;
+  private closed = false;
 
   static connect(target: SentinelTarget): Redis {
     const client = new Redis({
@@ -140,6 +154,7 @@ export class SentinelWriter {
   }
 
   disconnect(): void {
+    this.closed = true;
     this.client.disconnect();
   }
 }
