@@ -284,21 +284,7 @@ export class CnpgClusterController implements Controller {
       },
       spec: {
         hostname: name,
-        affinity: {
-          podAntiAffinity: {
-            preferredDuringSchedulingIgnoredDuringExecution: [
-              {
-                weight: 100,
-                podAffinityTerm: {
-                  topologyKey: 'kubernetes.io/hostname',
-                  labelSelector: {
-                    matchLabels: { 'cnpg.io/cluster': clusterName, 'cnpg.io/podRole': 'instance' },
-                  },
-                },
-              },
-            ],
-          },
-        },
+        ...podPlacement(cluster, clusterName),
         containers: [
           {
             name: 'postgres',
@@ -414,6 +400,38 @@ export class CnpgClusterController implements Controller {
     if (v !== undefined) return Buffer.from(v, 'base64').toString('utf8');
     return (s?.['stringData'] as Record<string, string> | undefined)?.[key];
   }
+}
+
+/**
+ * The pod's placement from CNPG's AffinityConfiguration (spec.affinity): nodeSelector, tolerations and
+ * nodeAffinity as given, and the instances' anti-affinity (enablePodAntiAffinity, default on;
+ * podAntiAffinityType preferred or required; topologyKey, default kubernetes.io/hostname).
+ * See https://cloudnative-pg.io/documentation/current/scheduling/
+ */
+export function podPlacement(
+  cluster: KubeObject,
+  clusterName = cluster.metadata.name,
+): Record<string, unknown> {
+  const a = cluster.spec?.affinity ?? {};
+  const term = {
+    topologyKey: a.topologyKey ?? 'kubernetes.io/hostname',
+    labelSelector: { matchLabels: { 'cnpg.io/cluster': clusterName, 'cnpg.io/podRole': 'instance' } },
+  };
+  const podAntiAffinity =
+    a.enablePodAntiAffinity === false
+      ? undefined
+      : a.podAntiAffinityType === 'required'
+        ? { requiredDuringSchedulingIgnoredDuringExecution: [term] }
+        : { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] };
+  const affinity = {
+    ...(podAntiAffinity ? { podAntiAffinity } : {}),
+    ...(a.nodeAffinity ? { nodeAffinity: a.nodeAffinity } : {}),
+  };
+  return {
+    ...(Object.keys(affinity).length ? { affinity } : {}),
+    ...(a.nodeSelector ? { nodeSelector: a.nodeSelector } : {}),
+    ...(a.tolerations ? { tolerations: a.tolerations } : {}),
+  };
 }
 
 async function instanceStatus(ip: string): Promise<InstanceStatus | undefined> {

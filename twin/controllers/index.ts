@@ -1,5 +1,6 @@
 import { CnpgClusterController } from '../cnpg/cluster-controller.ts';
 import { CnpgPoolerController } from '../cnpg/pooler-controller.ts';
+import { RedisClusterController } from '../redis-operator/redis-cluster-controller.ts';
 import type { Controller } from './controller.ts';
 import { CronJobController } from './cron-job.ts';
 import { DaemonSetController } from './daemon-set.ts';
@@ -33,5 +34,7 @@ export function builtinControllers(): Controller[] {
     // The operators of the seeds' custom resources (CloudNativePG Cluster and Pooler).
     new CnpgClusterController(),
     new CnpgPoolerController(),
+    // The OT redis-operator's RedisCluster (seed 002).
+    new RedisClusterController(),
   ];
 }

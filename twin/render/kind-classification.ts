@@ -27,6 +27,7 @@ export const RECONCILED_KINDS: ReadonlySet<string> = new Set([
   'argoproj.io/Rollout',
   'postgresql.cnpg.io/Cluster',
   'postgresql.cnpg.io/Pooler',
+  'redis.redis.opstreelabs.in/RedisCluster',
   'argoproj.io/AnalysisTemplate',
   'argoproj.io/ClusterAnalysisTemplate',
   'argoproj.io/AnalysisRun',
