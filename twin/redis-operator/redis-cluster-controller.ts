@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import { describeObject, type KubeObject } from '../api/object.ts';
 import type { Controller, ControllerContext } from '../controllers/controller.ts';
 import {
-  CLUSTER_SLOTS,
   type ClusterNode,
+  clusterCheck,
   GROUP,
   pairFollowers,
   parseClusterNodes,
@@ -255,34 +255,14 @@ export class RedisClusterController implements Controller {
         () => {},
       );
     }
-    return this.healthy(spec, up, known);
-  }
-
-  /** As `redis-cli --cluster check`: every node known and connected, every slot covered, all nodes agree on the slot owners. */
-  private healthy(spec: RedisClusterSpec, up: PodView[], known: ClusterNode[]): boolean {
-    const total = spec.leader.replicas + spec.follower.replicas;
-    if (up.length !== total || known.length !== total) return false;
-    if (known.some((n) => n.flags.some((f) => f === 'fail' || f === 'fail?' || f === 'handshake')))
-      return false;
-    // No empty masters (CheckIfEmptyMasters): every node serves slots or replicates, in every view.
-    const placed = (n: ClusterNode) => n.flags.includes('slave') || n.slots.length > 0;
-    if (!known.every(placed) || !up.every((v) => v.nodes!.every(placed))) return false;
-    const signature = (nodes: ClusterNode[]) =>
-      nodes
-        .filter((n) => n.flags.includes('master') && n.slots.length > 0)
-        .map((n) => `${n.id}:${n.slots.join(',')}`)
-        .sort()
-        .join(' ');
-    const sig = signature(known);
-    if (!up.every((v) => signature(v.nodes!) === sig)) return false;
-    let covered = 0;
-    for (const n of known)
-      for (const s of n.slots) {
-        if (s.startsWith('[')) continue; // importing/migrating markers
-        const [a, b] = s.split('-').map(Number);
-        covered += (b ?? a!) - a! + 1;
-      }
-    return covered === CLUSTER_SLOTS;
+    return (
+      up.length === spec.leader.replicas + spec.follower.replicas &&
+      clusterCheck(
+        up.length,
+        known,
+        up.map((v) => v.nodes!),
+      )
+    );
   }
 
   private ensureRole(cr: KubeObject, spec: RedisClusterSpec, role: Role): void {

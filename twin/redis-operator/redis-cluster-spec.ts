@@ -365,3 +365,36 @@ export function parseClusterNodes(text: string): ClusterNode[] {
       };
     });
 }
+
+/**
+ * As `redis-cli --cluster check` (the operator's RedisClusterStatusHealth: "[OK] All nodes agree
+ * about slots configuration", "[OK] All 16384 slots covered"), plus no empty master
+ * (CheckIfEmptyMasters): `nodes` nodes known, connected and not failing in `view`, every node
+ * serving slots or replicating in every one of `views`, all `views` agreeing on the slot owners,
+ * and all 16384 slots covered.
+ */
+export function clusterCheck(nodes: number, view: ClusterNode[], views: ClusterNode[][]): boolean {
+  if (view.length !== nodes) return false;
+  if (
+    view.some((n) => !n.connected || n.flags.some((f) => f === 'fail' || f === 'fail?' || f === 'handshake'))
+  )
+    return false;
+  const placed = (n: ClusterNode) => n.flags.includes('slave') || n.slots.length > 0;
+  if (![view, ...views].every((v) => v.every(placed))) return false;
+  const signature = (v: ClusterNode[]) =>
+    v
+      .filter((n) => n.flags.includes('master') && n.slots.length > 0)
+      .map((n) => `${n.id}:${n.slots.join(',')}`)
+      .sort()
+      .join(' ');
+  const sig = signature(view);
+  if (!views.every((v) => signature(v) === sig)) return false;
+  let covered = 0;
+  for (const n of view)
+    for (const s of n.slots) {
+      if (s.startsWith('[')) continue; // importing/migrating markers
+      const [a, b] = s.split('-').map(Number);
+      covered += (b ?? a!) - a! + 1;
+    }
+  return covered === CLUSTER_SLOTS;
+}

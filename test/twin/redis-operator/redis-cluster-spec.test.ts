@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../twin/api/object.ts';
 import {
+  type ClusterNode,
+  clusterCheck,
   pairFollowers,
   parseClusterNodes,
   redisClusterSpec,
@@ -227,5 +229,52 @@ describe('RedisCluster spec (OT redis-operator v1beta2)', () => {
     expect(nodes[1]).toMatchObject({ flags: ['myself', 'master'], slots: ['0-5460'], connected: true });
     expect(nodes[1]!.masterId).toBeUndefined();
     expect(nodes[2]).toMatchObject({ flags: ['master', 'fail'], connected: false, slots: ['5461-10922'] });
+  });
+});
+
+describe('cluster check (redis-cli --cluster check, no empty masters)', () => {
+  const node = (id: string, flags: string, slots: string[] = [], masterId?: string): ClusterNode => ({
+    id,
+    ip: `127.10.0.${id.charCodeAt(0) % 200}`,
+    port: 6379,
+    flags: flags.split(','),
+    ...(masterId ? { masterId } : {}),
+    connected: true,
+    slots,
+  });
+  const formed = [
+    node('a', 'master', ['0-5460']),
+    node('b', 'master', ['5461-10922']),
+    node('c', 'master', ['10923-16383']),
+    node('d', 'slave', [], 'b'),
+    node('e', 'slave', [], 'c'),
+    node('f', 'slave', [], 'a'),
+  ];
+  const views = (v: ClusterNode[]) => v.map(() => v);
+
+  it('passes a formed cluster', () => {
+    expect(clusterCheck(6, formed, views(formed))).toBe(true);
+  });
+
+  it('fails on a missing node, an empty master, a failing or disconnected node, uncovered slots, disagreement', () => {
+    expect(clusterCheck(6, formed.slice(0, 5), views(formed.slice(0, 5)))).toBe(false);
+    const empty = [...formed.slice(0, 5), node('f', 'master')];
+    expect(clusterCheck(6, empty, views(empty))).toBe(false);
+    const failing = formed.map((n) => (n.id === 'b' ? { ...n, flags: ['master', 'fail?'] } : n));
+    expect(clusterCheck(6, failing, views(failing))).toBe(false);
+    const cut = formed.map((n) => (n.id === 'd' ? { ...n, connected: false } : n));
+    expect(clusterCheck(6, cut, views(cut))).toBe(false);
+    const gap = formed.map((n) => (n.id === 'c' ? { ...n, slots: ['10923-16382'] } : n));
+    expect(clusterCheck(6, gap, views(gap))).toBe(false);
+    // One node still thinks a (failed-over) old owner serves 5461-10922.
+    const stale = formed.map((n) =>
+      n.id === 'b'
+        ? { ...n, flags: ['slave'], slots: [], masterId: 'd' }
+        : n.id === 'd'
+          ? { ...n, flags: ['master'], slots: ['5461-10922'], masterId: undefined }
+          : n,
+    );
+    expect(clusterCheck(6, stale, [...views(stale).slice(1), formed])).toBe(false);
+    expect(clusterCheck(6, stale, views(stale))).toBe(true);
   });
 });
