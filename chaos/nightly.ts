@@ -10,4 +10,5 @@ export const nightly: Array<{ scenario: string; timeScale?: number }> = [
   { scenario: 'gpu-node-loss' },
   { scenario: 'redis-failover' },
   { scenario: 'postgres-failover' },
+  { scenario: 'redis-cluster-failover' },
 ];
