@@ -370,8 +370,8 @@ export function parseClusterNodes(text: string): ClusterNode[] {
  * As `redis-cli --cluster check` (the operator's RedisClusterStatusHealth: "[OK] All nodes agree
  * about slots configuration", "[OK] All 16384 slots covered"), plus no empty master
  * (CheckIfEmptyMasters): `nodes` nodes known, connected and not failing in `view`, every node
- * serving slots or replicating in every one of `views`, all `views` agreeing on the slot owners,
- * and all 16384 slots covered.
+ * serving slots or replicating a master that serves slots in every one of `views`, all `views`
+ * agreeing on the slot owners, and all 16384 slots covered.
  */
 export function clusterCheck(nodes: number, view: ClusterNode[], views: ClusterNode[][]): boolean {
   if (view.length !== nodes) return false;
@@ -381,6 +381,13 @@ export function clusterCheck(nodes: number, view: ClusterNode[], views: ClusterN
     return false;
   const placed = (n: ClusterNode) => n.flags.includes('slave') || n.slots.length > 0;
   if (![view, ...views].every((v) => v.every(placed))) return false;
+  // Every replica follows a master that serves slots, in every node's view (redis-cli lists each
+  // master's "additional replica(s)"); right after CLUSTER REPLICATE, gossip may not have told all.
+  const replicasPlaced = (v: ClusterNode[]) =>
+    v
+      .filter((n) => n.flags.includes('slave'))
+      .every((r) => v.some((m) => m.id === r.masterId && m.flags.includes('master') && m.slots.length > 0));
+  if (![view, ...views].every(replicasPlaced)) return false;
   const signature = (v: ClusterNode[]) =>
     v
       .filter((n) => n.flags.includes('master') && n.slots.length > 0)

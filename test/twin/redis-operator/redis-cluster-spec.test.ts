@@ -256,7 +256,7 @@ describe('cluster check (redis-cli --cluster check, no empty masters)', () => {
     expect(clusterCheck(6, formed, views(formed))).toBe(true);
   });
 
-  it('fails on a missing node, an empty master, a failing or disconnected node, uncovered slots, disagreement', () => {
+  it('fails on a missing node, an empty master, a failing or disconnected node, uncovered slots, disagreement, a replica of no known master', () => {
     expect(clusterCheck(6, formed.slice(0, 5), views(formed.slice(0, 5)))).toBe(false);
     const empty = [...formed.slice(0, 5), node('f', 'master')];
     expect(clusterCheck(6, empty, views(empty))).toBe(false);
@@ -276,5 +276,8 @@ describe('cluster check (redis-cli --cluster check, no empty masters)', () => {
     );
     expect(clusterCheck(6, stale, [...views(stale).slice(1), formed])).toBe(false);
     expect(clusterCheck(6, stale, views(stale))).toBe(true);
+    // One node has not yet heard that f replicates a (gossip after CLUSTER REPLICATE).
+    const unheard = formed.map((n) => (n.id === 'f' ? { ...n, masterId: undefined } : n));
+    expect(clusterCheck(6, formed, [...views(formed).slice(1), unheard])).toBe(false);
   });
 });
