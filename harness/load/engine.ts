@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Dispatcher, Pool } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 import { parseDuration } from '../../load/duration.ts';
 import {
   type LoadProfile,
@@ -60,7 +60,9 @@ export async function runProfile(input: LoadProfile | unknown, options: RunOptio
 }
 
 class EngineRun {
-  private readonly pool: Pool;
+  private readonly origin: string;
+  /** Each VU's own keep-alive connection, as each k6 VU holds its own (made on first use). */
+  private readonly clients: Client[] = [];
   private readonly basePath: string;
   private readonly metrics: LoadMetrics;
   private readonly thresholds;
@@ -82,9 +84,7 @@ class EngineRun {
   ) {
     const url = new URL(options.baseUrl);
     this.basePath = url.pathname.replace(/\/+$/, '');
-    const connections = scenarioMaxVus(profile.scenario);
-    // One keep-alive connection per VU, as each k6 VU holds its own connections.
-    this.pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+    this.origin = url.origin;
     this.metrics = new LoadMetrics(
       { ...profile.tags, ...profile.scenario.tags, scenario: 'default' },
       this.t0,
@@ -96,7 +96,7 @@ class EngineRun {
     this.prepared = profile.requests.map((r) => this.prepare(r));
     // Interrupting the run errors every request in flight at once (their samples are dropped).
     this.abort.signal.addEventListener('abort', () => {
-      this.pool.destroy(new Error('interrupted')).catch(() => {});
+      for (const c of this.clients) c?.destroy(new Error('interrupted')).catch(() => {});
     });
     options.signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
@@ -119,7 +119,7 @@ class EngineRun {
     } finally {
       clearInterval(watchdog);
       this.abort.abort();
-      await this.pool.destroy().catch(() => {});
+      await Promise.all(this.clients.map((c) => c?.destroy().catch(() => {})));
     }
     const elapsed = performance.now() - this.t0;
     const thresholds = evaluateThresholds(this.metrics, this.thresholds, elapsed);
@@ -198,8 +198,11 @@ class EngineRun {
     const maxVus = s.maxVUs ?? s.preAllocatedVUs;
     let allocated = s.preAllocatedVUs;
     let busy = 0;
-    const free = () => {
+    // The VUs not running an iteration (each VU keeps its connection between iterations).
+    const idle = Array.from({ length: allocated }, (_, i) => allocated - 1 - i);
+    const free = (vu: number) => {
       busy--;
+      idle.push(vu);
     };
     this.metrics.setVus(allocated, allocated, this.t0);
     const times = arrivalTimes(s);
@@ -212,11 +215,12 @@ class EngineRun {
           const scheduledAt = this.t0 + next.value;
           if (busy < allocated) {
             busy++;
-            this.iteration(scheduledAt, free);
+            this.iteration(scheduledAt, idle.pop()!, free);
           } else {
             this.metrics.recordDropped(scheduledAt);
             // k6 starts another VU in the background for the iterations to come, up to maxVUs.
             if (allocated < maxVus) {
+              idle.unshift(allocated);
               allocated++;
               this.metrics.setVus(allocated, allocated, performance.now());
             }
@@ -269,7 +273,7 @@ class EngineRun {
           setTimeout(loop, 10);
           return;
         }
-        this.iteration(performance.now(), after);
+        this.iteration(performance.now(), index, after);
       };
       const after =
         sleepMs > 0
@@ -320,17 +324,23 @@ class EngineRun {
 
   /**
    * One iteration: one request of the mix, timed from `startAt` (the scheduled start for arrival
-   * rates); `done` runs when it has ended, interrupted or not.
+   * rates) on VU `vu`'s connection; `done` runs when it has ended, interrupted or not.
    */
-  private iteration(startAt: number, done: () => void): void {
+  private iteration(startAt: number, vu: number, done: (vu: number) => void): void {
     const index = this.pick();
     if (this.aborted) {
-      done();
+      done(vu);
       return;
     }
     this.inFlight++;
-    // undici's dispatch API: no stream objects per request, which keeps the client's cost low.
-    this.pool.dispatch(this.prepared[index]!.options, new Exchange(this, index, startAt, done));
+    // undici's dispatch API on one Client per VU: no stream objects per request and no pool to
+    // search for a free connection, which keeps the client's cost per request low.
+    let client = this.clients[vu];
+    if (!client) {
+      client = new Client(this.origin, { pipelining: 1, keepAliveTimeout: 30_000 });
+      this.clients[vu] = client;
+    }
+    client.dispatch(this.prepared[index]!.options, new Exchange(this, index, vu, startAt, done));
   }
 
   /** Called by an Exchange when its request has ended (interrupted: by gracefulStop or an abort). */
@@ -348,7 +358,7 @@ class EngineRun {
       this.metrics.recordIteration(ms);
     }
     if (--this.inFlight === 0 && this.onIdle) this.onIdle();
-    x.done();
+    x.done(x.vu);
   }
 
   /** The dispatch options of a request of the mix, built once (the hot path only reads them). */
@@ -391,8 +401,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   constructor(
     private readonly run: EngineRun,
     readonly index: number,
+    readonly vu: number,
     readonly startAt: number,
-    readonly done: () => void,
+    readonly done: (vu: number) => void,
   ) {}
 
   /** Present so undici takes this for a new-style handler; nothing to keep from the start. */
