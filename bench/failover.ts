@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Environment } from '../env/environment.ts';
 import { localEnvironment } from '../env/local/local-environment.ts';
-import { NumberedWriter } from '../harness/data/pg-writer.ts';
+import { NumberedWriter, secretPgTarget } from '../harness/data/pg-writer.ts';
 import {
   onEachSentinel,
   type SentinelTarget,
@@ -112,19 +112,7 @@ async function postgresFailover(env: Environment) {
     (d) => (d?.status?.availableReplicas ?? 0) >= 1,
     { timeoutMs: 60_000, what: 'PgBouncer pods of Pooler data-services/postgres-pooler-rw' },
   );
-  const secret = await env.kube.get({ kind: 'Secret', namespace: NS, name: 'postgres-app' });
-  const data = (secret as { data?: Record<string, string> } | undefined)?.data ?? {};
-  const v = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
-  const target = async (service: string) => {
-    const url = new URL(await env.net.serviceUrl({ namespace: NS, name: service, port: 5432 }));
-    return {
-      host: url.hostname,
-      port: Number(url.port),
-      user: v('username'),
-      password: v('password'),
-      database: v('dbname'),
-    };
-  };
+  const target = (service: string) => secretPgTarget(env, { namespace: NS, secret: 'postgres-app', service });
   const writer = new NumberedWriter(await target('postgres-rw'));
   const pooled = new NumberedWriter(await target('postgres-pooler-rw'), 'pooled');
   await pooled.prepare();

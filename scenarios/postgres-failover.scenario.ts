@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
-import { NumberedWriter, type PgTarget } from '../harness/data/pg-writer.ts';
+import { NumberedWriter, type PgTarget, secretPgTarget } from '../harness/data/pg-writer.ts';
 import { missingDataServices } from '../harness/data/requirements.ts';
 import { scenario } from '../harness/scenario/scenario.ts';
 
@@ -243,18 +243,8 @@ async function waitHealthy(env: Environment, timeoutMs: number): Promise<KubeObj
   });
 }
 
-async function secretTarget(env: Environment, name: string, service = 'postgres-rw'): Promise<PgTarget> {
-  const secret = await env.kube.get({ kind: 'Secret', namespace: NS, name });
-  const data = (secret as { data?: Record<string, string> } | undefined)?.data ?? {};
-  const v = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
-  const url = new URL(await env.net.serviceUrl({ namespace: NS, name: service, port: 5432 }));
-  return {
-    host: url.hostname,
-    port: Number(url.port),
-    user: v('username'),
-    password: v('password'),
-    database: v('dbname') === '*' ? 'postgres' : v('dbname'),
-  };
+function secretTarget(env: Environment, name: string, service = 'postgres-rw'): Promise<PgTarget> {
+  return secretPgTarget(env, { namespace: NS, secret: name, service });
 }
 
 function appTarget(env: Environment, service = 'postgres-rw'): Promise<PgTarget> {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
+import { secretPgTarget } from '../harness/data/pg-writer.ts';
 import {
   type Address,
   ask,
@@ -394,18 +395,12 @@ function parseMemory(v: string): number {
   return Number(m[1]) * base ** pow;
 }
 
-async function pgTarget(env: Environment) {
-  const secret = await env.kube.get({ kind: 'Secret', namespace: NS, name: 'postgres-cluster-app' });
-  const data = (secret as { data?: Record<string, string> } | undefined)?.data ?? {};
-  const v = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
-  const url = new URL(await env.net.serviceUrl({ namespace: NS, name: 'postgres-cluster-rw', port: 5432 }));
-  return {
-    host: url.hostname,
-    port: Number(url.port),
-    user: v('username'),
-    password: v('password'),
-    database: v('dbname'),
-  };
+function pgTarget(env: Environment) {
+  return secretPgTarget(env, {
+    namespace: NS,
+    secret: 'postgres-cluster-app',
+    service: 'postgres-cluster-rw',
+  });
 }
 
 async function poll<T>(timeoutMs: number, what: string, check: () => Promise<T | undefined>): Promise<T> {

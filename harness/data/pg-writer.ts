@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Environment } from '../../env/environment.ts';
 
 export interface PgTarget {
   host: string;
@@ -6,6 +7,28 @@ export interface PgTarget {
   user: string;
   password: string;
   database: string;
+}
+
+/**
+ * Where a client of a CloudNativePG Cluster connects: the user, password and database of a
+ * basic-auth Secret (`<cluster>-app`, `<cluster>-superuser`: dbname `*` means `postgres`), at the
+ * address the environment gives `service` (`<cluster>-rw`, a Pooler's Service).
+ */
+export async function secretPgTarget(
+  env: Environment,
+  ref: { namespace: string; secret: string; service: string },
+): Promise<PgTarget> {
+  const secret = await env.kube.get({ kind: 'Secret', namespace: ref.namespace, name: ref.secret });
+  const data = (secret as { data?: Record<string, string> } | undefined)?.data ?? {};
+  const v = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
+  const url = new URL(await env.net.serviceUrl({ namespace: ref.namespace, name: ref.service, port: 5432 }));
+  return {
+    host: url.hostname,
+    port: Number(url.port),
+    user: v('username'),
+    password: v('password'),
+    database: v('dbname') === '*' ? 'postgres' : v('dbname'),
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import { type ClusterNode, parseClusterNodes } from '../../twin/redis-operator/redis-cluster-spec.ts';
+import { writerWindow } from './redis-writer.ts';
 
 export type { ClusterNode };
 
@@ -115,20 +116,11 @@ export class ClusterWriter {
   shardWindow(slot: number, since: number): ShardWindow {
     const shard = this.shards.find((s) => slot >= s.range[0] && slot <= s.range[1]);
     const inShard = (s: number) => shard !== undefined && s >= shard.range[0] && s <= shard.range[1];
-    const acks = this.acked.filter((a) => a.at >= since && inShard(a.slot)).map((a) => a.at);
-    const fails = this.failures.filter((f) => f.at >= since && inShard(f.slot)).map((f) => f.at);
-    let longestGapMs = 0;
-    let prev = since;
-    for (const t of acks) {
-      longestGapMs = Math.max(longestGapMs, t - prev);
-      prev = t;
-    }
-    return {
-      acked: acks.length,
-      failed: fails.length,
-      longestGapMs,
-      errorWindowMs: fails.length ? fails[fails.length - 1]! - fails[0]! : 0,
-    };
+    return writerWindow(
+      this.acked.filter((a) => inShard(a.slot)).map((a) => a.at),
+      this.failures.filter((f) => inShard(f.slot)).map((f) => f.at),
+      since,
+    );
   }
 
   /** Acknowledged writes whose key does not read back (MGET per hash tag, one slot each). */

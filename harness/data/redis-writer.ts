@@ -15,6 +15,28 @@ export interface WriterWindow {
 }
 
 /**
+ * What a client saw from `since` on, given the times (performance.now()) of its acknowledged and of
+ * its failed operations: counts, the longest time without an acknowledgement (to the last one), and
+ * the span from the first to the last failure.
+ */
+export function writerWindow(ackTimes: number[], failTimes: number[], since: number): WriterWindow {
+  const acks = ackTimes.filter((t) => t >= since);
+  const fails = failTimes.filter((t) => t >= since);
+  let longestGapMs = 0;
+  let prev = since;
+  for (const t of acks) {
+    longestGapMs = Math.max(longestGapMs, t - prev);
+    prev = t;
+  }
+  return {
+    acked: acks.length,
+    failed: fails.length,
+    longestGapMs,
+    errorWindowMs: fails.length ? fails[fails.length - 1]! - fails[0]! : 0,
+  };
+}
+
+/**
  * Continuous acknowledged writes and read-backs through a Sentinel-aware client (ioredis): one
  * `SET w:<n> <n>` at a time, each followed by a `GET` of the same key. What the client saw
  * (acknowledged, failed, the gaps) is kept per operation, so a fault's client-visible error window
@@ -107,20 +129,11 @@ export class SentinelWriter {
 
   /** What the client saw from `since` (performance.now()) on. */
   windowSince(since: number): WriterWindow {
-    const acks = this.acked.filter((a) => a.at >= since).map((a) => a.at);
-    const fails = this.failures.filter((f) => f >= since);
-    let longestGapMs = 0;
-    let prev = since;
-    for (const t of acks) {
-      longestGapMs = Math.max(longestGapMs, t - prev);
-      prev = t;
-    }
-    return {
-      acked: acks.length,
-      failed: fails.length,
-      longestGapMs,
-      errorWindowMs: fails.length ? fails[fails.length - 1]! - fails[0]! : 0,
-    };
+    return writerWindow(
+      this.acked.map((a) => a.at),
+      this.failures,
+      since,
+    );
   }
 
   /** Acknowledged writes missing from the current master (read back in batches). */

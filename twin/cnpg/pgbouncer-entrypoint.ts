@@ -8,20 +8,18 @@
  * Without pgbouncer on the machine the pod says so in its log and passes connections through to the
  * target Service as a plain TCP proxy (no pooling), so clients of the Pooler's Service still work.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { lookup } from 'node:dns/promises';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { isTwinError } from '../../core/errors.ts';
 import { findBinary } from '../data/binaries.ts';
 import { podIp, podPath } from '../data/container-paths.ts';
+import { resolveHost, runEntrypoint, runServer } from '../data/entrypoint.ts';
 import { asUser, chownTree, serviceUser } from '../data/run-as.ts';
 import { authFileLine, pgbouncerIni, pgbouncerVersion } from './pgbouncer-config.ts';
 
 const env = process.env;
 const log = (m: string) => process.stderr.write(`${new Date().toISOString()} pgbouncer-pod: ${m}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function required(name: string): string {
   const v = env[name];
@@ -29,24 +27,12 @@ function required(name: string): string {
   return v;
 }
 
-async function resolve(host: string, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return (await lookup(host, { family: 4 })).address;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`cannot resolve ${host}: ${(err as Error).message}`);
-      await sleep(250);
-    }
-  }
-}
-
 async function main(): Promise<number> {
   const ip = podIp(env);
   const port = 5432;
   const targetName = required('PGBOUNCER_TARGET_HOST');
   const targetPort = Number(env['PGBOUNCER_TARGET_PORT'] || 5432);
-  const targetHost = await resolve(targetName, 60_000);
+  const targetHost = await resolveHost(targetName, 60_000);
   const bin = findBinary({ name: 'pgbouncer', dirs: ['/usr/sbin'] });
   if (!bin) return passThrough(ip, port, targetName, targetHost, targetPort);
 
@@ -82,14 +68,8 @@ async function main(): Promise<number> {
   log(
     `PgBouncer ${version?.join('.') ?? '?'} on ${ip}:${port} → ${targetName} (${targetHost}:${targetPort}), pool_mode ${env['PGBOUNCER_POOL_MODE'] || 'session'}`,
   );
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
-  process.on('exit', () => child.kill('SIGKILL'));
   // CNPG's pooler stops PgBouncer with SIGINT (safe shutdown: wait for clients) on SIGTERM.
-  process.on('SIGTERM', () => child.kill('SIGINT'));
-  process.on('SIGINT', () => child.kill('SIGINT'));
-  return await new Promise<number>((r) =>
-    child.on('exit', (code, signal) => r(code ?? (signal === 'SIGKILL' ? 137 : 0))),
-  );
+  return runServer(argv, ['SIGTERM', 'SIGINT'], { SIGTERM: 'SIGINT' }).exited;
 }
 
 /** No pgbouncer here: every connection goes straight to the target Service, one socket pair each. */
@@ -119,10 +99,4 @@ async function passThrough(
   });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    log(isTwinError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exit(1);
-  },
-);
+runEntrypoint(main, log);

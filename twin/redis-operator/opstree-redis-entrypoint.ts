@@ -7,12 +7,11 @@
  * `redis-server redis.conf`. Files live under the pod's directory, which outlives the pod as the
  * operator's volumes do, so a recreated pod keeps its node ID.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isTwinError } from '../../core/errors.ts';
 import { requireBinary } from '../data/binaries.ts';
 import { podIp, podPath } from '../data/container-paths.ts';
+import { runEntrypoint, runServer } from '../data/entrypoint.ts';
 import { asUser } from '../data/run-as.ts';
 import { opstreeRedisConf, rewriteMyselfAddress } from './opstree-redis-conf.ts';
 import { EXTERNAL_CONFIG_KEY, TWIN_EXTERNAL_CONFIG_ENV } from './redis-cluster-spec.ts';
@@ -66,18 +65,7 @@ async function main(): Promise<number> {
   );
   const run = asUser([bin, file], undefined);
   log(`starting ${run.join(' ')}`);
-  const child = spawn(run[0]!, run.slice(1), { stdio: 'inherit' });
-  process.on('exit', () => child.kill('SIGKILL'));
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
-  return await new Promise<number>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))),
-  );
+  return runServer(run).exited;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    log(isTwinError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exit(isTwinError(err, 'TWIN_BINARY_NOT_FOUND') ? 127 : 1);
-  },
-);
+runEntrypoint(main, log);

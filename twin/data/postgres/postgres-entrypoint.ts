@@ -5,9 +5,8 @@
  * container's arguments (`-c name=value`, or `postgres …`). PGDATA lives under the pod's directory;
  * as root the server runs as the `postgres` user (see run-as.ts).
  */
-import { spawn } from 'node:child_process';
-import { isTwinError } from '../../../core/errors.ts';
 import { podIp, podPath } from '../container-paths.ts';
+import { runEntrypoint, runServer } from '../entrypoint.ts';
 import { asUser, chownTree, serviceUser } from '../run-as.ts';
 import { findPostgres } from './postgres-install.ts';
 import { initCluster, isInitialised, serverArgv, singleUserSql } from './postgres-server.ts';
@@ -56,21 +55,7 @@ async function main(): Promise<number> {
     user,
   );
   log(`starting ${argv.join(' ')}`);
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
-  process.on('exit', () => child.kill('SIGKILL'));
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const)
-    process.on(sig, () => {
-      child.kill(sig);
-    });
-  return await new Promise<number>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))),
-  );
+  return runServer(argv, ['SIGTERM', 'SIGINT', 'SIGQUIT']).exited;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    log(isTwinError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exit(isTwinError(err, 'TWIN_BINARY_NOT_FOUND') ? 127 : 1);
-  },
-);
+runEntrypoint(main, log);

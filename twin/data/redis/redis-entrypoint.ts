@@ -10,14 +10,12 @@
  * do: a restarted old master comes back as a replica of the promoted one. A replica keeps following
  * the master the sentinels name (a pod recreated with a new address is not known to them yet).
  */
-import { spawn } from 'node:child_process';
-import { lookup } from 'node:dns/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { isTwinError } from '../../../core/errors.ts';
 import { requireBinary } from '../binaries.ts';
 import { podIp, podPath } from '../container-paths.ts';
+import { resolveHost, runEntrypoint, runServer } from '../entrypoint.ts';
 import { asUser } from '../run-as.ts';
 import {
   dropSelfReplication,
@@ -33,18 +31,6 @@ import {
 const env = process.env;
 const log = (m: string) => process.stderr.write(`twin-redis: ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function resolveHost(host: string, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return (await lookup(host, { family: 4 })).address;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`cannot resolve ${host}: ${(err as Error).message}`);
-      await sleep(250);
-    }
-  }
-}
 
 /** The master the sentinels name, or undefined when none answers (first start, no quorum yet). */
 async function askSentinels(): Promise<{ ip: string; port: number } | undefined> {
@@ -112,16 +98,12 @@ async function main(): Promise<number> {
   argv.push(...formatOptions(options));
   const run = asUser(argv, undefined);
   log(`starting ${run.join(' ')}`);
-  const child = spawn(run[0]!, run.slice(1), { stdio: 'inherit' });
-  process.on('exit', () => child.kill('SIGKILL'));
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
+  const server = runServer(run);
   if (plan.program === 'redis-server' && env['REDIS_SENTINEL_HOST']) {
     const port = Number(options.find((o) => o[0] === 'port')?.[1] ?? 6379);
-    void followSentinels(ip, port, () => child.exitCode === null && child.signalCode === null);
+    void followSentinels(ip, port, server.running);
   }
-  return await new Promise<number>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))),
-  );
+  return server.exited;
 }
 
 /** While this server runs as a replica, it follows the master the sentinels name. */
@@ -151,10 +133,4 @@ async function followSentinels(ip: string, port: number, running: () => boolean)
   self.disconnect();
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    log(isTwinError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exit(isTwinError(err, 'TWIN_BINARY_NOT_FOUND') ? 127 : 1);
-  },
-);
+runEntrypoint(main, log);
