@@ -3,6 +3,7 @@ import type { Environment, KubeObject } from '../env/environment.ts';
 import { scenario } from '../harness/scenario/scenario.ts';
 import { SteadyTraffic } from '../harness/traffic/steady-traffic.ts';
 import { zoneOutageTraffic } from '../load/zone-outage-traffic.ts';
+import { API, API_AND_WEB_TIMELINE, INGRESS, WEB } from './support/ai-platform.ts';
 import {
   condition,
   GRACE,
@@ -25,11 +26,8 @@ import {
   ZONE,
 } from './support/cluster-state.ts';
 
-const INGRESS = { namespace: 'production', name: 'ai-platform' };
 const FAILED_ZONE = 'ap-northeast-1a';
 const SURVIVING_ZONE = 'ap-northeast-1c';
-const API = { 'app.kubernetes.io/name': 'api' };
-const WEB = { 'app.kubernetes.io/name': 'web' };
 const PROBE = { app: 'zone-spread-probe' };
 /** Seed 000/001: the AI platform's availability target. */
 const SLO = 0.9995;
@@ -47,16 +45,7 @@ scenario(
   'az-outage',
   {
     system: 'ai-platform',
-    timeline: {
-      services: [
-        { namespace: 'production', name: 'api-stable' },
-        { namespace: 'production', name: 'web' },
-      ],
-      workloads: [
-        { namespace: 'production', name: 'api', selector: API },
-        { namespace: 'production', name: 'web', selector: WEB },
-      ],
-    },
+    timeline: API_AND_WEB_TIMELINE,
   },
   (s) => {
     let traffic: SteadyTraffic;

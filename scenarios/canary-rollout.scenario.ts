@@ -3,9 +3,10 @@ import type { Environment, KubeObject } from '../env/environment.ts';
 import { scenario } from '../harness/scenario/scenario.ts';
 import { SteadyTraffic } from '../harness/traffic/steady-traffic.ts';
 import { steadyCanaryTraffic } from '../load/steady-canary-traffic.ts';
+import { INGRESS } from './support/ai-platform.ts';
+import { pct, sleep } from './support/cluster-state.ts';
 
 const ROLLOUT = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', namespace: 'production', name: 'api' };
-const INGRESS = { namespace: 'production', name: 'ai-platform' };
 const API_IMAGE = 'ghcr.io/ai-platform/api';
 
 /**
@@ -168,12 +169,4 @@ function recordCanaryWeights(env: Environment): { values: number[]; stop(): void
 
 function realMs(env: Environment, virtualMs: number): number {
   return env.clock.toReal(virtualMs);
-}
-
-function pct(part: number, whole: number): number {
-  return whole === 0 ? 0 : (part / whole) * 100;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
 import { scenario } from '../harness/scenario/scenario.ts';
 import { SteadyTraffic } from '../harness/traffic/steady-traffic.ts';
+import { API, WEB } from './support/ai-platform.ts';
 import {
   condition,
   isReady,
@@ -16,8 +17,6 @@ import {
 
 const NS = 'ai-inference';
 const GPU_INFERENCE = { 'app.kubernetes.io/name': 'ml-inference-gpu' };
-const WEB = { 'app.kubernetes.io/name': 'web' };
-const API = { 'app.kubernetes.io/name': 'api' };
 const GRACE = 50;
 const MONITOR_PERIOD = 5;
 const TOLERATION = 300;

@@ -3,6 +3,7 @@ import type { Environment, KubeObject } from '../env/environment.ts';
 import { scenario } from '../harness/scenario/scenario.ts';
 import { SteadyTraffic } from '../harness/traffic/steady-traffic.ts';
 import { zoneOutageTraffic } from '../load/zone-outage-traffic.ts';
+import { API, API_AND_WEB_TIMELINE, INGRESS, WEB } from './support/ai-platform.ts';
 import {
   condition,
   GRACE,
@@ -20,10 +21,6 @@ import {
   transitionTime,
 } from './support/cluster-state.ts';
 
-const INGRESS = { namespace: 'production', name: 'ai-platform' };
-const API = { 'app.kubernetes.io/name': 'api' };
-const WEB = { 'app.kubernetes.io/name': 'web' };
-
 /**
  * One application node of the AI platform is lost: powered off (its pods die, Kubernetes notices
  * after the grace period and reschedules them after the 300 s toleration), then another is cut off
@@ -34,16 +31,7 @@ scenario(
   'node-loss',
   {
     system: 'ai-platform',
-    timeline: {
-      services: [
-        { namespace: 'production', name: 'api-stable' },
-        { namespace: 'production', name: 'web' },
-      ],
-      workloads: [
-        { namespace: 'production', name: 'api', selector: API },
-        { namespace: 'production', name: 'web', selector: WEB },
-      ],
-    },
+    timeline: API_AND_WEB_TIMELINE,
   },
   (s) => {
     let traffic: SteadyTraffic;

@@ -1,13 +1,14 @@
 import { expect, it } from 'vitest';
-import type { Environment, KubeObject } from '../env/environment.ts';
+import type { Environment } from '../env/environment.ts';
 import { describeFailures, judgeGate, runProfilesOn } from '../harness/gate/gate.ts';
 import type { LoadResult } from '../harness/load/engine.ts';
 import { scenario } from '../harness/scenario/scenario.ts';
 import { type LoadProfile, validateProfile } from '../load/profile.ts';
 import { loadProfile } from '../load/profiles/index.ts';
+import { API } from './support/ai-platform.ts';
+import { isReady } from './support/cluster-state.ts';
 
 const API_CONFIG = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'production', name: 'api-config' };
-const API_LABEL = { 'app.kubernetes.io/name': 'api' };
 
 /**
  * The performance gate's verdict on the running AI platform (docs/load-and-gate.md): the steady
@@ -22,7 +23,7 @@ scenario(
     system: 'ai-platform',
     timeline: {
       services: [{ namespace: 'production', name: 'api' }],
-      workloads: [{ namespace: 'production', name: 'api', selector: API_LABEL }],
+      workloads: [{ namespace: 'production', name: 'api', selector: API }],
     },
   },
   (s) => {
@@ -113,7 +114,7 @@ async function addApiLatency(env: Environment, ms: number): Promise<void> {
   });
   const old = await env.kube.list(
     { kind: 'Pod' },
-    { namespace: 'production', labelSelector: { matchLabels: API_LABEL } },
+    { namespace: 'production', labelSelector: { matchLabels: API } },
   );
   const oldNames = new Set(old.map((p) => p.metadata.name));
   for (const pod of old)
@@ -122,7 +123,7 @@ async function addApiLatency(env: Environment, ms: number): Promise<void> {
   for (;;) {
     const pods = await env.kube.list(
       { kind: 'Pod' },
-      { namespace: 'production', labelSelector: { matchLabels: API_LABEL } },
+      { namespace: 'production', labelSelector: { matchLabels: API } },
     );
     const fresh = pods.filter((p) => !oldNames.has(p.metadata.name) && isReady(p));
     if (fresh.length >= old.length && pods.every((p) => !oldNames.has(p.metadata.name))) return;
@@ -131,10 +132,4 @@ async function addApiLatency(env: Environment, ms: number): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-function isReady(pod: KubeObject): boolean {
-  return (pod.status?.conditions ?? []).some(
-    (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
-  );
 }

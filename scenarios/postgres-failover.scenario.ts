@@ -4,6 +4,7 @@ import type { Environment, KubeObject } from '../env/environment.ts';
 import { NumberedWriter, type PgTarget, secretPgTarget } from '../harness/data/pg-writer.ts';
 import { missingDataServices } from '../harness/data/requirements.ts';
 import { scenario } from '../harness/scenario/scenario.ts';
+import { pollUntil, sleep } from './support/cluster-state.ts';
 
 const NS = 'data-services';
 const CLUSTER = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', namespace: NS, name: 'postgres' };
@@ -298,14 +299,6 @@ async function replication(
   }
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
+function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<true> {
+  return pollUntil(async () => (await check()) || undefined, { timeoutMs, what, everyMs: 200 });
 }

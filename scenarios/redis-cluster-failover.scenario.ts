@@ -12,6 +12,7 @@ import {
 } from '../harness/data/redis-cluster-writer.ts';
 import { missingDataServices } from '../harness/data/requirements.ts';
 import { scenario } from '../harness/scenario/scenario.ts';
+import { pollUntil, sleep } from './support/cluster-state.ts';
 
 const NS = 'data';
 const PORT = 6379;
@@ -403,16 +404,6 @@ function pgTarget(env: Environment) {
   });
 }
 
-async function poll<T>(timeoutMs: number, what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
+function poll<T>(timeoutMs: number, what: string, check: () => Promise<T | undefined>): Promise<T> {
+  return pollUntil(check, { timeoutMs, what, everyMs: 50 });
 }

@@ -9,6 +9,7 @@ import {
 } from '../harness/data/redis-writer.ts';
 import { missingDataServices } from '../harness/data/requirements.ts';
 import { scenario } from '../harness/scenario/scenario.ts';
+import { sleep } from './support/cluster-state.ts';
 
 const NS = 'data-services';
 const MASTER_NAME = 'mymaster';
@@ -198,10 +199,6 @@ async function assertConfigApplied(env: Environment) {
   } finally {
     client.disconnect();
   }
-}
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 function configValue(config: KubeObject | undefined, key: string): string | undefined {

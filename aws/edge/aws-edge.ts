@@ -367,7 +367,7 @@ export class AwsEdge implements AsyncDisposable {
   }
 
   /** A JSON-protocol call of the edge's own to an emulator (existence checks). */
-  private callJson(
+  private async callJson(
     port: number,
     target: string,
     input: unknown,
@@ -375,41 +375,27 @@ export class AwsEdge implements AsyncDisposable {
   ): Promise<{ status: number; body: any }> {
     const payload = Buffer.from(JSON.stringify(input));
     const service = target.startsWith('DynamoDB') ? 'dynamodb' : 'kinesis';
-    return new Promise((resolve, reject) => {
-      const r = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          path: '/',
-          agent: this.agent,
-          headers: {
-            'content-type': `application/x-amz-json-${protocol === 'json1.0' ? '1.0' : '1.1'}`,
-            'content-length': payload.length,
-            'x-amz-target': target,
-            'x-amz-date': '20200101T000000Z',
-            authorization: `AWS4-HMAC-SHA256 Credential=test/20200101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=0`,
-          },
-        },
-        (up) => {
-          const chunks: Buffer[] = [];
-          up.on('data', (c: Buffer) => chunks.push(c));
-          up.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown;
-            try {
-              body = text ? JSON.parse(text) : {};
-            } catch {
-              body = { __type: 'InternalFailure', message: text };
-            }
-            resolve({ status: up.statusCode ?? 500, body });
-          });
-          up.on('error', reject);
-        },
-      );
-      r.on('error', reject);
-      r.end(payload);
-    });
+    const up = await this.exchange(
+      port,
+      'POST',
+      '/',
+      {
+        'content-type': `application/x-amz-json-${protocol === 'json1.0' ? '1.0' : '1.1'}`,
+        'content-length': String(payload.length),
+        'x-amz-target': target,
+        'x-amz-date': '20200101T000000Z',
+        authorization: `AWS4-HMAC-SHA256 Credential=test/20200101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      payload,
+    );
+    const text = up.body.toString('utf8');
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      body = { __type: 'InternalFailure', message: text };
+    }
+    return { status: up.status, body };
   }
 
   private proxy(

@@ -1,4 +1,5 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { redisCall } from '../../twin/data/redis/redis-call.ts';
 import { type ClusterNode, parseClusterNodes } from '../../twin/redis-operator/redis-cluster-spec.ts';
 import { writerWindow } from './redis-writer.ts';
 
@@ -170,25 +171,8 @@ export async function clusterInfo(address: Address): Promise<Record<string, stri
 }
 
 /** One command on a short-lived connection; undefined when the node does not answer in time. */
-export async function ask<T>(address: Address, ...args: string[]): Promise<T | undefined> {
-  const c = new Redis({
-    ...address,
-    lazyConnect: true,
-    connectTimeout: 300,
-    commandTimeout: 500,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    return (await c.call(args[0]!, ...args.slice(1))) as T;
-  } catch {
-    return undefined;
-  } finally {
-    c.disconnect();
-  }
+export function ask<T>(address: Address, ...args: string[]): Promise<T | undefined> {
+  return redisCall<T>(address, args);
 }
 
 async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { redisCall } from '../../twin/data/redis/redis-call.ts';
 
 export interface SentinelTarget {
   sentinels: Array<{ host: string; port: number }>;
@@ -182,29 +183,8 @@ export async function sentinelMaster(target: SentinelTarget): Promise<string | u
 }
 
 /** One SENTINEL command on a short-lived connection; undefined when the sentinel does not answer in time. */
-async function askSentinel<T>(
-  addr: { host: string; port: number },
-  ...args: string[]
-): Promise<T | undefined> {
-  const c = new Redis({
-    host: addr.host,
-    port: addr.port,
-    lazyConnect: true,
-    connectTimeout: 300,
-    commandTimeout: 300,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    return (await c.call('SENTINEL', ...args)) as T;
-  } catch {
-    return undefined;
-  } finally {
-    c.disconnect();
-  }
+function askSentinel<T>(addr: { host: string; port: number }, ...args: string[]): Promise<T | undefined> {
+  return redisCall<T>(addr, ['SENTINEL', ...args], { connectMs: 300, commandMs: 300 });
 }
 
 /** Polls the sentinels until they name a master other than `previous`; resolves with when (performance.now()). */

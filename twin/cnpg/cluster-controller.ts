@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { describeObject, type KubeObject, ownerReferenceTo } from '../api/object.ts';
-import type { Controller, ControllerContext } from '../controllers/controller.ts';
+import { type KubeObject, ownerReferenceTo } from '../api/object.ts';
+import { PollingController } from '../controllers/controller.ts';
 import {
   type ClusterSpec,
   chooseFailoverTarget,
@@ -15,7 +15,6 @@ const GROUP = 'postgresql.cnpg.io';
 const TICK_MS = 200;
 
 interface ClusterState {
-  busy: boolean;
   /** Control-plane time since which the current primary has been unhealthy. */
   unhealthySince?: number;
   /** Real time at which the failover's first phase (targetPrimary pending) began. */
@@ -34,41 +33,20 @@ interface ClusterState {
  * through the Kubernetes API; replication authenticates as the superuser with a password (CNPG uses
  * the streaming_replica user with TLS certificates); no backups, switchover or PVC resizing.
  */
-export class CnpgClusterController implements Controller {
+export class CnpgClusterController extends PollingController {
   readonly name = 'cnpg-cluster';
-  private ctx!: ControllerContext;
-  private timer: NodeJS.Timeout | undefined;
   private readonly state = new Map<string, ClusterState>();
 
-  start(ctx: ControllerContext): void {
-    this.ctx = ctx;
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+  constructor() {
+    super({ apiVersion: `${GROUP}/v1`, kind: 'Cluster' }, TICK_MS);
   }
 
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  private tick(): void {
-    for (const cluster of this.ctx.store.list({ apiVersion: `${GROUP}/v1`, kind: 'Cluster' })) {
-      const key = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
-      let st = this.state.get(key);
-      if (!st) {
-        st = { busy: false, lastSent: new Map() };
-        this.state.set(key, st);
-      }
-      if (st.busy) continue;
-      st.busy = true;
-      const s = st;
-      this.reconcile(cluster, s)
-        .catch((err) => this.ctx.log(`cnpg: ${describeObject(cluster)}: ${(err as Error).stack ?? err}`))
-        .finally(() => {
-          s.busy = false;
-        });
+  protected async reconcile(cluster: KubeObject, key: string): Promise<void> {
+    let st = this.state.get(key);
+    if (!st) {
+      st = { lastSent: new Map() };
+      this.state.set(key, st);
     }
-  }
-
-  private async reconcile(cluster: KubeObject, st: ClusterState): Promise<void> {
     const ns = cluster.metadata.namespace!;
     const name = cluster.metadata.name;
     const spec = clusterSpec(cluster);

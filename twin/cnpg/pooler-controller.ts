@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describeObject, type KubeObject, ownerReferenceTo } from '../api/object.ts';
-import type { Controller, ControllerContext } from '../controllers/controller.ts';
+import { PollingController } from '../controllers/controller.ts';
 import { POSTGRES_PORT } from './instance-protocol.ts';
 
 const GROUP = 'postgresql.cnpg.io';
@@ -141,43 +141,30 @@ export function authSetupSql(password: string): string[] {
  * Twin simplification: `cnpg_pooler_pgbouncer` authenticates to PostgreSQL with a password kept in
  * the Secret `<cluster>-pooler-auth` (CNPG issues it a TLS client certificate).
  */
-export class CnpgPoolerController implements Controller {
+export class CnpgPoolerController extends PollingController {
   readonly name = 'cnpg-pooler';
-  private ctx!: ControllerContext;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly busy = new Set<string>();
   /** Per cluster uid: the primary the auth setup was last applied on. */
   private readonly authDone = new Map<string, string>();
   private readonly reported = new Map<string, string>();
 
-  start(ctx: ControllerContext): void {
-    this.ctx = ctx;
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+  constructor() {
+    super({ apiVersion: `${GROUP}/v1`, kind: 'Pooler' }, TICK_MS);
   }
 
-  stop(): void {
-    clearInterval(this.timer);
+  /** A failure is logged and made an event once, not on every tick while it lasts. */
+  protected override failed(pooler: KubeObject, err: unknown, key: string): void {
+    const message = (err as Error).message;
+    if (this.reported.get(key) === message) return;
+    this.reported.set(key, message);
+    this.ctx.log(`cnpg pooler: ${message}`);
+    this.ctx.events.record(pooler, 'Warning', 'ReconcileError', message, 'cloudnative-pg');
   }
 
-  private tick(): void {
-    for (const pooler of this.ctx.store.list({ apiVersion: `${GROUP}/v1`, kind: 'Pooler' })) {
-      const key = `${pooler.metadata.namespace}/${pooler.metadata.name}`;
-      if (this.busy.has(key)) continue;
-      this.busy.add(key);
-      this.reconcile(pooler)
-        .then(() => this.reported.delete(key))
-        .catch((err) => {
-          const message = (err as Error).message;
-          if (this.reported.get(key) === message) return;
-          this.reported.set(key, message);
-          this.ctx.log(`cnpg pooler: ${message}`);
-          this.ctx.events.record(pooler, 'Warning', 'ReconcileError', message, 'cloudnative-pg');
-        })
-        .finally(() => this.busy.delete(key));
-    }
+  protected override succeeded(_pooler: KubeObject, key: string): void {
+    this.reported.delete(key);
   }
 
-  private async reconcile(pooler: KubeObject): Promise<void> {
+  protected async reconcile(pooler: KubeObject): Promise<void> {
     const ns = pooler.metadata.namespace!;
     const spec = poolerSpec(pooler);
     const cluster = this.ctx.store.get({

@@ -1,5 +1,5 @@
 import type { EventRecorder } from '../api/events.ts';
-import type { KubeObject } from '../api/object.ts';
+import { describeObject, type KubeObject } from '../api/object.ts';
 import type { Clock } from '../clock.ts';
 import type { ObjectStore, WatchEvent, WatchFilter } from '../store/object-store.ts';
 
@@ -106,4 +106,55 @@ export function keyOf(obj: KubeObject): string {
 export function splitKey(key: string): { namespace: string; name: string } {
   const i = key.indexOf('/');
   return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/**
+ * An operator that polls: every `periodMs` of real time it lists the objects of its type and
+ * reconciles each one, never the same object twice at once (as operators that probe live instances
+ * over the network do, where a watch alone would not notice a dead server). A reconcile that throws
+ * is reported through `failed` (by default, the control-plane log).
+ */
+export abstract class PollingController implements Controller {
+  abstract readonly name: string;
+  protected ctx!: ControllerContext;
+  protected stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly busy = new Set<string>();
+
+  constructor(
+    private readonly type: { apiVersion: string; kind: string },
+    private readonly periodMs: number,
+  ) {}
+
+  start(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    this.timer = setInterval(() => this.tick(), this.periodMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+
+  protected abstract reconcile(obj: KubeObject, key: string): Promise<void>;
+
+  protected failed(obj: KubeObject, err: unknown, _key: string): void {
+    this.ctx.log(`${this.name}: ${describeObject(obj)}: ${(err as Error).stack ?? err}`);
+  }
+
+  protected succeeded(_obj: KubeObject, _key: string): void {}
+
+  private tick(): void {
+    for (const obj of this.ctx.store.list(this.type)) {
+      const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+      if (this.busy.has(key)) continue;
+      this.busy.add(key);
+      this.reconcile(obj, key)
+        .then(
+          () => this.succeeded(obj, key),
+          (err) => this.failed(obj, err, key),
+        )
+        .finally(() => this.busy.delete(key));
+    }
+  }
 }

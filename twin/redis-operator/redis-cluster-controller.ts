@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { describeObject, type KubeObject } from '../api/object.ts';
-import type { Controller, ControllerContext } from '../controllers/controller.ts';
+import type { KubeObject } from '../api/object.ts';
+import { PollingController } from '../controllers/controller.ts';
 import {
   type ClusterNode,
   clusterCheck,
@@ -53,36 +53,15 @@ interface PodView {
  * redis-cli attaches it to the master with the fewest replicas; no scaling/resharding, PDBs,
  * exporter sidecars, TLS, ACLs or rolling updates of the StatefulSets (only `replicas` follows the spec).
  */
-export class RedisClusterController implements Controller {
+export class RedisClusterController extends PollingController {
   readonly name = 'redis-operator-cluster';
-  private ctx!: ControllerContext;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly busy = new Set<string>();
-  private stopped = false;
 
-  start(ctx: ControllerContext): void {
-    this.ctx = ctx;
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    clearInterval(this.timer);
-  }
-
-  private tick(): void {
+  constructor() {
     // The store keys types by group: every served version of the CRD is listed.
-    for (const cr of this.ctx.store.list({ apiVersion: `${GROUP}/v1beta2`, kind: 'RedisCluster' })) {
-      const key = `${cr.metadata.namespace}/${cr.metadata.name}`;
-      if (this.busy.has(key)) continue;
-      this.busy.add(key);
-      this.reconcile(cr)
-        .catch((err) => this.ctx.log(`redis-operator: ${describeObject(cr)}: ${(err as Error).stack ?? err}`))
-        .finally(() => this.busy.delete(key));
-    }
+    super({ apiVersion: `${GROUP}/v1beta2`, kind: 'RedisCluster' }, TICK_MS);
   }
 
-  private async reconcile(cr: KubeObject): Promise<void> {
+  protected async reconcile(cr: KubeObject): Promise<void> {
     const spec = redisClusterSpec(cr);
     const ns = cr.metadata.namespace!;
     this.ensureRole(cr, spec, 'leader');

@@ -27,6 +27,7 @@ import {
   substituteHosts,
   withPodDefaults,
 } from './redis-args.ts';
+import { redisCall } from './redis-call.ts';
 
 const env = process.env;
 const log = (m: string) => process.stderr.write(`twin-redis: ${m}\n`);
@@ -36,30 +37,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function askSentinels(): Promise<{ ip: string; port: number } | undefined> {
   const host = env['REDIS_SENTINEL_HOST'];
   if (!host) return undefined;
-  const client = new Redis({
-    host,
-    port: Number(env['REDIS_SENTINEL_PORT_NUMBER'] || 26379),
-    lazyConnect: true,
-    connectTimeout: 500,
-    commandTimeout: 500,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    const r = (await client.call(
-      'SENTINEL',
-      'get-master-addr-by-name',
-      env['REDIS_SENTINEL_MASTER_NAME'] || 'mymaster',
-    )) as [string, string] | null;
-    return r ? { ip: r[0], port: Number(r[1]) } : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    client.disconnect();
-  }
+  const r = await redisCall<[string, string] | null>(
+    { host, port: Number(env['REDIS_SENTINEL_PORT_NUMBER'] || 26379) },
+    ['SENTINEL', 'get-master-addr-by-name', env['REDIS_SENTINEL_MASTER_NAME'] || 'mymaster'],
+    { connectMs: 500, commandMs: 500 },
+  );
+  return r ? { ip: r[0], port: Number(r[1]) } : undefined;
 }
 
 async function main(): Promise<number> {
