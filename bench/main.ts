@@ -11,7 +11,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_TIME_SCALE } from '../twin/clock.ts';
+import { DEFAULT_TIME_SCALE } from '../kube/clock.ts';
+import { loadSystem, REPO_ROOT, resolveSystem } from '../system/system.ts';
 import { Twin } from '../twin/twin.ts';
 
 const args = process.argv.slice(2);
@@ -26,9 +27,7 @@ async function benchBoot(): Promise<void> {
     const workDir = await mkdtemp(path.join(os.tmpdir(), 'twin-bench-'));
     const t0 = performance.now();
     const twin = await Twin.up({
-      root: Twin.defaultRoot(),
-      system: 'ai-platform',
-      overlay: 'local',
+      system: await loadSystem(await resolveSystem('ai-platform'), 'local'),
       timeScale: DEFAULT_TIME_SCALE,
       workDir,
     });
@@ -57,7 +56,7 @@ async function benchScenarioWallTime(label: string, name: string, what: string):
   const t0 = performance.now();
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', 'scenario', name], {
-      cwd: Twin.defaultRoot(),
+      cwd: REPO_ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, TWIN_QUIET: '0' },
     });

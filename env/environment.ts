@@ -1,9 +1,11 @@
-import type { LabelSelector } from '../twin/api/labels.ts';
-import type { KubeObject, ObjectRef } from '../twin/api/object.ts';
-import type { Clock } from '../twin/clock.ts';
-import type { DrainResult } from '../twin/nodes/eviction.ts';
+import type { Clock } from '../kube/clock.ts';
+import type { DrainReport } from '../kube/drain.ts';
+import type { LabelSelector } from '../kube/labels.ts';
+import type { KubeObject, ObjectRef } from '../kube/object.ts';
 
-export type { Clock, KubeObject, LabelSelector, ObjectRef };
+import type { TrafficStats } from '../kube/traffic.ts';
+
+export type { Clock, DrainReport, KubeObject, LabelSelector, ObjectRef, TrafficStats };
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface KubeWatchEvent {
@@ -37,16 +39,6 @@ export interface KubeApi {
   logs(ref: { namespace: string; name: string }, options?: { tailLines?: number }): Promise<string>;
 }
 
-/** Per-version traffic figures over a window, as counted by the environment's proxies. */
-export interface TrafficStats {
-  requests: number;
-  errors: number;
-  errorRate: number | null;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
 export interface Network {
   /** Host-reachable base URL of an Ingress (e.g. http://127.0.0.1:41234). */
   ingressUrl(ref: { namespace: string; name: string }): Promise<string>;
@@ -64,9 +56,6 @@ export interface AwsEndpoint {
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
-
-/** What `faults.drain` did, as `kubectl drain --ignore-daemonsets` would report it (the twin's drain result). */
-export type DrainReport = DrainResult;
 
 /** The answer of the eviction subresource (POST pods/<name>/eviction). */
 export interface EvictionAnswer {

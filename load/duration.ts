@@ -1,4 +1,4 @@
-import { parseGoDuration } from '../core/go-duration.ts';
+import { parseGoDuration } from '../kube/duration.ts';
 
 /**
  * Milliseconds in a k6 duration, or undefined when it is not one: a string of number+unit parts

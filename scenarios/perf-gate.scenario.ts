@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import type { Environment } from '../env/environment.ts';
-import { describeFailures, judgeGate, runProfilesOn } from '../harness/gate/gate.ts';
+import { runProfilesOn } from '../harness/gate/gate.ts';
+import { describeFailures, judgeGate } from '../harness/gate/verdict.ts';
 import type { LoadResult } from '../harness/load/engine.ts';
 import { scenario } from '../harness/scenario/scenario.ts';
 import { type LoadProfile, validateProfile } from '../load/profile.ts';

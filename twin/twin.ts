@@ -1,18 +1,19 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { access, readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TwinError } from '../core/errors.ts';
-import { EventRecorder } from './api/events.ts';
-import { describeObject, type KubeObject } from './api/object.ts';
+import { ScaledClock } from '../kube/clock.ts';
+import { describeObject, type KubeObject } from '../kube/object.ts';
+import { classifyKinds, describeStoredOnly } from '../system/render/index.ts';
+import type { LoadedSystem } from '../system/system.ts';
+import { topologyToNodes } from '../system/topology/topology.ts';
+import type { TwinBindings } from '../system/twin-bindings.ts';
 import { EmulatedUsage, HorizontalPodAutoscalerController } from './autoscaling/index.ts';
-import { ScaledClock } from './clock.ts';
 import type { Controller, ControllerContext } from './controllers/controller.ts';
 import { builtinControllers } from './controllers/index.ts';
 import { assignGpuDevices, GpuAllocator, type GpuMode, listHostGpus } from './gpu/index.ts';
 import { Kubelet } from './kubelet/kubelet.ts';
 import { preparePodsDir } from './kubelet/pods-dir.ts';
-import { TwinBindings } from './kubelet/twin-bindings.ts';
 import { WorkloadBundler } from './kubelet/workload-bundler.ts';
 import { TwinNetwork } from './network/twin-network.ts';
 import {
@@ -22,18 +23,15 @@ import {
   type NodeLifecycleSettings,
   TaintEvictionController,
 } from './nodes/index.ts';
-import { classifyKinds, describeStoredOnly, renderKustomization, validateObjects } from './render/index.ts';
 import { rolloutControllers } from './rollouts/index.ts';
 import { SchedulerController } from './scheduler/scheduler-controller.ts';
+import { EventRecorder } from './store/event-recorder.ts';
 import { ObjectStore } from './store/object-store.ts';
-import { loadTopology, topologyToNodes } from './topology/topology.ts';
 import { waitForWorkloadsReady } from './workload-readiness.ts';
 
 export interface TwinOptions {
-  /** Repository root: infra/<system>/ and the workloads live under it. */
-  root: string;
-  system: string;
-  overlay: string;
+  /** The system, rendered and checked (system/system.ts loadSystem). */
+  system: LoadedSystem;
   timeScale: number;
   workDir: string;
   progress?: (message: string) => void;
@@ -46,8 +44,6 @@ export interface TwinOptions {
   /** GPU nodes' devices: emulated (default) or the host's, from `nvidia-smi -L` (passthrough). */
   gpu?: GpuMode;
 }
-
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * The embedded twin: the rendered manifests of one system running on a modelled cluster. Up renders
@@ -92,9 +88,9 @@ export class Twin {
     });
     this.kubelet = new Kubelet({
       bindings,
-      bundler: new WorkloadBundler(path.join(options.root, '.twin', 'bundles')),
+      bundler: new WorkloadBundler(path.join(options.system.layout.root, '.twin', 'bundles')),
       podsDir: preparePodsDir(options.workDir).path,
-      cwd: options.root,
+      cwd: options.system.layout.root,
       allocatePodIp: (uid) => this.network.allocatePodIp(uid),
       releasePodIp: (uid) => this.network.releasePodIp(uid),
       nodeImports: [this.network.dnsPreload],
@@ -106,22 +102,9 @@ export class Twin {
     this.nodeLifecycle = new NodeLifecycleController(this.nodes, options.nodeLifecycle);
   }
 
-  static defaultRoot(): string {
-    return REPO_ROOT;
-  }
-
   static async up(options: TwinOptions): Promise<Twin> {
     const progress = options.progress ?? (() => {});
-    const systemDir = await resolveSystemDir(options.root, options.system);
-    const overlayDir = path.join(systemDir, 'k8s', 'overlays', options.overlay);
-    progress(`rendering ${path.relative(options.root, overlayDir)}`);
-    const rendered = await renderKustomization(overlayDir, { cwd: options.root });
-    validateObjects(rendered);
-    const topology = await loadTopology(
-      path.relative(process.cwd(), path.join(systemDir, 'topology.yaml')) ||
-        path.join(systemDir, 'topology.yaml'),
-    );
-    const bindings = await TwinBindings.load(path.join(systemDir, 'twin-bindings.yaml'), options.root);
+    const { topology, bindings, rendered } = options.system;
     const gpuMode = options.gpu ?? 'emulated';
     let hostGpus: Awaited<ReturnType<typeof listHostGpus>>['devices'] = [];
     if (gpuMode === 'passthrough') {
@@ -206,26 +189,6 @@ export class Twin {
     await this.kubelet.shutdown();
     await this.network.stop();
     if (options.removeWorkDir) await rm(this.options.workDir, { recursive: true, force: true });
-  }
-}
-
-/** infra/<system>/ under the root, or a directory path (containing a slash) laid out the same way. */
-async function resolveSystemDir(root: string, system: string): Promise<string> {
-  const dir =
-    system.includes('/') || system.includes(path.sep)
-      ? path.resolve(system)
-      : path.join(root, 'infra', system);
-  try {
-    await access(path.join(dir, 'k8s', 'overlays'));
-    return dir;
-  } catch {
-    const known = (await readdir(path.join(root, 'infra'), { withFileTypes: true }).catch(() => []))
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
-    throw new TwinError(
-      'TWIN_OPTION_INVALID',
-      `--system: no system at ${path.relative(process.cwd(), dir) || dir} (it needs k8s/overlays/, topology.yaml and twin-bindings.yaml); known systems: ${known.join(', ')}`,
-    );
   }
 }
 

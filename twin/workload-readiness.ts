@@ -1,5 +1,5 @@
 import { TwinError } from '../core/errors.ts';
-import { describeObject, type KubeObject } from './api/object.ts';
+import { describeObject, type KubeObject } from '../kube/object.ts';
 import type { ObjectStore } from './store/object-store.ts';
 
 /** Why a workload is not ready yet, or undefined when it is (the `kubectl rollout status` rules). */

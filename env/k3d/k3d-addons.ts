@@ -1,5 +1,5 @@
-import type { KubeObject } from '../../twin/api/object.ts';
-import { groupOf } from '../../twin/api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { groupOf } from '../../kube/object.ts';
 
 /** An upstream install manifest, pinned to a release, applied when the system's objects use its API group. */
 export interface Addon {

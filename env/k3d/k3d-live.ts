@@ -2,8 +2,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { TwinError } from '../../core/errors.ts';
-import type { KubeObject } from '../../twin/api/object.ts';
-import { ScaledClock } from '../../twin/clock.ts';
+import { ScaledClock } from '../../kube/clock.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { REPO_ROOT } from '../../system/system.ts';
 import type {
   AwsEndpoint,
   Environment,
@@ -19,8 +20,6 @@ import { execaCommand, fetchText, type K3dRunnerDeps, type K3dRunState, runK3dSt
 import type { K3dStep } from './k3d-steps.ts';
 import { dockerBuildArgv, imagesOf, k3dImageImportArgv, LOCALSTACK_ENDPOINT_VAR } from './k3d-up-plan.ts';
 import { ClientNodeKubeApi } from './kube-client.ts';
-
-const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
 async function clusterExists(name: string): Promise<boolean> {
   const out = await execaCommand(['k3d', 'cluster', 'list', '--output', 'json']);

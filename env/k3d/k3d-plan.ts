@@ -1,5 +1,5 @@
-import type { KubeObject } from '../../twin/api/object.ts';
-import { type NodePool, type Topology, topologyToNodes } from '../../twin/topology/topology.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { type NodePool, type Topology, topologyToNodes } from '../../system/topology/topology.ts';
 
 /** k3s image of the cluster's nodes (k3d 5.8's default line); override with TWIN_K3S_IMAGE. */
 export const K3S_IMAGE = 'rancher/k3s:v1.31.5-k3s1';

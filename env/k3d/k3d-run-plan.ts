@@ -1,17 +1,14 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { TwinError } from '../../core/errors.ts';
-import { TwinBindings } from '../../twin/kubelet/twin-bindings.ts';
-import { renderKustomization, validateObjects } from '../../twin/render/index.ts';
-import { loadTopology } from '../../twin/topology/topology.ts';
+import { loadSystem, REPO_ROOT, resolveSystem, type SystemLayout } from '../../system/system.ts';
 import { imageFor } from '../containers/images.ts';
 import { type GpuMode, type K3dClusterPlan, planK3dCluster } from './k3d-plan.ts';
 import { dryRunText } from './k3d-runner.ts';
 import type { K3dStep } from './k3d-steps.ts';
 import { type ImageBuild, k3dDownSteps, k3dUpSteps, referenceImageBuilds } from './k3d-up-plan.ts';
 
-export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+export { REPO_ROOT };
 
 /** Which of docker (a reachable engine) and k3d are missing here; empty when k3d can run. */
 export async function missingTools(): Promise<string[]> {
@@ -59,17 +56,13 @@ export function k3dSettings(system: string, env: NodeJS.ProcessEnv = process.env
   };
 }
 
-function systemDir(root: string, system: string): string {
-  return system.includes('/') ? path.resolve(system) : path.join(root, 'infra', system);
-}
-
 /**
  * The overlay k3d renders: the one asked for, except that the twin's default `local` (which points the
  * canary analysis at the twin's own metrics API) gives way to the system's `k3d` overlay when it has one.
  */
-export function k3dOverlay(dir: string, asked: string | undefined): string {
+export function k3dOverlay(layout: SystemLayout, asked: string | undefined): string {
   if (asked && asked !== 'local') return asked;
-  return existsSync(path.join(dir, 'k8s', 'overlays', 'k3d')) ? 'k3d' : (asked ?? 'local');
+  return layout.hasOverlay('k3d') ? 'k3d' : (asked ?? 'local');
 }
 
 export interface K3dRunPlan {
@@ -88,25 +81,19 @@ export async function planK3dRun(
   settings: K3dSettings,
   root = REPO_ROOT,
 ): Promise<K3dRunPlan> {
-  const dir = systemDir(root, options.system);
-  const overlay = k3dOverlay(dir, options.overlay);
-  const rendered = await renderKustomization(path.join(dir, 'k8s', 'overlays', overlay), { cwd: root });
-  validateObjects(rendered);
+  const layout = await resolveSystem(options.system, root);
+  const overlay = k3dOverlay(layout, options.overlay);
+  const { rendered, topology, bindings } = await loadSystem(layout, overlay);
   const objects = rendered.map((r) => r.object);
-  const topology = await loadTopology(path.relative(root, path.join(dir, 'topology.yaml')));
-  const bindingsFile = path.join(dir, 'twin-bindings.yaml');
-  const bindings = existsSync(bindingsFile)
-    ? await TwinBindings.load(bindingsFile, root)
-    : TwinBindings.empty();
   const cluster = planK3dCluster(topology, settings);
-  const terraformDir = path.join(dir, 'terraform', 'environments', 'local');
+  const terraformDir = layout.localTerraformDir;
   const steps = k3dUpSteps({
     plan: cluster,
     objects,
     images: referenceImageBuilds(objects, bindings, root),
     stateDir: options.stateDir,
     createCluster: options.createCluster,
-    ...(existsSync(path.join(terraformDir, 'main.tf'))
+    ...(terraformDir
       ? { terraform: { dir: path.relative(root, terraformDir), localstackImage: imageFor('localstack') } }
       : {}),
   });

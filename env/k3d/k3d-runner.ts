@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { TwinError } from '../../core/errors.ts';
-import type { KubeObject } from '../../twin/api/object.ts';
-import { parseYamlDocuments, toKubeObjects } from '../../twin/render/index.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { parseYamlDocuments, toKubeObjects } from '../../system/render/index.ts';
 import { formatStep, type K3dStep, shellQuote } from './k3d-steps.ts';
 import type { ClientNodeKubeApi } from './kube-client.ts';
 

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { KubeObject } from '../../twin/api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 
 /** A JSON Patch operation (RFC 6902). */
 export interface JsonPatchOp {

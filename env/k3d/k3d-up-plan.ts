@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import type { KubeObject } from '../../twin/api/object.ts';
-import { splitImage, type TwinBindings } from '../../twin/kubelet/twin-bindings.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { splitImage, type TwinBindings } from '../../system/twin-bindings.ts';
 import { terraformApplyCommands } from '../containers/terraform.ts';
 import { addonsFor, gpuStatusPatch, nvidiaDevicePluginObjects } from './k3d-addons.ts';
 import { type K3dClusterPlan, K3S_CUDA_IMAGE, k3dConfig, TOPOLOGY_NODE_LABEL } from './k3d-plan.ts';

@@ -9,8 +9,8 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { TwinError } from '../../core/errors.ts';
-import type { LabelSelector } from '../../twin/api/labels.ts';
-import type { KubeObject, ObjectRef } from '../../twin/api/object.ts';
+import type { LabelSelector } from '../../kube/labels.ts';
+import type { KubeObject, ObjectRef } from '../../kube/object.ts';
 import type { KubeApi, KubeWatchEvent } from '../environment.ts';
 import { FIELD_MANAGER, type JsonPatchOp } from './k3d-steps.ts';
 import { forApply, isClusterScoped } from './k3d-up-plan.ts';

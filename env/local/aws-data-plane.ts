@@ -10,7 +10,6 @@ import { TwinError } from '../../core/errors.ts';
 import type { AwsEndpoint } from '../environment.ts';
 
 /** Where a system keeps the Terraform of its local data plane (applied against the edge). */
-export const LOCAL_TERRAFORM_DIR = path.join('terraform', 'environments', 'local');
 const TFVARS = 'data-plane.auto.tfvars.json';
 const DEFAULT_MIRROR = '/opt/tf-plugins';
 
@@ -38,14 +37,15 @@ interface DataPlaneVars {
  * inputs (about 1 s instead of Terraform's ~25 s, most of it the provider polling the new stream).
  */
 export async function startAwsDataPlane(options: {
-  systemDir: string;
+  /** The system's terraform/environments/local (system/system.ts), when it has one. */
+  terraformDir: string | undefined;
   workDir: string;
   region: string;
   progress?: (m: string) => void;
   log?: (m: string) => void;
 }): Promise<AwsDataPlane | undefined> {
-  const tfDir = path.join(options.systemDir, LOCAL_TERRAFORM_DIR);
-  if (!existsSync(path.join(tfDir, 'main.tf'))) return undefined;
+  const tfDir = options.terraformDir;
+  if (!tfDir) return undefined;
   const progress = options.progress ?? (() => {});
   const terraform = terraformAvailable();
   if (!terraform.ok && process.env['TWIN_TERRAFORM'] === '1')

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { TwinError } from '../../core/errors.ts';
-import { describeObject, type KubeObject, type ObjectRef } from '../../twin/api/object.ts';
-import { DEFAULT_TIME_SCALE } from '../../twin/clock.ts';
+import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
+import { describeObject, type KubeObject, type ObjectRef } from '../../kube/object.ts';
+import { loadSystem, resolveSystem } from '../../system/system.ts';
 import { assertLoopbackRange } from '../../twin/network/address-allocator.ts';
 import { cordon, drain, evictPod } from '../../twin/nodes/index.ts';
 import { Twin } from '../../twin/twin.ts';
@@ -26,23 +25,20 @@ export const localEnvironment: EnvironmentBackend = {
     await assertLoopbackRange();
   },
   async up(options: EnvironmentOptions): Promise<Environment> {
-    const systemDir =
-      options.system.includes('/') || options.system.includes(path.sep)
-        ? path.resolve(options.system)
-        : path.join(Twin.defaultRoot(), 'infra', options.system);
+    const layout = await resolveSystem(options.system);
+    // Everything is read and checked before anything starts.
+    const system = await loadSystem(layout, options.overlay ?? 'local', options.progress);
     // The system's AWS data plane (AWS edge + its local Terraform), before the pods that use it start.
     const awsPlane = await startAwsDataPlane({
-      systemDir,
+      terraformDir: layout.localTerraformDir,
       workDir: options.workDir,
-      region: await topologyRegion(systemDir),
+      region: system.topology.region ?? 'us-east-1',
       ...(options.progress ? { progress: options.progress } : {}),
     });
     let twin: Twin;
     try {
       twin = await Twin.up({
-        root: Twin.defaultRoot(),
-        system: options.system,
-        overlay: options.overlay ?? 'local',
+        system,
         timeScale: options.timeScale ?? DEFAULT_TIME_SCALE,
         workDir: options.workDir,
         gpu: options.gpu ?? (process.env['TWIN_GPU'] === 'passthrough' ? 'passthrough' : 'emulated'),
@@ -56,16 +52,6 @@ export const localEnvironment: EnvironmentBackend = {
     return new LocalEnvironment(twin, awsPlane);
   },
 };
-
-/** The topology's region (AWS clients of the twin use it); us-east-1 when the system has none. */
-async function topologyRegion(systemDir: string): Promise<string> {
-  try {
-    const text = await readFile(path.join(systemDir, 'topology.yaml'), 'utf8');
-    return /^region:\s*([a-z0-9-]+)/m.exec(text)?.[1] ?? 'us-east-1';
-  } catch {
-    return 'us-east-1';
-  }
-}
 
 export class LocalEnvironment implements Environment {
   readonly name = 'local';

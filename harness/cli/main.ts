@@ -3,11 +3,12 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
 import { ENVIRONMENT_NAMES } from '../../env/environment-names.ts';
+import { REPO_ROOT } from '../../system/repo-root.ts';
 import { DEFAULT_SCENARIO, scenarioNames } from './scenario-catalog.ts';
 
 // Commands load their implementation when they run, so `twin --help` does not import the twin,
 // both environments, the AWS SDK and testcontainers.
-const root = path.resolve(import.meta.dirname, '../..');
+const root = REPO_ROOT;
 
 const envOption = () =>
   new Option('--env <name>', 'environment to run on').choices(ENVIRONMENT_NAMES).default('local');

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { TwinError } from '../../core/errors.ts';
 import { GATE_PROFILES, loadProfile, REGRESSION_PROFILES } from '../../load/profiles/index.ts';
 import { progress } from '../scenario/progress.ts';
-import { describeFailures, type Runner, runGate } from './gate.ts';
+import { type Runner, runGate } from './gate.ts';
+import { describeFailures } from './verdict.ts';
 
 export interface GateCliOptions {
   system: string;

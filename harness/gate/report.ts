@@ -4,7 +4,7 @@ import type { LoadResult } from '../load/engine.ts';
 import type { TimelinePoint } from '../load/metrics.ts';
 import { escapeHtml } from '../report/html-escape.ts';
 import { xml } from '../report/junit.ts';
-import { describeFailures, type GateVerdict } from './gate.ts';
+import { describeFailures, type GateVerdict } from './verdict.ts';
 
 /**
  * The gate's reports in one directory: gate.json (everything), junit.xml (a test case per threshold

@@ -1,5 +1,5 @@
 import { TwinError } from '../../core/errors.ts';
-import { DEFAULT_TIME_SCALE } from '../../twin/clock.ts';
+import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
 
 export { DEFAULT_TIME_SCALE };
 

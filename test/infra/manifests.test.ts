@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../twin/api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import { find, hasKubectl, parseObjects, podTemplateOf, readBase, renderOverlay } from './manifests.ts';
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job', 'Rollout']);

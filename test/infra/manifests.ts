@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
-import type { KubeObject } from '../../twin/api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 
 export const SYSTEM_DIR = fileURLToPath(new URL('../../infra/ai-platform/', import.meta.url));
 

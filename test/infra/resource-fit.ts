@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { KubeObject } from '../../twin/api/object.ts';
-import { bytes, cpuMillis } from '../../twin/api/quantity.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { bytes, cpuMillis } from '../../kube/quantity.ts';
 import { podTemplateOf } from './manifests.ts';
 
 export interface Capacity {

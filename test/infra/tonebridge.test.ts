@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../twin/api/object.ts';
-import { bytes, cpuMillis } from '../../twin/api/quantity.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { bytes, cpuMillis } from '../../kube/quantity.ts';
+import { loadTopology, topologyToNodes } from '../../system/topology/topology.ts';
 import { podPlacement } from '../../twin/cnpg/cluster-controller.ts';
 import { redisClusterSpec, roleStatefulSet } from '../../twin/redis-operator/redis-cluster-spec.ts';
-import { loadTopology, topologyToNodes } from '../../twin/topology/topology.ts';
 import { find, hasKubectl, parseObjects } from './manifests.ts';
 import { type FitNode, type FitPod, placePods } from './resource-fit.ts';
 

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../api/object.ts';
-import { parseQuantity } from '../api/quantity.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 
 /** The load a workload sees: its total demand, spread evenly over its Ready pods. */
 export interface WorkloadLoad {

@@ -1,5 +1,5 @@
-import { matchesSelector } from '../api/labels.ts';
-import { type KubeObject, refOf } from '../api/object.ts';
+import { matchesSelector } from '../../kube/labels.ts';
+import { type KubeObject, refOf } from '../../kube/object.ts';
 import type { Controller, ControllerContext } from '../controllers/controller.ts';
 import { isPodReady, isPodTerminal, isPodTerminating } from '../controllers/pod-state.ts';
 import { type EmulatedUsage, podRequest } from './emulated-usage.ts';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type KubeObject, ownerReferenceTo } from '../api/object.ts';
+import { type KubeObject, ownerReferenceTo } from '../../kube/object.ts';
 import { PollingController } from '../controllers/controller.ts';
 import {
   type ClusterSpec,

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import type { InstanceStatus } from './instance-protocol.ts';
 
 /** The fields of a CloudNativePG `Cluster` (postgresql.cnpg.io/v1) the twin acts on, with CNPG's defaults. */

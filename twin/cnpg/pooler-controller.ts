@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describeObject, type KubeObject, ownerReferenceTo } from '../api/object.ts';
+import { describeObject, type KubeObject, ownerReferenceTo } from '../../kube/object.ts';
 import { PollingController } from '../controllers/controller.ts';
 import { POSTGRES_PORT } from './instance-protocol.ts';
 

@@ -1,6 +1,6 @@
-import type { EventRecorder } from '../api/events.ts';
-import { describeObject, type KubeObject } from '../api/object.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../kube/clock.ts';
+import { describeObject, type KubeObject } from '../../kube/object.ts';
+import type { EventRecorder } from '../store/event-recorder.ts';
 import type { ObjectStore, WatchEvent, WatchFilter } from '../store/object-store.ts';
 
 /** What every controller is given: the store, the control-plane clock, the event recorder. */

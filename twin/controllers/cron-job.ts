@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
-import { type KubeObject, type ObjectRef, ownerReferenceTo, refOf } from '../api/object.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../kube/clock.ts';
+import { type KubeObject, type ObjectRef, ownerReferenceTo, refOf } from '../../kube/object.ts';
 import type { ObjectStore, WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { findCondition } from './conditions.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';

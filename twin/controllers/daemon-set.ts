@@ -1,4 +1,4 @@
-import { type KubeObject, refOf } from '../api/object.ts';
+import { type KubeObject, refOf } from '../../kube/object.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';
 import { scaledValue } from './int-or-percent.ts';

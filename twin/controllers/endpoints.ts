@@ -1,5 +1,5 @@
-import { matchesMap } from '../api/labels.ts';
-import type { KubeObject } from '../api/object.ts';
+import { matchesMap } from '../../kube/labels.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';
 import { isPodReady, isPodTerminal, isPodTerminating } from './pod-state.ts';

@@ -1,4 +1,4 @@
-import { controllerOf, type KubeObject } from '../api/object.ts';
+import { controllerOf, type KubeObject } from '../../kube/object.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 
 /** Objects of a type in a namespace whose controller reference points at the owner's uid. */

@@ -1,5 +1,5 @@
-import { matchesSelector } from '../api/labels.ts';
-import { controllerOf, type KubeObject, refOf } from '../api/object.ts';
+import { matchesSelector } from '../../kube/labels.ts';
+import { controllerOf, type KubeObject, refOf } from '../../kube/object.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { type Condition, setCondition } from './conditions.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 
 /** A pod that ended: the RS/Job/StatefulSet controllers treat it as gone. */
 export function isPodTerminal(pod: KubeObject): boolean {

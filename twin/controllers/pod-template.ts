@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { clone, type KubeObject, ownerReferenceTo } from '../api/object.ts';
+import { clone, type KubeObject, ownerReferenceTo } from '../../kube/object.ts';
 
 /** The alphabet of rand.SafeEncodeString and of the API server's generateName suffixes: no vowels, no look-alikes. */
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';

@@ -1,4 +1,4 @@
-import { controllerOf, type KubeObject, ownerReferenceTo, refOf } from '../api/object.ts';
+import { controllerOf, type KubeObject, ownerReferenceTo, refOf } from '../../kube/object.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';
 import { controllerKeys, listControlledBy } from './ownership.ts';

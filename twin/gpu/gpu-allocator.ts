@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import type { GpuDevice } from './nvidia-smi.ts';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 
 /** Raised when a container's env cannot be built: the kubelet reports CreateContainerConfigError. */

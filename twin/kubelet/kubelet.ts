@@ -2,30 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeObject, type KubeObject } from '../api/object.ts';
+import { describeObject, type KubeObject } from '../../kube/object.ts';
 import type { Controller, ControllerContext } from '../controllers/controller.ts';
-import type { GpuAllocator } from '../gpu/gpu-allocator.ts';
+import type { KubeletOptions } from './kubelet-options.ts';
 import { PodWorker } from './pod-worker.ts';
-import type { TwinBindings } from './twin-bindings.ts';
-import type { WorkloadBundler } from './workload-bundler.ts';
-
-export interface KubeletOptions {
-  bindings: TwinBindings;
-  bundler: WorkloadBundler;
-  /** Where pod logs go: <podsDir>/<namespace>_<pod>/<container>.log */
-  podsDir: string;
-  /** Working directory of live processes (the repository root). */
-  cwd: string;
-  allocatePodIp(uid: string): string;
-  releasePodIp(uid: string): void;
-  /** Extra environment for live Node.js pods (cluster DNS file and namespace are added per pod). */
-  nodeImports: string[];
-  dnsFile: string;
-  /** Variables every live container gets (the environment's AWS endpoint); the container's own env wins. */
-  podEnv?: Record<string, string>;
-  /** The NVIDIA device plugin's exclusive GPU assignment (NVIDIA_VISIBLE_DEVICES / CUDA_VISIBLE_DEVICES). */
-  gpus?: GpuAllocator;
-}
 
 const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));
 

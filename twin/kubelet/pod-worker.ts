@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { describeObject, type KubeObject } from '../api/object.ts';
+import { describeObject, type KubeObject } from '../../kube/object.ts';
 import type { ControllerContext } from '../controllers/controller.ts';
 import { podGpuRequest } from '../gpu/gpu-allocator.ts';
 import { ContainerConfigError, containerEnvironment, expand } from './container-environment.ts';
 import { ContainerProcess } from './container-runner.ts';
 import { emulatedLifecycleFor } from './emulated-lifecycle.ts';
-import type { KubeletOptions } from './kubelet.ts';
+import type { KubeletOptions } from './kubelet-options.ts';
 import { PROBE_DEFAULTS, type ProbeSpec, runProbe } from './probe.ts';
 
 type ContainerState =

@@ -1,7 +1,7 @@
 import { type LookupAddress, type LookupOptions, lookup as systemLookup } from 'node:dns';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import type { ObjectStore, WatchEvent } from '../store/object-store.ts';
 import { CLUSTER_DOMAIN, candidateNames } from './dns-search.ts';
 

@@ -1,7 +1,7 @@
 import { Agent, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../kube/clock.ts';
 import type { Endpoint } from './endpoint-table.ts';
 import type { TrafficMetrics } from './traffic-metrics.ts';
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { TwinError } from '../../core/errors.ts';
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import type { ObjectStore, WatchEvent } from '../store/object-store.ts';
 import {
   ALB_ACTION_PREFIX,

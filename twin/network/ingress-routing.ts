@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 
 /** A backend as an Ingress names it: a Service port by number or name, or a resource. */
 export interface IngressBackend {

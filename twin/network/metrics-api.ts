@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { parseGoDuration } from '../../core/go-duration.ts';
+import { parseGoDuration } from '../../kube/duration.ts';
 import { closeServer, listen } from './listen.ts';
 import type { TrafficMetrics } from './traffic-metrics.ts';
 

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 
 /** The version traffic is counted under: app.kubernetes.io/version, else the pod-template hash. */
 export function versionOf(pod: KubeObject | undefined): string {

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import { keyOf, ReconcileController, splitKey } from '../controllers/controller.ts';
 import type { WatchEvent } from '../store/object-store.ts';
 import type { AddressAllocator } from './address-allocator.ts';

@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import type { ObjectStore, WatchEvent } from '../store/object-store.ts';
 import type { EndpointTable } from './endpoint-table.ts';
 import { type HttpForwarder, pipeBoth } from './http-forwarder.ts';

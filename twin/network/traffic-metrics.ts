@@ -1,5 +1,5 @@
-import type { TrafficStats } from '../../env/environment.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../kube/clock.ts';
+import type { TrafficStats } from '../../kube/traffic.ts';
 
 export type { TrafficStats };
 

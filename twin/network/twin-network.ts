@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TwinError } from '../../core/errors.ts';
-import type { Network, TrafficStats } from '../../env/environment.ts';
-import type { EventRecorder } from '../api/events.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../kube/clock.ts';
+import type { TrafficStats } from '../../kube/traffic.ts';
+import type { EventRecorder } from '../store/event-recorder.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
   assertLoopbackRange,
@@ -41,7 +41,7 @@ export const DNS_PRELOAD = fileURLToPath(new URL('./dns-preload.mjs', import.met
  * The twin's network: loopback addresses for pods and Services, cluster DNS, Service and Ingress
  * proxies that count traffic per version, and the metrics API that analyses read.
  */
-export class TwinNetwork implements Network {
+export class TwinNetwork {
   readonly metrics: TrafficMetrics;
   readonly dns: ClusterDns;
   readonly dnsFile: string;

@@ -1,5 +1,6 @@
-import { matchesSelector } from '../api/labels.ts';
-import { controllerOf, type KubeObject, type ObjectRef, refOf } from '../api/object.ts';
+import type { DrainReport } from '../../kube/drain.ts';
+import { matchesSelector } from '../../kube/labels.ts';
+import { controllerOf, type KubeObject, type ObjectRef, refOf } from '../../kube/object.ts';
 import type { ControllerContext } from '../controllers/controller.ts';
 import { isPodReady } from '../controllers/pod-state.ts';
 
@@ -88,19 +89,6 @@ export interface DrainOptions {
   signal?: AbortSignal;
 }
 
-export interface DrainResult {
-  node: string;
-  evicted: string[];
-  /** DaemonSet pods left on the node, as `kubectl drain --ignore-daemonsets` leaves them. */
-  ignored: string[];
-  /** Eviction attempts a PodDisruptionBudget refused (429). */
-  refused: number;
-  /** Pods still on the node when the timeout ran out. */
-  remaining: string[];
-  /** Control-plane milliseconds the drain took. */
-  durationMs: number;
-}
-
 /** kubectl cordon: marks the node unschedulable. */
 export function cordon(
   ctx: Pick<ControllerContext, 'store'>,
@@ -124,7 +112,7 @@ export async function drain(
   ctx: Pick<ControllerContext, 'store' | 'clock' | 'events'>,
   nodeName: string,
   options: DrainOptions = {},
-): Promise<DrainResult> {
+): Promise<DrainReport> {
   const { store, clock } = ctx;
   const t0 = clock.now();
   cordon(ctx, nodeName);

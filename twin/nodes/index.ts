@@ -2,7 +2,6 @@ export { defaultTolerationSeconds } from './default-toleration-seconds.ts';
 export {
   cordon,
   type DrainOptions,
-  type DrainResult,
   drain,
   type EvictionResult,
   evictPod,

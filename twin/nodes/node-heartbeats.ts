@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import type { Controller, ControllerContext } from '../controllers/controller.ts';
 import { NODE_LIFECYCLE_DEFAULTS } from './node-lifecycle-defaults.ts';
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../kube/clock.ts';
 
 /**
  * client-go's token-bucket rate limiter (flowcontrol.NewTokenBucketRateLimiter) on the control-plane

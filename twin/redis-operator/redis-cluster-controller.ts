@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import { PollingController } from '../controllers/controller.ts';
 import {
   type ClusterNode,

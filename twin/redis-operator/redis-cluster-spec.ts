@@ -1,4 +1,4 @@
-import { type KubeObject, ownerReferenceTo } from '../api/object.ts';
+import { type KubeObject, ownerReferenceTo } from '../../kube/object.ts';
 
 /**
  * The OT-Container-Kit redis-operator's `RedisCluster` (redis.redis.opstreelabs.in/v1beta2) as the

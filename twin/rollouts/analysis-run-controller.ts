@@ -1,8 +1,8 @@
 import type { LookupFunction } from 'node:net';
+import { requireGoDuration } from '../../kube/duration.ts';
 import { keyOf, ReconcileController, splitKey } from '../controllers/controller.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { substituteArgs } from './analysis-args.ts';
-import { parseGoDuration } from './duration.ts';
 import {
   assessMetric,
   assessRun,
@@ -210,9 +210,9 @@ function nextDue(metric: Metric, result: MetricResult | undefined, runStartedAt:
   if (!last)
     return (
       Date.parse(runStartedAt) +
-      (metric.initialDelay ? parseGoDuration(metric.initialDelay, `metric ${metric.name} initialDelay`) : 0)
+      (metric.initialDelay ? requireGoDuration(metric.initialDelay, `metric ${metric.name} initialDelay`) : 0)
     );
-  const interval = metric.interval ? parseGoDuration(metric.interval, `metric ${metric.name} interval`) : 0;
+  const interval = metric.interval ? requireGoDuration(metric.interval, `metric ${metric.name} interval`) : 0;
   return Date.parse(last.finishedAt ?? last.startedAt) + interval;
 }
 

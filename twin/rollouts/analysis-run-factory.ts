@@ -1,5 +1,5 @@
 import { TwinError } from '../../core/errors.ts';
-import { ownerReferenceTo } from '../api/object.ts';
+import { ownerReferenceTo } from '../../kube/object.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { mergeArgs, readFieldPath } from './analysis-args.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './pod-template-hash.ts';

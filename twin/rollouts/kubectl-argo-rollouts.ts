@@ -1,5 +1,5 @@
 import { TwinError } from '../../core/errors.ts';
-import { describeObject } from '../api/object.ts';
+import { describeObject } from '../../kube/object.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { ARGO_API_VERSION, type Rollout } from './types.ts';
 

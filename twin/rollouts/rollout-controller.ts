@@ -1,4 +1,4 @@
-import { controllerOf, type KubeObject, ownerReferenceTo } from '../api/object.ts';
+import { controllerOf, type KubeObject, ownerReferenceTo } from '../../kube/object.ts';
 import { keyOf, ReconcileController, splitKey } from '../controllers/controller.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import {

@@ -1,5 +1,5 @@
-import type { LabelSelector } from '../api/labels.ts';
-import type { KubeObject } from '../api/object.ts';
+import type { LabelSelector } from '../../kube/labels.ts';
+import type { KubeObject } from '../../kube/object.ts';
 
 /** The argoproj.io/v1alpha1 shapes the twin reads and writes, typed as loosely as the API allows. */
 export const ARGO_API_VERSION = 'argoproj.io/v1alpha1';

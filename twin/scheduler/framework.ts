@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import type { NodeInfo } from './node-info.ts';
 
 /** The framework's failure codes: only Unschedulable failures may be resolved by preemption. */

@@ -1,5 +1,5 @@
-import { type LabelSelector, matchesSelector } from '../api/labels.ts';
-import type { KubeObject } from '../api/object.ts';
+import { type LabelSelector, matchesSelector } from '../../kube/labels.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import { type CycleState, MAX_NODE_SCORE, type Plugin, unresolvable, unschedulable } from './framework.ts';
 import type { NodeInfo } from './node-info.ts';
 

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../api/object.ts';
-import { resourceValue } from '../api/quantity.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { resourceValue } from '../../kube/quantity.ts';
 import { podRequests, type Resources } from './resource-requests.ts';
 
 /** A node with the pods bound to it and what they request, as the scheduler's cache holds it. */

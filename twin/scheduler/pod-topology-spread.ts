@@ -1,5 +1,5 @@
-import { type LabelSelector, matchesSelector } from '../api/labels.ts';
-import { controllerOf, type KubeObject } from '../api/object.ts';
+import { type LabelSelector, matchesSelector } from '../../kube/labels.ts';
+import { controllerOf, type KubeObject } from '../../kube/object.ts';
 import { type CycleState, MAX_NODE_SCORE, type Plugin, unresolvable, unschedulable } from './framework.ts';
 import type { NodeInfo } from './node-info.ts';
 import { podMatchesNodeSelectorAndAffinity } from './node-selector.ts';

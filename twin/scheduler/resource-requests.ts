@@ -1,5 +1,5 @@
-import type { KubeObject } from '../api/object.ts';
-import { resourceValue } from '../api/quantity.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { resourceValue } from '../../kube/quantity.ts';
 
 /** Resource amounts by resource name: millicores for cpu, base units (bytes, counts) otherwise. */
 export type Resources = Record<string, number>;

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import { fitErrorMessage } from './fit-error.ts';
 import type { CycleState, Plugin, Rejection } from './framework.ts';
 import { interPodAffinity } from './inter-pod-affinity.ts';

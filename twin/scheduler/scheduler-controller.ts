@@ -1,4 +1,4 @@
-import { type KubeObject, objectKey, refOf } from '../api/object.ts';
+import { type KubeObject, objectKey, refOf } from '../../kube/object.ts';
 import type { Controller, ControllerContext } from '../controllers/controller.ts';
 import type { WatchEvent } from '../store/object-store.ts';
 import { isTerminal } from './node-info.ts';

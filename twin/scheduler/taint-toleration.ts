@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import { type CycleState, defaultNormalizeScore, type Plugin, unresolvable } from './framework.ts';
 import type { NodeInfo } from './node-info.ts';
 

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { TwinError } from '../../core/errors.ts';
-import { type LabelSelector, matchesSelector } from '../api/labels.ts';
-import { clone, describeObject, type KubeObject, type ObjectRef, objectKey, typeKey } from '../api/object.ts';
+import { type LabelSelector, matchesSelector } from '../../kube/labels.ts';
+import {
+  clone,
+  describeObject,
+  type KubeObject,
+  type ObjectRef,
+  objectKey,
+  typeKey,
+} from '../../kube/object.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 

@@ -24,7 +24,7 @@ import {
   k3dUpSteps,
   withNvidiaRuntime,
 } from '../../../env/k3d/k3d-up-plan.ts';
-import { loadTopology, parseTopology } from '../../../twin/topology/topology.ts';
+import { loadTopology, parseTopology } from '../../../system/topology/topology.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 

@@ -18,15 +18,15 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsEdge } from '../../../aws/edge/aws-edge.ts';
 import {
-  LOCAL_TERRAFORM_DIR,
   startAwsDataPlane,
   terraformApply,
   terraformAvailable,
   terraformCliConfig,
 } from '../../../env/local/aws-data-plane.ts';
+import { resolveSystem } from '../../../system/system.ts';
 
 const SYSTEM_DIR = path.resolve('infra/ai-platform');
-const TF_DIR = path.join(SYSTEM_DIR, LOCAL_TERRAFORM_DIR);
+const TF_DIR = path.join(SYSTEM_DIR, 'terraform', 'environments', 'local');
 
 function withMode<T>(mode: string | undefined, fn: () => T): T {
   const before = process.env['TWIN_TERRAFORM'];
@@ -60,7 +60,7 @@ describe('startAwsDataPlane without Terraform (the SDK path every scenario takes
 
   it('creates what the data-plane module names, gives pods the LocalStack variables and wipes its state on stop', async () => {
     const plane = await withMode(undefined, () =>
-      startAwsDataPlane({ systemDir: SYSTEM_DIR, workDir: dir, region: 'ap-northeast-1' }),
+      startAwsDataPlane({ terraformDir: TF_DIR, workDir: dir, region: 'ap-northeast-1' }),
     );
     expect(plane).toBeDefined();
     const { s3, ddb, kinesis } = clients(plane!.aws.endpoint, 'ap-northeast-1');
@@ -87,7 +87,12 @@ describe('startAwsDataPlane without Terraform (the SDK path every scenario takes
   });
 
   it('starts nothing for a system without a local Terraform module', async () => {
-    expect(await startAwsDataPlane({ systemDir: dir, workDir: dir, region: 'us-east-1' })).toBeUndefined();
+    const layout = await resolveSystem(path.resolve('test/fixtures/systems/good'));
+    expect(layout.localTerraformDir).toBeUndefined();
+    expect(
+      await startAwsDataPlane({ terraformDir: layout.localTerraformDir, workDir: dir, region: 'us-east-1' }),
+    ).toBeUndefined();
+    expect((await resolveSystem('ai-platform')).localTerraformDir).toBe(TF_DIR);
   });
 
   it('refuses TWIN_TERRAFORM=1 where Terraform cannot run, naming what is missing', async () => {
@@ -95,7 +100,7 @@ describe('startAwsDataPlane without Terraform (the SDK path every scenario takes
     process.env['TWIN_TF_PLUGIN_MIRROR'] = path.join(dir, 'no-mirror');
     try {
       await expect(
-        withMode('1', () => startAwsDataPlane({ systemDir: SYSTEM_DIR, workDir: dir, region: 'us-east-1' })),
+        withMode('1', () => startAwsDataPlane({ terraformDir: TF_DIR, workDir: dir, region: 'us-east-1' })),
       ).rejects.toMatchObject({ code: 'TWIN_BINARY_NOT_FOUND' });
     } finally {
       if (before === undefined) delete process.env['TWIN_TF_PLUGIN_MIRROR'];

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Environment } from '../../../env/environment.ts';
 import { buildBaseline, compareWithBaseline, readBaseline } from '../../../harness/gate/baseline.ts';
-import { describeFailures, judgeGate, runProfilesOn } from '../../../harness/gate/gate.ts';
+import { runProfilesOn } from '../../../harness/gate/gate.ts';
 import { writeGateReport } from '../../../harness/gate/report.ts';
+import { describeFailures, judgeGate } from '../../../harness/gate/verdict.ts';
 import type { LoadResult } from '../../../harness/load/engine.ts';
 import { validateProfile } from '../../../load/profile.ts';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventRecorder } from '../../../twin/api/events.ts';
-import type { KubeObject } from '../../../twin/api/object.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import {
   applyBehavior,
   DEFAULT_BEHAVIOR,
@@ -8,6 +7,7 @@ import {
   HorizontalPodAutoscalerController,
   replicasForUtilization,
 } from '../../../twin/autoscaling/index.ts';
+import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 import { ManualClock } from '../nodes/manual-clock.ts';
 

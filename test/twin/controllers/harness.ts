@@ -1,7 +1,7 @@
-import { EventRecorder } from '../../../twin/api/events.ts';
-import type { KubeObject } from '../../../twin/api/object.ts';
-import { ScaledClock } from '../../../twin/clock.ts';
+import { ScaledClock } from '../../../kube/clock.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import type { Controller } from '../../../twin/controllers/controller.ts';
+import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 
 export interface Harness {

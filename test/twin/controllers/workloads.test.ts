@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../twin/api/object.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import { CronJobController, triggerCronJob } from '../../../twin/controllers/cron-job.ts';
 import { DaemonSetController } from '../../../twin/controllers/daemon-set.ts';
 import { EndpointsController } from '../../../twin/controllers/endpoints.ts';

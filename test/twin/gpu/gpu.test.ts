@@ -3,9 +3,9 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventRecorder } from '../../../twin/api/events.ts';
-import type { KubeObject } from '../../../twin/api/object.ts';
-import { ScaledClock } from '../../../twin/clock.ts';
+import { ScaledClock } from '../../../kube/clock.ts';
+import type { KubeObject } from '../../../kube/object.ts';
+import { TwinBindings } from '../../../system/twin-bindings.ts';
 import {
   assignGpuDevices,
   GpuAllocator,
@@ -14,8 +14,8 @@ import {
   parseNvidiaSmiList,
 } from '../../../twin/gpu/index.ts';
 import { Kubelet } from '../../../twin/kubelet/kubelet.ts';
-import { TwinBindings } from '../../../twin/kubelet/twin-bindings.ts';
 import { WorkloadBundler } from '../../../twin/kubelet/workload-bundler.ts';
+import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 import { until } from '../kubelet/process-state.ts';
 

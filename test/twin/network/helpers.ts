@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, get, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventRecorder } from '../../../twin/api/events.ts';
-import type { KubeObject } from '../../../twin/api/object.ts';
-import { ScaledClock } from '../../../twin/clock.ts';
+import { ScaledClock } from '../../../kube/clock.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import { TwinNetwork } from '../../../twin/network/twin-network.ts';
+import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 
 export function workDir(): string {

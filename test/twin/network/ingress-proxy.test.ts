@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../twin/api/object.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import { closeAll, endpoints, getText, httpGet, pod, service, startNetwork, startPod } from './helpers.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];

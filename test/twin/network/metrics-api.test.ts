@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseGoDuration } from '../../../core/go-duration.ts';
+import { parseGoDuration } from '../../../kube/duration.ts';
 import { startNetwork } from './helpers.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EventRecorder } from '../../../twin/api/events.ts';
-import type { KubeObject } from '../../../twin/api/object.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import { drain, evictPod } from '../../../twin/nodes/index.ts';
+import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 import { ManualClock } from './manual-clock.ts';
 

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventRecorder } from '../../../twin/api/events.ts';
-import { ScaledClock } from '../../../twin/clock.ts';
+import { ScaledClock } from '../../../kube/clock.ts';
+import { TwinBindings } from '../../../system/twin-bindings.ts';
 import { Kubelet } from '../../../twin/kubelet/kubelet.ts';
-import { TwinBindings } from '../../../twin/kubelet/twin-bindings.ts';
 import { WorkloadBundler } from '../../../twin/kubelet/workload-bundler.ts';
+import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 import { isAlive, until } from '../kubelet/process-state.ts';
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../../../twin/clock.ts';
+import type { Clock } from '../../../kube/clock.ts';
 
 /** A control-plane clock the test advances by hand: timers fire in time order as `advance` passes them. */
 export class ManualClock implements Clock {

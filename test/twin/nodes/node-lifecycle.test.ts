@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventRecorder } from '../../../twin/api/events.ts';
-import type { KubeObject } from '../../../twin/api/object.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import {
   computeZoneState,
   defaultTolerationSeconds,
@@ -11,6 +10,7 @@ import {
   TaintEvictionController,
   zoneEvictionQps,
 } from '../../../twin/nodes/index.ts';
+import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 import { ManualClock } from './manual-clock.ts';
 

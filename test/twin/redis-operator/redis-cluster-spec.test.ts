@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../twin/api/object.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import {
   type ClusterNode,
   clusterCheck,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../twin/api/object.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import { FakeMetricsApi, RolloutHarness } from './rollout-harness.ts';
 
 const NS = 'prod';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../twin/api/object.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import { abort, podTemplateHash, promote, retry } from '../../../twin/rollouts/index.ts';
 import { albIngress, FakeMetricsApi, RolloutHarness, rollout, service, setImage } from './rollout-harness.ts';
 

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo, LookupFunction } from 'node:net';
-import { EventRecorder } from '../../../twin/api/events.ts';
-import type { KubeObject } from '../../../twin/api/object.ts';
-import { ScaledClock } from '../../../twin/clock.ts';
+import { ScaledClock } from '../../../kube/clock.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import type { Controller, ControllerContext } from '../../../twin/controllers/controller.ts';
 import { rolloutControllers } from '../../../twin/rollouts/index.ts';
+import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 
 /** Cluster DNS names resolve to loopback, where the test's metrics API listens. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import * as topology from '../../../system/topology/topology.ts';
 import * as scheduler from '../../../twin/scheduler/index.ts';
-import * as topology from '../../../twin/topology/topology.ts';
 
 describe('public surface', () => {
   it('pins the scheduler exports', () => {

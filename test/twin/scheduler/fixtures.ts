@@ -1,5 +1,5 @@
-import type { KubeObject } from '../../../twin/api/object.ts';
-import { parseTopology, topologyToNodes } from '../../../twin/topology/topology.ts';
+import type { KubeObject } from '../../../kube/object.ts';
+import { parseTopology, topologyToNodes } from '../../../system/topology/topology.ts';
 
 let uid = 0;
 

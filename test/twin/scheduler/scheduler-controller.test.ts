@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventRecorder } from '../../../twin/api/events.ts';
-import type { KubeObject } from '../../../twin/api/object.ts';
-import { ScaledClock } from '../../../twin/clock.ts';
+import { ScaledClock } from '../../../kube/clock.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import type { ControllerContext } from '../../../twin/controllers/controller.ts';
 import { SchedulerController } from '../../../twin/scheduler/scheduler-controller.ts';
+import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 import { pod, productionNodes } from './fixtures.ts';
 

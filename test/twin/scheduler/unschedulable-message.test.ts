@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseTopology, topologyToNodes } from '../../../system/topology/topology.ts';
 import { fitErrorMessage } from '../../../twin/scheduler/fit-error.ts';
 import { schedule } from '../../../twin/scheduler/schedule.ts';
-import { parseTopology, topologyToNodes } from '../../../twin/topology/topology.ts';
 import { pod } from './fixtures.ts';
 
 const NINE_NODES = `apiVersion: twin.dev/v1alpha1

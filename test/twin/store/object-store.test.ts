@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isTwinError } from '../../../core/errors.ts';
-import type { KubeObject } from '../../../twin/api/object.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import { ObjectStore, type WatchEvent } from '../../../twin/store/object-store.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');

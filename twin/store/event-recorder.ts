@@ -1,6 +1,6 @@
-import type { Clock } from '../clock.ts';
-import type { ObjectStore } from '../store/object-store.ts';
-import type { KubeObject } from './object.ts';
+import type { Clock } from '../../kube/clock.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import type { ObjectStore } from './object-store.ts';
 
 export type EventType = 'Normal' | 'Warning';
 

@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { TwinError } from '../../core/errors.ts';
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 
 /**
  * Parses a multi-document YAML text. A syntax error becomes TWIN_MANIFEST_YAML naming

@@ -6,7 +6,7 @@ import {
   instanceType,
   kubeReservedCpuMillis,
   kubeReservedMemoryBytes,
-} from '../../../twin/topology/instance-types.ts';
+} from '../../../system/topology/instance-types.ts';
 
 const MI = 2 ** 20;
 

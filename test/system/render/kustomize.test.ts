@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTwinError } from '../../../core/errors.ts';
-import { renderKustomization } from '../../../twin/render/kustomize.ts';
-import { findKustomizeTool } from '../../../twin/render/kustomize-tool.ts';
+import { renderKustomization } from '../../../system/render/kustomize.ts';
+import { findKustomizeTool } from '../../../system/render/kustomize-tool.ts';
 
 const tool = await findKustomizeTool();
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isTwinError } from '../../../core/errors.ts';
-import { loadTopology, parseTopology, topologyToNodes } from '../../../twin/topology/topology.ts';
-import { PRODUCTION_TOPOLOGY } from '../scheduler/fixtures.ts';
+import { loadTopology, parseTopology, topologyToNodes } from '../../../system/topology/topology.ts';
+import { PRODUCTION_TOPOLOGY } from '../../twin/scheduler/fixtures.ts';
 
 function errorOf(text: string, path = 'infra/x/topology.yaml'): string {
   try {

@@ -1,6 +1,6 @@
 import { TwinError } from '../../core/errors.ts';
-import { matchesSelector } from '../api/labels.ts';
-import { describeObject, type KubeObject, objectKey } from '../api/object.ts';
+import { matchesSelector } from '../../kube/labels.ts';
+import { describeObject, type KubeObject, objectKey } from '../../kube/object.ts';
 import { cronScheduleProblem } from './cron-schedule.ts';
 import {
   dns1035LabelProblem,

@@ -1,4 +1,4 @@
-import { describeObject, type KubeObject, typeKey } from '../api/object.ts';
+import { describeObject, type KubeObject, typeKey } from '../../kube/object.ts';
 import type { RenderedObject } from './rendered-object.ts';
 
 /**

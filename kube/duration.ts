@@ -1,3 +1,5 @@
+import { TwinError } from '../core/errors.ts';
+
 const UNITS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
@@ -22,4 +24,17 @@ export function parseGoDuration(text: string): number | undefined {
     i = re.lastIndex;
   }
   return i > 0 ? total : undefined;
+}
+
+/** Milliseconds of a Go duration, or a TwinError naming `field` when `value` is not one. */
+export function requireGoDuration(value: string, field = 'duration'): number {
+  const s = value.trim();
+  if (s.length === 0) throw new TwinError('TWIN_INVALID', `${field}: empty duration`);
+  const ms = parseGoDuration(s);
+  if (ms === undefined)
+    throw new TwinError(
+      'TWIN_INVALID',
+      `${field}: invalid duration "${value}" (use Go durations such as 30s, 1m, 1h30m)`,
+    );
+  return ms;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parse as parseYaml } from 'yaml';
 import { TwinError } from '../../core/errors.ts';
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import { checkKustomizationTree, KUSTOMIZATION_FILES, kustomizationFile } from './kustomization-tree.ts';
 import { findKustomizeTool } from './kustomize-tool.ts';
 import { parseYamlDocuments, toKubeObjects } from './manifest-yaml.ts';

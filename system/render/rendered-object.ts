@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 
 /** An object from the manifests, with the file it was written in (relative to the working directory). */
 export interface RenderedObject {

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isTwinError } from '../../../core/errors.ts';
-import { splitImage, TwinBindings } from '../../../twin/kubelet/twin-bindings.ts';
+import { isTwinError } from '../../core/errors.ts';
+import { splitImage, TwinBindings } from '../../system/twin-bindings.ts';
 
 const ROOT = '/srv/repo';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytes, cpuMillis, parseQuantity, resourceValue } from '../../../twin/api/quantity.ts';
+import { bytes, cpuMillis, parseQuantity, resourceValue } from '../../kube/quantity.ts';
 
 describe('parseQuantity', () => {
   it('reads decimal, binary and exponent forms', () => {

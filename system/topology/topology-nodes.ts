@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TwinError } from '../../core/errors.ts';
-import type { KubeObject } from '../api/object.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import {
   allocatableOf,
   capacityOf,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesMap, matchesRequirement, matchesSelector } from '../../../twin/api/labels.ts';
+import { matchesMap, matchesRequirement, matchesSelector } from '../../kube/labels.ts';
 
 const labels = { app: 'api', tier: 'back', env: 'prod' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScaledClock } from '../../twin/clock.ts';
+import { ScaledClock } from '../../kube/clock.ts';
 
 const realSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,4 +1,4 @@
-import { parseQuantity } from '../api/quantity.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 import { dns1123LabelProblem } from './name-validation.ts';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];

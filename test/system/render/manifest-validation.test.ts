@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { isTwinError } from '../../../core/errors.ts';
-import type { KubeObject } from '../../../twin/api/object.ts';
-import { cronScheduleProblem } from '../../../twin/render/cron-schedule.ts';
+import type { KubeObject } from '../../../kube/object.ts';
+import { cronScheduleProblem } from '../../../system/render/cron-schedule.ts';
 import {
   classifyKinds,
   describeStoredOnly,
   manifestProblems,
   validateObjects,
-} from '../../../twin/render/manifest-validation.ts';
-import type { RenderedObject } from '../../../twin/render/rendered-object.ts';
+} from '../../../system/render/manifest-validation.ts';
+import type { RenderedObject } from '../../../system/render/rendered-object.ts';
 
 const SOURCE = 'infra/ai-platform/k8s/base/api.yaml';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTwinError } from '../../../core/errors.ts';
-import { loadManifests } from '../../../twin/render/load-manifests.ts';
+import { loadManifests } from '../../../system/render/load-manifests.ts';
 
 describe('loadManifests', () => {
   let root: string;

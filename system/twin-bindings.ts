@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { TwinError } from '../../core/errors.ts';
+import { TwinError } from '../core/errors.ts';
 
 /**
  * Twin bindings map container images to local commands: an image with a binding runs live as a

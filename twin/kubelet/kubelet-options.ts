@@ -1,0 +1,22 @@
+import type { TwinBindings } from '../../system/twin-bindings.ts';
+import type { GpuAllocator } from '../gpu/gpu-allocator.ts';
+import type { WorkloadBundler } from './workload-bundler.ts';
+
+/** What the kubelet and each pod worker run with. */
+export interface KubeletOptions {
+  bindings: TwinBindings;
+  bundler: WorkloadBundler;
+  /** Where pod logs go: <podsDir>/<namespace>_<pod>/<container>.log */
+  podsDir: string;
+  /** Working directory of live processes (the repository root). */
+  cwd: string;
+  allocatePodIp(uid: string): string;
+  releasePodIp(uid: string): void;
+  /** Extra environment for live Node.js pods (cluster DNS file and namespace are added per pod). */
+  nodeImports: string[];
+  dnsFile: string;
+  /** Variables every live container gets (the environment's AWS endpoint); the container's own env wins. */
+  podEnv?: Record<string, string>;
+  /** The NVIDIA device plugin's exclusive GPU assignment (NVIDIA_VISIBLE_DEVICES / CUDA_VISIBLE_DEVICES). */
+  gpus?: GpuAllocator;
+}
