@@ -215,7 +215,10 @@ export class AwsEdge implements AsyncDisposable {
       version: 'infra-twin-edge',
       backends: this.backends,
     });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    (res as ServerResponse).writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
     if (req.method === 'HEAD') res.end();
     else res.end(body);
   }
@@ -337,7 +340,7 @@ export class AwsEdge implements AsyncDisposable {
       delete out['x-amz-crc32']; // the checksum was of the emulator's body
     }
     out['content-length'] = String(payload.length);
-    res.writeHead(answer.status, out);
+    (res as ServerResponse).writeHead(answer.status, out);
     res.end(payload);
   }
 
@@ -413,7 +416,7 @@ export class AwsEdge implements AsyncDisposable {
           const out: Record<string, string | string[]> = {};
           for (const [k, v] of Object.entries(up.headers))
             if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-          res.writeHead(up.statusCode ?? 502, out);
+          (res as ServerResponse).writeHead(up.statusCode ?? 502, out);
           up.pipe(res as NodeJS.WritableStream);
           up.on('end', () => resolve());
           up.on('error', () => {
@@ -496,7 +499,7 @@ function forwardHeaders(
 
 function send(res: AnyResponse, r: AwsErrorResponse): void {
   const body = Buffer.from(r.body);
-  res.writeHead(r.status, { ...r.headers, 'content-length': String(body.length) });
+  (res as ServerResponse).writeHead(r.status, { ...r.headers, 'content-length': String(body.length) });
   res.end(body);
 }
 
