@@ -51,10 +51,17 @@ function read(file: string): string {
   return readFileSync(file, 'utf8');
 }
 
+function specLabel(): string {
+  return /OpenAPI spec version: (\S+)/.exec(read(path.join(gen, 'models', 'V1Pod.js')))![1]!;
+}
+
+/** The spec's release: "v1.34.0" or "release-1.36" (a release branch: its .0 is named). */
 function specVersion(): string {
-  const m = /OpenAPI spec version: (v[0-9.]+)/.exec(read(path.join(gen, 'models', 'V1Pod.js')));
+  const m = /OpenAPI spec version: (?:v(\d+\.\d+\.\d+)|release-(\d+\.\d+))/.exec(
+    read(path.join(gen, 'models', 'V1Pod.js')),
+  );
   if (!m) throw new Error('cannot find the OpenAPI spec version in V1Pod.js');
-  return m[1]!;
+  return m[1] ? `v${m[1]}` : `v${m[2]}.0`;
 }
 
 /** method name → { http method, path } from a request factory's compiled JavaScript. */
@@ -251,7 +258,7 @@ for (const extra of [
   roots.add(extra);
 const models = collectModels([...roots]);
 const header = {
-  source: `@kubernetes/client-node ${pkg.version}, generated from the Kubernetes OpenAPI document ${specVersion()}`,
+  source: `@kubernetes/client-node ${pkg.version}, generated from the Kubernetes OpenAPI document of ${specLabel()}`,
   kubernetesVersion: specVersion(),
 };
 const outDir = process.argv[2] ? path.resolve(process.argv[2]) : path.join(root, 'kube', 'api');
