@@ -25,7 +25,9 @@ provider "aws" {
 }
 
 locals {
-  cluster_name = "ai-platform-production"
+  # The name the manifests give the cluster (--cluster-name of the load balancer controller, the
+  # IRSA role ARNs, Fluent Bit's log group): subnets are tagged with it and roles named after it.
+  cluster_name = "ai-platform-prod"
 }
 
 module "network" {
@@ -46,6 +48,26 @@ module "eks" {
     compute = { instance_type = "c5.xlarge", nodes_per_zone = 1, max_nodes = 6, labels = { workload-tier = "inference" }, gpu = false }
     system  = { instance_type = "t3.large", nodes_per_zone = 1, max_nodes = 4, labels = { workload-tier = "system" }, gpu = false }
     gpu     = { instance_type = "g4dn.xlarge", nodes_per_zone = 1, max_nodes = 4, labels = { workload-tier = "gpu" }, gpu = true }
+  }
+}
+
+# The roles the ServiceAccounts of infra/ai-platform/k8s/base name in eks.amazonaws.com/role-arn.
+module "irsa" {
+  source            = "../../modules/irsa"
+  cluster_name      = local.cluster_name
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  oidc_issuer       = module.eks.oidc_issuer
+  service_accounts = {
+    aws-load-balancer-controller = {
+      namespace   = "system"
+      name        = "aws-load-balancer-controller"
+      policy_json = data.aws_iam_policy_document.aws_load_balancer_controller.json
+    }
+    fluent-bit = {
+      namespace   = "system"
+      name        = "fluent-bit"
+      policy_json = data.aws_iam_policy_document.fluent_bit.json
+    }
   }
 }
 
@@ -73,6 +95,10 @@ module "secrets" {
 
 output "cluster_endpoint" {
   value = module.eks.cluster_endpoint
+}
+
+output "service_account_role_arns" {
+  value = module.irsa.role_arns
 }
 
 output "rds_endpoint" {

@@ -9,3 +9,8 @@ output "cluster_endpoint" {
 output "oidc_provider_arn" {
   value = aws_iam_openid_connect_provider.this.arn
 }
+
+output "oidc_issuer" {
+  description = "The OIDC issuer without https://, as IRSA trust policies' condition keys use it."
+  value       = replace(aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://", "")
+}
