@@ -98,7 +98,10 @@ describe('StatefulSet', () => {
     // Created from the template and left unbound: binding is the PV controller's (test/twin/storage).
     const claim = h.store.mustGet({ kind: 'PersistentVolumeClaim', namespace: 'default', name: 'data-db-2' });
     expect(claim.metadata.labels).toEqual({ app: 'db' });
-    expect(claim.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } });
+    expect(claim.spec).toEqual({
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+    });
     expect(claim.status?.phase).toBeUndefined();
     const s = h.store.mustGet(ref).status;
     expect(s).toMatchObject({ replicas: 3, currentReplicas: 3, updatedReplicas: 3, availableReplicas: 3 });
