@@ -58,6 +58,7 @@ function volumeDir(
 }
 
 /**
+ * Twin simplification: there is no attach/detach; a ReadWriteOnce volume is usable at once on another node of its zone (no Multi-Attach error while the old node still holds it).
  * The mounts of a live container: each volumeMount of a PersistentVolumeClaim or emptyDir volume, with
  * its subPath, mapped to the volume's directory on this machine; or the FailedMount message while a
  * claim is missing or not bound (the kubelet keeps the pod in ContainerCreating).

@@ -48,6 +48,7 @@ export interface PersistentVolumeControllerOptions {
  * https://kubernetes.io/docs/concepts/storage/dynamic-provisioning/
  *
  * Twin simplification: an event is recorded once per state of a claim (the controller repeats it at each 15 s resync).
+ * Twin simplification: a claim whose selected node is gone keeps its volume.kubernetes.io/selected-node (csi-provisioner removes it to have the pod rescheduled).
  * Twin simplification: claims and volumes are removed at once (no kubernetes.io/pvc-protection or pv-protection finalizers); a released volume is reclaimed only after the last pod using its claim is gone.
  */
 export class PersistentVolumeController extends ReconcileController {

@@ -31,6 +31,7 @@ function fnv32(text: string): number {
  * at the hash of the claim name, and for StatefulSet-style names (`<claim>-<set>-<ordinal>`) the hash
  * of the set's name plus the ordinal, so a set's volumes go round-robin over the zones
  * (external-provisioner's getPVCNameHashAndIndexOffset, identical to the in-tree one).
+ * Twin simplification: the candidate zones are those of every node, not of the nodes where the CSI driver is registered.
  */
 export function chooseZone(claimName: string, zones: string[]): string | undefined {
   const sorted = [...new Set(zones)].sort();
@@ -77,6 +78,7 @@ function ebsVolumeId(claimUid: string): string {
  * region as labels too (csi-translation-lib), which the scheduler's VolumeZone plugin reads.
  *
  * Twin simplification: the capacity is the requested size (EBS rounds it up to whole GiB).
+ * Twin simplification: a zonal volume's node affinity names only topology.kubernetes.io/zone (the EBS CSI driver also writes topology.ebs.csi.aws.com/zone).
  */
 export function provisionedVolume(
   claim: KubeObject,
