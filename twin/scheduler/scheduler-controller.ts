@@ -200,6 +200,7 @@ export class SchedulerController implements Controller {
     nodeName: string,
     storage: { claims: KubeObject[]; persistentVolumes: KubeObject[]; storageClasses: KubeObject[] },
   ): boolean {
+    if (podClaimNames(pod).length === 0) return false;
     const lister = volumeLister(storage.claims, storage.persistentVolumes, storage.storageClasses);
     const claims = podVolumeClaims(pod, lister);
     const node = this.nodes.get(nodeName);
