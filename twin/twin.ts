@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TwinError } from '../core/errors.ts';
@@ -6,14 +6,15 @@ import { ScaledClock } from '../kube/clock.ts';
 import { describeObject, type KubeObject } from '../kube/object.ts';
 import { classifyKinds, describeStoredOnly } from '../system/render/index.ts';
 import type { LoadedSystem } from '../system/system.ts';
-import { topologyToNodes } from '../system/topology/topology.ts';
+import { storageClassObject } from '../system/topology/cluster-storage.ts';
+import { type ClusterStorage, topologyToNodes } from '../system/topology/topology.ts';
 import type { TwinBindings } from '../system/twin-bindings.ts';
 import { EmulatedUsage, HorizontalPodAutoscalerController } from './autoscaling/index.ts';
 import type { Controller, ControllerContext } from './controllers/controller.ts';
 import { builtinControllers } from './controllers/index.ts';
 import { assignGpuDevices, GpuAllocator, type GpuMode, listHostGpus } from './gpu/index.ts';
 import { Kubelet } from './kubelet/kubelet.ts';
-import { preparePodsDir } from './kubelet/pods-dir.ts';
+import { preparePodsDir, prepareVolumesDir } from './kubelet/pods-dir.ts';
 import { WorkloadBundler } from './kubelet/workload-bundler.ts';
 import { TwinNetwork } from './network/twin-network.ts';
 import {
@@ -25,6 +26,8 @@ import {
 } from './nodes/index.ts';
 import { rolloutControllers } from './rollouts/index.ts';
 import { SchedulerController } from './scheduler/scheduler-controller.ts';
+import { PersistentVolumeController } from './storage/persistent-volume-controller.ts';
+import { defaultStorageClassAdmission } from './storage/storage-class.ts';
 import { EventRecorder } from './store/event-recorder.ts';
 import { ObjectStore } from './store/object-store.ts';
 import { waitForWorkloadsReady } from './workload-readiness.ts';
@@ -43,6 +46,11 @@ export interface TwinOptions {
   nodeLifecycle?: Partial<NodeLifecycleSettings>;
   /** GPU nodes' devices: emulated (default) or the host's, from `nvidia-smi -L` (passthrough). */
   gpu?: GpuMode;
+  /**
+   * The cluster's provisioners and built-in StorageClasses; by default the topology's `storage`
+   * (none: every dynamically provisioned claim stays Pending). A profile (k3s) passes its own.
+   */
+  storage?: ClusterStorage;
 }
 
 /**
@@ -65,6 +73,9 @@ export class Twin {
   storedOnly = '';
   private readonly controllers: Controller[] = [];
   private readonly logFile: string;
+  /** Every PersistentVolume's data, `<volumesDir>/<pv name>`. */
+  readonly volumesDir: string;
+  readonly storage: ClusterStorage;
   private downed = false;
 
   private constructor(
@@ -79,6 +90,8 @@ export class Twin {
     this.logFile = path.join(options.workDir, 'control-plane.log');
     const log = (m: string) =>
       appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${m}\n`);
+    this.storage = options.storage ?? options.system.topology.storage ?? { provisioners: [] };
+    this.volumesDir = prepareVolumesDir(options.workDir).path;
     this.network = new TwinNetwork({
       store: this.store,
       clock: this.clock,
@@ -90,6 +103,7 @@ export class Twin {
       bindings,
       bundler: new WorkloadBundler(path.join(options.system.layout.root, '.twin', 'bundles')),
       podsDir: preparePodsDir(options.workDir).path,
+      volumesDir: this.volumesDir,
       cwd: options.system.layout.root,
       allocatePodIp: (uid) => this.network.allocatePodIp(uid),
       releasePodIp: (uid) => this.network.releasePodIp(uid),
@@ -146,6 +160,12 @@ export class Twin {
     };
     this.controllers.push(
       new SchedulerController(),
+      new PersistentVolumeController({
+        provisioners: this.storage.provisioners,
+        // The provisioner deleted the disk: its data goes with it.
+        onVolumeDeleted: (pv) =>
+          rmSync(path.join(this.volumesDir, pv.metadata.name), { recursive: true, force: true }),
+      }),
       ...builtinControllers(),
       ...rolloutControllers({ lookup: this.network.lookupFor('argo-rollouts') }),
       this.kubelet,
@@ -160,8 +180,11 @@ export class Twin {
         this.options.nodeLifecycle?.defaultUnreachableTolerationSeconds,
       ),
     );
+    this.store.addAdmission(defaultStorageClassAdmission(() => this.store.list({ kind: 'StorageClass' })));
     for (const c of this.controllers) c.start(ctx);
     for (const node of nodes) this.store.create(node);
+    // The classes the cluster is created with (EKS: gp2; k3s: local-path), before any manifest.
+    for (const sc of this.storage.storageClasses ?? []) this.store.create(storageClassObject(sc));
     progress(`${nodes.length} nodes from the topology; applying ${objects.length} objects`);
     const ordered = [...objects].sort((a, b) => applyOrder(a) - applyOrder(b));
     for (const obj of ordered) {
@@ -203,6 +226,7 @@ function applyOrder(obj: KubeObject): number {
     case 'Secret':
     case 'ServiceAccount':
     case 'PriorityClass':
+    case 'StorageClass':
       return 2;
     case 'Service':
     case 'AnalysisTemplate':

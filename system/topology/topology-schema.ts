@@ -28,6 +28,33 @@ export const nodePoolSchema = z.strictObject({
   diskSizeGiB: z.number().int().min(1).optional(),
 });
 
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A volume provisioner (CSI driver) running in the cluster, and where the volumes it creates can be used. */
+export const provisionerSchema = z.strictObject({
+  name: z.string().regex(DNS_SUBDOMAIN, 'must be a provisioner name such as ebs.csi.aws.com'),
+  /** zone: one availability zone (EBS); node: the node it was created on (local-path); none: every node (EFS, NFS). */
+  volumeTopology: z.enum(['zone', 'node', 'none']),
+});
+
+/** A StorageClass the cluster itself comes with (EKS creates gp2, k3s local-path), before any manifest. */
+export const clusterStorageClassSchema = z.strictObject({
+  name: z.string().regex(DNS_SUBDOMAIN, 'must be a DNS subdomain such as gp2'),
+  provisioner: z.string().min(1),
+  /** Annotated storageclass.kubernetes.io/is-default-class: "true". */
+  default: z.boolean().optional(),
+  reclaimPolicy: z.enum(['Delete', 'Retain']).optional(),
+  volumeBindingMode: z.enum(['Immediate', 'WaitForFirstConsumer']).optional(),
+  allowVolumeExpansion: z.boolean().optional(),
+  parameters: z.record(z.string(), z.string()).optional(),
+});
+
+/** What the cluster provides for volumes: the provisioners that run in it and the classes it is created with. */
+export const clusterStorageSchema = z.strictObject({
+  provisioners: z.array(provisionerSchema),
+  storageClasses: z.array(clusterStorageClassSchema).optional(),
+});
+
 export const topologySchema = z.strictObject({
   apiVersion: z.literal('twin.dev/v1alpha1'),
   kind: z.literal('Topology'),
@@ -35,8 +62,13 @@ export const topologySchema = z.strictObject({
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as ap-northeast-1'),
   zones: z.array(z.string().min(1)).min(1),
   nodePools: z.array(nodePoolSchema).min(1),
+  /** The cluster's storage; without it no provisioner runs and every dynamically provisioned claim stays Pending. */
+  storage: clusterStorageSchema.optional(),
 });
 
 export type TopologyTaint = z.infer<typeof taintSchema>;
 export type NodePool = z.infer<typeof nodePoolSchema>;
 export type Topology = z.infer<typeof topologySchema>;
+export type Provisioner = z.infer<typeof provisionerSchema>;
+export type ClusterStorageClass = z.infer<typeof clusterStorageClassSchema>;
+export type ClusterStorage = z.infer<typeof clusterStorageSchema>;

@@ -6,7 +6,14 @@ import { INSTANCE_TYPES, unknownInstanceTypeMessage } from './instance-types.ts'
 import { type Topology, topologySchema } from './topology-schema.ts';
 
 export { topologyToNodes } from './topology-nodes.ts';
-export type { NodePool, Topology, TopologyTaint } from './topology-schema.ts';
+export type {
+  ClusterStorage,
+  ClusterStorageClass,
+  NodePool,
+  Provisioner,
+  Topology,
+  TopologyTaint,
+} from './topology-schema.ts';
 
 /** Reads and validates a topology file; errors name the file as given, the field and the value. */
 export async function loadTopology(path: string): Promise<Topology> {
@@ -92,6 +99,21 @@ function checkSemantics(t: Topology, path: string): void {
       );
     }
   });
+  const unique = (items: Array<{ name: string }>, field: string, what: string) => {
+    const seen = new Map<string, number>();
+    items.forEach((item, i) => {
+      const first = seen.get(item.name);
+      if (first !== undefined)
+        throw invalid(
+          path,
+          `${field}[${i}].name`,
+          `${what} "${item.name}" is listed twice (also ${field}[${first}].name)`,
+        );
+      seen.set(item.name, i);
+    });
+  };
+  unique(t.storage?.provisioners ?? [], 'storage.provisioners', 'provisioner');
+  unique(t.storage?.storageClasses ?? [], 'storage.storageClasses', 'StorageClass');
 }
 
 function invalid(path: string, field: string, problem: string, position = false): TwinError {

@@ -24,14 +24,14 @@ interface ClusterState {
 
 /**
  * A twin controller for CloudNativePG `Cluster` objects: it makes the instance pods
- * (`<cluster>-<n>`, run live by the instance manager), the `-rw`/`-ro`/`-r` Services and the `-app`
+ * (`<cluster>-<n>`, run live by the instance manager) with their PGDATA claims (`<cluster>-<n>`), the `-rw`/`-ro`/`-r` Services and the `-app`
  * and `-superuser` Secrets, bootstraps the first instance as primary and the others as streaming
  * standbys, labels pods by role so the Services follow the primary, fails over to the most aligned
  * standby after `failoverDelay`, and has the old primary rejoin as a standby (pg_rewind).
  *
  * Twin simplification: the operator talks to the instance managers over HTTP on port 8000 instead of
  * through the Kubernetes API; replication authenticates as the superuser with a password (CNPG uses
- * the streaming_replica user with TLS certificates); no backups, switchover or PVC resizing.
+ * the streaming_replica user with TLS certificates); no backups, switchover, WAL volume or PVC resizing.
  */
 export class CnpgClusterController extends PollingController {
   readonly name = 'cnpg-cluster';
@@ -53,8 +53,11 @@ export class CnpgClusterController extends PollingController {
     this.ensureSecrets(cluster, spec);
     this.ensureServices(cluster);
     const names = instanceNames(name, spec.instances);
-    for (const n of names)
+    for (const n of names) {
+      if (!this.ctx.store.get({ kind: 'PersistentVolumeClaim', namespace: ns, name: n }))
+        this.createClaim(cluster, spec, n);
       if (!this.ctx.store.get({ kind: 'Pod', namespace: ns, name: n })) this.createPod(cluster, spec, n);
+    }
     const pods = names.map((n) => this.ctx.store.get({ kind: 'Pod', namespace: ns, name: n }));
     const statuses = new Map<string, InstanceStatus>();
     await Promise.all(
@@ -243,6 +246,32 @@ export class CnpgClusterController extends PollingController {
     );
   }
 
+  /**
+   * The instance's PGDATA claim, named after the instance as CNPG names it, of spec.storage's size and
+   * class (the default class when none is given). A recreated pod finds its data on it.
+   */
+  private createClaim(cluster: KubeObject, spec: ClusterSpec, name: string): void {
+    this.ctx.store.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name,
+        namespace: cluster.metadata.namespace,
+        labels: {
+          'cnpg.io/cluster': cluster.metadata.name,
+          'cnpg.io/instanceName': name,
+          'cnpg.io/pvcRole': 'PG_DATA',
+        },
+        ownerReferences: [{ ...ownerReferenceTo(cluster), controller: true }],
+      },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: spec.storageSize ?? '1Gi' } },
+        ...(spec.storageClass ? { storageClassName: spec.storageClass } : {}),
+      },
+    });
+  }
+
   private createPod(cluster: KubeObject, spec: ClusterSpec, name: string): void {
     const clusterName = cluster.metadata.name;
     this.ctx.store.create({
@@ -284,9 +313,11 @@ export class CnpgClusterController extends PollingController {
             },
             readinessProbe: { httpGet: { path: '/readyz', port: INSTANCE_MANAGER_PORT }, periodSeconds: 10 },
             livenessProbe: { httpGet: { path: '/healthz', port: INSTANCE_MANAGER_PORT }, periodSeconds: 10 },
+            volumeMounts: [{ name: 'pgdata', mountPath: '/var/lib/postgresql/data' }],
             ...(spec.resources ? { resources: spec.resources } : {}),
           },
         ],
+        volumes: [{ name: 'pgdata', persistentVolumeClaim: { claimName: name } }],
       },
     });
   }

@@ -18,6 +18,8 @@ export interface ClusterSpec {
   ownerSecret?: string;
   resources?: unknown;
   storageSize?: string;
+  /** spec.storage.storageClass; unset: the cluster's default class. */
+  storageClass?: string;
 }
 
 export const DEFAULT_IMAGE = 'ghcr.io/cloudnative-pg/postgresql:16';
@@ -48,6 +50,7 @@ export function clusterSpec(cluster: KubeObject): ClusterSpec {
     ...(initdb.secret?.name ? { ownerSecret: initdb.secret.name } : {}),
     ...(spec.resources ? { resources: spec.resources } : {}),
     ...(spec.storage?.size ? { storageSize: spec.storage.size } : {}),
+    ...(spec.storage?.storageClass ? { storageClass: spec.storage.storageClass } : {}),
   };
 }
 

@@ -1,4 +1,10 @@
-import { controllerOf, type KubeObject, ownerReferenceTo, refOf } from '../../kube/object.ts';
+import {
+  controllerOf,
+  type KubeObject,
+  type OwnerReference,
+  ownerReferenceTo,
+  refOf,
+} from '../../kube/object.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';
 import { controllerKeys, listControlledBy } from './ownership.ts';
@@ -19,6 +25,39 @@ export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
 const STS_TYPE = { apiVersion: 'apps/v1', kind: 'StatefulSet' };
 const REVISION_TYPE = { apiVersion: 'apps/v1', kind: 'ControllerRevision' };
 
+/** <template>-<set>-<ordinal> (getPersistentVolumeClaimName). */
+export function claimName(set: KubeObject, template: KubeObject, ordinal: number): string {
+  return `${template.metadata.name}-${set.metadata.name}-${ordinal}`;
+}
+
+/**
+ * The claim's owner references under the set's retention policy (updateClaimOwnerRefForSetAndPod,
+ * Kubernetes 1.32): refs to this set and pod are replaced by a controller ref to the set when
+ * whenDeleted is Delete and the ordinal is in range, and to the pod when whenScaled is Delete and the
+ * pod is being scaled away. Undefined when nothing changes; a claim another controller owns is left alone.
+ */
+export function claimOwnerReferences(
+  claim: KubeObject,
+  set: KubeObject,
+  pod: KubeObject | undefined,
+  ordinal: number,
+): OwnerReference[] | undefined {
+  const current = claim.metadata.ownerReferences ?? [];
+  const ours = (r: OwnerReference) =>
+    r.uid === set.metadata.uid || (pod !== undefined && r.uid === pod.metadata.uid);
+  if (current.some((r) => r.controller && !ours(r))) return undefined;
+  const policy = set.spec?.persistentVolumeClaimRetentionPolicy ?? {};
+  const whenDeleted = policy.whenDeleted ?? 'Retain';
+  const whenScaled = policy.whenScaled ?? 'Retain';
+  const start: number = set.spec?.ordinals?.start ?? 0;
+  const scaledDown = ordinal < start || ordinal >= start + (set.spec?.replicas ?? 1);
+  const refs = current.filter((r) => !ours(r));
+  if (whenScaled === 'Delete' && scaledDown && pod) refs.push(ownerReferenceTo(pod));
+  else if (whenDeleted === 'Delete' && !(whenScaled === 'Delete' && scaledDown))
+    refs.push(ownerReferenceTo(set));
+  return JSON.stringify(refs) === JSON.stringify(current) ? undefined : refs;
+}
+
 function ordinalOf(set: KubeObject, pod: KubeObject): number {
   const prefix = `${set.metadata.name}-`;
   const n = pod.metadata.name.startsWith(prefix)
@@ -31,8 +70,10 @@ function ordinalOf(set: KubeObject, pod: KubeObject): number {
  * The StatefulSet controller: pods <name>-<ordinal> with stable identity, created and removed in
  * order (OrderedReady) or all at once (Parallel), rolled from the highest ordinal down to the
  * partition, with one PersistentVolumeClaim per volumeClaimTemplate and ordinal. Revisions are
- * ControllerRevision objects named <name>-<hash>, as in the real controller.
- * Twin simplification: PersistentVolumeClaims are Bound at creation, no volume is provisioned.
+ * ControllerRevision objects named <name>-<hash>, as in the real controller. Claims are named
+ * <template>-<set>-<ordinal> and kept or deleted as persistentVolumeClaimRetentionPolicy says
+ * (whenDeleted: the set owns them; whenScaled: a condemned pod owns them). See
+ * https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#persistentvolumeclaim-retention
  */
 export class StatefulSetController extends ReconcileController {
   readonly name = 'statefulset-controller';
@@ -98,6 +139,9 @@ export class StatefulSetController extends ReconcileController {
         }
         continue;
       }
+      // A Pending pod whose claim was deleted gets it again (createMissingPersistentVolumeClaims);
+      // every pod's claims follow the retention policy.
+      this.ensureClaims(set, o, pod, (pod.status?.phase ?? 'Pending') === 'Pending');
       if (!parallel && !isPodRunningAndReady(pod)) {
         blocked = true;
         break;
@@ -107,6 +151,8 @@ export class StatefulSetController extends ReconcileController {
     const condemned = [...byOrdinal.entries()].filter(([o]) => !inRange(o)).sort(([a], [b]) => b - a);
     if (condemned.length > 0 && (parallel || !blocked)) {
       for (const [o, pod] of parallel ? condemned : condemned.slice(0, 1)) {
+        // whenScaled: Delete hands the claims of a condemned pod to that pod before it goes.
+        this.ensureClaims(set, o, pod, false);
         store.delete(refOf(pod));
         byOrdinal.delete(o);
         events.record(
@@ -194,44 +240,16 @@ export class StatefulSetController extends ReconcileController {
     });
     pod.spec.hostname = name;
     if (set.spec?.serviceName) pod.spec.subdomain = set.spec.serviceName;
-    const retention = set.spec?.persistentVolumeClaimRetentionPolicy?.whenDeleted ?? 'Retain';
     for (const claim of (set.spec?.volumeClaimTemplates ?? []) as KubeObject[]) {
-      const claimName = `${claim.metadata.name}-${set.metadata.name}-${ordinal}`;
-      if (!store.get({ kind: 'PersistentVolumeClaim', namespace, name: claimName })) {
-        const pvc: KubeObject = {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: {
-            name: claimName,
-            namespace,
-            labels: { ...(set.spec?.selector?.matchLabels ?? {}), ...(claim.metadata.labels ?? {}) },
-          },
-          spec: structuredClone(claim.spec ?? {}),
-        };
-        if (retention === 'Delete')
-          pvc.metadata.ownerReferences = [{ ...ownerReferenceTo(set), controller: true }];
-        const created = store.create(pvc);
-        store.updateStatus({
-          ...created,
-          status: {
-            phase: 'Bound',
-            accessModes: claim.spec?.accessModes ?? ['ReadWriteOnce'],
-            capacity: claim.spec?.resources?.requests ?? {},
-          },
-        });
-        events.record(
-          set,
-          'Normal',
-          'SuccessfulCreate',
-          `create Claim ${claimName} Pod ${name} in StatefulSet ${set.metadata.name} success`,
-          this.name,
-        );
-      }
       const volumes = ((pod.spec.volumes ?? []) as Array<{ name: string }>).filter(
         (v) => v.name !== claim.metadata.name,
       );
-      pod.spec.volumes = [...volumes, { name: claim.metadata.name, persistentVolumeClaim: { claimName } }];
+      pod.spec.volumes = [
+        ...volumes,
+        { name: claim.metadata.name, persistentVolumeClaim: { claimName: claimName(set, claim, ordinal) } },
+      ];
     }
+    this.ensureClaims(set, ordinal, undefined, true);
     const created = store.create(pod);
     events.record(
       set,
@@ -241,6 +259,52 @@ export class StatefulSetController extends ReconcileController {
       this.name,
     );
     return created;
+  }
+
+  /**
+   * Creates the pod's missing claims from the volumeClaimTemplates (createPersistentVolumeClaims) and
+   * sets their owner references by the retention policy (updateClaimOwnerRefForSetAndPod). A claim is
+   * created unbound: the PV controller and the scheduler bind it.
+   */
+  private ensureClaims(set: KubeObject, ordinal: number, pod: KubeObject | undefined, create: boolean): void {
+    const { store, events } = this.ctx;
+    const namespace = set.metadata.namespace ?? '';
+    for (const template of (set.spec?.volumeClaimTemplates ?? []) as KubeObject[]) {
+      const name = claimName(set, template, ordinal);
+      const existing = store.get({ kind: 'PersistentVolumeClaim', namespace, name });
+      if (existing) {
+        const refs = claimOwnerReferences(existing, set, pod, ordinal);
+        if (refs)
+          store.patch(refOf(existing), (c) => {
+            c.metadata.ownerReferences = refs;
+            if (refs.length === 0) delete c.metadata.ownerReferences;
+          });
+        continue;
+      }
+      if (!create) continue;
+      const pvc: KubeObject = {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: {
+          name,
+          namespace,
+          // The set's selector labels win over the template's own (getPersistentVolumeClaims).
+          labels: { ...(template.metadata.labels ?? {}), ...(set.spec?.selector?.matchLabels ?? {}) },
+          ...(template.metadata.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+        },
+        spec: structuredClone(template.spec ?? {}),
+      };
+      const refs = claimOwnerReferences(pvc, set, pod, ordinal);
+      if (refs?.length) pvc.metadata.ownerReferences = refs;
+      store.create(pvc);
+      events.record(
+        set,
+        'Normal',
+        'SuccessfulCreate',
+        `create Claim ${name} Pod ${set.metadata.name}-${ordinal} in StatefulSet ${set.metadata.name} success`,
+        this.name,
+      );
+    }
   }
 
   private writeStatus(

@@ -8,6 +8,8 @@ export interface KubeletOptions {
   bundler: WorkloadBundler;
   /** Where pod logs go: <podsDir>/<namespace>_<pod>/<container>.log */
   podsDir: string;
+  /** Each PersistentVolume's data: <volumesDir>/<pv name> (the disk behind a bound claim). */
+  volumesDir: string;
   /** Working directory of live processes (the repository root). */
   cwd: string;
   allocatePodIp(uid: string): string;

@@ -36,7 +36,9 @@ export class Kubelet implements Controller {
     this.unwatch = ctx.store.watch({ kind: 'Pod' }, (e) => {
       const uid = e.object.metadata.uid!;
       if (e.type === 'DELETED') {
-        this.lostWithNode.get(uid)?.releaseIp();
+        const lost = this.lostWithNode.get(uid);
+        lost?.releaseIp();
+        lost?.removePodDir();
         this.lostWithNode.delete(uid);
         // A partitioned node's kubelet does not hear of the deletion until the partition heals.
         if (this.downNodes.get(this.workers.get(uid)?.nodeName ?? '') === 'partitioned') return;
@@ -192,11 +194,12 @@ export class Kubelet implements Controller {
       );
   }
 
+  /** The pod is gone: its containers are stopped, then its emptyDir volumes and container layers removed. */
   private stopWorker(uid: string): void {
     const worker = this.workers.get(uid);
     if (!worker) return;
     this.workers.delete(uid);
-    void worker.stop(2000);
+    void worker.stop(2000).then(() => worker.removePodDir());
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describeObject, type KubeObject } from '../../kube/object.ts';
 import type { ControllerContext } from '../controllers/controller.ts';
@@ -8,6 +8,10 @@ import { ContainerProcess } from './container-runner.ts';
 import { emulatedLifecycleFor } from './emulated-lifecycle.ts';
 import type { KubeletOptions } from './kubelet-options.ts';
 import { PROBE_DEFAULTS, type ProbeSpec, runProbe } from './probe.ts';
+import { containerMounts, type VolumeDirs } from './volume-mounts.ts';
+
+/** How often the kubelet retries mounting a pod's volumes (control-plane time). */
+const MOUNT_RETRY_MS = 10_000;
 
 type ContainerState =
   | { kind: 'waiting'; reason: string; message?: string }
@@ -87,11 +91,65 @@ export class PodWorker {
       return;
     }
     this.writeStatus();
+    await this.startWhenMounted();
+  }
+
+  /** The pod's own directory, removed with the pod: its emptyDir volumes and its containers' writable layers. */
+  get podUidDir(): string {
+    return path.join(this.options.logDir, this.pod.metadata.uid!);
+  }
+
+  private get volumeDirs(): VolumeDirs {
+    return { volumesDir: this.options.volumesDir, podVolumesDir: path.join(this.podUidDir, 'volumes') };
+  }
+
+  private readonly volumeLookup = {
+    claim: (namespace: string, name: string) =>
+      this.ctx.store.get({ kind: 'PersistentVolumeClaim', namespace, name }),
+    volume: (name: string) => this.ctx.store.get({ kind: 'PersistentVolume', name }),
+  };
+
+  private lastFailedMount: string | undefined;
+  private readonly podTimers: Array<() => void> = [];
+
+  /**
+   * The volume manager: the containers start once every volume of the pod can be mounted; until then
+   * the pod stays ContainerCreating with a FailedMount event, and the mount is retried.
+   */
+  private async startWhenMounted(): Promise<void> {
+    if (this.stopped) return;
+    const everyVolume = {
+      volumeMounts: ((this.pod.spec?.volumes ?? []) as Array<{ name: string }>).map((v) => ({
+        name: v.name,
+        mountPath: `/${v.name}`,
+      })),
+    };
+    const check = containerMounts(this.pod, everyVolume, this.volumeDirs, this.volumeLookup);
+    if ('failedMount' in check) {
+      if (this.lastFailedMount !== check.failedMount) {
+        this.lastFailedMount = check.failedMount;
+        this.ctx.events.record(this.pod, 'Warning', 'FailedMount', check.failedMount, 'kubelet');
+      }
+      this.slotsWaiting('ContainerCreating');
+      this.podTimers.push(this.ctx.clock.after(MOUNT_RETRY_MS, () => void this.startWhenMounted()));
+      return;
+    }
     await Promise.all(this.slots.map((slot) => this.startContainer(slot)));
+  }
+
+  private slotsWaiting(reason: string): void {
+    for (const slot of this.slots) slot.state = { kind: 'waiting', reason };
+    this.writeStatus();
+  }
+
+  /** Deletes the pod's emptyDir volumes and container layers (the pod is gone). */
+  removePodDir(): void {
+    rmSync(this.podUidDir, { recursive: true, force: true });
   }
 
   async stop(graceMs: number, options: { releaseIp?: boolean } = {}): Promise<void> {
     this.stopped = true;
+    for (const c of this.podTimers.splice(0)) c();
     for (const slot of this.slots) for (const c of slot.cancel.splice(0)) c();
     for (const slot of this.slots) slot.process?.signalGroup('SIGCONT');
     await Promise.all(this.slots.map((s) => s.process?.stop(graceMs)));
@@ -212,6 +270,16 @@ export class PodWorker {
       argv = [...command, ...(slot.spec.command ? args : args.length ? args : [])];
     }
     if (this.stopped) return;
+    const resolved = containerMounts(this.pod, slot.spec, this.volumeDirs, this.volumeLookup);
+    if ('failedMount' in resolved) {
+      slot.state = { kind: 'waiting', reason: 'ContainerCreating' };
+      this.writeStatus();
+      slot.cancel.push(this.ctx.clock.after(MOUNT_RETRY_MS, () => void this.startLive(slot)));
+      return;
+    }
+    // A container (re)started by the runtime gets a new, empty writable layer; its volumes stay.
+    const rootfs = path.join(this.podUidDir, 'containers', `${slot.spec.name}-${slot.restartCount}`);
+    for (const dir of [rootfs, ...resolved.mounts.map((m) => m.path)]) mkdirSync(dir, { recursive: true });
     const proc = new ContainerProcess({
       argv,
       cwd: this.options.cwd,
@@ -225,6 +293,8 @@ export class PodWorker {
         TWIN_POD_NAMESPACE: this.ns,
         // Data services keep their files under the pod's directory and bind the pod's address.
         TWIN_POD_DIR: this.options.logDir,
+        TWIN_CONTAINER_ROOT: rootfs,
+        TWIN_VOLUME_MOUNTS: JSON.stringify(resolved.mounts),
         TWIN_POD_IP: this.podIP,
         TWIN_PARENT_PID: String(process.pid),
         ...this.options.podEnv,

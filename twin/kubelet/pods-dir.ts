@@ -11,7 +11,17 @@ import path from 'node:path';
  * that everyone can traverse, and `<workDir>/pods` is a symbolic link to it.
  */
 export function preparePodsDir(workDir: string): { path: string; relocated: boolean } {
-  const link = path.join(path.resolve(workDir), 'pods');
+  return prepareSharedDir(workDir, 'pods');
+}
+
+/** The directory of every PersistentVolume's data (`<workDir>/volumes`), reachable as the pods directory is. */
+export function prepareVolumesDir(workDir: string): { path: string; relocated: boolean } {
+  return prepareSharedDir(workDir, 'volumes');
+}
+
+/** `<workDir>/<name>`, or a link to a directory everyone can traverse (see preparePodsDir). */
+function prepareSharedDir(workDir: string, name: string): { path: string; relocated: boolean } {
+  const link = path.join(path.resolve(workDir), name);
   mkdirSync(path.dirname(link), { recursive: true });
   if (process.getuid?.() !== 0 || traversableByOthers(path.dirname(link))) {
     mkdirSync(link, { recursive: true });

@@ -14,7 +14,8 @@ function histogram(reasons: Iterable<string>): string {
 }
 
 /**
- * The FailedScheduling message: every node's filter reasons, then what preemption found.
+ * The FailedScheduling message (FitError.Error): the PreFilter plugin's message when one rejected the
+ * pod, else every node's filter reasons; then what preemption found.
  *
  * Twin simplification: there is no preemption; nodes that preemption could help report that no victims were found.
  */
@@ -22,9 +23,10 @@ export function fitErrorMessage(
   numAllNodes: number,
   rejections: Rejection[],
   preemptionPolicy?: string,
+  preFilterMessage?: string,
 ): string {
   if (numAllNodes === 0) return NO_NODES_AVAILABLE;
-  let msg = `0/${numAllNodes} nodes are available: ${histogram(rejections.flatMap((r) => r.reasons))}.`;
+  let msg = `0/${numAllNodes} nodes are available: ${preFilterMessage ?? histogram(rejections.flatMap((r) => r.reasons))}.`;
   if (preemptionPolicy === 'Never') return `${msg} preemption: not eligible due to preemptionPolicy=Never.`;
   const preemption = rejections.map((r) =>
     r.code === 'UnschedulableAndUnresolvable'

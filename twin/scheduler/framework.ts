@@ -12,17 +12,28 @@ export interface Rejection {
 /** Highest score a score plugin gives a node after normalization (framework.MaxNodeScore). */
 export const MAX_NODE_SCORE = 100;
 
+/** The storage objects the volume plugins read (the scheduler's PVC, PV and StorageClass listers). */
+export interface VolumeLister {
+  claim(namespace: string, name: string): KubeObject | undefined;
+  volume(name: string): KubeObject | undefined;
+  storageClass(name: string): KubeObject | undefined;
+  volumes(): KubeObject[];
+}
+
 /** What every plugin sees in one scheduling cycle: the pod and every node with its pods. */
 export interface CycleState {
   pod: KubeObject;
   nodes: NodeInfo[];
   /** Labels of a namespace, for namespaceSelector. */
   namespaceLabels(namespace: string): Record<string, string>;
+  volumes: VolumeLister;
 }
 
-/** One plugin instance for one pod; filter and score are each optional. */
+/** One plugin instance for one pod; preFilter, filter and score are each optional. */
 export interface Plugin {
   readonly name: string;
+  /** Runs once before any node is filtered; a rejection makes the pod unschedulable on every node. */
+  preFilter?(): Rejection | undefined;
   filter?(node: NodeInfo): Rejection | undefined;
   /** Normalized scores (0..MAX_NODE_SCORE), one per feasible node, in the order given. */
   score?(feasible: NodeInfo[]): number[];

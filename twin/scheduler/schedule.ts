@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { fitErrorMessage } from './fit-error.ts';
-import type { CycleState, Plugin, Rejection } from './framework.ts';
+import type { CycleState, Plugin, Rejection, VolumeLister } from './framework.ts';
 import { interPodAffinity } from './inter-pod-affinity.ts';
 import { nodeAffinity } from './node-affinity.ts';
 import { type NodeInfo, nodeInfos } from './node-info.ts';
@@ -10,12 +10,38 @@ import { nodeResourcesFit } from './node-resources-fit.ts';
 import { nodeUnschedulable } from './node-unschedulable.ts';
 import { podTopologySpread } from './pod-topology-spread.ts';
 import { taintToleration } from './taint-toleration.ts';
+import { volumeBinding } from './volume-binding.ts';
+import { volumeRestrictions } from './volume-restrictions.ts';
+import { volumeZone } from './volume-zone.ts';
 
 export type ScheduleResult = { nodeName: string } | { unschedulable: string };
 
 export interface ScheduleOptions {
   /** Namespace objects, for namespaceSelector in pod affinity terms (each namespace also has its kubernetes.io/metadata.name label). */
   namespaces?: KubeObject[];
+  /** PersistentVolumeClaims, PersistentVolumes and StorageClasses, for the volume plugins. */
+  claims?: KubeObject[];
+  persistentVolumes?: KubeObject[];
+  storageClasses?: KubeObject[];
+}
+
+/** Lookups over the storage objects, as the scheduler's informer listers give them. */
+export function volumeLister(
+  claims: KubeObject[] = [],
+  volumes: KubeObject[] = [],
+  classes: KubeObject[] = [],
+): VolumeLister {
+  const claimsByKey = new Map(
+    claims.map((c) => [`${c.metadata.namespace ?? 'default'}/${c.metadata.name}`, c]),
+  );
+  const volumesByName = new Map(volumes.map((v) => [v.metadata.name, v]));
+  const classesByName = new Map(classes.map((c) => [c.metadata.name, c]));
+  return {
+    claim: (namespace, name) => claimsByKey.get(`${namespace}/${name}`),
+    volume: (name) => volumesByName.get(name),
+    storageClass: (name) => classesByName.get(name),
+    volumes: () => volumes,
+  };
 }
 
 /** The default profile's plugins, filters in kube-scheduler's order. */
@@ -25,6 +51,9 @@ const PROFILE: Array<(state: CycleState) => Plugin> = [
   taintToleration,
   nodeAffinity,
   nodeResourcesFit,
+  volumeRestrictions,
+  volumeBinding,
+  volumeZone,
   podTopologySpread,
   interPodAffinity,
   nodeResourcesBalancedAllocation,
@@ -77,10 +106,30 @@ export function diagnose(
     pod,
     nodes: infos,
     namespaceLabels: (ns) => ({ ...(nsLabels.get(ns) ?? {}), 'kubernetes.io/metadata.name': ns }),
+    volumes: volumeLister(options.claims, options.persistentVolumes, options.storageClasses),
   };
   const plugins = PROFILE.map((make) => make(state));
 
   const rejections = new Map<string, Rejection>();
+  if (infos.length === 0)
+    return {
+      result: { unschedulable: fitErrorMessage(0, [], pod.spec?.preemptionPolicy) },
+      rejections,
+      scores: [],
+    };
+  // PreFilter: the first plugin to reject makes every node fail with its status.
+  for (const p of plugins) {
+    const rejection = p.preFilter?.();
+    if (!rejection) continue;
+    for (const node of infos) rejections.set(node.name, rejection);
+    const message = fitErrorMessage(
+      infos.length,
+      [...rejections.values()],
+      pod.spec?.preemptionPolicy,
+      rejection.reasons.join(', '),
+    );
+    return { result: { unschedulable: message }, rejections, scores: [] };
+  }
   const feasible: NodeInfo[] = [];
   for (const node of infos) {
     let rejection: Rejection | undefined;

@@ -1,10 +1,31 @@
 import { type KubeObject, objectKey, refOf } from '../../kube/object.ts';
 import type { Controller, ControllerContext } from '../controllers/controller.ts';
+import {
+  ANN_BOUND_BY_CONTROLLER,
+  ANN_SELECTED_NODE,
+  isClaimBound,
+  podClaimNames,
+} from '../storage/pod-claims.ts';
 import type { WatchEvent } from '../store/object-store.ts';
 import { isTerminal } from './node-info.ts';
-import { schedule } from './schedule.ts';
+import { schedule, volumeLister } from './schedule.ts';
+import { findPodVolumes, podVolumeClaims } from './volume-binding.ts';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+/** VolumeBindingArgs.bindTimeoutSeconds: how long PreBind waits for the pod's claims to be bound. */
+export const VOLUME_BIND_TIMEOUT_SECONDS = 600;
+const STORAGE_KINDS = [
+  { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+  { apiVersion: 'v1', kind: 'PersistentVolume' },
+  { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass' },
+];
+
+/** A pod whose node is chosen while the VolumeBinding PreBind waits for its claims to be bound. */
+interface AssumedPod {
+  uid: string | undefined;
+  nodeName: string;
+  cancelTimeout: () => void;
+}
 
 interface PodCondition {
   type: string;
@@ -32,7 +53,12 @@ export function needsScheduling(pod: KubeObject): boolean {
  * the pod (spec.nodeName, the PodScheduled condition) and as Events. Unschedulable pods are tried
  * again after any change to a Pod or Node that could make room for them.
  *
- * Twin simplification: binding is immediate (no scheduling queue backoff, no assume/bind cycle, no preemption).
+ * A pod with WaitForFirstConsumer claims is assumed on the chosen node while its volumes are bound
+ * there (VolumeBinding's PreBind): the scheduler writes `volume.kubernetes.io/selected-node` on the
+ * claims (or pre-binds a matching volume) and binds the pod once every claim is bound, or reports
+ * `binding volumes: context deadline exceeded` after bindTimeoutSeconds (600 s) and tries again.
+ *
+ * Twin simplification: binding is immediate otherwise (no scheduling queue backoff, no preemption).
  */
 export class SchedulerController implements Controller {
   readonly name = DEFAULT_SCHEDULER_NAME;
@@ -43,6 +69,7 @@ export class SchedulerController implements Controller {
   private readonly order = new Map<string, number>();
   private seq = 0;
   private unwatch: Array<() => void> = [];
+  private readonly assumed = new Map<string, AssumedPod>();
   private queued = false;
   private writing = false;
   private stopped = false;
@@ -52,6 +79,13 @@ export class SchedulerController implements Controller {
     this.stopped = false;
     this.unwatch.push(ctx.store.watch({ kind: 'Pod' }, (e) => this.onPod(e)));
     this.unwatch.push(ctx.store.watch({ kind: 'Node' }, (e) => this.onNode(e)));
+    // Claims bound, volumes and classes created: pods waiting on their volumes may go on.
+    for (const type of STORAGE_KINDS)
+      this.unwatch.push(
+        ctx.store.watch(type, () => {
+          if (this.assumed.size > 0 || [...this.pods.values()].some(needsScheduling)) this.requestPass();
+        }),
+      );
     const existing = ctx.store
       .list({ kind: 'Pod' })
       .sort(
@@ -68,6 +102,8 @@ export class SchedulerController implements Controller {
     this.stopped = true;
     for (const u of this.unwatch) u();
     this.unwatch = [];
+    for (const a of this.assumed.values()) a.cancelTimeout();
+    this.assumed.clear();
   }
 
   private remember(pod: KubeObject): void {
@@ -81,6 +117,8 @@ export class SchedulerController implements Controller {
     if (e.type === 'DELETED') {
       this.pods.delete(key);
       this.order.delete(key);
+      this.assumed.get(key)?.cancelTimeout();
+      this.assumed.delete(key);
     } else {
       this.remember(e.object);
     }
@@ -111,20 +149,37 @@ export class SchedulerController implements Controller {
     });
   }
 
+  /** Every pod, the assumed ones counted on the node chosen for them. */
+  private placedPods(): KubeObject[] {
+    return [...this.pods.entries()].map(([key, p]) => {
+      const a = this.assumed.get(key);
+      return a && !p.spec?.nodeName ? { ...p, spec: { ...p.spec, nodeName: a.nodeName } } : p;
+    });
+  }
+
   private pass(): void {
+    const store = this.ctx!.store;
+    const [claims, persistentVolumes, storageClasses] = STORAGE_KINDS.map((t) => store.list(t));
+    const storage = {
+      claims: claims!,
+      persistentVolumes: persistentVolumes!,
+      storageClasses: storageClasses!,
+    };
+    this.finishVolumeBinding(volumeLister(storage.claims, storage.persistentVolumes, storage.storageClasses));
     const pending = [...this.pods.entries()]
-      .filter(([, p]) => needsScheduling(p))
+      .filter(([key, p]) => needsScheduling(p) && !this.assumed.has(key))
       .sort(([a], [b]) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0))
       .map(([, p]) => p);
     if (pending.length === 0) return;
     const nodes = [...this.nodes.values()];
-    const namespaces = this.ctx!.store.list({ kind: 'Namespace' });
+    const namespaces = store.list({ kind: 'Namespace' });
     let bound = 0;
     let failed = 0;
     for (const pod of pending) {
       if (this.stopped) return;
-      const result = schedule(pod, nodes, [...this.pods.values()], { namespaces });
+      const result = schedule(pod, nodes, this.placedPods(), { namespaces, ...storage });
       if ('nodeName' in result) {
+        if (this.bindVolumes(pod, result.nodeName, storage)) continue;
         if (this.bind(pod, result.nodeName)) bound++;
       } else {
         this.markUnschedulable(pod, result.unschedulable);
@@ -133,6 +188,79 @@ export class SchedulerController implements Controller {
     }
     // A pod placed in this pass may be what an earlier unschedulable pod's affinity was waiting for.
     if (bound > 0 && failed > 0) this.requestPass();
+  }
+
+  /**
+   * VolumeBinding's Reserve and PreBind: when the pod's WaitForFirstConsumer claims need binding on the
+   * chosen node, pre-bind the matching static volumes and write selected-node on the claims to
+   * provision, and hold the pod there until they are bound. False when nothing needs binding.
+   */
+  private bindVolumes(
+    pod: KubeObject,
+    nodeName: string,
+    storage: { claims: KubeObject[]; persistentVolumes: KubeObject[]; storageClasses: KubeObject[] },
+  ): boolean {
+    if (podClaimNames(pod).length === 0) return false;
+    const lister = volumeLister(storage.claims, storage.persistentVolumes, storage.storageClasses);
+    const claims = podVolumeClaims(pod, lister);
+    const node = this.nodes.get(nodeName);
+    if (!claims || 'error' in claims || claims.unboundDelayBinding.length === 0 || !node) return false;
+    const { plan } = findPodVolumes(claims, node, lister);
+    const store = this.ctx!.store;
+    for (const { claim, volume } of plan.staticBindings)
+      store.patch(refOf(volume), (v) => {
+        v.spec.claimRef = {
+          kind: 'PersistentVolumeClaim',
+          namespace: claim.metadata.namespace,
+          name: claim.metadata.name,
+          uid: claim.metadata.uid,
+          apiVersion: 'v1',
+          resourceVersion: claim.metadata.resourceVersion,
+        };
+        v.metadata.annotations = { ...(v.metadata.annotations ?? {}), [ANN_BOUND_BY_CONTROLLER]: 'yes' };
+      });
+    for (const claim of plan.provisions)
+      store.patch(refOf(claim), (c) => {
+        if (c.metadata.annotations?.[ANN_SELECTED_NODE] === nodeName) return;
+        c.metadata.annotations = { ...(c.metadata.annotations ?? {}), [ANN_SELECTED_NODE]: nodeName };
+      });
+    const key = objectKey(pod);
+    const cancelTimeout = this.ctx!.clock.after(VOLUME_BIND_TIMEOUT_SECONDS * 1000, () => {
+      if (this.assumed.get(key)?.uid !== pod.metadata.uid) return;
+      this.assumed.delete(key);
+      const current = this.pods.get(key);
+      if (current && needsScheduling(current))
+        this.markUnschedulable(
+          current,
+          'running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded',
+          'SchedulerError',
+        );
+      this.requestPass();
+    });
+    this.assumed.set(key, { uid: pod.metadata.uid, nodeName, cancelTimeout });
+    this.requestPass();
+    return true;
+  }
+
+  /** Binds the assumed pods whose claims are all bound now (PreBind done, then Bind). */
+  private finishVolumeBinding(lister: ReturnType<typeof volumeLister>): void {
+    for (const [key, a] of [...this.assumed]) {
+      const pod = this.pods.get(key);
+      if (!pod || pod.metadata.uid !== a.uid || !needsScheduling(pod)) {
+        a.cancelTimeout();
+        this.assumed.delete(key);
+        continue;
+      }
+      const ns = pod.metadata.namespace ?? 'default';
+      const bound = podClaimNames(pod).every((n) => {
+        const claim = lister.claim(ns, n);
+        return claim !== undefined && isClaimBound(claim);
+      });
+      if (!bound) continue;
+      a.cancelTimeout();
+      this.assumed.delete(key);
+      this.bind(pod, a.nodeName);
+    }
   }
 
   private bind(pod: KubeObject, nodeName: string): boolean {
@@ -167,7 +295,7 @@ export class SchedulerController implements Controller {
     return true;
   }
 
-  private markUnschedulable(pod: KubeObject, message: string): void {
+  private markUnschedulable(pod: KubeObject, message: string, reason = 'Unschedulable'): void {
     const ctx = this.ctx!;
     const previous = (pod.status?.conditions as PodCondition[] | undefined)?.find(
       (c) => c.type === 'PodScheduled',
@@ -184,7 +312,7 @@ export class SchedulerController implements Controller {
           {
             type: 'PodScheduled',
             status: 'False',
-            reason: 'Unschedulable',
+            reason,
             message,
             lastProbeTime: null,
             lastTransitionTime: now,

@@ -54,6 +54,38 @@ describe('parseTopology', () => {
     );
   });
 
+  it('reads the cluster’s storage: provisioners and built-in classes, each named once', () => {
+    const storage = `storage:
+  provisioners:
+    - { name: ebs.csi.aws.com, volumeTopology: zone }
+  storageClasses:
+    - { name: gp2, provisioner: kubernetes.io/aws-ebs, default: true, volumeBindingMode: WaitForFirstConsumer }
+`;
+    expect(parseTopology(withPool(storage), 't.yaml').storage).toEqual({
+      provisioners: [{ name: 'ebs.csi.aws.com', volumeTopology: 'zone' }],
+      storageClasses: [
+        {
+          name: 'gp2',
+          provisioner: 'kubernetes.io/aws-ebs',
+          default: true,
+          volumeBindingMode: 'WaitForFirstConsumer',
+        },
+      ],
+    });
+    expect(
+      errorOf(
+        withPool(
+          'storage:\n  provisioners: [{ name: a.io, volumeTopology: zone }, { name: a.io, volumeTopology: node }]\n',
+        ),
+      ),
+    ).toBe(
+      'infra/x/topology.yaml: storage.provisioners[1].name: provisioner "a.io" is listed twice (also storage.provisioners[0].name)',
+    );
+    expect(errorOf(withPool('storage:\n  provisioners: [{ name: a.io, volumeTopology: region }]\n'))).toBe(
+      'infra/x/topology.yaml: storage.provisioners[0].volumeTopology: must be "zone" or "node" or "none", got "region"',
+    );
+  });
+
   it('rejects duplicate pool names', () => {
     const msg = errorOf(withPool('  - name: general\n    instanceType: m5.large\n    nodes: 1\n'));
     expect(msg).toBe(

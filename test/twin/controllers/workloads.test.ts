@@ -95,10 +95,14 @@ describe('StatefulSet', () => {
       name: 'data',
       persistentVolumeClaim: { claimName: 'data-db-1' },
     });
-    expect(
-      h.store.mustGet({ kind: 'PersistentVolumeClaim', namespace: 'default', name: 'data-db-2' }).status
-        .phase,
-    ).toBe('Bound');
+    // Created from the template and left unbound: binding is the PV controller's (test/twin/storage).
+    const claim = h.store.mustGet({ kind: 'PersistentVolumeClaim', namespace: 'default', name: 'data-db-2' });
+    expect(claim.metadata.labels).toEqual({ app: 'db' });
+    expect(claim.spec).toEqual({
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+    });
+    expect(claim.status?.phase).toBeUndefined();
     const s = h.store.mustGet(ref).status;
     expect(s).toMatchObject({ replicas: 3, currentReplicas: 3, updatedReplicas: 3, availableReplicas: 3 });
     expect(s.currentRevision).toBe(s.updateRevision);

@@ -126,6 +126,7 @@ function gpuKubelet(script: string, mode: 'emulated' | 'passthrough', host: GpuD
     bindings: new TwinBindings([{ image: 'twin.test/gpu-check', command: ['/bin/sh', '-c', script] }], dir),
     bundler: new WorkloadBundler(join(dir, 'bundles')),
     podsDir: join(dir, 'pods'),
+    volumesDir: join(dir, 'volumes'),
     cwd: dir,
     allocatePodIp: () => `127.10.250.${++ip + 1}`,
     releasePodIp: () => {},

@@ -78,6 +78,7 @@ function startKubelet(): void {
     ),
     bundler,
     podsDir: join(dir, `pods-${++ipSeq}`),
+    volumesDir: join(dir, 'volumes'),
     cwd: dir,
     allocatePodIp: () => {
       ipSeq++;

@@ -38,6 +38,7 @@ function setup() {
     ),
     bundler: new WorkloadBundler(join(dir, 'bundles')),
     podsDir: join(dir, 'pods'),
+    volumesDir: join(dir, 'volumes'),
     cwd: dir,
     allocatePodIp: () => '127.10.251.2',
     releasePodIp: (uid) => released.push(uid),
