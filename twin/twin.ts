@@ -8,6 +8,7 @@ import { classifyKinds, describeStoredOnly } from '../system/render/index.ts';
 import type { LoadedSystem } from '../system/system.ts';
 import { topologyToNodes } from '../system/topology/topology.ts';
 import type { TwinBindings } from '../system/twin-bindings.ts';
+import { addonControllers, describeAddons } from './addon-controllers.ts';
 import { EmulatedUsage, HorizontalPodAutoscalerController } from './autoscaling/index.ts';
 import type { Controller, ControllerContext } from './controllers/controller.ts';
 import { builtinControllers } from './controllers/index.ts';
@@ -23,7 +24,6 @@ import {
   type NodeLifecycleSettings,
   TaintEvictionController,
 } from './nodes/index.ts';
-import { rolloutControllers } from './rollouts/index.ts';
 import { SchedulerController } from './scheduler/scheduler-controller.ts';
 import { EventRecorder } from './store/event-recorder.ts';
 import { ObjectStore } from './store/object-store.ts';
@@ -147,7 +147,7 @@ export class Twin {
     this.controllers.push(
       new SchedulerController(),
       ...builtinControllers(),
-      ...rolloutControllers({ lookup: this.network.lookupFor('argo-rollouts') }),
+      ...addonControllers(this.options.system.addons, { lookup: this.network.lookupFor('argo-rollouts') }),
       this.kubelet,
       this.nodes,
       this.nodeLifecycle,
@@ -161,6 +161,9 @@ export class Twin {
       ),
     );
     for (const c of this.controllers) c.start(ctx);
+    progress(describeAddons(this.options.system.addons));
+    // the add-ons are installed before the system: their CRDs first, as on a prepared cluster
+    for (const crd of this.options.system.addonCrds) this.store.apply(crd);
     for (const node of nodes) this.store.create(node);
     progress(`${nodes.length} nodes from the topology; applying ${objects.length} objects`);
     const ordered = [...objects].sort((a, b) => applyOrder(a) - applyOrder(b));
