@@ -42,9 +42,10 @@ export function kindCauses(obj: Record<string, unknown>, group: string, kind: st
       return jobSpecCauses(spec, 'spec');
     case 'batch/CronJob': {
       const out: StatusCause[] = [];
-      const bad = cronScheduleProblem(spec['schedule']);
-      if (bad && typeof spec['schedule'] === 'string')
-        out.push(invalid('spec.schedule', spec['schedule'], bad));
+      const schedule = spec['schedule'];
+      const bad = cronScheduleProblem(schedule);
+      if (bad && typeof schedule === 'string')
+        out.push(invalid('spec.schedule', schedule, bad.replace(`${JSON.stringify(schedule.trim())}: `, '')));
       const jobTemplate = spec['jobTemplate'];
       if (isPlainObject(jobTemplate))
         out.push(...jobSpecCauses(jobTemplate['spec'], 'spec.jobTemplate.spec'));

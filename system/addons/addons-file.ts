@@ -82,23 +82,36 @@ export async function loadAddons(file: string, shown = file): Promise<LoadedAddo
         'TWIN_MANIFEST_INVALID',
         `${at}.controller: ${entry.title} ${a.version} has no CRDs-only install in the catalogue; use controller: addon`,
       );
-    const key = `${a.name}@${a.version}`;
-    let crds = crdCache.get(key);
-    if (!crds) {
-      crds = readAddonCrds(crdDir(a.name, a.version));
-      crdCache.set(key, crds);
-    }
-    out.push({
-      name: a.name,
-      title: entry.title,
-      version: a.version,
-      controller: a.controller,
-      release,
-      entry,
-      crds: crds.map((c) => structuredClone(c)),
-    });
+    out.push(catalogueAddon(a.name, a.version, a.controller));
   });
   return out;
+}
+
+/** A catalogued add-on release with its CRDs (what one line of addons.yaml loads). */
+export function catalogueAddon(
+  name: string,
+  version: string,
+  controller: 'addon' | 'manifests' = 'addon',
+): LoadedAddon {
+  const entry = catalogueEntry(name);
+  const release = entry?.releases[version];
+  if (!entry || !release)
+    throw new TwinError('TWIN_INVALID', `${name} ${version} is not in the add-on catalogue`);
+  const key = `${name}@${version}`;
+  let crds = crdCache.get(key);
+  if (!crds) {
+    crds = readAddonCrds(crdDir(name, version));
+    crdCache.set(key, crds);
+  }
+  return {
+    name,
+    title: entry.title,
+    version,
+    controller,
+    release,
+    entry,
+    crds: crds.map((c) => structuredClone(c)),
+  };
 }
 
 /** "Argo Rollouts v1.8.3" */

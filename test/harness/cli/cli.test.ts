@@ -159,7 +159,7 @@ describe('twin CLI', () => {
       const r = twin(['up', '--system', 'test/fixtures/systems/no-selector']);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(
-        'test/fixtures/systems/no-selector/k8s/overlays/local/app.yaml: Deployment shop/cart: spec.selector is required',
+        'test/fixtures/systems/no-selector/k8s/overlays/local/app.yaml:8: Deployment shop/cart: spec.selector: Required value',
       );
     });
 
