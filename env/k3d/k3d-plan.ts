@@ -1,10 +1,13 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { type NodePool, type Topology, topologyToNodes } from '../../system/topology/topology.ts';
 
-/** k3s image of the cluster's nodes (k3d 5.8's default line); override with TWIN_K3S_IMAGE. */
-export const K3S_IMAGE = 'rancher/k3s:v1.31.5-k3s1';
+/**
+ * k3s image of the cluster's nodes: the maintained 1.35 line (1.31, k3d 5.8's default, is end of
+ * life; the twin's API schemas are v1.34's, kube/api); override with TWIN_K3S_IMAGE.
+ */
+export const K3S_IMAGE = 'rancher/k3s:v1.35.7-k3s1';
 /** The CUDA-capable k3s image built from docker/k3s-cuda/Dockerfile (k3d's "Running CUDA workloads" recipe). */
-export const K3S_CUDA_IMAGE = 'local/k3s-cuda:v1.31.5-k3s1-cuda-12.4.1';
+export const K3S_CUDA_IMAGE = 'local/k3s-cuda:v1.35.7-k3s1-cuda-12.4.1';
 /** Host port of the cluster's ingress (k3d's load balancer → Traefik on port 80 of every node). */
 export const DEFAULT_INGRESS_PORT = 8081;
 /** Labels k3s/kubelet set themselves (or must match the container's hostname): never passed as node labels. */

@@ -7,12 +7,17 @@ import { isTwinError } from '../../core/errors.ts';
 import { loadSystem, resolveSystem } from '../../system/system.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const hasKustomize = ['kubectl', 'kustomize'].some((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
+const hasKustomize = ['kubectl', 'kustomize'].some(
+  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0,
+);
 const fixtures = path.join(root, 'test/fixtures/systems');
 
-const ARGO = 'apiVersion: twin.dev/v1alpha1\nkind: Addons\naddons:\n  - { name: argo-rollouts, version: v1.8.3 }\n';
+const ARGO =
+  'apiVersion: twin.dev/v1alpha1\nkind: Addons\naddons:\n  - { name: argo-rollouts, version: v1.8.3 }\n';
 
-const deployment = (patch: { spec?: string; metadata?: string; template?: string; container?: string } = {}) => `apiVersion: apps/v1
+const deployment = (
+  patch: { spec?: string; metadata?: string; template?: string; container?: string } = {},
+) => `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: cart
@@ -67,7 +72,8 @@ const CASES: { name: string; manifest: string; addons?: string; expect: string }
   {
     name: 'a 400 KB annotation',
     manifest: deployment({ metadata: `\n  annotations:\n    example.com/blob: "${'x'.repeat(400_000)}"` }),
-    expect: 'app.yaml:10: Deployment shop/cart: metadata.annotations: Too long: must have at most 262144 bytes',
+    expect:
+      'app.yaml:10: Deployment shop/cart: metadata.annotations: Too long: must have at most 262144 bytes',
   },
   {
     name: 'strategy.type: YoloUpdate',
@@ -85,7 +91,8 @@ const CASES: { name: string; manifest: string; addons?: string; expect: string }
     name: 'a PDB with minAvailable: "150%"',
     manifest:
       'apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: cart, namespace: shop }\nspec:\n  minAvailable: "150%"\n  selector: { matchLabels: { app: cart } }\n',
-    expect: 'app.yaml:9: PodDisruptionBudget shop/cart: spec.minAvailable: Invalid value: "150%": must not be greater than 100%',
+    expect:
+      'app.yaml:9: PodDisruptionBudget shop/cart: spec.minAvailable: Invalid value: "150%": must not be greater than 100%',
   },
   {
     name: 'an env var without a name',
@@ -135,7 +142,10 @@ function systemFor(c: (typeof CASES)[number], i: number): string {
     path.join(overlay, 'kustomization.yaml'),
     'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [app.yaml]\n',
   );
-  writeFileSync(path.join(overlay, 'app.yaml'), `apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n---\n${c.manifest}`);
+  writeFileSync(
+    path.join(overlay, 'app.yaml'),
+    `apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n---\n${c.manifest}`,
+  );
   return dir;
 }
 
@@ -167,7 +177,16 @@ describe.skipIf(!hasKustomize)('inputs a cluster rejects (needs kubectl or kusto
         const workDir = path.join(tmp, `work-${i}`);
         const r = spawnSync(
           process.execPath,
-          ['--import', 'tsx', path.join(root, 'harness/cli/main.ts'), 'up', '--system', dirs[i]!, '--work-dir', workDir],
+          [
+            '--import',
+            'tsx',
+            path.join(root, 'harness/cli/main.ts'),
+            'up',
+            '--system',
+            dirs[i]!,
+            '--work-dir',
+            workDir,
+          ],
           { cwd: root, encoding: 'utf8', env: { ...process.env, TWIN_QUIET: '1' }, timeout: 90_000 },
         );
         expect(r.status, r.stderr).toBe(2);
