@@ -31,6 +31,9 @@ export function addonControllers(addons: LoadedAddon[], options: AddonController
 export function describeAddons(addons: LoadedAddon[]): string {
   if (addons.length === 0) return 'add-ons: none (addons.yaml lists none): custom resources have no CRDs';
   return `add-ons: ${addons
-    .map((a) => `${a.title} ${a.version} (${implementsAddon(a.name) ? 'twin controller' : 'CRDs only: stored, not reconciled'})`)
+    .map(
+      (a) =>
+        `${a.title} ${a.version} (${implementsAddon(a.name) ? 'twin controller' : 'CRDs only: stored, not reconciled'})`,
+    )
     .join(', ')}`;
 }
