@@ -21,6 +21,7 @@ import { isPlainObject } from './structural-schema.ts';
  * what the OpenAPI schema says (pkg/apis/<group>/validation), for the kinds systems write: workloads,
  * Services, Ingresses, HPAs and PodDisruptionBudgets. Messages as kube-apiserver words them.
  */
+// Twin simplification: the hand-written validation of the kinds systems write, not of every built-in kind.
 export function kindCauses(obj: Record<string, unknown>, group: string, kind: string): StatusCause[] {
   const spec = obj['spec'];
   if (!isPlainObject(spec)) return [];

@@ -54,6 +54,7 @@ export interface JSONSchemaProps {
   'x-kubernetes-validations'?: unknown[];
 }
 
+// Twin simplification: CEL rules (x-kubernetes-validations) are not evaluated, and updates get no ratcheting.
 export interface StructuralWalk {
   causes: StatusCause[];
   unknown: string[];

@@ -115,7 +115,7 @@ export function manifestProblems(
         message: c.message,
       });
   };
-  // CRDs of the manifests serve their kinds to the objects after them, as installed add-ons do
+  // Twin simplification: a CRD of the manifests serves its kinds at once (kubectl needs it Established first).
   const valid: boolean[] = rendered.map(({ object }) => headerProblems(object).length === 0);
   rendered.forEach(({ object }, i) => {
     if (

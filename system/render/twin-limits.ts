@@ -7,6 +7,7 @@ import type { StatusCause } from '../../kube/schema/index.ts';
  * ReplicaSet controller would create pods until quotas or capacity stop it. Raise with
  * TWIN_MAX_REPLICAS when a topology really needs more.
  */
+// Twin simplification: a bound of its own on replicas, far below the API's int32.
 export const DEFAULT_MAX_REPLICAS = 5000;
 
 const REPLICATED = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'Rollout', 'Job']);
