@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TwinError } from '../core/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
-import { addonLabel, type LoadedAddon, loadAddons } from './addons/addons-file.ts';
+import { type LoadedAddon, loadAddons } from './addons/addons-file.ts';
 import {
   displayPath,
   maxReplicasFromEnv,
@@ -110,7 +110,6 @@ export async function loadSystem(
   progress(`rendering ${path.relative(layout.root, layout.overlayDir(overlay))}`);
   const addonsShown = displayPath(layout.addonsFile, layout.root);
   const addons = await loadAddons(layout.addonsFile, addonsShown);
-  if (addons.length > 0) progress(`add-ons: ${addons.map(addonLabel).join(', ')}`);
   const rendered = await renderKustomization(layout.overlayDir(overlay), { cwd: layout.root });
   validateObjects(rendered, {
     addons,
