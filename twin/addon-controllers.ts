@@ -27,13 +27,13 @@ export function addonControllers(addons: LoadedAddon[], options: AddonController
   return addons.flatMap((a) => IMPLEMENTED[a.name]?.(options) ?? []);
 }
 
-/** "add-ons: Argo Rollouts v1.8.3 (twin controller), cert-manager v1.15.3 (CRDs only: stored, not reconciled)" */
+/** "add-ons: Argo Rollouts v1.8.3 (twin controller), cert-manager v1.15.3 (CRDs installed; its custom resources stored, not reconciled)" */
 export function describeAddons(addons: LoadedAddon[]): string {
   if (addons.length === 0) return 'add-ons: none (addons.yaml lists none): custom resources have no CRDs';
   return `add-ons: ${addons
     .map(
       (a) =>
-        `${a.title} ${a.version} (${implementsAddon(a.name) ? 'twin controller' : 'CRDs only: stored, not reconciled'})`,
+        `${a.title} ${a.version} (${implementsAddon(a.name) ? 'twin controller' : 'CRDs installed; its custom resources stored, not reconciled'})`,
     )
     .join(', ')}`;
 }
