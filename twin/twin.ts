@@ -9,6 +9,7 @@ import type { LoadedSystem } from '../system/system.ts';
 import { storageClassObject } from '../system/topology/cluster-storage.ts';
 import { type ClusterStorage, topologyToNodes } from '../system/topology/topology.ts';
 import type { TwinBindings } from '../system/twin-bindings.ts';
+import { addonControllers, describeAddons } from './addon-controllers.ts';
 import { EmulatedUsage, HorizontalPodAutoscalerController } from './autoscaling/index.ts';
 import type { Controller, ControllerContext } from './controllers/controller.ts';
 import { builtinControllers } from './controllers/index.ts';
@@ -24,7 +25,6 @@ import {
   type NodeLifecycleSettings,
   TaintEvictionController,
 } from './nodes/index.ts';
-import { rolloutControllers } from './rollouts/index.ts';
 import { SchedulerController } from './scheduler/scheduler-controller.ts';
 import { PersistentVolumeController } from './storage/persistent-volume-controller.ts';
 import { defaultStorageClassAdmission } from './storage/storage-class.ts';
@@ -167,7 +167,7 @@ export class Twin {
           rmSync(path.join(this.volumesDir, pv.metadata.name), { recursive: true, force: true }),
       }),
       ...builtinControllers(),
-      ...rolloutControllers({ lookup: this.network.lookupFor('argo-rollouts') }),
+      ...addonControllers(this.options.system.addons, { lookup: this.network.lookupFor('argo-rollouts') }),
       this.kubelet,
       this.nodes,
       this.nodeLifecycle,
@@ -182,6 +182,9 @@ export class Twin {
     );
     this.store.addAdmission(defaultStorageClassAdmission(() => this.store.list({ kind: 'StorageClass' })));
     for (const c of this.controllers) c.start(ctx);
+    progress(describeAddons(this.options.system.addons));
+    // the add-ons are installed before the system: their CRDs first, as on a prepared cluster
+    for (const crd of this.options.system.addonCrds) this.store.apply(crd);
     for (const node of nodes) this.store.create(node);
     // The classes the cluster is created with (EKS: gp2; k3s: local-path), before any manifest.
     for (const sc of this.storage.storageClasses ?? []) this.store.create(storageClassObject(sc));

@@ -1,38 +1,78 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { groupOf } from '../../kube/object.ts';
+import type { AddonInstall } from '../../system/addons/addon-catalogue.ts';
+import type { LoadedAddon } from '../../system/addons/addons-file.ts';
+import type { K3dStep } from './k3d-steps.ts';
 
-/** An upstream install manifest, pinned to a release, applied when the system's objects use its API group. */
-export interface Addon {
-  name: string;
-  /** API groups whose objects need this addon's CRDs and controller. */
-  groups: string[];
-  url: string;
-  /** Namespace for namespaced objects that name none (as `kubectl apply -n`). */
-  namespace?: string;
-  /** Namespaces whose Deployments must be available before the system's objects go in. */
-  waitNamespace: string;
+/**
+ * The k3d steps that install a system's add-ons (infra/<system>/addons.yaml) at their pinned releases:
+ * the release manifest (server-side apply) or Helm chart of each, or only its CRDs when the system's
+ * manifests deploy the controller themselves; then the CRDs established and the controller available.
+ */
+export function addonInstallSteps(addons: LoadedAddon[]): K3dStep[] {
+  const steps: K3dStep[] = [];
+  for (const addon of addons) {
+    const label = `${addon.title} ${addon.version}`;
+    const install = addon.controller === 'addon' ? addon.release.install : addon.release.crdsOnly!;
+    const what =
+      addon.controller === 'addon'
+        ? `install ${label}`
+        : `${label}'s CRDs (the system's manifests deploy its controller)`;
+    if (install.kind === 'manifest') {
+      if (install.namespace)
+        steps.push({
+          kind: 'apply',
+          objects: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: install.namespace } }],
+          why: `namespace for ${label}`,
+        });
+      steps.push({
+        kind: 'apply-url',
+        url: install.url,
+        ...(install.namespace ? { namespace: install.namespace } : {}),
+        why: `${what} (pinned release manifest)`,
+      });
+    } else {
+      steps.push({
+        kind: 'run',
+        argv: helmInstallArgv(install),
+        why: `${what} (pinned Helm chart ${install.chart} ${install.version})`,
+      });
+    }
+    steps.push({ kind: 'wait', what: 'crds-established', why: `${label}'s CRDs established` });
+    if (addon.controller === 'addon')
+      steps.push({
+        kind: 'wait',
+        what: 'deployments-available',
+        namespace: addon.release.controllerNamespace,
+        why: `${label}'s controller available`,
+      });
+  }
+  return steps;
 }
 
-export const ADDONS: Addon[] = [
-  {
-    name: 'Argo Rollouts v1.8.3',
-    groups: ['argoproj.io'],
-    url: 'https://github.com/argoproj/argo-rollouts/releases/download/v1.8.3/install.yaml',
-    namespace: 'argo-rollouts',
-    waitNamespace: 'argo-rollouts',
-  },
-  {
-    name: 'CloudNativePG 1.25.1',
-    groups: ['postgresql.cnpg.io'],
-    url: 'https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.25/releases/cnpg-1.25.1.yaml',
-    waitNamespace: 'cnpg-system',
-  },
-];
+export function helmInstallArgv(install: Extract<AddonInstall, { kind: 'helm' }>): string[] {
+  return [
+    'helm',
+    'upgrade',
+    '--install',
+    install.release,
+    install.chart,
+    '--repo',
+    install.repo,
+    '--version',
+    install.version,
+    '--namespace',
+    install.namespace,
+    '--create-namespace',
+    '--wait',
+    ...Object.entries(install.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
+  ];
+}
 
-/** The addons a set of objects needs, in ADDONS order. */
-export function addonsFor(objects: KubeObject[]): Addon[] {
-  const groups = new Set(objects.map((o) => groupOf(o.apiVersion)));
-  return ADDONS.filter((a) => a.groups.some((g) => groups.has(g)));
+/** Whether the add-on steps need helm on the PATH. */
+export function needsHelm(addons: LoadedAddon[]): boolean {
+  return addons.some(
+    (a) => (a.controller === 'addon' ? a.release.install : a.release.crdsOnly)?.kind === 'helm',
+  );
 }
 
 /** NVIDIA's device plugin, pinned, with runtimeClassName nvidia: k3s keeps runc as the default runtime. */

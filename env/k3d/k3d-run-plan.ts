@@ -83,13 +83,14 @@ export async function planK3dRun(
 ): Promise<K3dRunPlan> {
   const layout = await resolveSystem(options.system, root);
   const overlay = k3dOverlay(layout, options.overlay);
-  const { rendered, topology, bindings } = await loadSystem(layout, overlay);
+  const { rendered, topology, bindings, addons } = await loadSystem(layout, overlay);
   const objects = rendered.map((r) => r.object);
   const cluster = planK3dCluster(topology, settings);
   const terraformDir = layout.localTerraformDir;
   const steps = k3dUpSteps({
     plan: cluster,
     objects,
+    addons,
     images: referenceImageBuilds(objects, bindings, root),
     stateDir: options.stateDir,
     createCluster: options.createCluster,

@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../../kube/object.ts';
+import type { LoadedAddon } from '../../system/addons/addons-file.ts';
 import { splitImage, type TwinBindings } from '../../system/twin-bindings.ts';
 import { terraformApplyCommands } from '../containers/terraform.ts';
-import { addonsFor, gpuStatusPatch, nvidiaDevicePluginObjects } from './k3d-addons.ts';
+import { addonInstallSteps, gpuStatusPatch, nvidiaDevicePluginObjects } from './k3d-addons.ts';
 import { type K3dClusterPlan, K3S_CUDA_IMAGE, k3dConfig, TOPOLOGY_NODE_LABEL } from './k3d-plan.ts';
 import type { K3dStep } from './k3d-steps.ts';
 
@@ -120,6 +121,8 @@ export interface K3dUpInput {
   plan: K3dClusterPlan;
   /** The rendered system, in manifest order. */
   objects: KubeObject[];
+  /** The system's add-ons (addons.yaml), installed before its objects at the same releases as on the twin. */
+  addons?: LoadedAddon[];
   images: ImageBuild[];
   /** This run's state directory (k3d config, kubeconfig). */
   stateDir: string;
@@ -221,27 +224,7 @@ export function k3dUpSteps(input: K3dUpInput): K3dStep[] {
       why: 'GPU passthrough: RuntimeClass nvidia and the NVIDIA device plugin',
     });
   }
-  for (const addon of addonsFor(input.objects)) {
-    if (addon.namespace)
-      steps.push({
-        kind: 'apply',
-        objects: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: addon.namespace } }],
-        why: `namespace for ${addon.name}`,
-      });
-    steps.push({
-      kind: 'apply-url',
-      url: addon.url,
-      ...(addon.namespace ? { namespace: addon.namespace } : {}),
-      why: `install ${addon.name} (pinned release manifest): the system uses ${addon.groups.join(', ')}`,
-    });
-    steps.push({ kind: 'wait', what: 'crds-established', why: `${addon.name}'s CRDs established` });
-    steps.push({
-      kind: 'wait',
-      what: 'deployments-available',
-      namespace: addon.waitNamespace,
-      why: `${addon.name}'s controller available`,
-    });
-  }
+  steps.push(...addonInstallSteps(input.addons ?? []));
   steps.push({
     kind: 'apply',
     objects: applyOrder(plan.gpu === 'passthrough' ? withNvidiaRuntime(input.objects) : input.objects),

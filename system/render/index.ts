@@ -8,6 +8,16 @@ export { checkKustomizationTree, kustomizationFile } from './kustomization-tree.
 export { ORIGIN_ANNOTATION, type RenderOptions, renderKustomization } from './kustomize.ts';
 export { findKustomizeTool, type KustomizeTool } from './kustomize-tool.ts';
 export { loadManifestFile, loadManifests } from './load-manifests.ts';
-export { type ManifestProblem, manifestProblems, validateObjects } from './manifest-validation.ts';
+export {
+  DEFAULT_NAMESPACES,
+  formatProblem,
+  type ManifestProblem,
+  manifestProblems,
+  registryWith,
+  type ValidationOptions,
+  validateObjects,
+} from './manifest-validation.ts';
 export { parseYamlDocuments, toKubeObjects } from './manifest-yaml.ts';
 export { displayPath, type RenderedObject } from './rendered-object.ts';
+export { SourceLines } from './source-lines.ts';
+export { DEFAULT_MAX_REPLICAS, maxReplicasFromEnv } from './twin-limits.ts';

@@ -58,11 +58,17 @@ describe.skipIf(!hasKubectl())('tonebridge manifests (seed 002, 3.2, 4.1, 4.2)',
       });
       expect(c.spec.bootstrap).toEqual({ initdb: { database: 'tonebridge', owner: 'tonebridge' } });
       expect(c.spec.storage).toEqual({ size: '100Gi', storageClass: 'fast-ssd' });
-      expect(c.spec.backup).toMatchObject({
-        enabled: true,
+      // the seed's backup.enabled/s3 and monitoring.enabled are not CloudNativePG fields: its barmanObjectStore
+      expect(c.spec.backup).toEqual({
         retentionPolicy: '30d',
-        s3: { bucket: 'tonebridge-backups' },
+        barmanObjectStore: {
+          destinationPath: 's3://tonebridge-backups/postgres',
+          endpointURL: 'https://s3.us-west-2.amazonaws.com',
+          s3Credentials: { inheritFromIAMRole: true },
+        },
       });
+      expect(c.spec.postgresql.version).toBeUndefined();
+      expect(c.spec.imageName).toBe('ghcr.io/cloudnative-pg/postgresql:16');
       expect(c.spec.affinity.nodeSelector).toEqual({ workload: 'database' });
     }
   });

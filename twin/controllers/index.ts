@@ -1,6 +1,3 @@
-import { CnpgClusterController } from '../cnpg/cluster-controller.ts';
-import { CnpgPoolerController } from '../cnpg/pooler-controller.ts';
-import { RedisClusterController } from '../redis-operator/redis-cluster-controller.ts';
 import type { Controller } from './controller.ts';
 import { CronJobController } from './cron-job.ts';
 import { DaemonSetController } from './daemon-set.ts';
@@ -31,10 +28,5 @@ export function builtinControllers(): Controller[] {
     new CronJobController(),
     new StatefulSetController(),
     new PodDisruptionBudgetController(),
-    // The operators of the seeds' custom resources (CloudNativePG Cluster and Pooler).
-    new CnpgClusterController(),
-    new CnpgPoolerController(),
-    // The OT redis-operator's RedisCluster (seed 002).
-    new RedisClusterController(),
   ];
 }

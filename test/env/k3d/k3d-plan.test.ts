@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  addonsFor,
+  addonInstallSteps,
   gpuStatusPatch,
   gpusToRepatch,
   nvidiaDevicePluginObjects,
@@ -24,6 +24,7 @@ import {
   k3dUpSteps,
   withNvidiaRuntime,
 } from '../../../env/k3d/k3d-up-plan.ts';
+import { catalogueAddon } from '../../../system/addons/addons-file.ts';
 import { loadTopology, parseTopology } from '../../../system/topology/topology.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -287,6 +288,7 @@ describe('up steps', () => {
       ],
       stateDir: '/state',
       createCluster: true,
+      addons: [catalogueAddon('argo-rollouts', 'v1.8.3')],
     });
     expect(steps.map((s) => (s.kind === 'run' ? s.argv.slice(0, 3).join(' ') : s.kind))).toEqual([
       'docker build -f',
@@ -394,16 +396,43 @@ describe('up steps', () => {
     expect(steps[0]).toMatchObject({ argv: ['k3d', 'kubeconfig', 'get', 'twin-small'] });
   });
 
-  it('addons by API group: Argo Rollouts for argoproj.io, CloudNativePG for postgresql.cnpg.io', () => {
-    expect(addonsFor([rollout]).map((a) => a.name)).toEqual(['Argo Rollouts v1.8.3']);
-    expect(
-      addonsFor([{ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'db' } }]).map(
-        (a) => a.url,
-      ),
-    ).toEqual([
-      'https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.25/releases/cnpg-1.25.1.yaml',
+  it('installs the add-ons of addons.yaml at their pinned releases: manifest, Helm chart, or only the CRDs', () => {
+    const steps = addonInstallSteps([
+      catalogueAddon('cloudnative-pg', '1.30.0'),
+      catalogueAddon('redis-operator', 'v0.23.0'),
+      catalogueAddon('cert-manager', 'v1.15.3', 'manifests'),
     ]);
-    expect(addonsFor([ns])).toEqual([]);
+    expect(steps.map((s) => formatStep(s, 0).split('\n').slice(1).join('\n'))).toEqual([
+      'apply --server-side --field-manager=infra-twin --force-conflicts -f https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.30/releases/cnpg-1.30.0.yaml',
+      'wait crds-established',
+      'wait deployments-available -n cnpg-system',
+      '$ helm upgrade --install redis-operator redis-operator --repo https://ot-container-kit.github.io/helm-charts --version 0.23.0 --namespace ot-operators --create-namespace --wait',
+      'wait crds-established',
+      'wait deployments-available -n ot-operators',
+      'apply --server-side --field-manager=infra-twin --force-conflicts -f https://github.com/cert-manager/cert-manager/releases/download/v1.15.3/cert-manager.crds.yaml',
+      'wait crds-established',
+    ]);
+    expect(addonInstallSteps([])).toEqual([]);
+  });
+
+  it('the systems: the same add-on releases as the twin installs', async () => {
+    const { loadAddons } = await import('../../../system/addons/addons-file.ts');
+    const urls = async (system: string) =>
+      addonInstallSteps(await loadAddons(path.join(root, 'infra', system, 'addons.yaml')))
+        .filter((s) => s.kind === 'apply-url' || s.kind === 'run')
+        .map((s) => (s.kind === 'apply-url' ? s.url : s.kind === 'run' ? s.argv.join(' ') : ''));
+    expect(await urls('ai-platform')).toEqual([
+      'https://github.com/argoproj/argo-rollouts/releases/download/v1.8.3/install.yaml',
+      'https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v2.8.2/helm/aws-load-balancer-controller/crds/crds.yaml',
+      'https://github.com/cert-manager/cert-manager/releases/download/v1.15.3/cert-manager.crds.yaml',
+    ]);
+    expect(await urls('lambda-microservice')).toEqual([
+      'https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.30/releases/cnpg-1.30.0.yaml',
+    ]);
+    expect(await urls('tonebridge')).toEqual([
+      'https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.30/releases/cnpg-1.30.0.yaml',
+      'helm upgrade --install redis-operator redis-operator --repo https://ot-container-kit.github.io/helm-charts --version 0.23.0 --namespace ot-operators --create-namespace --wait',
+    ]);
   });
 
   it('images of pods, pod templates and CronJob job templates; server-side apply bodies carry no status or server metadata', () => {

@@ -131,6 +131,9 @@ describe('twin CLI', () => {
         'PATCH /api/v1/nodes/k3d-twin-ai-platform-agent-7/status (application/json-patch+json):',
         'apply --server-side --field-manager=infra-twin --force-conflicts -n argo-rollouts -f https://github.com/argoproj/argo-rollouts/releases/download/v1.8.3/install.yaml',
         'wait crds-established',
+        'wait deployments-available -n argo-rollouts',
+        'apply --server-side --field-manager=infra-twin --force-conflicts -f https://github.com/cert-manager/cert-manager/releases/download/v1.15.3/cert-manager.crds.yaml',
+        'wait crds-established',
         '    --- # Rollout production/api',
         '    --- # Ingress production/ai-platform',
         'wait deployments-available -n production',
@@ -159,7 +162,7 @@ describe('twin CLI', () => {
       const r = twin(['up', '--system', 'test/fixtures/systems/no-selector']);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(
-        'test/fixtures/systems/no-selector/k8s/overlays/local/app.yaml: Deployment shop/cart: spec.selector is required',
+        'test/fixtures/systems/no-selector/k8s/overlays/local/app.yaml:8: Deployment shop/cart: spec.selector: Required value',
       );
     });
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { isTwinError } from '../../../core/errors.ts';
 import type { KubeObject } from '../../../kube/object.ts';
-import { cronScheduleProblem } from '../../../system/render/cron-schedule.ts';
+import { cronScheduleProblem } from '../../../kube/schema/cron-schedule.ts';
+import { catalogueAddon } from '../../../system/addons/addons-file.ts';
 import {
   classifyKinds,
   describeStoredOnly,
+  formatProblem,
   manifestProblems,
   validateObjects,
 } from '../../../system/render/manifest-validation.ts';
@@ -38,8 +40,11 @@ function deployment(patch: (d: any) => void = () => {}): KubeObject {
   return d;
 }
 
+const namespace: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'production' } };
+
+/** The objects as one file defines them, after the Namespace they live in. */
 const at = (...objects: KubeObject[]): RenderedObject[] =>
-  objects.map((object) => ({ object, source: SOURCE }));
+  [namespace, ...objects].map((object) => ({ object, source: SOURCE }));
 
 function messageOf(objects: RenderedObject[]): string {
   try {
@@ -52,6 +57,8 @@ function messageOf(objects: RenderedObject[]): string {
 }
 
 describe('validateObjects', () => {
+  const argo = [catalogueAddon('argo-rollouts', 'v1.8.3')];
+
   it('accepts a valid Deployment and defaults the namespace', () => {
     const d = deployment((d) => delete d.metadata.namespace);
     validateObjects(at(d));
@@ -60,13 +67,13 @@ describe('validateObjects', () => {
 
   it('names file, object and field for a missing selector', () => {
     expect(messageOf(at(deployment((d) => delete d.spec.selector)))).toBe(
-      `${SOURCE}: Deployment production/api: spec.selector is required`,
+      `${SOURCE}: Deployment production/api: spec.selector: Required value`,
     );
   });
 
   it('rejects a selector that does not match the template labels', () => {
     expect(messageOf(at(deployment((d) => (d.spec.selector.matchLabels.app = 'web'))))).toBe(
-      `${SOURCE}: Deployment production/api: spec.template.metadata.labels: \`selector\` does not match template \`labels\``,
+      `${SOURCE}: Deployment production/api: spec.template.metadata.labels: Invalid value: map[string]string{"app":"api", "version":"1.0.0"}: \`selector\` does not match template \`labels\``,
     );
   });
 
@@ -80,8 +87,8 @@ describe('validateObjects', () => {
       ),
     );
     expect(message.split('\n')).toEqual([
-      `${SOURCE}: Deployment production/api: spec.template.spec.containers[0].resources.limits.memory: "1 GB" is not a valid quantity (e.g. "500m", "2", "512Mi", "1Gi")`,
-      `${SOURCE}: Deployment production/api: spec.template.spec.containers[0].resources.requests.cpu: "2" must be less than or equal to the cpu limit of "1"`,
+      `${SOURCE}: Deployment production/api: spec.template.spec.containers[0].resources.requests[cpu]: Invalid value: "2": must be less than or equal to cpu limit of 1`,
+      `${SOURCE}: Deployment production/api: spec.template.spec.containers[0].resources.limits[memory]: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
     ]);
   });
 
@@ -96,17 +103,19 @@ describe('validateObjects', () => {
           d.spec.template.spec.containers.push({ name: 'sidecar' });
         }),
       ),
-    ).map((p) => p.message);
+    ).map((p) => `${p.field}: ${p.message}`);
     expect(problems).toEqual([
-      expect.stringMatching(/^metadata\.name: "API_v1" is not a valid DNS-1123 subdomain/),
-      'spec.replicas: -1 must be an integer greater than or equal to 0',
-      'spec.selector.matchLabels.version: 1.5 is a number; quote it (label values are strings)',
-      'spec.template.metadata.labels.version: 1.5 is a number; quote it (label values are strings)',
-      'spec.template.spec.containers[1].image is required',
+      'spec.replicas: Invalid value: -1: must be greater than or equal to 0',
+      'spec.template.spec.containers[1].image: Required value',
+      'spec.selector.matchLabels[version]: json: cannot unmarshal number into Go struct field LabelSelector.spec.selector.matchLabels of type string',
+      'spec.template.metadata.labels[version]: json: cannot unmarshal number into Go struct field ObjectMeta.spec.template.metadata.labels of type string',
+      expect.stringMatching(
+        /^metadata\.name: Invalid value: "API_v1": a lowercase RFC 1123 subdomain must consist of/,
+      ),
     ]);
   });
 
-  it('requires serviceName for StatefulSets and a Job restartPolicy of OnFailure or Never', () => {
+  it('checks a Job restartPolicy of OnFailure or Never and CronJob schedules; serviceName is optional', () => {
     const sts = deployment((d) => {
       d.kind = 'StatefulSet';
       d.metadata.name = 'db';
@@ -129,9 +138,8 @@ describe('validateObjects', () => {
       },
     };
     expect(messageOf(at(sts, job, cron)).split('\n')).toEqual([
-      `${SOURCE}: StatefulSet production/db: spec.serviceName is required`,
-      `${SOURCE}: Job production/migrate: spec.template.spec.restartPolicy: "Always" (the default) is not allowed here; use "OnFailure" or "Never"`,
-      `${SOURCE}: CronJob production/nightly: spec.schedule: "61 * * * *": invalid minute field "61"`,
+      `${SOURCE}: Job production/migrate: spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"`,
+      `${SOURCE}: CronJob production/nightly: spec.schedule: Invalid value: "61 * * * *": invalid minute field "61"`,
     ]);
   });
 
@@ -169,29 +177,87 @@ describe('validateObjects', () => {
         };
       }),
     ];
-    expect(manifestProblems(at(...objects)).map((p) => `${p.object}: ${p.message}`)).toEqual([
-      'Service default/api: spec.ports[0].port is required',
-      'Ingress default/api: spec.rules[0].http.paths[0].backend is required (a service backend: service.name and service.port)',
-      'HorizontalPodAutoscaler default/api: spec.scaleTargetRef is required',
-      'PodDisruptionBudget default/api: spec: minAvailable and maxUnavailable cannot be both set',
-      expect.stringMatching(
-        /^Rollout production\/api: spec\.strategy\.canary\.steps\[2\]: unknown step "setWieght"/,
-      ),
+    expect(
+      manifestProblems(at(...objects), { addons: argo }).map((p) => `${p.object}: ${p.field}: ${p.message}`),
+    ).toEqual([
+      'Service default/api: spec.ports[0].port: Required value',
+      'Ingress default/api: spec.rules[0].http.paths[0].backend: Required value',
+      'HorizontalPodAutoscaler default/api: spec.scaleTargetRef: Required value',
+      'PodDisruptionBudget default/api: spec: Invalid value: {…}: minAvailable and maxUnavailable cannot be both set',
+      'Rollout production/api: spec.strategy.canary.steps[2].setWieght: unknown field "spec.strategy.canary.steps[2].setWieght"',
+      'Rollout production/api: spec.strategy.canary.steps[2]: Invalid value: {…}: Step must have one of the following set: experiment, setWeight, setCanaryScale or pause',
     ]);
   });
 
-  it('reports missing apiVersion/kind/name, removed API versions and duplicates', () => {
+  it('rejects a custom resource of an add-on the system does not list, naming the add-on', () => {
+    const rollout = deployment((d) => {
+      d.apiVersion = 'argoproj.io/v1alpha1';
+      d.kind = 'Rollout';
+      d.spec.strategy = { canary: {} };
+    });
+    expect(
+      manifestProblems(at(rollout), { addonsFile: 'infra/x/addons.yaml' }).map((p) => p.message),
+    ).toEqual([
+      'no matches for kind "Rollout" in version "argoproj.io/v1alpha1"; ensure CRDs are installed first: Argo Rollouts is not an add-on of this system (add it to infra/x/addons.yaml; catalogued releases: v1.8.3)',
+    ]);
+    expect(manifestProblems(at(rollout), { addons: argo })).toEqual([]);
+  });
+
+  it('serves the kinds of a CRD the manifests define to the objects after it', () => {
+    const crd: KubeObject = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { kind: 'Widget', plural: 'widgets', singular: 'widget', listKind: 'WidgetList' },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: 'object',
+                properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } },
+              },
+            },
+          },
+        ],
+      },
+    };
+    const widget = (spec: unknown): KubeObject => ({
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: 'production' },
+      spec,
+    });
+    expect(manifestProblems(at(crd, widget({ size: 3 })))).toEqual([]);
+    expect(
+      manifestProblems(at(crd, widget({ size: 'big', colour: 'red' }))).map(
+        (p) => `${p.field}: ${p.message}`,
+      ),
+    ).toEqual([
+      'spec.size: Invalid value: "string": spec.size in body must be of type integer: "string"',
+      'spec.colour: unknown field "spec.colour"',
+    ]);
+  });
+
+  it('reports missing apiVersion/kind/name, removed API versions, unknown namespaces and duplicates', () => {
     const problems = manifestProblems([
       { source: 'a.yaml', object: { kind: 'ConfigMap', metadata: {} } as any },
       { source: 'b.yaml', object: deployment((d) => (d.apiVersion = 'extensions/v1beta1')) },
-      { source: 'c.yaml', object: deployment() },
-      { source: 'd.yaml', object: deployment() },
-    ]).map((p) => `${p.source}: ${p.object}: ${p.message}`);
+      { source: 'c.yaml', object: deployment((d) => (d.metadata.namespace = 'staging')) },
+      { source: 'd.yaml', object: deployment((d) => (d.metadata.namespace = 'staging')) },
+    ]).map((p) => formatProblem(p));
     expect(problems).toEqual([
-      'a.yaml: ConfigMap #1: apiVersion is required',
-      'a.yaml: ConfigMap #1: metadata.name is required',
-      'b.yaml: Deployment production/api: apiVersion extensions/v1beta1 is no longer served; use apps/v1 (removed in Kubernetes 1.16)',
-      'd.yaml: Deployment production/api: is also defined in c.yaml',
+      'a.yaml: ConfigMap #1: apiVersion: Required value',
+      'a.yaml: ConfigMap #1: metadata.name: Required value',
+      'b.yaml: Deployment production/api: apiVersion: no matches for kind "Deployment" in version "extensions/v1beta1"; use apps/v1 (removed in Kubernetes 1.16)',
+      'c.yaml: Deployment staging/api: metadata.namespace: namespaces "staging" not found (no manifest creates it; add a Namespace, or use one of default, kube-system, kube-public, kube-node-lease)',
+      'd.yaml: Deployment staging/api: is also defined in c.yaml',
+      'd.yaml: Deployment staging/api: metadata.namespace: namespaces "staging" not found (no manifest creates it; add a Namespace, or use one of default, kube-system, kube-public, kube-node-lease)',
     ]);
   });
 

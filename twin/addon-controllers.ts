@@ -1,0 +1,39 @@
+import type { LookupFunction } from 'node:net';
+import type { LoadedAddon } from '../system/addons/addons-file.ts';
+import { CnpgClusterController } from './cnpg/cluster-controller.ts';
+import { CnpgPoolerController } from './cnpg/pooler-controller.ts';
+import type { Controller } from './controllers/controller.ts';
+import { RedisClusterController } from './redis-operator/redis-cluster-controller.ts';
+import { rolloutControllers } from './rollouts/index.ts';
+
+export interface AddonControllerOptions {
+  /** Resolves cluster DNS names (Argo Rollouts' web metric provider). */
+  lookup?: LookupFunction;
+}
+
+/** The twin's own controller of each add-on it implements, by catalogue name. */
+const IMPLEMENTED: Record<string, (o: AddonControllerOptions) => Controller[]> = {
+  'argo-rollouts': (o) => rolloutControllers(o.lookup ? { lookup: o.lookup } : {}),
+  'cloudnative-pg': () => [new CnpgClusterController(), new CnpgPoolerController()],
+  'redis-operator': () => [new RedisClusterController()],
+};
+
+export function implementsAddon(name: string): boolean {
+  return IMPLEMENTED[name] !== undefined;
+}
+
+/** The controllers to start for a system's add-ons; add-ons the twin does not implement get none (their objects are stored). */
+export function addonControllers(addons: LoadedAddon[], options: AddonControllerOptions = {}): Controller[] {
+  return addons.flatMap((a) => IMPLEMENTED[a.name]?.(options) ?? []);
+}
+
+/** "add-ons: Argo Rollouts v1.8.3 (twin controller), cert-manager v1.15.3 (CRDs installed; its custom resources stored, not reconciled)" */
+export function describeAddons(addons: LoadedAddon[]): string {
+  if (addons.length === 0) return 'add-ons: none (addons.yaml lists none): custom resources have no CRDs';
+  return `add-ons: ${addons
+    .map(
+      (a) =>
+        `${a.title} ${a.version} (${implementsAddon(a.name) ? 'twin controller' : 'CRDs installed; its custom resources stored, not reconciled'})`,
+    )
+    .join(', ')}`;
+}
