@@ -87,7 +87,8 @@ export class PodWorker {
       return;
     }
     this.writeStatus();
-    await this.options.networkReady?.();
+    // Only live containers open connections; emulated ones need not wait for the network's rules.
+    if (this.slots.some((s) => s.live)) await this.options.networkReady?.();
     await Promise.all(this.slots.map((slot) => this.startContainer(slot)));
   }
 

@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ObjectStore, WatchEvent } from '../store/object-store.ts';
 import { addressBlockHeld } from './address-allocator.ts';
@@ -32,6 +34,8 @@ export interface NetworkPolicyEnforcerOptions {
   /** The addresses the twin connects from on behalf of something outside the pod network (the ALB). */
   actors: () => PresentedActor[];
   log?: (message: string) => void;
+  /** Where the ruleset last installed is written (for whoever wants to see what the kernel enforces). */
+  rulesFile?: string;
 }
 
 const POD_PREFIX = '127.10.';
@@ -61,6 +65,8 @@ export class NetworkPolicyEnforcer implements ConnectionPolicy {
   private rulesDirty = true;
   private applied = '';
   private queue: Promise<void> = Promise.resolve();
+  /** The apply queued behind the running one, not started yet. */
+  private next: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private readonly log: (message: string) => void;
@@ -147,13 +153,30 @@ export class NetworkPolicyEnforcer implements ConnectionPolicy {
     if (this.modeValue !== 'kernel' || !this.nft) return Promise.resolve();
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.queue = this.queue.then(() => this.apply());
-    return this.queue;
+    return this.enqueue();
   }
 
-  /** The policies, pods and namespaces as they are now. */
-  index(): NetworkPolicyIndex {
-    if (!this.cached) {
+  /**
+   * The next apply after the one running: callers that arrive while it waits share it (a zone's
+   * worth of pods starting at once wait for one nft transaction, not one each). The queue never
+   * rejects, so one failure cannot stop the next apply.
+   */
+  private enqueue(): Promise<void> {
+    if (this.next) return this.next;
+    const next = this.queue
+      .then(() => {
+        this.next = undefined;
+        return this.apply();
+      })
+      .catch((err) => this.log(`network policy: cannot compile the rules: ${(err as Error).stack ?? err}`));
+    this.next = next;
+    this.queue = next;
+    return next;
+  }
+
+  /** The policies, pods and namespaces as they are now (`fresh`: read from the store, not the cache). */
+  index(fresh = false): NetworkPolicyIndex {
+    if (!this.cached || fresh) {
       const { store } = this.options;
       this.cached = new NetworkPolicyIndex({
         policies: store.list({ kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1' }),
@@ -170,7 +193,10 @@ export class NetworkPolicyEnforcer implements ConnectionPolicy {
     if (ip === HOST_ADDRESS) return { kind: 'node' };
     const actor = this.options.actors().find((a) => a.address === ip);
     if (actor) return actor.peer;
-    const pod = this.index().podByIp(ip);
+    let pod = this.index().podByIp(ip);
+    // An address of this twin's pods that the index does not know: read the store again rather than
+    // judge a pod as an outsider.
+    if (!pod && this.ours(ip)) pod = this.index(true).podByIp(ip);
     return pod ? { kind: 'pod', pod } : { kind: 'external', ip };
   }
 
@@ -201,7 +227,7 @@ export class NetworkPolicyEnforcer implements ConnectionPolicy {
     if (this.modeValue !== 'kernel' || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.queue = this.queue.then(() => this.apply());
+      void this.enqueue();
     }, SETTLE_MS);
     this.timer.unref();
   }
@@ -211,7 +237,8 @@ export class NetworkPolicyEnforcer implements ConnectionPolicy {
     this.rulesDirty = false;
     const text = compileRuleset({
       table: this.table,
-      index: this.index(),
+      // The kernel's rules are always compiled from the store as it is, never from a cached index.
+      index: this.index(true),
       ours: (ip) => this.ours(ip),
       actors: this.options.actors(),
       services: this.serviceTargets(),
@@ -220,6 +247,11 @@ export class NetworkPolicyEnforcer implements ConnectionPolicy {
     try {
       await applyNft(this.nft, text);
       this.applied = text;
+      const file = this.options.rulesFile;
+      if (file)
+        await mkdir(dirname(file), { recursive: true })
+          .then(() => writeFile(file, text))
+          .catch(() => {});
     } catch (err) {
       this.rulesDirty = true;
       this.log(`network policy: nft rejected the rules of table ${this.table}: ${(err as Error).message}`);

@@ -138,6 +138,7 @@ export class TwinNetwork {
       mode: this.options.networkPolicy ?? 'auto',
       actors: () => this.actors,
       log: this.log,
+      rulesFile: join(this.options.workDir, 'network', 'network-policy.nft'),
     });
     await this.enforcer.start();
     const shim = await podSourceShim();
