@@ -63,6 +63,8 @@ interface IngressListener {
  * policies close to it, requests go only to targets it may reach; when it may reach none it fails
  * open and the connection times out: 504 after the target connection timeout (10 s).
  *
+ * Twin simplification: targets the policies close to the load balancer are left out at once; an ALB
+ * marks them unhealthy only after its health-check thresholds.
  * Twin simplification: every Ingress is served whatever its ingressClassName, each on its own port
  * (no IngressGroups), HTTP only (no TLS, no listen-ports annotation).
  */

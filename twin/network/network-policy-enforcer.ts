@@ -54,6 +54,9 @@ const SETTLE_MS = 20;
  *
  * Live pods connect from their pod address (pod-source-preload.mjs for Node, the LD_PRELOAD shim
  * pod-source-address.c for native programs), so the rules see which pod a connection comes from.
+ *
+ * Twin simplification: without root or nftables only the proxies enforce NetworkPolicy; connections
+ * straight to pod addresses are not filtered there.
  */
 export class NetworkPolicyEnforcer implements ConnectionPolicy {
   private modeValue: EnforcementMode = 'proxy';

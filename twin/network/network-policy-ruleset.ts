@@ -51,7 +51,8 @@ export interface RulesetInput {
  *   client every ready endpoint, as the DNATed SYN would be dropped on a cluster.
  *
  * Twin simplification: only TCP is enforced in the kernel (live pods use no UDP or SCTP on the twin);
- * the host address is every node at once, so its traffic is always allowed.
+ * the host address is every node at once, so its traffic is always allowed; only first SYNs are
+ * looked at, so connections established before a policy change keep flowing.
  */
 export function compileRuleset(input: RulesetInput): string {
   const { index, ours } = input;

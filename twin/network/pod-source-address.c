@@ -7,6 +7,9 @@
  * TWIN_POD_SOURCE_IP  the pod's address (nothing is done without it)
  * TWIN_CLUSTER_CIDRS  comma-separated IPv4 blocks the binding applies to (pods and Services)
  *
+ * Twin simplification: only programs that call libc's connect() are rebound; statically linked ones
+ * (Go binaries) connect from 127.0.0.1, as every program does where no C compiler built this file.
+ *
  * Only sockets not yet bound are bound, so a program's own bind() wins; IP_BIND_ADDRESS_NO_PORT lets
  * the kernel pick the port at connect() as it does for an unbound socket. Built by
  * twin/network/pod-source-shim.ts with the machine's C compiler.

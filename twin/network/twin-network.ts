@@ -354,6 +354,7 @@ export class TwinNetwork {
   /**
    * The load balancer's source addresses: one Service-range address per subnet it sits in, standing
    * for the last usable address of that subnet; without subnets, one address that stands for itself.
+   * Twin simplification: an ALB's interfaces have addresses AWS picks in those subnets.
    */
   private loadBalancerActors(): PresentedActor[] {
     const subnets = this.options.loadBalancerSubnets ?? [];
