@@ -18,12 +18,16 @@ export function attemptConnection(target: {
       port: target.port,
       ...(target.localAddress ? { localAddress: target.localAddress } : {}),
     });
+    let done = false;
     const finish = (outcome: ConnectResult['outcome']) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       socket.destroy();
       resolve({ outcome, elapsedMs: Math.round(performance.now() - t0) });
     };
-    const timer = setTimeout(() => finish('timed-out'), target.timeoutMs);
+    // On a busy event loop the timer and the connect may be due together: let pending I/O land first.
+    const timer = setTimeout(() => setImmediate(() => finish('timed-out')), target.timeoutMs);
     socket.once('connect', () => finish('connected'));
     socket.once('error', (err: NodeJS.ErrnoException) =>
       finish(err.code === 'ETIMEDOUT' ? 'timed-out' : 'refused'),
