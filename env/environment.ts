@@ -1,11 +1,21 @@
 import type { Clock } from '../kube/clock.ts';
+import type { ConnectCheck, ConnectResult } from '../kube/connectivity.ts';
 import type { DrainReport } from '../kube/drain.ts';
 import type { LabelSelector } from '../kube/labels.ts';
 import type { KubeObject, ObjectRef } from '../kube/object.ts';
 
 import type { TrafficStats } from '../kube/traffic.ts';
 
-export type { Clock, DrainReport, KubeObject, LabelSelector, ObjectRef, TrafficStats };
+export type {
+  Clock,
+  ConnectCheck,
+  ConnectResult,
+  DrainReport,
+  KubeObject,
+  LabelSelector,
+  ObjectRef,
+  TrafficStats,
+};
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface KubeWatchEvent {
@@ -49,6 +59,12 @@ export interface Network {
    * time, by version (pod label app.kubernetes.io/version, else the pod-template hash).
    */
   trafficByVersion(ref: { namespace: string; name: string }, windowMs: number): Record<string, TrafficStats>;
+  /**
+   * Whether a pod can open a TCP connection to a pod or a Service port, measured by a real attempt
+   * that leaves from the pod's own address: `timed-out` is what a connection a NetworkPolicy denies
+   * does ("the database is reachable only from the app tier").
+   */
+  canConnect(check: ConnectCheck): Promise<ConnectResult>;
 }
 
 export interface AwsEndpoint {

@@ -98,6 +98,9 @@ export class Twin {
       events: this.events,
       workDir: options.workDir,
       log,
+      ...(options.system.topology.network?.loadBalancerSubnets
+        ? { loadBalancerSubnets: options.system.topology.network.loadBalancerSubnets }
+        : {}),
     });
     this.kubelet = new Kubelet({
       bindings,
@@ -107,8 +110,10 @@ export class Twin {
       cwd: options.system.layout.root,
       allocatePodIp: (uid) => this.network.allocatePodIp(uid),
       releasePodIp: (uid) => this.network.releasePodIp(uid),
-      nodeImports: [this.network.dnsPreload],
+      nodeImports: this.network.nodePreloads,
       dnsFile: this.network.dnsFile,
+      podNetworkEnv: (pod, ip) => this.network.podSourceEnv(pod, ip),
+      networkReady: () => this.network.policySynced(),
       ...(options.podEnv ? { podEnv: options.podEnv } : {}),
       ...(gpus ? { gpus } : {}),
     });
@@ -152,6 +157,7 @@ export class Twin {
     progress: (m: string) => void,
   ): Promise<void> {
     await this.network.start();
+    for (const line of this.network.describePolicyEnforcement()) progress(line);
     const ctx: ControllerContext = {
       store: this.store,
       clock: this.clock,

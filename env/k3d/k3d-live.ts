@@ -3,6 +3,11 @@ import path from 'node:path';
 import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { TwinError } from '../../core/errors.ts';
 import { ScaledClock } from '../../kube/clock.ts';
+import {
+  type ConnectCheck,
+  type ConnectResult,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+} from '../../kube/connectivity.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { REPO_ROOT } from '../../system/system.ts';
 import type {
@@ -14,11 +19,18 @@ import type {
   TimelineEvent,
 } from '../environment.ts';
 import { gpuStatusPatch, gpusToRepatch } from './k3d-addons.ts';
+import { connectCheckArgv, connectOutcome } from './k3d-connect-check.ts';
 import { agentsInZone, type K3dAgent, type K3dClusterPlan } from './k3d-plan.ts';
 import { type K3dRunPlan, k3dSettings, planK3dRun } from './k3d-run-plan.ts';
 import { execaCommand, fetchText, type K3dRunnerDeps, type K3dRunState, runK3dSteps } from './k3d-runner.ts';
 import type { K3dStep } from './k3d-steps.ts';
-import { dockerBuildArgv, imagesOf, k3dImageImportArgv, LOCALSTACK_ENDPOINT_VAR } from './k3d-up-plan.ts';
+import {
+  dockerBuildArgv,
+  imagesOf,
+  k3dImageImportArgv,
+  kubeconfigFile,
+  LOCALSTACK_ENDPOINT_VAR,
+} from './k3d-up-plan.ts';
 import { ClientNodeKubeApi } from './kube-client.ts';
 
 async function clusterExists(name: string): Promise<boolean> {
@@ -144,6 +156,7 @@ export class K3dEnvironment implements Environment {
       serviceUrl: (ref) => this.forwardService(ref),
       // On k3d no proxy of ours sits in the traffic path: only client-side figures exist.
       trafficByVersion: () => ({}),
+      canConnect: (check) => this.canConnect(check),
     };
     // Emulated GPUs: a kubelet that restarts re-registers without the extended resource; put it back.
     this.stopGpuWatch =
@@ -208,6 +221,51 @@ export class K3dEnvironment implements Environment {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.forwards.add(server);
     return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  }
+
+  /** `kubectl exec` of a connection probe in the source pod (k3s enforces NetworkPolicy with its own controller). */
+  private async canConnect(check: ConnectCheck): Promise<ConnectResult> {
+    const timeoutMs = check.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    let host: string;
+    let port: number;
+    let what: string;
+    if ('pod' in check.to) {
+      what = `Pod ${check.to.namespace}/${check.to.pod}`;
+      const pod = await this.client.get({ kind: 'Pod', namespace: check.to.namespace, name: check.to.pod });
+      if (!pod?.status?.podIP)
+        throw new TwinError('TWIN_NOT_FOUND', `${what} not found or has no address yet`);
+      host = pod.status.podIP;
+      port = targetPort(pod, check.port);
+    } else {
+      what = `Service ${check.to.namespace}/${check.to.service}`;
+      const svc = await this.client.get({
+        kind: 'Service',
+        namespace: check.to.namespace,
+        name: check.to.service,
+      });
+      const sp = ((svc?.spec?.ports ?? []) as any[]).find(
+        (p) => p.port === check.port || p.name === check.port,
+      );
+      if (!svc?.spec?.clusterIP || svc.spec.clusterIP === 'None' || !sp)
+        throw new TwinError('TWIN_NOT_FOUND', `${what} with a cluster IP and port ${check.port} not found`);
+      host = svc.spec.clusterIP;
+      port = sp.port;
+    }
+    const argv = connectCheckArgv({
+      kubeconfig: kubeconfigFile(this.run.stateDir),
+      from: check.from,
+      host,
+      port,
+      timeoutMs,
+    });
+    const t0 = Date.now();
+    const out = await this.deps.exec(argv);
+    const outcome = connectOutcome(out, `Pod ${check.from.namespace}/${check.from.pod} → ${what}`);
+    return {
+      outcome,
+      elapsedMs: Date.now() - t0,
+      detail: `kubectl exec -n ${check.from.namespace} ${check.from.pod} -- (probe ${host} ${port}, ${Math.ceil(timeoutMs / 1000)} s)`,
+    };
   }
 
   async down(): Promise<void> {

@@ -99,6 +99,7 @@ export class LocalEnvironment implements Environment {
       ingressUrl: (ref) => twin.network.ingressUrl(ref),
       serviceUrl: (ref) => twin.network.serviceUrl(ref),
       trafficByVersion: (ref, windowMs) => twin.network.trafficByVersion(ref, windowMs),
+      canConnect: (check) => twin.network.canConnect(check),
     };
     this.faults = {
       killPod: async (ref) => {

@@ -27,6 +27,7 @@ export const RECONCILED_KINDS: ReadonlySet<string> = new Set([
   'batch/CronJob',
   'policy/PodDisruptionBudget',
   'networking.k8s.io/Ingress',
+  'networking.k8s.io/NetworkPolicy',
   'argoproj.io/Rollout',
   'postgresql.cnpg.io/Cluster',
   'postgresql.cnpg.io/Pooler',
@@ -67,7 +68,7 @@ export function classifyKinds(
   return { reconciled: [...reconciled.values()], storedOnly: [...storedOnly.values()] };
 }
 
-/** "stored, not reconciled: NetworkPolicy ×4 (production/a, production/b, production/c, …), …", or '' */
+/** "stored, not reconciled: Role ×4 (production/a, production/b, production/c, …), …", or '' */
 export function describeStoredOnly(classification: KindClassification, maxNames = 3): string {
   if (classification.storedOnly.length === 0) return '';
   const parts = classification.storedOnly.map(({ kind, count, objects }) => {

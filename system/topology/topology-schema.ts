@@ -55,6 +55,20 @@ export const clusterStorageSchema = z.strictObject({
   storageClasses: z.array(clusterStorageClassSchema).optional(),
 });
 
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/([0-9]|[12]\d|3[0-2])$/;
+
+/** What the cluster's network looks like from the outside, as far as the pods' NetworkPolicies can see it. */
+export const clusterNetworkSchema = z.strictObject({
+  /**
+   * The subnets a load balancer's interfaces sit in (an ALB with target-type ip connects to pods from
+   * its addresses there: the public subnets of the VPC).
+   */
+  loadBalancerSubnets: z
+    .array(z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR block such as 10.0.1.0/24'))
+    .min(1)
+    .optional(),
+});
+
 export const topologySchema = z.strictObject({
   apiVersion: z.literal('twin.dev/v1alpha1'),
   kind: z.literal('Topology'),
@@ -64,6 +78,8 @@ export const topologySchema = z.strictObject({
   nodePools: z.array(nodePoolSchema).min(1),
   /** The cluster's storage; without it no provisioner runs and every dynamically provisioned claim stays Pending. */
   storage: clusterStorageSchema.optional(),
+  /** The network around the cluster; without it the load balancer is an address outside every subnet. */
+  network: clusterNetworkSchema.optional(),
 });
 
 export type TopologyTaint = z.infer<typeof taintSchema>;
@@ -72,3 +88,4 @@ export type Topology = z.infer<typeof topologySchema>;
 export type Provisioner = z.infer<typeof provisionerSchema>;
 export type ClusterStorageClass = z.infer<typeof clusterStorageClassSchema>;
 export type ClusterStorage = z.infer<typeof clusterStorageSchema>;
+export type ClusterNetwork = z.infer<typeof clusterNetworkSchema>;

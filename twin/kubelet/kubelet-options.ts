@@ -1,3 +1,4 @@
+import type { KubeObject } from '../../kube/object.ts';
 import type { TwinBindings } from '../../system/twin-bindings.ts';
 import type { GpuAllocator } from '../gpu/gpu-allocator.ts';
 import type { WorkloadBundler } from './workload-bundler.ts';
@@ -21,4 +22,12 @@ export interface KubeletOptions {
   podEnv?: Record<string, string>;
   /** The NVIDIA device plugin's exclusive GPU assignment (NVIDIA_VISIBLE_DEVICES / CUDA_VISIBLE_DEVICES). */
   gpus?: GpuAllocator;
+  /** What a live container needs to connect from its pod's address (TWIN_POD_SOURCE_IP, LD_PRELOAD). */
+  podNetworkEnv?(pod: KubeObject, podIP: string): Record<string, string>;
+  /**
+   * Resolves once the network's NetworkPolicy rules know the pod's address: containers start only
+   * then ("filtering is effective … from the very first instant that any container in that Pod is
+   * started").
+   */
+  networkReady?(): Promise<void>;
 }

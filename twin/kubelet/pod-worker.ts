@@ -134,6 +134,9 @@ export class PodWorker {
       this.podTimers.push(this.ctx.clock.after(MOUNT_RETRY_MS, () => void this.startWhenMounted()));
       return;
     }
+    if (this.stopped) return;
+    // Only live containers open connections; emulated ones need not wait for the network's rules.
+    if (this.slots.some((s) => s.live)) await this.options.networkReady?.();
     await Promise.all(this.slots.map((slot) => this.startContainer(slot)));
   }
 
@@ -298,7 +301,7 @@ export class PodWorker {
         TWIN_POD_IP: this.podIP,
         TWIN_PARENT_PID: String(process.pid),
         ...this.options.podEnv,
-        ...env,
+        ...this.networkEnv(env),
         ...(this.options.gpus?.environment(this.gpuDevices) ?? {}),
       },
     });
@@ -338,6 +341,15 @@ export class PodWorker {
     this.ctx.events.record(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container', 'kubelet');
     this.writeStatus();
     slot.cancel.push(this.ctx.clock.after(backoff * 1000, () => void this.startLive(slot)));
+  }
+
+  /** The container's environment with what makes it connect from the pod's address; its own LD_PRELOAD is kept. */
+  private networkEnv(env: Record<string, string>): Record<string, string> {
+    const net = this.options.podNetworkEnv?.(this.pod, this.podIP) ?? {};
+    const out = { ...net, ...env };
+    if (net['LD_PRELOAD'] && env['LD_PRELOAD'])
+      out['LD_PRELOAD'] = `${net['LD_PRELOAD']}:${env['LD_PRELOAD']}`;
+    return out;
   }
 
   /** Startup, readiness and liveness probes on the control-plane clock; each attempt runs in real time. */

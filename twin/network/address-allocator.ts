@@ -148,6 +148,16 @@ export function claimAddressBlock(): { index: number; first: number; last: numbe
   );
 }
 
+/** Whether a running process holds address block `index` (its lock file names a live pid). */
+export function addressBlockHeld(index: number): boolean {
+  try {
+    const owner = Number(readFileSync(join(BLOCK_DIR, String(index)), 'utf8'));
+    return owner > 0 && processRuns(owner);
+  } catch {
+    return false;
+  }
+}
+
 export function podAddressAllocator(): AddressAllocator {
   return new AddressAllocator('127.10', 'pod IP');
 }

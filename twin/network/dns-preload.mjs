@@ -23,7 +23,8 @@ function records() {
   return cached.records;
 }
 
-function resolveCluster(hostname) {
+/** The addresses of a cluster name as a pod in TWIN_POD_NAMESPACE resolves it; undefined for other names. */
+export function resolveCluster(hostname) {
   if (typeof hostname !== 'string' || hostname === '') return undefined;
   const name = hostname.toLowerCase();
   let candidates;

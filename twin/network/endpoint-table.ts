@@ -51,14 +51,25 @@ export class EndpointTable {
     return this.pool(namespace, service, port).endpoints;
   }
 
-  /** The next ready endpoint, round-robin; undefined when there is none. */
-  pick(namespace: string, service: string, port?: number | string): Endpoint | undefined {
+  /**
+   * The next ready endpoint, round-robin, among those `accept` takes (the ones NetworkPolicy lets the
+   * client reach); undefined when there is none.
+   */
+  pick(
+    namespace: string,
+    service: string,
+    port?: number | string,
+    accept?: (ep: Endpoint) => boolean,
+  ): Endpoint | undefined {
     const pool = this.pool(namespace, service, port);
     const n = pool.endpoints.length;
-    if (n === 0) return undefined;
-    const ep = pool.endpoints[pool.next % n]!;
-    pool.next = (pool.next + 1) % n;
-    return ep;
+    for (let i = 0; i < n; i++) {
+      const ep = pool.endpoints[(pool.next + i) % n]!;
+      if (accept && !accept(ep)) continue;
+      pool.next = (pool.next + i + 1) % n;
+      return ep;
+    }
+    return undefined;
   }
 
   /** Version label of the pod ("namespace/name") behind an endpoint. */

@@ -27,6 +27,16 @@ export interface ForwardOptions {
   t: number;
   /** Text of the 503 answer when there is no endpoint. */
   noEndpointMessage: string;
+  /** The address to connect from: the client's own, so that the pod and NetworkPolicy see who connects. */
+  localAddress?: string;
+  /** Real milliseconds the connection to the pod may take before the request fails with 504. */
+  connectTimeoutMs?: number;
+  /**
+   * The policies deny the connection. 'connect': open a new connection (never a pooled one), whose SYN
+   * the kernel's rules drop; 'emulate' (no kernel rules): answer what the client would see once that
+   * connection timed out, 504 after connectTimeoutMs.
+   */
+  unreachable?: 'connect' | 'emulate';
 }
 
 /**
@@ -73,18 +83,38 @@ export class HttpForwarder {
       done(503, 'no ready endpoint');
       return;
     }
+    const connectTimeoutMs = o.connectTimeoutMs ?? this.timeoutMs;
+    if (o.unreachable === 'emulate') {
+      req.resume();
+      const timer = setTimeout(() => {
+        respond(res, 504, `upstream ${endpoint.ip}:${endpoint.port}: connect timed out (NetworkPolicy)\n`);
+        done(504, 'ETIMEDOUT');
+      }, connectTimeoutMs);
+      res.once('close', () => {
+        clearTimeout(timer);
+        done(499);
+      });
+      return;
+    }
     const upstream = request({
       host: endpoint.ip,
       port: endpoint.port,
       method: req.method,
       path: req.url,
       headers: requestHeaders(req) as any,
-      agent: this.agentFor(endpoint),
+      agent: o.unreachable === 'connect' ? false : this.agentFor(endpoint),
       setHost: false,
+      ...(o.localAddress ? { localAddress: o.localAddress } : {}),
     });
-    upstream.setTimeout(this.timeoutMs, () =>
-      upstream.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' })),
-    );
+    const timedOut = () =>
+      upstream.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' }));
+    upstream.setTimeout(this.timeoutMs, timedOut);
+    upstream.once('socket', (socket: Socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(timedOut, connectTimeoutMs);
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    });
     upstream.on('response', (ures) => {
       const status = ures.statusCode ?? 502;
       res.writeHead(status, ures.statusMessage, responseHeaders(ures.rawHeaders) as any);
@@ -109,12 +139,19 @@ export class HttpForwarder {
   }
 
   /** Connection upgrades (WebSocket): the request head is replayed to the pod and bytes piped both ways. */
-  tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: Endpoint | undefined): void {
+  tunnel(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    endpoint: Endpoint | undefined,
+    localAddress?: string,
+  ): void {
     if (!endpoint) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    const upstream = connect({ host: endpoint.ip, port: endpoint.port }, () => {
+    const target = { host: endpoint.ip, port: endpoint.port, ...(localAddress ? { localAddress } : {}) };
+    const upstream = connect(target, () => {
       const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
       for (let i = 0; i < req.rawHeaders.length; i += 2)
         lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);

@@ -11,10 +11,11 @@ import {
   type TargetGroup,
   USE_ANNOTATION,
 } from './alb-actions.ts';
-import type { EndpointTable } from './endpoint-table.ts';
+import type { Endpoint, EndpointTable } from './endpoint-table.ts';
 import type { HttpForwarder } from './http-forwarder.ts';
 import { compileIngress, type IngressBackend, type IngressRoutes, routeRequest } from './ingress-routing.ts';
 import { closeServer, listen } from './listen.ts';
+import type { ConnectionPolicy } from './network-policy-enforcer.ts';
 
 export interface IngressProxyOptions {
   /** Address the listeners bind (default 127.0.0.1). */
@@ -22,7 +23,21 @@ export interface IngressProxyOptions {
   /** Fixed host ports by "namespace/name"; others get an ephemeral port. */
   ports?: Record<string, number>;
   log?: (message: string) => void;
+  /** NetworkPolicy: which endpoints the load balancer's addresses may reach. */
+  policy?: ConnectionPolicy;
+  /**
+   * The addresses the load balancer connects to pods from (one per subnet it sits in, used in turn);
+   * the host's address when none is given.
+   */
+  sources?: () => string[];
 }
+
+/**
+ * The ALB's target connection timeout: "The load balancer failed to establish a connection to the
+ * target before the connection timeout expired (10 seconds)" → 504.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html
+ */
+const TARGET_CONNECT_TIMEOUT_MS = 10_000;
 
 interface IngressListener {
   key: string;
@@ -43,6 +58,13 @@ interface IngressListener {
  * status.loadBalancer.ingress; requests are routed by host and path to Service endpoints, with
  * weighted forward actions from `alb.ingress.kubernetes.io/actions.*` annotations.
  *
+ * NetworkPolicy: the load balancer connects to pods from its own addresses (`sources`), which the
+ * policies see as the ALB's addresses in its subnets. As an ALB's health checks fail on targets the
+ * policies close to it, requests go only to targets it may reach; when it may reach none it fails
+ * open and the connection times out: 504 after the target connection timeout (10 s).
+ *
+ * Twin simplification: targets the policies close to the load balancer are left out at once; an ALB
+ * marks them unhealthy only after its health-check thresholds.
  * Twin simplification: every Ingress is served whatever its ingressClassName, each on its own port
  * (no IngressGroups), HTTP only (no TLS, no listen-ports annotation).
  */
@@ -52,6 +74,7 @@ export class IngressProxy {
   private unwatch: (() => void) | undefined;
   private readonly host: string;
   private readonly log: (message: string) => void;
+  private nextSource = 0;
 
   constructor(
     private readonly store: ObjectStore,
@@ -132,9 +155,20 @@ export class IngressProxy {
     server.on('clientError', (_err, socket) => socket.destroy());
     server.on('upgrade', (req, socket, head) => {
       const target = this.resolveTarget(l, req);
-      const ep =
-        target && 'service' in target ? this.table.pick(namespace, target.service, target.port) : undefined;
-      this.forwarder.tunnel(req, socket, head, ep);
+      const source = this.source();
+      const picked =
+        target && 'service' in target
+          ? this.pickEndpoint(namespace, target.service, target.port, source)
+          : undefined;
+      if (picked?.unreachable && this.options.policy?.mode !== 'kernel') {
+        const timer = setTimeout(
+          () => socket.end('HTTP/1.1 504 Gateway Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n'),
+          TARGET_CONNECT_TIMEOUT_MS,
+        );
+        socket.once('close', () => clearTimeout(timer));
+        return;
+      }
+      this.forwarder.tunnel(req, socket, head, picked?.endpoint, source);
     });
     const l: IngressListener = {
       key,
@@ -236,13 +270,70 @@ export class IngressProxy {
         .end(target.fixed.messageBody);
       return;
     }
-    const ep = this.table.pick(l.namespace, target.service, target.port);
+    const source = this.source();
+    const picked = this.pickEndpoint(l.namespace, target.service, target.port, source);
+    const policy = this.options.policy;
+    if (picked?.unreachable && policy?.mode === 'kernel') {
+      // The verdict is the store's as of now: let the kernel's rules catch up before its SYN leaves.
+      void policy.synced().then(() => this.forwardTo(l, req, res, target, picked, source, at));
+      return;
+    }
+    this.forwardTo(l, req, res, target, picked, source, at);
+  }
+
+  private forwardTo(
+    l: IngressListener,
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: { service: string; port: number | string },
+    picked: { endpoint: Endpoint; unreachable: boolean } | undefined,
+    source: string | undefined,
+    at: { receivedAt: number; t: number },
+  ): void {
+    const ep = picked?.endpoint;
     this.forwarder.forward(req, res, ep, {
       countAs: [...new Set([`${l.namespace}/${target.service}`, l.key])],
       version: ep ? this.table.versionOf(ep.pod) : 'unknown',
       ...at,
       noEndpointMessage: `no ready endpoints for Service ${l.namespace}/${target.service} port ${target.port} (Ingress ${l.key})\n`,
+      ...(source ? { localAddress: source } : {}),
+      connectTimeoutMs: TARGET_CONNECT_TIMEOUT_MS,
+      // A new connection meets the kernel's rules; without them the timeout it would meet is played here.
+      ...(picked?.unreachable
+        ? {
+            unreachable: this.options.policy?.mode === 'kernel' ? ('connect' as const) : ('emulate' as const),
+          }
+        : {}),
     });
+  }
+
+  /** The address this request leaves from: the load balancer's addresses in turn. */
+  private source(): string | undefined {
+    const all = this.options.sources?.() ?? [];
+    if (all.length === 0) return undefined;
+    return all[this.nextSource++ % all.length];
+  }
+
+  /**
+   * A target the load balancer may reach; when the policies close every target to it, any target
+   * (an ALB routes to all targets when none is healthy), marked unreachable.
+   */
+  private pickEndpoint(
+    namespace: string,
+    service: string,
+    port: number | string,
+    source: string | undefined,
+  ): { endpoint: Endpoint; unreachable: boolean } | undefined {
+    const policy = this.options.policy;
+    if (!policy) {
+      const endpoint = this.table.pick(namespace, service, port);
+      return endpoint ? { endpoint, unreachable: false } : undefined;
+    }
+    const from = source ?? this.host;
+    const allowed = this.table.pick(namespace, service, port, (e) => policy.allows(from, e));
+    if (allowed) return { endpoint: allowed, unreachable: false };
+    const any = this.table.pick(namespace, service, port);
+    return any ? { endpoint: any, unreachable: true } : undefined;
   }
 
   private async close(l: IngressListener): Promise<void> {

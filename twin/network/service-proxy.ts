@@ -2,9 +2,11 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ObjectStore, WatchEvent } from '../store/object-store.ts';
-import type { EndpointTable } from './endpoint-table.ts';
+import type { Endpoint, EndpointTable } from './endpoint-table.ts';
 import { type HttpForwarder, pipeBoth } from './http-forwarder.ts';
 import { closeServer, listen } from './listen.ts';
+import type { ConnectionPolicy } from './network-policy-enforcer.ts';
+import { HOST_ADDRESS } from './network-policy-ruleset.ts';
 
 /** How long a new connection may stay silent before it is taken for a server-speaks-first protocol. */
 const SNIFF_TIMEOUT_MS = 250;
@@ -30,8 +32,15 @@ interface Listener {
  * is proxied per request (so traffic is counted per version and balanced per request); anything else
  * is piped at L4 to one endpoint per connection. Endpoints are chosen round-robin among ready ones.
  *
+ * NetworkPolicy: the proxy connects to the endpoint from the client's own address (as kube-proxy's
+ * DNAT keeps the source), so the kernel's rules judge the pod-to-pod connection, and it picks only
+ * endpoints the policies let the client reach. A client denied every endpoint gets no answer; with
+ * kernel enforcement its connection to the Service IP is dropped before it is established.
+ *
  * Twin simplification: kube-proxy balances connections, not requests, and adds no headers; the twin
  * balances HTTP per request and adds X-Forwarded-For. sessionAffinity, UDP and SCTP ports are ignored.
+ * Twin simplification: where the policies deny a client some endpoints but not all, kube-proxy would
+ * still send a share of its connections to the denied ones (they time out); the twin skips them.
  */
 export class ServiceProxy {
   private readonly listeners = new Map<string, Listener>();
@@ -42,6 +51,7 @@ export class ServiceProxy {
     private readonly table: EndpointTable,
     private readonly forwarder: HttpForwarder,
     private readonly log: (message: string) => void = () => {},
+    private readonly policy?: ConnectionPolicy,
   ) {}
 
   start(): void {
@@ -120,17 +130,23 @@ export class ServiceProxy {
   ): void {
     const http = createHttpServer({ keepAlive: true }, (req, res) => {
       const at = this.forwarder.now();
-      const ep = this.table.pick(namespace, name, l.portRef);
+      const client = req.socket.remoteAddress ?? HOST_ADDRESS;
+      const ep = this.pick(l, client);
+      if (ep === 'denied') return this.hold(req.socket);
       this.forwarder.forward(req, res, ep, {
         countAs: [service],
         version: ep ? this.table.versionOf(ep.pod) : 'unknown',
         ...at,
         noEndpointMessage: `no ready endpoints for Service ${service} port ${l.portRef}\n`,
+        ...sourceOf(client),
       });
     });
-    http.on('upgrade', (req, socket, head) =>
-      this.forwarder.tunnel(req, socket, head, this.table.pick(namespace, name, l.portRef)),
-    );
+    http.on('upgrade', (req, socket, head) => {
+      const client = req.socket.remoteAddress ?? HOST_ADDRESS;
+      const ep = this.pick(l, client);
+      if (ep === 'denied') return this.hold(socket as Socket);
+      this.forwarder.tunnel(req, socket, head, ep, sourceOf(client).localAddress);
+    });
     http.on('clientError', (_err, socket) => socket.destroy());
     const server = createServer({ noDelay: true }, (socket) => this.onConnection(l, socket));
     const l: Listener = {
@@ -182,13 +198,39 @@ export class ServiceProxy {
     socket.on('data', onData);
   }
 
+  /** The next endpoint the client may reach; 'denied' when the policies deny it every ready endpoint. */
+  private pick(l: Listener, client: string): Endpoint | undefined | 'denied' {
+    const policy = this.policy;
+    if (!policy) return this.table.pick(l.namespace, l.name, l.portRef);
+    const ep = this.table.pick(l.namespace, l.name, l.portRef, (e) => policy.allows(client, e));
+    if (!ep && this.table.endpoints(l.namespace, l.name, l.portRef).length > 0) return 'denied';
+    return ep;
+  }
+
+  /**
+   * A connection the policies deny: on a cluster its SYN is dropped and the client's connect times
+   * out. Here it was accepted already (the kernel rules drop it before when they are installed), so
+   * it gets no answer until the client gives up, or until Linux would have given up connecting.
+   */
+  private hold(socket: Socket): void {
+    socket.pause();
+    const timer = setTimeout(() => socket.destroy(), HOLD_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
   private pipeL4(l: Listener, socket: Socket, first: Buffer | undefined): void {
-    const ep = this.table.pick(l.namespace, l.name, l.portRef);
+    const client = socket.remoteAddress ?? HOST_ADDRESS;
+    const ep = this.pick(l, client);
+    if (ep === 'denied') {
+      this.hold(socket);
+      return;
+    }
     if (!ep) {
       socket.destroy();
       return;
     }
-    const upstream = connect({ host: ep.ip, port: ep.port, noDelay: true });
+    const upstream = connect({ host: ep.ip, port: ep.port, noDelay: true, ...sourceOf(client) });
     if (first) upstream.write(first);
     pipeBoth(socket, upstream);
     socket.resume();
@@ -198,6 +240,15 @@ export class ServiceProxy {
     for (const s of l.sockets) s.destroy();
     await closeServer(l.server);
   }
+}
+
+/** Linux gives up a connect whose SYNs are dropped after about 127 s (net.ipv4.tcp_syn_retries = 6). */
+const HOLD_MS = 127_000;
+
+/** Connect from the client's own address (a pod's), as the DNATed packet keeps its source; the host needs no binding. */
+function sourceOf(client: string): { localAddress?: string } {
+  const ip = client.replace(/^::ffff:/, '');
+  return ip && ip !== HOST_ADDRESS && ip.startsWith('127.') ? { localAddress: ip } : {};
 }
 
 function couldBeHttp(buf: Buffer): boolean {

@@ -2,20 +2,34 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TwinError } from '../../core/errors.ts';
 import type { Clock } from '../../kube/clock.ts';
+import {
+  type ConnectCheck,
+  type ConnectResult,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+} from '../../kube/connectivity.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import type { TrafficStats } from '../../kube/traffic.ts';
 import type { EventRecorder } from '../store/event-recorder.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
   assertLoopbackRange,
   claimAddressBlock,
+  POD_CIDR,
   podAddressAllocator,
+  SERVICE_CIDR,
   serviceAddressAllocator,
 } from './address-allocator.ts';
+import { lastUsableAddress, parseCidr } from './cidr.ts';
 import { ClusterDns, type LookupFunction } from './cluster-dns.ts';
-import { EndpointTable } from './endpoint-table.ts';
+import { attemptConnection } from './connect-attempt.ts';
+import { EndpointTable, readyEndpoints } from './endpoint-table.ts';
 import { HttpForwarder } from './http-forwarder.ts';
 import { IngressProxy } from './ingress-proxy.ts';
 import { METRICS_SERVICE_NAME, MetricsApi } from './metrics-api.ts';
+import { namedPort, onPodNetwork, type Peer } from './network-policy.ts';
+import { type ConnectionPolicy, NetworkPolicyEnforcer } from './network-policy-enforcer.ts';
+import { HOST_ADDRESS, type PresentedActor } from './network-policy-ruleset.ts';
+import { podSourceShim } from './pod-source-shim.ts';
 import { ServiceIpController } from './service-ip-controller.ts';
 import { ServiceProxy } from './service-proxy.ts';
 import { TrafficMetrics, type TrafficMetricsOptions } from './traffic-metrics.ts';
@@ -32,10 +46,19 @@ export interface TwinNetworkOptions {
   /** Real milliseconds a proxied request may take before it is answered 504 (default 60 s). */
   upstreamTimeoutMs?: number;
   metrics?: TrafficMetricsOptions;
+  /**
+   * The subnets the load balancer connects to pods from (topology `network.loadBalancerSubnets`):
+   * NetworkPolicy sees Ingress traffic come from the last usable address of each.
+   */
+  loadBalancerSubnets?: string[];
+  /** 'auto' (default): NetworkPolicy in the kernel where this process may; 'proxy': only at the proxies. */
+  networkPolicy?: 'auto' | 'proxy';
 }
 
 /** Absolute path of the preload that gives live Node pods cluster DNS (`node --import <path>`). */
 export const DNS_PRELOAD = fileURLToPath(new URL('./dns-preload.mjs', import.meta.url));
+/** Absolute path of the preload that makes live Node pods connect from their pod address. */
+export const SOURCE_PRELOAD = fileURLToPath(new URL('./pod-source-preload.mjs', import.meta.url));
 
 /**
  * The twin's network: loopback addresses for pods and Services, cluster DNS, Service and Ingress
@@ -47,6 +70,8 @@ export class TwinNetwork {
   readonly dnsFile: string;
   /** Absolute path of the preload for `node --import`; live pods also need TWIN_DNS_FILE and TWIN_POD_NAMESPACE. */
   readonly dnsPreload = DNS_PRELOAD;
+  /** Preloads for live Node pods, in order: cluster DNS, then connecting from the pod's address. */
+  readonly nodePreloads = [DNS_PRELOAD, SOURCE_PRELOAD];
   private readonly podIps = podAddressAllocator();
   private readonly serviceIps = serviceAddressAllocator();
   private readonly serviceIpController: ServiceIpController;
@@ -59,6 +84,11 @@ export class TwinNetwork {
   private started = false;
   private addressBlock: ReturnType<typeof claimAddressBlock> | undefined;
   private metricsAddress: { ip: string; port: number } | undefined;
+  private enforcer: NetworkPolicyEnforcer | undefined;
+  /** The addresses the load balancer connects from and what NetworkPolicy sees them as. */
+  private actors: PresentedActor[] = [];
+  private nativeShim: string | undefined;
+  private nativeShimProblem = '';
 
   constructor(private readonly options: TwinNetworkOptions) {
     this.log = options.log ?? (() => {});
@@ -71,10 +101,20 @@ export class TwinNetwork {
     this.serviceIpController = new ServiceIpController(this.serviceIps);
     this.table = new EndpointTable(store);
     this.forwarder = new HttpForwarder(this.metrics, clock, options.upstreamTimeoutMs);
-    this.serviceProxy = new ServiceProxy(store, this.table, this.forwarder, this.log);
+    const network = this;
+    const policy: ConnectionPolicy = {
+      allows: (address, endpoint) => this.enforcer?.allows(address, endpoint) ?? true,
+      get mode() {
+        return network.enforcer?.mode ?? 'proxy';
+      },
+      synced: () => this.enforcer?.synced() ?? Promise.resolve(),
+    };
+    this.serviceProxy = new ServiceProxy(store, this.table, this.forwarder, this.log, policy);
     this.ingressProxy = new IngressProxy(store, this.table, this.forwarder, {
       log: this.log,
       ...(options.ingressPorts ? { ports: options.ingressPorts } : {}),
+      policy,
+      sources: () => this.actors.map((a) => a.address),
     });
     this.metricsApi = new MetricsApi(this.metrics);
   }
@@ -91,6 +131,19 @@ export class TwinNetwork {
       const ip = pod.status?.podIP;
       if (ip && pod.metadata.uid) this.podIps.reserve(pod.metadata.uid, ip);
     }
+    this.actors = this.loadBalancerActors();
+    this.enforcer = new NetworkPolicyEnforcer({
+      store,
+      block: this.addressBlock,
+      mode: this.options.networkPolicy ?? 'auto',
+      actors: () => this.actors,
+      log: this.log,
+      rulesFile: join(this.options.workDir, 'network', 'network-policy.nft'),
+    });
+    await this.enforcer.start();
+    const shim = await podSourceShim();
+    if (shim.ok) this.nativeShim = shim.path;
+    else this.nativeShimProblem = shim.reason;
     this.serviceIpController.start({ store, clock, events, log: this.log });
     this.table.start();
     this.dns.start();
@@ -112,6 +165,8 @@ export class TwinNetwork {
     this.table.stop();
     this.forwarder.close();
     await this.dns.flush();
+    await this.enforcer?.stop();
+    this.enforcer = undefined;
     this.addressBlock?.release();
     this.addressBlock = undefined;
   }
@@ -142,6 +197,114 @@ export class TwinNetwork {
       },
       nodeArgs: ['--import', this.dnsPreload],
     };
+  }
+
+  /**
+   * What the network enforces, for the startup output: where NetworkPolicy is enforced, whether
+   * native programs connect from their pod's address, and where the load balancer's traffic comes from.
+   */
+  describePolicyEnforcement(): string[] {
+    if (!this.enforcer) return [];
+    const lines = [this.enforcer.describe()];
+    lines.push(
+      this.nativeShim
+        ? 'Live pods connect from their own address (Node.js: --import pod-source-preload.mjs; native programs: LD_PRELOAD pod-source-address.so)'
+        : `Live Node.js pods connect from their own address; native programs (redis-server, postgres, pgbouncer) connect from ${HOST_ADDRESS}, so NetworkPolicy sees them as node traffic (always allowed): ${this.nativeShimProblem}`,
+    );
+    const lb = this.actors.map(
+      (a) => `${a.address} as ${a.peer.kind === 'external' ? a.peer.ip : a.peer.kind}`,
+    );
+    lines.push(
+      this.options.loadBalancerSubnets?.length
+        ? `The Ingress load balancer connects to pods from ${lb.join(', ')} (topology network.loadBalancerSubnets)`
+        : `The Ingress load balancer connects to pods from ${lb.join(', ')}, outside every subnet (the topology declares no network.loadBalancerSubnets)`,
+    );
+    return lines;
+  }
+
+  /** Resolves once the NetworkPolicy rules reflect the objects as they are now. */
+  policySynced(): Promise<void> {
+    return this.enforcer?.synced() ?? Promise.resolve();
+  }
+
+  /**
+   * What a live container of a pod needs to connect from its pod address: the address, the cluster's
+   * ranges and, where it could be built, the LD_PRELOAD shim for native programs. Empty for
+   * hostNetwork pods, which connect from the node's (the host's) address.
+   */
+  podSourceEnv(pod: KubeObject, podIP: string): Record<string, string> {
+    if (!onPodNetwork(pod) || !podIP.startsWith('127.')) return {};
+    return {
+      TWIN_POD_SOURCE_IP: podIP,
+      TWIN_CLUSTER_CIDRS: `${POD_CIDR},${SERVICE_CIDR}`,
+      ...(this.nativeShim ? { LD_PRELOAD: this.nativeShim } : {}),
+    };
+  }
+
+  /**
+   * A real connection attempt from a pod's address to a pod or a Service port. Where the policies deny
+   * the connection and nothing here can drop it (no kernel enforcement), it is not measured: that
+   * answer would be a lie, so it throws saying why.
+   */
+  async canConnect(check: ConnectCheck): Promise<ConnectResult> {
+    const { store } = this.options;
+    const timeoutMs = check.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const from = store.get({ kind: 'Pod', namespace: check.from.namespace, name: check.from.pod });
+    const fromWhat = `Pod ${check.from.namespace}/${check.from.pod}`;
+    if (!from) throw new TwinError('TWIN_NOT_FOUND', `${fromWhat} not found`);
+    if (!from.status?.podIP)
+      throw new TwinError('TWIN_INVALID', `${fromWhat} has no address yet; wait until it runs`);
+    const source = onPodNetwork(from) ? (from.status.podIP as string) : HOST_ADDRESS;
+    const fromPeer: Peer = { kind: 'pod', pod: from };
+    const enforcer = this.enforcer;
+    if (!enforcer) throw new TwinError('TWIN_INVALID', 'the twin network is not started; call start() first');
+    let host: string;
+    let port: number;
+    let verdicts: Array<{ allowed: boolean; reason: string }>;
+    let what: string;
+    if ('pod' in check.to) {
+      const to = store.get({ kind: 'Pod', namespace: check.to.namespace, name: check.to.pod });
+      what = `Pod ${check.to.namespace}/${check.to.pod}`;
+      if (!to?.status?.podIP)
+        throw new TwinError('TWIN_NOT_FOUND', `${what} not found or has no address yet`);
+      host = to.status.podIP;
+      const p = typeof check.port === 'number' ? check.port : namedPort(to, check.port, 'TCP');
+      if (p === undefined)
+        throw new TwinError('TWIN_NOT_FOUND', `${what} has no TCP container port named ${check.port}`);
+      port = p;
+      verdicts = [enforcer.verdict(fromPeer, to, port)];
+    } else {
+      what = `Service ${check.to.namespace}/${check.to.service}`;
+      const svc = store.get({ kind: 'Service', namespace: check.to.namespace, name: check.to.service });
+      const sp = ((svc?.spec?.ports ?? []) as any[]).find(
+        (p) => p.port === check.port || p.name === check.port,
+      );
+      if (!svc || !sp || !svc.spec?.clusterIP || svc.spec.clusterIP === 'None')
+        throw new TwinError('TWIN_NOT_FOUND', `${what} with a cluster IP and port ${check.port} not found`);
+      host = svc.spec.clusterIP;
+      port = sp.port;
+      const eps = store.get({ kind: 'Endpoints', namespace: check.to.namespace, name: check.to.service });
+      verdicts = readyEndpoints(svc, eps, sp.name ?? sp.port).flatMap((e) => {
+        const pod = enforcer.index().podByIp(e.ip);
+        return pod ? [enforcer.verdict(fromPeer, pod, e.port)] : [];
+      });
+    }
+    const denied = verdicts.length > 0 && verdicts.every((v) => !v.allowed);
+    const why = verdicts.length ? verdicts.map((v) => v.reason).join('; ') : `${what} has no ready endpoint`;
+    if (denied && enforcer.mode !== 'kernel') {
+      throw new TwinError(
+        'TWIN_ENV_UNAVAILABLE',
+        `cannot measure ${fromWhat} → ${what} port ${check.port}: NetworkPolicy denies it (${why}) but is not enforced in the kernel here (${enforcer.notInKernelBecause}); run as root with nftables, or on k3d`,
+      );
+    }
+    await enforcer.synced();
+    const r = await attemptConnection({
+      host,
+      port,
+      timeoutMs,
+      ...(source !== HOST_ADDRESS ? { localAddress: source } : {}),
+    });
+    return { ...r, detail: `${fromWhat} (${source}) → ${what} (${host}:${port}): ${why}` };
   }
 
   /** A lookup function for in-process clients that resolves cluster names as a pod in `namespace`. */
@@ -186,6 +349,31 @@ export class TwinNetwork {
       }
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /**
+   * The load balancer's source addresses: one Service-range address per subnet it sits in, standing
+   * for the last usable address of that subnet; without subnets, one address that stands for itself.
+   * Twin simplification: an ALB's interfaces have addresses AWS picks in those subnets.
+   */
+  private loadBalancerActors(): PresentedActor[] {
+    const subnets = this.options.loadBalancerSubnets ?? [];
+    if (subnets.length === 0) {
+      const address = this.serviceIps.allocate('twin-system/load-balancer');
+      return [{ address, peer: { kind: 'external', ip: address } }];
+    }
+    return subnets.map((text, i) => {
+      const cidr = parseCidr(text);
+      if (!cidr)
+        throw new TwinError(
+          'TWIN_TOPOLOGY_INVALID',
+          `network.loadBalancerSubnets[${i}]: ${text} is not an IPv4 CIDR block`,
+        );
+      return {
+        address: this.serviceIps.allocate(`twin-system/load-balancer-${i}`),
+        peer: { kind: 'external', ip: lastUsableAddress(cidr) },
+      };
+    });
   }
 
   trafficByVersion(ref: { namespace: string; name: string }, windowMs: number): Record<string, TrafficStats> {

@@ -291,8 +291,8 @@ describe('classifyKinds', () => {
     const objects: KubeObject[] = [
       deployment(),
       ...['a', 'b', 'c', 'd'].map((n) => ({
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
         metadata: { name: n, namespace: 'production' },
       })),
       { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'production' } },
@@ -300,11 +300,11 @@ describe('classifyKinds', () => {
     const c = classifyKinds(objects);
     expect(c.reconciled).toEqual([{ kind: 'Deployment', type: 'apps/Deployment', count: 1 }]);
     expect(c.storedOnly.map((s) => [s.kind, s.count])).toEqual([
-      ['NetworkPolicy', 4],
+      ['Role', 4],
       ['Widget', 1],
     ]);
     expect(describeStoredOnly(c)).toBe(
-      'stored, not reconciled: NetworkPolicy ×4 (production/a, production/b, production/c, …), Widget ×1 (production/w)',
+      'stored, not reconciled: Role ×4 (production/a, production/b, production/c, …), Widget ×1 (production/w)',
     );
   });
 });

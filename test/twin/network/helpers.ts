@@ -12,7 +12,13 @@ export function workDir(): string {
   return mkdtempSync(join(tmpdir(), 'twin-network-'));
 }
 
-export async function startNetwork(options: { ingressPorts?: Record<string, number> } = {}) {
+export async function startNetwork(
+  options: {
+    ingressPorts?: Record<string, number>;
+    networkPolicy?: 'auto' | 'proxy';
+    loadBalancerSubnets?: string[];
+  } = {},
+) {
   const clock = new ScaledClock(1);
   const store = new ObjectStore(() => clock.now());
   const events = new EventRecorder(store, clock);
