@@ -51,6 +51,31 @@ function finishedAt(pod: KubeObject): number {
 }
 
 /**
+ * With restartPolicy OnFailure a failing container restarts in its pod instead of failing it: the
+ * retries are the restarts of the Pending and Running pods' containers, and the Job has failed once
+ * they reach backoffLimit (any restart when it is 0), as pastBackoffLimitOnFailure counts them.
+ */
+export function pastBackoffLimitOnFailure(
+  job: KubeObject,
+  pods: KubeObject[],
+  backoffLimit: number,
+): boolean {
+  if (job.spec?.template?.spec?.restartPolicy !== 'OnFailure') return false;
+  let restarts = 0;
+  for (const p of pods) {
+    if (p.status?.phase !== 'Pending' && p.status?.phase !== 'Running') continue;
+    for (const c of [
+      ...(p.status?.initContainerStatuses ?? []),
+      ...(p.status?.containerStatuses ?? []),
+    ] as Array<{
+      restartCount?: number;
+    }>)
+      restarts += c.restartCount ?? 0;
+  }
+  return backoffLimit === 0 ? restarts > 0 : restarts >= backoffLimit;
+}
+
+/**
  * The Job controller: runs pods to `completions` successes (NonIndexed or Indexed) with
  * `parallelism` at a time, failing the Job past backoffLimit or activeDeadlineSeconds, and deleting
  * finished Jobs after ttlSecondsAfterFinished.
@@ -171,7 +196,7 @@ export class JobController extends ReconcileController {
     const deadline: number | undefined = job.spec?.activeDeadlineSeconds;
     let failure: { reason: string; message: string } | undefined;
     let complete = false;
-    if (failed > backoffLimit)
+    if (failed > backoffLimit || pastBackoffLimitOnFailure(job, active, backoffLimit))
       failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
     else if (!suspended && deadline !== undefined && startTime + deadline * 1000 <= now) {
       failure = { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };

@@ -246,6 +246,48 @@ describe('Job', () => {
   });
 });
 
+describe('Job with restartPolicy OnFailure', () => {
+  it('fails with BackoffLimitExceeded once the restarts of its running pod reach backoffLimit', async () => {
+    h = startControllers([new JobController()], 100_000);
+    let restarts = 0;
+    const restart = () => {
+      const [p] = pods(h.store);
+      if (!p) return;
+      restarts++;
+      h.store.patch({ kind: 'Pod', namespace: 'default', name: p.metadata.name }, (o) => {
+        o.status = {
+          phase: 'Running',
+          containerStatuses: [
+            { name: 'w', restartCount: restarts, state: { waiting: { reason: 'CrashLoopBackOff' } } },
+          ],
+        };
+      });
+    };
+    h.store.create({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'batch', namespace: 'default' },
+      spec: {
+        backoffLimit: 2,
+        template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'w', image: 'w' }] } },
+      },
+    });
+    await until('a pod', () => pods(h.store).length === 1);
+    restart();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.store.mustGet(jobRef).status.conditions ?? []).toEqual([]);
+    restart();
+    const job = await until('failed', () => {
+      const j = h.store.mustGet(jobRef);
+      return j.status?.conditions?.some((c: { type: string }) => c.type === 'Failed') && j;
+    });
+    expect(job.status.conditions.find((c: { type: string }) => c.type === 'Failed').reason).toBe(
+      'BackoffLimitExceeded',
+    );
+    expect(pods(h.store)).toHaveLength(0);
+  });
+});
+
 describe('CronJob', () => {
   it('creates Jobs on schedule named by minute, skipping while one runs under Forbid', async () => {
     h = startControllers([new CronJobController(), new JobController()], 60_000);
