@@ -935,6 +935,7 @@ function countsOf(rs: KubeObject): ReplicaSetCounts {
     name: rs.metadata.name,
     specReplicas: specOf(rs),
     availableReplicas: numberAt(rs.status?.availableReplicas),
+    replicas: numberAt(rs.status?.replicas),
   };
 }
 
