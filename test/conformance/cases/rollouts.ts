@@ -243,13 +243,33 @@ export const rolloutCases: ConformanceCase[] = [
   {
     area: 'Argo Rollouts canary',
     title:
-      'setCanaryScale needs a traffic router: without one it is ignored and the replicas follow setWeight',
+      'setCanaryScale needs a traffic router: without one the Rollout is InvalidSpec, Degraded, and creates no ReplicaSet',
     docs: `${CANARY}#dynamic-canary-scale-with-traffic-routing`,
     async run(t) {
-      await rollout(t, 'scaled', 10, [{ setCanaryScale: { replicas: 5 } }, { setWeight: 20 }, { pause: {} }]);
-      await update(t, 'scaled');
-      const c = await pausedAt(t, 'scaled', 2);
-      expect([c.canary, c.stable]).toEqual([2, 8]);
+      await t.apply({
+        apiVersion: ARGO,
+        kind: 'Rollout',
+        metadata: { name: 'scaled' },
+        spec: {
+          replicas: 4,
+          selector: { matchLabels: { app: 'scaled' } },
+          template: podTemplate(t, { labels: { app: 'scaled' } }),
+          strategy: {
+            canary: { steps: [{ setCanaryScale: { replicas: 2 } }, { setWeight: 50 }, { pause: {} }] },
+          },
+        },
+      });
+      const ro = await t.objectUntil(
+        'the InvalidSpec condition',
+        { apiVersion: ARGO, kind: 'Rollout', name: 'scaled' },
+        (x) => (x.status?.conditions ?? []).some((c: { type: string }) => c.type === 'InvalidSpec'),
+      );
+      const invalid = ro.status.conditions.find((c: { type: string }) => c.type === 'InvalidSpec');
+      expect(invalid).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+      expect(invalid.message).toContain('SetCanaryScale requires TrafficRouting to be set');
+      expect(ro.status.phase).toBe('Degraded');
+      await t.sleep(20);
+      expect(await t.list('ReplicaSet', { app: 'scaled' })).toHaveLength(0);
     },
   },
   {
