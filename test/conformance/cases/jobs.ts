@@ -216,4 +216,47 @@ export const jobCases: ConformanceCase[] = [
       });
     },
   },
+  {
+    area: 'Jobs',
+    title:
+      'a podFailurePolicy FailJob rule matching the exit code fails the Job at once, reason PodFailurePolicy, before backoffLimit is reached',
+    docs: `${JOB}#pod-failure-policy`,
+    async run(t) {
+      await job(t, 'fatal', 'exit 42', {
+        backoffLimit: 6,
+        podFailurePolicy: {
+          rules: [
+            { action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [42] } },
+          ],
+        },
+      });
+      const j = await jobFinished(t, 'fatal');
+      expect(finished(j)).toBe('Failed');
+      expect(condition(j, 'Failed')?.reason).toBe('PodFailurePolicy');
+      expect(condition(j, 'Failed')?.message).toMatch(
+        /Container main for pod .+ failed with exit code 42 matching FailJob rule at index 0/,
+      );
+      expect(await t.list('Pod', { job: 'fatal' })).toHaveLength(1);
+    },
+  },
+  {
+    area: 'Jobs',
+    title:
+      'a podFailurePolicy Ignore rule keeps matching failures off backoffLimit: the pod is replaced and the Job goes on',
+    docs: `${JOB}#pod-failure-policy`,
+    async run(t) {
+      await job(t, 'tolerated', 'exit 3', {
+        backoffLimit: 0,
+        podFailurePolicy: { rules: [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [3] } }] },
+      });
+      await t.until('two failed pods', 120, async () => {
+        const failed = (await t.list('Pod', { job: 'tolerated' })).filter(
+          (p) => p.status?.phase === 'Failed',
+        );
+        return failed.length >= 2 ? true : undefined;
+      });
+      const j = await t.get({ kind: 'Job', name: 'tolerated' });
+      expect(finished(j!)).toBeUndefined();
+    },
+  },
 ];
