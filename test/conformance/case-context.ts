@@ -265,7 +265,7 @@ export class ConformanceCaseContext implements CaseContext {
         ...(isClusterScoped(kind) ? {} : { namespace: this.ns }),
       },
       (e) => {
-        events.push({ type: e.type, object: structuredClone(e.object) });
+        events.push({ type: e.type, object: structuredClone(e.object), at: this.now() });
         first();
       },
     );

@@ -96,7 +96,10 @@ export interface CaseContext {
 }
 
 export interface Recording {
-  /** Every change in the order the API server reported it. */
-  readonly events: Array<{ type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }>;
+  /**
+   * Every change in the order the API server reported it, with the control-plane time it was seen
+   * (`at`: on the twin the time of the change itself, on a cluster a little after it).
+   */
+  readonly events: Array<{ type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject; at: number }>;
   stop(): void;
 }

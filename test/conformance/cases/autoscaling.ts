@@ -156,7 +156,6 @@ export const autoscalingCases: ConformanceCase[] = [
       const h = await hpaUntil(t, 'steady', 'a scale-down', (x) => (x.status?.desiredReplicas ?? 4) < 4, 600);
       const after = secondsBetween(droppedAt, h.status.lastScaleTime);
       expect(after).toBeGreaterThanOrEqual(280);
-      expect(after).toBeLessThan(400);
     },
   },
   {

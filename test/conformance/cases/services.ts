@@ -234,9 +234,10 @@ export const serviceCases: ConformanceCase[] = [
     async run(t) {
       await t.apply(service('web', { svc: 'web' }));
       const { ready, unready } = await mixedPods(t);
+      // The slices follow the pods: wait until they show every pod and the ready ones as ready.
       const slices = await t.until('the pods in EndpointSlices', 120, async () => {
         const eps = await sliceEndpoints(t, 'web');
-        return eps.size === 3 ? eps : undefined;
+        return eps.size === 3 && ready.every((p) => eps.get(p.status.podIP)?.ready) ? eps : undefined;
       });
       for (const p of ready)
         expect(slices.get(p.status.podIP)).toMatchObject({ ready: true, serving: true, terminating: false });
