@@ -31,8 +31,16 @@ export interface KubeApi {
     type: { apiVersion?: string; kind: string },
     options?: { namespace?: string; labelSelector?: LabelSelector },
   ): Promise<KubeObject[]>;
-  /** Changes an object through a function on its latest version (read-modify-write). */
-  patch(ref: ObjectRef, mutate: (obj: KubeObject) => void): Promise<KubeObject | undefined>;
+  /**
+   * Changes an object through a function on its latest version (read-modify-write). With
+   * `subresource: 'status'` only the status the function leaves is written (PUT …/status), as
+   * controllers and `kubectl argo rollouts promote` / `abort` write it.
+   */
+  patch(
+    ref: ObjectRef,
+    mutate: (obj: KubeObject) => void,
+    options?: { subresource?: 'status' },
+  ): Promise<KubeObject | undefined>;
   delete(ref: ObjectRef): Promise<void>;
   /** Watches objects of a type; returns the function that ends the watch. */
   watch(

@@ -35,6 +35,9 @@ describe('layers (biome noRestrictedImports)', () => {
     ['scenarios/az-outage.scenario.ts', 'env/local/local-environment.ts'],
     ['scenarios/az-outage.scenario.ts', 'env/k3d/k3d-live.ts'],
     ['scenarios/az-outage.scenario.ts', 'twin/twin.ts'],
+    ['test/conformance/cases/scheduling.ts', 'twin/scheduler/schedule.ts'],
+    ['test/conformance/case-context.ts', 'env/local/local-environment.ts'],
+    ['test/conformance/objects.ts', 'env/k3d/kube-client.ts'],
   ])('%s may not import %s', async (from, to) => {
     const r = await lintImport(from, to);
     expect(r.ok).toBe(false);
@@ -48,6 +51,8 @@ describe('layers (biome noRestrictedImports)', () => {
     ['twin/twin.ts', 'system/system.ts'],
     ['scenarios/az-outage.scenario.ts', 'env/environment.ts'],
     ['harness/data/redis-writer.ts', 'twin/data/redis/redis-call.ts'],
+    ['test/conformance/cases/scheduling.ts', 'env/environment.ts'],
+    ['test/conformance/k3d.test.ts', 'env/k3d/k3d-run-plan.ts'],
   ])('%s may import %s', async (from, to) => {
     const r = await lintImport(from, to);
     expect(r.output).not.toContain('noRestrictedImports');

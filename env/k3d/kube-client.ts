@@ -1,5 +1,6 @@
 import {
   CoreV1Api,
+  HttpMethod,
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
@@ -76,6 +77,15 @@ class ObjectApi extends KubernetesObjectApi {
   }
   resourceOf(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
     return this.resource(apiVersion, kind);
+  }
+  /** PUT of the status subresource (…/<name>/status): only the object's status is taken. */
+  async replaceStatus(spec: KubernetesObject): Promise<KubernetesObject> {
+    const path = `${await this.specUriPath(spec, 'replace')}/status`;
+    const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PUT);
+    request.setHeaderParam('Accept', 'application/json, */*;q=0.8');
+    request.setHeaderParam('Content-Type', 'application/json');
+    request.setBody(JSON.stringify(spec));
+    return this.requestPromise(request);
   }
 }
 
@@ -154,14 +164,23 @@ export class ClientNodeKubeApi implements KubeApi {
     return list.items.map((i) => ({ ...i, apiVersion, kind: type.kind }) as KubeObject);
   }
 
-  /** Read-modify-write with the resourceVersion read (optimistic concurrency); retried on a conflict. */
-  async patch(ref: ObjectRef, mutate: (obj: KubeObject) => void): Promise<KubeObject | undefined> {
+  /**
+   * Read-modify-write with the resourceVersion read (optimistic concurrency); retried on a conflict.
+   * With `subresource: 'status'` the result goes to the status subresource.
+   */
+  async patch(
+    ref: ObjectRef,
+    mutate: (obj: KubeObject) => void,
+    options: { subresource?: 'status' } = {},
+  ): Promise<KubeObject | undefined> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(ref);
       if (!current) return undefined;
       mutate(current);
-      await this.beforeWrite(current);
       try {
+        if (options.subresource === 'status')
+          return (await this.objects.replaceStatus(current as KubernetesObject)) as KubeObject;
+        await this.beforeWrite(current);
         return (await this.objects.replace(current as KubernetesObject)) as KubeObject;
       } catch (err) {
         if (!isConflict(err) || attempt >= 5) throw err;

@@ -81,8 +81,13 @@ export class LocalEnvironment implements Environment {
       async list(type, options) {
         return store.list(type, options);
       },
-      async patch(ref, mutate) {
-        return store.patch(ref, mutate);
+      async patch(ref, mutate, options) {
+        if (options?.subresource !== 'status') return store.patch(ref, mutate);
+        return store.patch(ref, (obj) => {
+          const changed = structuredClone(obj);
+          mutate(changed);
+          obj.status = changed.status;
+        });
       },
       async delete(ref) {
         store.delete(ref);

@@ -2,6 +2,7 @@ import type { Controller } from './controller.ts';
 import { CronJobController } from './cron-job.ts';
 import { DaemonSetController } from './daemon-set.ts';
 import { DeploymentController } from './deployment.ts';
+import { EndpointSliceController } from './endpoint-slice.ts';
 import { EndpointsController } from './endpoints.ts';
 import { JobController } from './job.ts';
 import { PodDisruptionBudgetController } from './pod-disruption-budget.ts';
@@ -11,6 +12,7 @@ import { StatefulSetController } from './stateful-set.ts';
 export { CronJobController, nextScheduleTime, triggerCronJob } from './cron-job.ts';
 export { DaemonSetController, daemonPodTolerations } from './daemon-set.ts';
 export { DeploymentController, resolveFenceposts } from './deployment.ts';
+export { EndpointSliceController } from './endpoint-slice.ts';
 export { EndpointsController, endpointSubsets } from './endpoints.ts';
 export { isJobFinished, JobController } from './job.ts';
 export { PodDisruptionBudgetController } from './pod-disruption-budget.ts';
@@ -21,6 +23,7 @@ export { StatefulSetController } from './stateful-set.ts';
 export function builtinControllers(): Controller[] {
   return [
     new EndpointsController(),
+    new EndpointSliceController(),
     new ReplicaSetController(),
     new DeploymentController(),
     new DaemonSetController(),

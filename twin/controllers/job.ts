@@ -4,6 +4,7 @@ import { type Condition, findCondition, setCondition } from './conditions.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';
 import { controllerKeys, creationTime, listControlledBy } from './ownership.ts';
 import { podsToDelete } from './pod-deletion-order.ts';
+import { matchPodFailurePolicy } from './pod-failure-policy.ts';
 import { isPodActive, isPodReady, isPodTerminating } from './pod-state.ts';
 import { podFromTemplate, randomSuffix } from './pod-template.ts';
 
@@ -51,11 +52,37 @@ function finishedAt(pod: KubeObject): number {
 }
 
 /**
+ * With restartPolicy OnFailure a failing container restarts in its pod instead of failing it: the
+ * retries are the restarts of the Pending and Running pods' containers, and the Job has failed once
+ * they reach backoffLimit (any restart when it is 0), as pastBackoffLimitOnFailure counts them.
+ */
+export function pastBackoffLimitOnFailure(
+  job: KubeObject,
+  pods: KubeObject[],
+  backoffLimit: number,
+): boolean {
+  if (job.spec?.template?.spec?.restartPolicy !== 'OnFailure') return false;
+  let restarts = 0;
+  for (const p of pods) {
+    if (p.status?.phase !== 'Pending' && p.status?.phase !== 'Running') continue;
+    for (const c of [
+      ...(p.status?.initContainerStatuses ?? []),
+      ...(p.status?.containerStatuses ?? []),
+    ] as Array<{
+      restartCount?: number;
+    }>)
+      restarts += c.restartCount ?? 0;
+  }
+  return backoffLimit === 0 ? restarts > 0 : restarts >= backoffLimit;
+}
+
+/**
  * The Job controller: runs pods to `completions` successes (NonIndexed or Indexed) with
  * `parallelism` at a time, failing the Job past backoffLimit or activeDeadlineSeconds, and deleting
  * finished Jobs after ttlSecondsAfterFinished.
- * Twin simplification: the TTL-after-finished controller is folded in here; podFailurePolicy,
- * successPolicy and backoffLimitPerIndex are not modelled; pods deleted while running count as failed
+ * Twin simplification: the TTL-after-finished controller is folded in here; successPolicy and
+ * backoffLimitPerIndex are not modelled (a FailIndex rule of podFailurePolicy counts the failure),
+ * and no pod gets a DisruptionTarget condition for onPodConditions to match; pods deleted while running count as failed
  * only while this controller runs (no uncountedTerminatedPods finalizers).
  */
 export class JobController extends ReconcileController {
@@ -138,7 +165,10 @@ export class JobController extends ReconcileController {
       ? [...new Set(succeededPods.map(indexOf).filter((i) => i >= 0 && i < (completions ?? 0)))]
       : [];
     const succeeded = indexed ? completedIndexes.length : succeededPods.length;
-    const failed = failedPods.length + (this.lostPods.get(uid)?.size ?? 0);
+    // podFailurePolicy: an Ignore rule keeps a failure off the count, a FailJob rule fails the Job at once.
+    const policy = failedPods.map((p) => matchPodFailurePolicy(job, p));
+    const failJob = policy.find((m) => m?.action === 'FailJob');
+    const failed = policy.filter((m) => m?.action !== 'Ignore').length + (this.lostPods.get(uid)?.size ?? 0);
 
     let conditions: Condition[] = [...(job.status?.conditions ?? [])];
     const status: Record<string, unknown> = { ...(job.status ?? {}) };
@@ -171,7 +201,8 @@ export class JobController extends ReconcileController {
     const deadline: number | undefined = job.spec?.activeDeadlineSeconds;
     let failure: { reason: string; message: string } | undefined;
     let complete = false;
-    if (failed > backoffLimit)
+    if (failJob) failure = { reason: 'PodFailurePolicy', message: failJob.message };
+    else if (failed > backoffLimit || pastBackoffLimitOnFailure(job, active, backoffLimit))
       failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
     else if (!suspended && deadline !== undefined && startTime + deadline * 1000 <= now) {
       failure = { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
@@ -180,7 +211,9 @@ export class JobController extends ReconcileController {
 
     if (!failure && !complete && !suspended) {
       const lastFailure = Math.max(0, ...failedPods.map(finishedAt));
-      const backoff = failed > 0 ? Math.min(BACKOFF_BASE_MS * 2 ** (failed - 1), BACKOFF_MAX_MS) : 0;
+      // Every failure backs the next pod off, also one a podFailurePolicy Ignore rule does not count.
+      const retries = failedPods.length + (this.lostPods.get(uid)?.size ?? 0);
+      const backoff = retries > 0 ? Math.min(BACKOFF_BASE_MS * 2 ** (retries - 1), BACKOFF_MAX_MS) : 0;
       const waitMs = failedPods.length > 0 ? lastFailure + backoff - now : 0;
       if (indexed && completions !== null) {
         const busy = new Set([...completedIndexes, ...active.map(indexOf)]);

@@ -34,18 +34,36 @@ export class ContainerProcess {
     });
     this.child.stdout!.pipe(this.log, { end: false });
     this.child.stderr!.pipe(this.log, { end: false });
+    // The exit is reported once the log holds everything the container wrote, as a runtime's log does
+    // when it reports the container terminated (`kubectl logs` of a finished pod is complete).
     this.exited = new Promise((resolve) => {
+      const finish = (result: { code: number | null; signal: NodeJS.Signals | null }) =>
+        this.log.end(() => resolve(result));
       this.child.once('error', (err) => {
         this.log.write(`twin: failed to start ${file}: ${err.message}\n`);
         this.exitedFlag = true;
-        resolve({ code: 128, signal: null });
+        finish({ code: 128, signal: null });
       });
       this.child.once('exit', (code, signal) => {
         this.exitedFlag = true;
-        resolve({ code, signal });
+        // A container ends with its main process: what it left running in its group goes too, and its
+        // output pipes close; a descendant that left the group and holds them cannot delay the exit.
+        this.killGroup();
+        const result = { code, signal };
+        const late = setTimeout(() => finish(result), 1000);
+        this.child.once('close', () => {
+          clearTimeout(late);
+          finish(result);
+        });
       });
     });
-    this.exited.then(() => setTimeout(() => this.log.end(), 50));
+  }
+
+  private killGroup(): void {
+    if (this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {}
   }
 
   get pid(): number | undefined {

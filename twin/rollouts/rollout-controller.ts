@@ -31,8 +31,10 @@ import {
   RolloutHealthyReason,
   RolloutPausedReason,
   RolloutResumedReason,
+  removeCondition,
   setCondition,
 } from './rollout-conditions.ts';
+import { rolloutValidationError } from './rollout-validation.ts';
 import {
   type AnalysisRun,
   ARGO_API_VERSION,
@@ -50,6 +52,7 @@ export const CanaryPauseStep = 'CanaryPauseStep';
 export const InconclusiveAnalysisRun = 'InconclusiveAnalysisRun';
 
 const COMPONENT = 'rollouts-controller';
+const InvalidSpecReason = 'InvalidSpec';
 const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 30;
 const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
 const RS_REF = { apiVersion: 'apps/v1', kind: 'ReplicaSet' } as const;
@@ -134,7 +137,14 @@ export class RolloutController extends ReconcileController {
       | Rollout
       | undefined;
     if (!ro?.spec?.strategy?.canary) return;
+    const invalid = rolloutValidationError(ro);
+    if (invalid) {
+      this.markInvalid(ro, invalid);
+      return;
+    }
     const sync = this.begin(ro);
+    if (sync.status.conditions?.some((c) => c.type === InvalidSpecReason))
+      sync.status.conditions = removeCondition(sync.status.conditions, InvalidSpecReason);
     this.syncPodHash(sync);
     this.applyRequests(sync);
     this.reconcileAnalysis(sync);
@@ -146,6 +156,31 @@ export class RolloutController extends ReconcileController {
     this.completeStep(sync);
     this.promoteStable(sync);
     this.persist(sync);
+  }
+
+  /**
+   * An invalid spec stops the Rollout before anything is scaled: the InvalidSpec condition says why
+   * ("The Rollout \"<name>\" is invalid: <field>: …") and the phase turns Degraded.
+   */
+  private markInvalid(ro: Rollout, error: string): void {
+    const now = new Date(this.ctx.clock.now()).toISOString();
+    const message = `The Rollout "${ro.metadata.name}" is invalid: ${error}`;
+    this.ctx.store.patch(refOf(ro), (obj) => {
+      const status: RolloutStatus = { ...(obj.status ?? {}) };
+      status.conditions = setCondition(
+        status.conditions ?? [],
+        InvalidSpecReason,
+        'True',
+        InvalidSpecReason,
+        message,
+        now,
+      );
+      const { phase, message: phaseMessage } = calculateRolloutPhase(obj.spec ?? {}, status);
+      status.phase = phase;
+      status.message = phaseMessage;
+      status.observedGeneration = String(obj.metadata.generation ?? 1);
+      obj.status = status;
+    });
   }
 
   // --- ReplicaSets and the pod template hash ---------------------------------------------------
@@ -935,6 +970,7 @@ function countsOf(rs: KubeObject): ReplicaSetCounts {
     name: rs.metadata.name,
     specReplicas: specOf(rs),
     availableReplicas: numberAt(rs.status?.availableReplicas),
+    replicas: numberAt(rs.status?.replicas),
   };
 }
 

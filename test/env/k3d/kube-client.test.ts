@@ -60,6 +60,17 @@ beforeAll(async () => {
           JSON.stringify({ kind: 'Status', code: 404, reason: 'NotFound', message: 'not found' }),
         );
       }
+      if (req.method === 'GET' && path === '/apis/argoproj.io/v1alpha1/namespaces/production/rollouts/api') {
+        return res.end(
+          JSON.stringify({
+            apiVersion: 'argoproj.io/v1alpha1',
+            kind: 'Rollout',
+            metadata: { name: 'api', namespace: 'production', resourceVersion: '7' },
+            spec: { replicas: 3 },
+            status: { pauseConditions: [{ reason: 'CanaryPauseStep' }], currentStepIndex: 1 },
+          }),
+        );
+      }
       if (req.method === 'POST' && path.endsWith('/eviction')) {
         res.statusCode = 429;
         return res.end(
@@ -119,6 +130,28 @@ describe('KubeApi on @kubernetes/client-node (wire format against a recording AP
       spec: { replicas: 3 },
     });
     expect(before).toContain('Rollout api');
+  });
+
+  it('patch with subresource status: read, then PUT …/status with the changed object (resourceVersion kept)', async () => {
+    seen.length = 0;
+    before.length = 0;
+    await kube.patch(
+      { kind: 'Rollout', namespace: 'production', name: 'api' },
+      (ro) => {
+        delete ro.status.pauseConditions;
+        ro.status.currentStepIndex = 2;
+      },
+      { subresource: 'status' },
+    );
+    const put = seen.find((x) => x.method === 'PUT')!;
+    expect(put.url).toBe('/apis/argoproj.io/v1alpha1/namespaces/production/rollouts/api/status');
+    expect(put.contentType).toBe('application/json');
+    expect(JSON.parse(put.body)).toMatchObject({
+      metadata: { name: 'api', resourceVersion: '7' },
+      status: { currentStepIndex: 2 },
+    });
+    expect(JSON.parse(put.body).status.pauseConditions).toBeUndefined();
+    expect(before).toEqual([]);
   });
 
   it('get of a missing object is undefined (404), not an error', async () => {

@@ -250,6 +250,108 @@ describe('Job', () => {
   });
 });
 
+describe('Job with restartPolicy OnFailure', () => {
+  it('fails with BackoffLimitExceeded once the restarts of its running pod reach backoffLimit', async () => {
+    h = startControllers([new JobController()], 100_000);
+    let restarts = 0;
+    const restart = () => {
+      const [p] = pods(h.store);
+      if (!p) return;
+      restarts++;
+      h.store.patch({ kind: 'Pod', namespace: 'default', name: p.metadata.name }, (o) => {
+        o.status = {
+          phase: 'Running',
+          containerStatuses: [
+            { name: 'w', restartCount: restarts, state: { waiting: { reason: 'CrashLoopBackOff' } } },
+          ],
+        };
+      });
+    };
+    h.store.create({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'batch', namespace: 'default' },
+      spec: {
+        backoffLimit: 2,
+        template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'w', image: 'w' }] } },
+      },
+    });
+    await until('a pod', () => pods(h.store).length === 1);
+    restart();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.store.mustGet(jobRef).status.conditions ?? []).toEqual([]);
+    restart();
+    const job = await until('failed', () => {
+      const j = h.store.mustGet(jobRef);
+      return j.status?.conditions?.some((c: { type: string }) => c.type === 'Failed') && j;
+    });
+    expect(job.status.conditions.find((c: { type: string }) => c.type === 'Failed').reason).toBe(
+      'BackoffLimitExceeded',
+    );
+    expect(pods(h.store)).toHaveLength(0);
+  });
+});
+
+describe('Job podFailurePolicy', () => {
+  const failWith = (pod: KubeObject, exitCode: number) =>
+    h.store.patch({ kind: 'Pod', namespace: 'default', name: pod.metadata.name }, (p) => {
+      p.status = {
+        phase: 'Failed',
+        containerStatuses: [{ name: 'main', state: { terminated: { exitCode, reason: 'Error' } } }],
+      };
+    });
+  const job = (rules: unknown[], backoffLimit: number) =>
+    h.store.create({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'batch', namespace: 'default' },
+      spec: {
+        backoffLimit,
+        podFailurePolicy: { rules },
+        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'w' }] } },
+      },
+    });
+  const failedCondition = () =>
+    h.store.mustGet(jobRef).status?.conditions?.find((c: { type: string }) => c.type === 'Failed');
+
+  it('a FailJob rule matching the exit code fails the Job at once with reason PodFailurePolicy', async () => {
+    h = startControllers([new JobController()], 100_000);
+    h.store.watch({ kind: 'Pod' }, (e) => {
+      if (e.type === 'ADDED') setTimeout(() => failWith(e.object, 42), 1);
+    });
+    job([{ action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [42] } }], 6);
+    const failed = await until('failed', failedCondition);
+    expect(failed).toMatchObject({ reason: 'PodFailurePolicy' });
+    expect(failed.message).toMatch(
+      /^Container main for pod default\/batch-\S+ failed with exit code 42 matching FailJob rule at index 0$/,
+    );
+    expect(pods(h.store)).toHaveLength(1);
+  });
+
+  it('an Ignore rule keeps failures off backoffLimit: the failed pods are replaced and the Job does not fail', async () => {
+    h = startControllers([new JobController()], 100_000);
+    h.store.watch({ kind: 'Pod' }, (e) => {
+      if (e.type === 'ADDED') setTimeout(() => failWith(e.object, 3), 1);
+    });
+    job([{ action: 'Ignore', onExitCodes: { operator: 'In', values: [3] } }], 0);
+    await until(
+      'three failed pods',
+      () => pods(h.store).filter((p) => p.status?.phase === 'Failed').length >= 3,
+    );
+    expect(failedCondition()).toBeUndefined();
+    expect(h.store.mustGet(jobRef).status.failed).toBe(0);
+  });
+
+  it('without a matching rule a failure counts as usual (exit code 1 against an In [42] rule)', async () => {
+    h = startControllers([new JobController()], 100_000);
+    h.store.watch({ kind: 'Pod' }, (e) => {
+      if (e.type === 'ADDED') setTimeout(() => failWith(e.object, 1), 1);
+    });
+    job([{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }], 0);
+    expect(await until('failed', failedCondition)).toMatchObject({ reason: 'BackoffLimitExceeded' });
+  });
+});
+
 describe('CronJob', () => {
   it('creates Jobs on schedule named by minute, skipping while one runs under Forbid', async () => {
     h = startControllers([new CronJobController(), new JobController()], 60_000);
