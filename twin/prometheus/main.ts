@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { podDir, podPath } from '../data/container-paths.ts';
+import { podPath } from '../data/container-paths.ts';
 import { FlagError, parseFlags } from './command-line.ts';
 import { ConfigError } from './config/prometheus-config.ts';
 import { controlPlaneClock } from './control-plane-time.ts';
+import { SERVICE_ACCOUNT_DIR } from './discovery/kubernetes/kubernetes-discovery.ts';
 import { PrometheusServer } from './prometheus-server.ts';
 
 /**
@@ -113,7 +114,7 @@ async function main(): Promise<number> {
     host,
     port: Number(m[2]),
     env,
-    rootfs: inPod ? path.join(podDir(env), 'rootfs') : '',
+    serviceAccountDir: inPod ? podPath(SERVICE_ACCOUNT_DIR, env) : SERVICE_ACCOUNT_DIR,
     log,
   });
   try {

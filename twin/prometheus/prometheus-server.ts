@@ -31,8 +31,8 @@ export interface PrometheusServerOptions {
   host: string;
   port: number;
   env: NodeJS.ProcessEnv;
-  /** The container's filesystem root on this machine ('' outside a pod). */
-  rootfs: string;
+  /** Where the pod's service-account directory is on this machine. */
+  serviceAccountDir: string;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -65,7 +65,6 @@ export class PrometheusServer {
   /** Loads the configuration (a ConfigError when it is invalid), then scrapes and serves. */
   async start(): Promise<void> {
     this.config = await loadConfigFile(this.options.configFile);
-    this.scrapes.applyConfig(this.config);
     const { clock, flags } = this.options;
     const retention = Math.min(flags.retentionMs, MAX_IN_MEMORY_RETENTION_MS);
     this.stopRetention = clock.every(60_000, () => this.head.truncate(clock.now() - retention));
@@ -78,6 +77,9 @@ export class PrometheusServer {
     this.options.log('info', 'Server is ready to receive web requests.', {
       address: `${this.options.host}:${this.port}`,
     });
+    // Discovery starts once the web listener is up: loading the Kubernetes client takes a second
+    // or more, and the probes of the pod must be answered meanwhile.
+    this.scrapes.applyConfig(this.config);
   }
 
   get port(): number {
@@ -127,7 +129,7 @@ export class PrometheusServer {
         out.push(
           startKubernetesDiscovery(k, prefixed(`kubernetes/${i}`), {
             env: this.options.env,
-            rootfs: this.options.rootfs,
+            serviceAccountDir: this.options.serviceAccountDir,
             log: (m) =>
               this.options.log('error', m, {
                 component: 'discovery manager scrape',

@@ -146,7 +146,7 @@ ${RELABEL_JOB}`,
         host: '127.0.0.1',
         port,
         env: {},
-        rootfs: '',
+        serviceAccountDir: '/nonexistent',
         log: () => {},
       });
       await twin.start();

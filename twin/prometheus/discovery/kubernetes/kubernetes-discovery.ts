@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  CoreV1Api,
-  KubeConfig,
+  type CoreV1Api,
+  type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
-  ListWatch,
+  type ListWatch,
   Watch,
 } from '@kubernetes/client-node';
 import type { KubeObject } from '../../../../kube/object.ts';
@@ -32,6 +32,21 @@ import {
  */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
+type ClientNode = typeof import('@kubernetes/client-node');
+
+/**
+ * @kubernetes/client-node, loaded when a kubernetes_sd_config starts. The specifier is not a
+ * literal so the workload bundler leaves it to Node's resolution: bundled, the client makes the
+ * binary ten times larger and it would not answer its probes within their initial delay at the
+ * twin's time scale.
+ */
+const CLIENT_NODE = ['@kubernetes', 'client-node'].join('/');
+let clientNode: Promise<ClientNode> | undefined;
+export function loadClientNode(): Promise<ClientNode> {
+  clientNode ??= import(CLIENT_NODE) as Promise<ClientNode>;
+  return clientNode;
+}
+
 export class KubernetesDiscoveryError extends Error {
   override name = 'KubernetesDiscoveryError';
 }
@@ -39,16 +54,20 @@ export class KubernetesDiscoveryError extends Error {
 export interface KubernetesDiscoveryOptions {
   env: NodeJS.ProcessEnv;
   /**
-   * Where the container's filesystem root is on this machine: the in-cluster token, ca.crt and
-   * namespace are read under it ('' in a real container).
+   * Where /var/run/secrets/kubernetes.io/serviceaccount (the in-cluster token, ca.crt and
+   * namespace) is on this machine: that path itself in a real container, the pod's volume in the twin.
    */
-  rootfs: string;
+  serviceAccountDir: string;
   log(message: string): void;
 }
 
 /** The client configuration for one kubernetes_sd_config (rest.InClusterConfig when nothing is given). */
-export function kubeConfigFor(config: KubernetesSdConfig, options: KubernetesDiscoveryOptions): KubeConfig {
-  const kc = new KubeConfig();
+export function kubeConfigFor(
+  config: KubernetesSdConfig,
+  options: KubernetesDiscoveryOptions,
+  k8s: ClientNode,
+): KubeConfig {
+  const kc = new k8s.KubeConfig();
   if (config.kubeconfigFile) {
     kc.loadFromFile(config.kubeconfigFile);
     return kc;
@@ -81,33 +100,43 @@ export function kubeConfigFor(config: KubernetesSdConfig, options: KubernetesDis
     );
     return kc;
   }
+  // What KubeConfig.loadFromCluster builds, with the service-account files where the pod has them.
+  const { host, port } = inClusterEndpoint(options);
+  const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
+  const server = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  kc.loadFromClusterAndUser(
+    {
+      name: 'inCluster',
+      server,
+      skipTLSVerify: false,
+      caFile: path.join(options.serviceAccountDir, 'ca.crt'),
+    },
+    {
+      name: 'inClusterUser',
+      authProvider: {
+        name: 'tokenFile',
+        config: { tokenFile: path.join(options.serviceAccountDir, 'token') },
+      },
+    },
+  );
+  return kc;
+}
+
+/**
+ * rest.InClusterConfig's checks, made before the client is loaded: the service host and port in
+ * the environment and the service-account token on disk.
+ */
+export function inClusterEndpoint(options: KubernetesDiscoveryOptions): { host: string; port: string } {
   const host = options.env['KUBERNETES_SERVICE_HOST'];
   const port = options.env['KUBERNETES_SERVICE_PORT'];
   if (!host || !port)
     throw new KubernetesDiscoveryError(
       'unable to load in-cluster configuration, KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined',
     );
-  const tokenFile = path.join(options.rootfs, SERVICE_ACCOUNT_DIR, 'token');
+  const tokenFile = path.join(options.serviceAccountDir, 'token');
   if (!existsSync(tokenFile))
     throw new KubernetesDiscoveryError(`open ${SERVICE_ACCOUNT_DIR}/token: no such file or directory`);
-  const previous = {
-    host: process.env['KUBERNETES_SERVICE_HOST'],
-    port: process.env['KUBERNETES_SERVICE_PORT'],
-  };
-  process.env['KUBERNETES_SERVICE_HOST'] = host;
-  process.env['KUBERNETES_SERVICE_PORT'] = port;
-  try {
-    kc.loadFromCluster(options.rootfs);
-  } finally {
-    restoreEnv('KUBERNETES_SERVICE_HOST', previous.host);
-    restoreEnv('KUBERNETES_SERVICE_PORT', previous.port);
-  }
-  return kc;
-}
-
-function restoreEnv(name: string, value: string | undefined): void {
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
+  return { host, port };
 }
 
 function readPassword(file: string | undefined): string | undefined {
@@ -118,7 +147,7 @@ function readPassword(file: string | undefined): string | undefined {
 export function namespacesFor(config: KubernetesSdConfig, options: KubernetesDiscoveryOptions): string[] {
   const names = [...config.namespaces.names];
   if (config.namespaces.ownNamespace) {
-    const file = path.join(options.rootfs, SERVICE_ACCOUNT_DIR, 'namespace');
+    const file = path.join(options.serviceAccountDir, 'namespace');
     names.push(readFileSync(file, 'utf8').trim());
   }
   return [...new Set(names)];
@@ -170,6 +199,7 @@ class ResourceCache {
   private stopped = false;
 
   constructor(
+    k8s: ClientNode,
     kc: KubeConfig,
     resource: Resource,
     namespaces: string[],
@@ -177,13 +207,13 @@ class ResourceCache {
     private readonly onChange: (obj: KubeObject, deleted: boolean) => void,
     private readonly log: (m: string) => void,
   ) {
-    const api = kc.makeApiClient(CoreV1Api);
+    const api = kc.makeApiClient(k8s.CoreV1Api);
     const selector = config.selectors.find((s) => s.role === SELECTOR_ROLE[resource]);
     const scopes = resource === 'nodes' || namespaces.length === 0 ? [undefined] : namespaces;
     for (const ns of scopes) {
-      const informer = new ListWatch(
+      const informer = new k8s.ListWatch(
         resourcePath(resource, ns),
-        new Watch(kc),
+        new k8s.Watch(kc),
         lister(api, resource, ns, selector?.label, selector?.field),
         false,
         selector?.label,
@@ -224,17 +254,44 @@ class ResourceCache {
   }
 }
 
-/** Starts the discovery of one kubernetes_sd_config; groups go to `sink` as objects change. */
+/**
+ * Starts the discovery of one kubernetes_sd_config; groups go to `sink` as objects change. A
+ * configuration that cannot reach the API (no in-cluster environment) is logged, as Prometheus
+ * logs it, and discovers nothing.
+ */
 export function startKubernetesDiscovery(
   config: KubernetesSdConfig,
   sink: TargetGroupSink,
   options: KubernetesDiscoveryOptions,
 ): Discoverer {
-  const kc = kubeConfigFor(config, options);
+  if (!config.apiServer && !config.kubeconfigFile) inClusterEndpoint(options);
+  let stopped = false;
+  let running: Discoverer | undefined;
+  void loadClientNode()
+    .then((k8s) => {
+      if (stopped) return;
+      running = runDiscovery(k8s, config, sink, options);
+    })
+    .catch((err) => options.log(`Cannot create service discovery: ${(err as Error).message}`));
+  return {
+    stop() {
+      stopped = true;
+      running?.stop();
+    },
+  };
+}
+
+function runDiscovery(
+  k8s: ClientNode,
+  config: KubernetesSdConfig,
+  sink: TargetGroupSink,
+  options: KubernetesDiscoveryOptions,
+): Discoverer {
+  const kc = kubeConfigFor(config, options, k8s);
   const namespaces = namespacesFor(config, options);
   const caches: ResourceCache[] = [];
   const cache = (resource: Resource, onChange: (o: KubeObject, deleted: boolean) => void) => {
-    const c = new ResourceCache(kc, resource, namespaces, config, onChange, options.log);
+    const c = new ResourceCache(k8s, kc, resource, namespaces, config, onChange, options.log);
     caches.push(c);
     return c;
   };
