@@ -120,7 +120,8 @@ export class AnalysisRunController extends ReconcileController {
         }
         recordMeasurement(result, measurement);
         const metadata = this.providerOf(metric)?.metadata?.(metric);
-        if (metadata && Object.keys(metadata).length > 0) result.metadata = { ...result.metadata, ...metadata };
+        if (metadata && Object.keys(metadata).length > 0)
+          result.metadata = { ...result.metadata, ...metadata };
         if (result.measurements.length > MEASUREMENT_HISTORY_LIMIT)
           result.measurements.splice(0, result.measurements.length - MEASUREMENT_HISTORY_LIMIT);
       }
@@ -185,7 +186,11 @@ export class AnalysisRunController extends ReconcileController {
       phase: evaluated.phase,
       ...(evaluated.phase === 'Error'
         ? {}
-        : { value: out.valueText ?? (typeof out.value === 'string' ? out.value : JSON.stringify(out.value ?? null)) }),
+        : {
+            value:
+              out.valueText ??
+              (typeof out.value === 'string' ? out.value : JSON.stringify(out.value ?? null)),
+          }),
       startedAt,
       finishedAt,
       ...(evaluated.message ? { message: evaluated.message } : {}),

@@ -31,19 +31,11 @@ describe('Argo Rollouts prometheus provider', () => {
     server = new PrometheusServer({
       flags: parseFlags([]),
       configFile: path.join(dir, 'prometheus.yml'),
-      clock: {
-        scale: 1,
-        now: () => Date.now(),
-        sleep: async () => {},
-        after: () => () => {},
-        every: () => () => {},
-        toReal: (v) => v,
-        toVirtual: (r) => r,
-      },
+      clock: new ScaledClock(1),
       host: '127.0.0.1',
       port,
       env: {},
-      rootfs: '',
+      serviceAccountDir: '/nonexistent',
       log: () => {},
     });
     await server.start();

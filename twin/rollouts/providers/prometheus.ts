@@ -49,7 +49,8 @@ export class PrometheusProvider implements MetricProvider {
     } catch {
       return { error: 'prometheus address is not is url format' };
     }
-    if (p.timeout !== undefined && p.timeout < 0) return { error: 'prometheus timeout should not be negative' };
+    if (p.timeout !== undefined && p.timeout < 0)
+      return { error: 'prometheus timeout should not be negative' };
     const timeoutMs = (p.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
     const now = ctx.now?.() ?? Date.now();
     const form = new URLSearchParams({ query: p.query ?? '', time: String(now / 1000) }).toString();
@@ -70,18 +71,25 @@ export class PrometheusProvider implements MetricProvider {
     try {
       body = JSON.parse(response.text);
     } catch {
-      return { error: `bad_response: readObjectStart: expect { or n, but found ${response.text.slice(0, 1) || 'EOF'}` };
+      return {
+        error: `bad_response: readObjectStart: expect { or n, but found ${response.text.slice(0, 1) || 'EOF'}`,
+      };
     }
     if (body?.status === 'error') return { error: `${body.errorType}: ${body.error}` };
     if (response.status < 200 || response.status >= 300)
       return { error: `server_error: server error: ${response.status}` };
     const data = body?.data;
     const warnings: string[] = body?.warnings ?? [];
-    const measurementMetadata = warnings.length > 0 ? { warnings: warnings.map((w) => `"${w}"`).join(', ') } : undefined;
+    const measurementMetadata =
+      warnings.length > 0 ? { warnings: warnings.map((w) => `"${w}"`).join(', ') } : undefined;
     switch (data?.resultType) {
       case 'scalar': {
         const text = String(data.result[1]);
-        return { value: Number(text), valueText: text, ...(measurementMetadata ? { measurementMetadata } : {}) };
+        return {
+          value: Number(text),
+          valueText: text,
+          ...(measurementMetadata ? { measurementMetadata } : {}),
+        };
       }
       case 'vector': {
         const texts: string[] = (data.result as Array<{ value: [number, string] }>).map((s) => s.value[1]);
@@ -127,13 +135,17 @@ function post(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );
     req.setTimeout(options.timeoutMs, () => req.destroy(new Error('context deadline exceeded')));
     req.on('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ECONNREFUSED' ? new Error(`dial tcp ${url.host}: connect: connection refused`) : err),
+      reject(
+        err.code === 'ECONNREFUSED' ? new Error(`dial tcp ${url.host}: connect: connection refused`) : err,
+      ),
     );
     req.end(form);
   });

@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  type CoreV1Api,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type ListWatch,
-  Watch,
+import type {
+  CoreV1Api,
+  KubeConfig,
+  KubernetesListObject,
+  KubernetesObject,
+  ListWatch,
 } from '@kubernetes/client-node';
 import type { KubeObject } from '../../../../kube/object.ts';
 import type { KubernetesSdConfig } from '../../config/prometheus-config.ts';
