@@ -3,12 +3,17 @@ import type { AnalysisMeasurement } from './run-record.ts';
 
 /**
  * The measurements an AnalysisRun holds (status.metricResults), as report rows: the query of each
- * metric (the prometheus provider's ResolvedPrometheusQuery, else the query or web URL of the spec)
- * with each measurement's value and phase. `since` is the run's start in control-plane ms.
+ * metric (the prometheus provider's ResolvedPrometheusQuery, else the query or web URL of the spec
+ * with the run's args filled in) with each measurement's value and phase. `since` is the run's start in control-plane ms.
  */
 export function analysisMeasurementsOf(run: KubeObject, since: number): AnalysisMeasurement[] {
   const name = `${run.metadata.namespace ?? 'default'}/${run.metadata.name}`;
   const specs: any[] = run.spec?.metrics ?? [];
+  const args = new Map<string, string>(
+    (run.spec?.args ?? []).filter((a: any) => a.value !== undefined).map((a: any) => [a.name, a.value]),
+  );
+  const resolve = (text: string) =>
+    text.replace(/\{\{\s*args\.([A-Za-z0-9_.-]+)\s*\}\}/g, (m, n: string) => args.get(n) ?? m);
   const out: AnalysisMeasurement[] = [];
   for (const result of run.status?.metricResults ?? []) {
     const spec = specs.find((m) => m.name === result.name) ?? {};
@@ -30,7 +35,7 @@ export function analysisMeasurementsOf(run: KubeObject, since: number): Analysis
         analysisRun: name,
         metric: result.name,
         provider,
-        query: query.trim(),
+        query: resolve(query).trim(),
         ...(condition ? { condition } : {}),
         phase: m.phase,
         ...(m.value !== undefined ? { value: m.value } : {}),

@@ -11,6 +11,7 @@ const run = (measurements: unknown[]) => ({
   kind: 'AnalysisRun',
   metadata: { name: 'api-7d9f-2-1', namespace: 'production' },
   spec: {
+    args: [{ name: 's', value: 'api-canary' }],
     metrics: [
       {
         name: 'error-rate',
@@ -66,7 +67,7 @@ describe('analysis measurements for the report', () => {
         analysisRun: 'production/api-7d9f-2-1',
         metric: 'web',
         provider: 'web',
-        query: 'http://m/api {$.p95}',
+        query: 'http://m/api?service=api-canary {$.p95}',
         condition: 'success: result < 500',
         phase: 'Successful',
         value: '41',
