@@ -26,7 +26,7 @@ const run = (measurements: unknown[]) => ({
       {
         name: 'web',
         successCondition: 'result < 500',
-        provider: { web: { url: 'http://m/api', jsonPath: '{$.p95}' } },
+        provider: { web: { url: 'http://m/api?service={{args.s}}', jsonPath: '{$.p95}' } },
       },
     ],
   },
