@@ -21,6 +21,11 @@ import {
  * it: unknown fields and values of the wrong type are errors with Prometheus' wording, defaults
  * are Prometheus' defaults, and the same validation rejects what Prometheus rejects.
  * https://prometheus.io/docs/prometheus/2.54/configuration/configuration/
+ *
+ * Twin simplification: alerting, rule_files, scrape_config_files, remote_write and remote_read, the
+ * discovery mechanisms other than static, file and kubernetes, the kubernetes roles endpointslice
+ * and ingress, and oauth2 are refused with a message naming them (Prometheus would use them);
+ * storage, tracing and otlp are accepted and not used.
  */
 
 const secret = str;

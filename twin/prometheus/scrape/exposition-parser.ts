@@ -8,6 +8,10 @@ import { isValidLabelName, isValidMetricName, type Label, METRIC_NAME } from '..
  *   exemplars after ` # ` ignored, `# UNIT` lines.
  * A line that does not parse fails the whole scrape, with Prometheus' kind of message.
  * https://prometheus.io/docs/instrumenting/exposition_formats/
+ *
+ * Twin simplification: exemplars are dropped (Prometheus keeps them only with
+ * --enable-feature=exemplar-storage), and the protobuf format (native histograms) is not read: a
+ * target answering with it fails to parse.
  */
 export interface ParsedSample {
   /** Labels including __name__, in the order written (not yet sorted or deduplicated). */
