@@ -56,7 +56,6 @@ let clock: ScaledClock;
 let kubelet: Kubelet;
 let log: string[];
 let ipSeq = 0;
-let podsDir: string;
 const released: string[] = [];
 
 beforeAll(async () => {
@@ -89,7 +88,6 @@ function startKubelet(): void {
     nodeImports: [],
     dnsFile: join(dir, 'dns.json'),
   });
-  podsDir = join(dir, `pods-${ipSeq}`);
   kubelet.start(ctx);
   store.create({
     apiVersion: 'v1',

@@ -15,46 +15,44 @@ const sd = (yaml: string) =>
   parseConfig(`scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs:\n      - ${yaml}\n`)
     .scrapeConfigs[0]!.kubernetesSdConfigs[0]!;
 
-function podRootfs(): string {
-  const rootfs = mkdtempSync(path.join(tmpdir(), 'sa-'));
-  const dir = path.join(rootfs, SERVICE_ACCOUNT_DIR);
+/** A pod's service-account volume as the kubelet writes it. */
+function serviceAccountVolume(): string {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sa-')), 'serviceaccount');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'token'), 'the-token');
   writeFileSync(path.join(dir, 'ca.crt'), 'not a real CA');
   writeFileSync(path.join(dir, 'namespace'), 'system');
-  return rootfs;
+  return dir;
 }
 
 describe('reaching the Kubernetes API for discovery', () => {
   it('fails as rest.InClusterConfig does outside a cluster', () => {
-    expect(() => inClusterEndpoint({ env: {}, rootfs: '/nonexistent', log: () => {} })).toThrow(
+    expect(() => inClusterEndpoint({ env: {}, serviceAccountDir: '/nonexistent', log: () => {} })).toThrow(
       'unable to load in-cluster configuration, KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined',
     );
     expect(() =>
       inClusterEndpoint({
         env: { KUBERNETES_SERVICE_HOST: '127.96.0.1', KUBERNETES_SERVICE_PORT: '443' },
-        rootfs: '/nonexistent',
+        serviceAccountDir: '/nonexistent',
         log: () => {},
       }),
     ).toThrow(`open ${SERVICE_ACCOUNT_DIR}/token: no such file or directory`);
   });
 
   it("uses the pod's service-account token and CA in cluster, and its namespace for own_namespace", async () => {
-    const rootfs = podRootfs();
+    const serviceAccountDir = serviceAccountVolume();
     const options = {
       env: { KUBERNETES_SERVICE_HOST: '127.96.0.1', KUBERNETES_SERVICE_PORT: '443' },
-      rootfs,
+      serviceAccountDir,
       log: () => {},
     };
     const config = sd('role: pod\n        namespaces: { own_namespace: true, names: [production] }');
     const kc = kubeConfigFor(config, options, await loadClientNode());
     expect(kc.getCurrentCluster()).toMatchObject({
       server: 'https://127.96.0.1:443',
-      caFile: path.join(rootfs, SERVICE_ACCOUNT_DIR, 'ca.crt'),
+      caFile: path.join(serviceAccountDir, 'ca.crt'),
     });
-    expect(kc.getCurrentUser()?.authProvider?.config?.tokenFile).toBe(
-      path.join(rootfs, SERVICE_ACCOUNT_DIR, 'token'),
-    );
+    expect(kc.getCurrentUser()?.authProvider?.config?.tokenFile).toBe(path.join(serviceAccountDir, 'token'));
     expect(namespacesFor(config, options)).toEqual(['production', 'system']);
   });
 
@@ -62,7 +60,11 @@ describe('reaching the Kubernetes API for discovery', () => {
     const config = sd(
       'role: endpoints\n        api_server: https://127.96.0.1:6443\n        tls_config: { insecure_skip_verify: true }\n        authorization: { credentials: abc }',
     );
-    const kc = kubeConfigFor(config, { env: {}, rootfs: '', log: () => {} }, await loadClientNode());
+    const kc = kubeConfigFor(
+      config,
+      { env: {}, serviceAccountDir: '/nonexistent', log: () => {} },
+      await loadClientNode(),
+    );
     expect(kc.getCurrentCluster()).toMatchObject({ server: 'https://127.96.0.1:6443', skipTLSVerify: true });
     expect(kc.getCurrentUser()?.token).toBe('abc');
   });
