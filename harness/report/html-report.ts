@@ -30,6 +30,7 @@ export function renderHtmlReport(record: RunRecord): string {
 ${renderHeader(record)}
 ${renderWhyFailed(record)}
 <section><h2>Measurements</h2>${renderMeasurements(record)}</section>
+${renderAnalysis(record)}
 <section><h2>Timeline</h2>${renderTimeScaleLine(record)}${renderTimeline(record.timeline)}</section>
 <section><h2>Steps</h2>${renderSteps(record)}</section>
 <section><h2>Events</h2>${renderEvents(record)}</section>
@@ -114,6 +115,18 @@ function renderMeasurements(r: RunRecord): string {
     return `<tr class="${m.passed === false ? 'row-failed' : ''}"><td>${h(m.name)}${m.description ? `<div class="desc">${h(m.description)}</div>` : ''}</td><td class="num">${h(formatNumber(m.value))}</td><td>${h(m.unit)}</td><td>${h(m.assertion ?? '')}</td>${result}</tr>`;
   });
   return `<table><thead><tr><th>Measurement</th><th class="num">Value</th><th>Unit</th><th>Assertion</th><th>Result</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** Each canary-analysis measurement with the query asked and the result it got. */
+function renderAnalysis(r: RunRecord): string {
+  if (!r.analysis?.length) return '';
+  const phaseClass = (p: string) =>
+    p === 'Successful' ? 'ok' : p === 'Failed' || p === 'Error' ? 'bad' : 'muted';
+  const rows = r.analysis.map(
+    (m) =>
+      `<tr class="${m.phase === 'Failed' || m.phase === 'Error' ? 'row-failed' : ''}"><td class="num">${h(formatOffset(m.t))}</td><td>${h(m.analysisRun)}</td><td>${h(m.metric)}<div class="desc">${h(m.provider)}${m.condition ? ` · ${h(m.condition)}` : ''}</div></td><td><code>${h(m.query)}</code></td><td class="num">${h(m.value ?? '—')}</td><td class="${phaseClass(m.phase)}">${h(m.phase)}${m.message ? `<div class="desc">${h(m.message)}</div>` : ''}</td></tr>`,
+  );
+  return `<section><h2>Analysis measurements</h2><p class="hint">Each measurement of the canary analysis with the query asked and its result; times are control-plane time since the run started.</p><table><thead><tr><th class="num">Time</th><th>AnalysisRun</th><th>Metric</th><th>Query</th><th class="num">Result</th><th>Phase</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
 function renderSteps(r: RunRecord): string {

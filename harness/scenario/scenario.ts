@@ -3,8 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Environment, TimelineEvent } from '../../env/environment.ts';
 import { upEnvironment } from '../../env/registry.ts';
+import { analysisMeasurementsOf, mergeAnalysisMeasurements } from '../report/analysis-measurements.ts';
 import { writeReport } from '../report/report-writer.ts';
-import type { RunMeasurement, RunRecord } from '../report/run-record.ts';
+import type { AnalysisMeasurement, RunMeasurement, RunRecord } from '../report/run-record.ts';
 import { SteadyTraffic, type SteadyTrafficOptions } from '../traffic/steady-traffic.ts';
 import { progress } from './progress.ts';
 import { newRunId, runOptionsFromEnv } from './run-options.ts';
@@ -70,7 +71,9 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
   const events: TimelineEvent[] = [];
   const notes: string[] = [];
   const traffics: SteadyTraffic[] = [];
+  const analysis: AnalysisMeasurement[] = [];
   let unsubscribe: (() => void) | undefined;
+  let unwatchAnalysis: (() => void) | undefined;
   let failed = false;
 
   const ctx: ScenarioContext = {
@@ -169,6 +172,11 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       );
       startedAtVirtual = env.clock.now();
       unsubscribe = env.onEvent((e) => events.push(e));
+      // Argo keeps the last 10 measurements of a metric; watching keeps every one for the report.
+      unwatchAnalysis = env.kube.watch({ apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun' }, (e) => {
+        if (e.type !== 'DELETED')
+          mergeAnalysisMeasurements(analysis, analysisMeasurementsOf(e.object, startedAtVirtual));
+      });
       sampler = new TimelineSampler(
         env,
         startedAtVirtual,
@@ -184,6 +192,7 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       sampler?.stop();
       await Promise.allSettled(traffics.map((t) => t.stop()));
       unsubscribe?.();
+      unwatchAnalysis?.();
       // A test that failed outside s.step/s.measure (a plain expect) fails the run too.
       for (const task of suite.tasks) {
         if (task.result?.state !== 'fail') continue;
@@ -209,6 +218,7 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
         status,
         steps,
         measurements,
+        ...(analysis.length > 0 ? { analysis } : {}),
         timeline: {
           samples: sampler?.samples ?? [],
           events: events.map((e) => ({ ...e, t: e.t - startedAtVirtual })),

@@ -1,8 +1,9 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeObject, type KubeObject } from '../../kube/object.ts';
 import type { ControllerContext } from '../controllers/controller.ts';
 import { podGpuRequest } from '../gpu/gpu-allocator.ts';
+import { clockEnvironment } from './clock-environment.ts';
 import { ContainerConfigError, containerEnvironment, expand } from './container-environment.ts';
 import { ContainerProcess } from './container-runner.ts';
 import { emulatedLifecycleFor } from './emulated-lifecycle.ts';
@@ -107,6 +108,8 @@ export class PodWorker {
     claim: (namespace: string, name: string) =>
       this.ctx.store.get({ kind: 'PersistentVolumeClaim', namespace, name }),
     volume: (name: string) => this.ctx.store.get({ kind: 'PersistentVolume', name }),
+    object: (kind: 'ConfigMap' | 'Secret', namespace: string, name: string) =>
+      this.ctx.store.get({ kind, namespace, name }),
   };
 
   private lastFailedMount: string | undefined;
@@ -282,7 +285,12 @@ export class PodWorker {
     }
     // A container (re)started by the runtime gets a new, empty writable layer; its volumes stay.
     const rootfs = path.join(this.podUidDir, 'containers', `${slot.spec.name}-${slot.restartCount}`);
-    for (const dir of [rootfs, ...resolved.mounts.map((m) => m.path)]) mkdirSync(dir, { recursive: true });
+    for (const file of resolved.files) {
+      mkdirSync(path.dirname(file.path), { recursive: true });
+      writeFileSync(file.path, file.content);
+    }
+    for (const dir of [rootfs, ...resolved.mounts.map((m) => m.path)])
+      if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
     const proc = new ContainerProcess({
       argv,
       cwd: this.options.cwd,
@@ -300,6 +308,7 @@ export class PodWorker {
         TWIN_VOLUME_MOUNTS: JSON.stringify(resolved.mounts),
         TWIN_POD_IP: this.podIP,
         TWIN_PARENT_PID: String(process.pid),
+        ...clockEnvironment(this.ctx.clock),
         ...this.options.podEnv,
         ...this.networkEnv(env),
         ...(this.options.gpus?.environment(this.gpuDevices) ?? {}),
