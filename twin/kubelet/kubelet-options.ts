@@ -1,3 +1,4 @@
+import type { KubeObject } from '../../kube/object.ts';
 import type { TwinBindings } from '../../system/twin-bindings.ts';
 import type { GpuAllocator } from '../gpu/gpu-allocator.ts';
 import type { WorkloadBundler } from './workload-bundler.ts';
@@ -17,6 +18,12 @@ export interface KubeletOptions {
   dnsFile: string;
   /** Variables every live container gets (the environment's AWS endpoint); the container's own env wins. */
   podEnv?: Record<string, string>;
+  /**
+   * The projected service account volume of a pod (token, ca.crt, namespace), written under the pod's
+   * root at /var/run/secrets/kubernetes.io/serviceaccount for pods with live containers; undefined
+   * when the pod mounts none (automountServiceAccountToken: false, or no API server).
+   */
+  serviceAccountFiles?: (pod: KubeObject) => Record<string, string> | undefined;
   /** The NVIDIA device plugin's exclusive GPU assignment (NVIDIA_VISIBLE_DEVICES / CUDA_VISIBLE_DEVICES). */
   gpus?: GpuAllocator;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeObject, type KubeObject } from '../../kube/object.ts';
 import type { ControllerContext } from '../controllers/controller.ts';
@@ -23,7 +23,18 @@ interface ContainerSlot {
   started: boolean;
   restartCount: number;
   process?: ContainerProcess;
+  /** The instance before the current one (what `kubectl logs --previous` shows). */
+  previous?: ContainerProcess;
   cancel: Array<() => void>;
+}
+
+/** A container's log as the kubelet keeps it: its live instances (current last), or none for an emulated container. */
+export interface ContainerLog {
+  live: boolean;
+  /** waiting reason while no instance has started. */
+  waiting?: string;
+  current?: ContainerProcess;
+  previous?: ContainerProcess;
 }
 
 const MAX_BACKOFF_SECONDS = 300;
@@ -64,6 +75,22 @@ export class PodWorker {
     }));
   }
 
+  is(namespace: string, name: string): boolean {
+    return this.ns === namespace && this.pod.metadata.name === name;
+  }
+
+  /** The log of one container, undefined when the pod has no such container. */
+  containerLog(name: string): ContainerLog | undefined {
+    const slot = this.slots.find((s) => s.spec.name === name);
+    if (!slot) return undefined;
+    return {
+      live: slot.live,
+      ...(slot.state.kind === 'waiting' ? { waiting: slot.state.reason } : {}),
+      ...(slot.process ? { current: slot.process } : {}),
+      ...(slot.previous ? { previous: slot.previous } : {}),
+    };
+  }
+
   livePids(): number[] {
     return this.slots.flatMap((s) => (s.process?.running && s.process.pid ? [s.process.pid] : []));
   }
@@ -87,7 +114,32 @@ export class PodWorker {
       return;
     }
     this.writeStatus();
+    if (this.slots.some((s) => s.live)) this.mountServiceAccount();
     await Promise.all(this.slots.map((slot) => this.startContainer(slot)));
+  }
+
+  /** The projected service account volume, where in-cluster clients look for it (in the pod's root). */
+  private mountServiceAccount(): void {
+    const files = this.options.serviceAccountFiles?.(this.pod);
+    if (!files) return;
+    const dir = path.join(
+      this.options.logDir,
+      'rootfs',
+      'var',
+      'run',
+      'secrets',
+      'kubernetes.io',
+      'serviceaccount',
+    );
+    try {
+      mkdirSync(dir, { recursive: true });
+      for (const [name, content] of Object.entries(files))
+        writeFileSync(path.join(dir, name), content, { mode: 0o644 });
+    } catch (err) {
+      this.ctx.log(
+        `kubelet: ${describeObject(this.pod)}: cannot write the service account volume: ${(err as Error).message}`,
+      );
+    }
   }
 
   async stop(graceMs: number, options: { releaseIp?: boolean } = {}): Promise<void> {
@@ -214,6 +266,7 @@ export class PodWorker {
     if (this.stopped) return;
     const proc = new ContainerProcess({
       argv,
+      now: () => this.ctx.clock.now(),
       cwd: this.options.cwd,
       logFile: path.join(this.options.logDir, `${slot.spec.name}.log`),
       env: {
@@ -232,6 +285,7 @@ export class PodWorker {
         ...(this.options.gpus?.environment(this.gpuDevices) ?? {}),
       },
     });
+    if (slot.process) slot.previous = slot.process;
     slot.process = proc;
     slot.state = { kind: 'running', startedAt: this.nowIso() };
     slot.ready = false;

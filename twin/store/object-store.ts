@@ -76,6 +76,7 @@ export class ObjectStore {
   private readonly dependents = new Map<string, Set<string>>();
   private readonly byUid = new Map<string, string>();
   private readonly watchers = new Set<{ filter: WatchFilter; handler: WatchHandler }>();
+  private readonly observers = new Set<(entry: HistoryEntry) => void>();
   private revision = 0;
   private nameCounter = 0;
   /** Mutating admission plugins run on create, before the object is stored (as the API server runs them). */
@@ -325,6 +326,20 @@ export class ObjectStore {
     return () => this.watchers.delete(entry);
   }
 
+  /**
+   * Calls `observer` with every change as the history records it: the stored objects themselves, not
+   * copies (read them, never change them). For readers that only serialize (the API server's watches).
+   */
+  observe(observer: (entry: HistoryEntry) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  /** Runs the mutating admission plugins on an object about to be created (create runs them too; they are idempotent). */
+  admit(obj: KubeObject): void {
+    for (const admit of this.admission) admit(obj);
+  }
+
   /** The last object removed (set by remove; what delete returns). */
   private lastDeleted: KubeObject | undefined;
 
@@ -452,13 +467,15 @@ export class ObjectStore {
   private emit(event: WatchEvent): void {
     const obj = event.object;
     const key = typeKey(obj);
-    this.history.add({
+    const entry: HistoryEntry = {
       revision: Number(obj.metadata.resourceVersion),
       type: event.type,
       typeKey: key,
       object: obj,
       ...(event.oldObject ? { oldObject: event.oldObject } : {}),
-    } satisfies HistoryEntry);
+    };
+    this.history.add(entry);
+    for (const o of this.observers) o(entry);
     if (this.watchers.size === 0) return;
     // Handlers get one copy per event (they may keep or change it); the stored objects stay untouched.
     const copy: WatchEvent = {

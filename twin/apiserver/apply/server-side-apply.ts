@@ -91,10 +91,14 @@ export function serverSideApply(
       conflicts.push({ entry: e, path: p });
     }
   }
-  if (conflicts.length > 0 && !options.force)
-    throw new ApplyConflictError(
-      conflicts.map((c) => ({ manager: printManager(c.entry.meta), field: formatPath(c.path) })),
-    );
+  if (conflicts.length > 0 && !options.force) {
+    const allowed = options.manager === KUBECTL ? fieldsFromLastApplied(live, options.schema) : undefined;
+    const blocking = conflicts.filter((c) => !allowed?.has(c.path));
+    if (blocking.length > 0)
+      throw new ApplyConflictError(
+        blocking.map((c) => ({ manager: printManager(c.entry.meta), field: formatPath(c.path) })),
+      );
+  }
   for (const c of conflicts) c.entry.fields.delete(c.path);
   // Fields this manager no longer applies go, unless someone else still owns them (or something below them).
   const dropped = [...(mine?.fields ?? [])].filter((p) => !applied.has(p));
@@ -116,7 +120,49 @@ export function serverSideApply(
     fields: applied,
   });
   merged.metadata.managedFields = encode(next);
+  // kubectl's server-side apply keeps a client-side apply annotation current, so that a later
+  // client-side apply still computes its patch from what was last applied.
+  const annotations = merged.metadata.annotations;
+  if (options.manager === KUBECTL && annotations?.[LAST_APPLIED] && !options.subresource) {
+    const { status: _s, ...rest } = config;
+    const {
+      managedFields: _m,
+      resourceVersion: _r,
+      ...meta
+    } = (rest.metadata ?? {}) as unknown as Record<string, unknown>;
+    const kept = { ...((meta['annotations'] as Record<string, string>) ?? {}) };
+    delete kept[LAST_APPLIED];
+    const lastApplied = {
+      ...rest,
+      metadata: { ...meta, ...(Object.keys(kept).length ? { annotations: kept } : {}) },
+    };
+    if (Object.keys(kept).length === 0)
+      delete (lastApplied.metadata as Record<string, unknown>)['annotations'];
+    merged.metadata.annotations = { ...annotations, [LAST_APPLIED]: `${JSON.stringify(lastApplied)}\n` };
+  }
   return merged;
+}
+
+const KUBECTL = 'kubectl';
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The fields kubectl's server-side apply may take from client-side apply without a conflict (the API
+ * server's lastAppliedManager): those of the last-applied-configuration annotation that still have
+ * the value it records. This is how `kubectl apply --server-side` takes over from `kubectl apply`.
+ * See https://kubernetes.io/docs/reference/using-api/server-side-apply/#upgrading-from-client-side-apply-to-server-side-apply
+ */
+function fieldsFromLastApplied(live: KubeObject | undefined, schema: StructNode): FieldSet | undefined {
+  const text = live?.metadata.annotations?.[LAST_APPLIED];
+  if (!text) return undefined;
+  let lastApplied: Record<string, unknown>;
+  try {
+    lastApplied = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const set = fieldsOf(lastApplied, schema, 'all');
+  return FieldSet.of([...set].filter((p) => !changed(lastApplied, live, p)));
 }
 
 /**
