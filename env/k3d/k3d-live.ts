@@ -13,13 +13,13 @@ import type {
   Network,
   TimelineEvent,
 } from '../environment.ts';
+import { ClientNodeKubeApi } from '../kube-client.ts';
 import { gpuStatusPatch, gpusToRepatch } from './k3d-addons.ts';
 import { agentsInZone, type K3dAgent, type K3dClusterPlan } from './k3d-plan.ts';
 import { type K3dRunPlan, k3dSettings, planK3dRun } from './k3d-run-plan.ts';
 import { execaCommand, fetchText, type K3dRunnerDeps, type K3dRunState, runK3dSteps } from './k3d-runner.ts';
 import type { K3dStep } from './k3d-steps.ts';
 import { dockerBuildArgv, imagesOf, k3dImageImportArgv, LOCALSTACK_ENDPOINT_VAR } from './k3d-up-plan.ts';
-import { ClientNodeKubeApi } from './kube-client.ts';
 
 async function clusterExists(name: string): Promise<boolean> {
   const out = await execaCommand(['k3d', 'cluster', 'list', '--output', 'json']);
@@ -109,6 +109,7 @@ async function stopStarted(state: K3dRunState): Promise<void> {
 export class K3dEnvironment implements Environment {
   readonly name = 'k3d';
   readonly kube: KubeApi;
+  readonly kubeconfig: string;
   readonly net: Network;
   readonly aws: AwsEndpoint | undefined;
   readonly clock = new ScaledClock(1);
@@ -127,6 +128,7 @@ export class K3dEnvironment implements Environment {
     private readonly deps: K3dRunnerDeps,
   ) {
     const client = state.kube!;
+    this.kubeconfig = path.join(run.stateDir, 'kubeconfig');
     this.client = client;
     this.kube = client;
     const endpoint = state.vars[LOCALSTACK_ENDPOINT_VAR];

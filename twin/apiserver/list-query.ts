@@ -41,7 +41,8 @@ export function parseListQuery(r: ServedResource, q: URLSearchParams): ListQuery
     throw badRequest(
       `resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`,
     );
-  if (match && !rv)
+  const sendInitial = q.get('sendInitialEvents');
+  if (match && !rv && sendInitial !== 'true')
     throw badRequest(
       'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
     );
@@ -52,7 +53,6 @@ export function parseListQuery(r: ServedResource, q: URLSearchParams): ListQuery
   const cont = q.get('continue') || undefined;
   if (cont && rv && rv !== '')
     throw badRequest('specifying resource version is not allowed when using continue');
-  const sendInitial = q.get('sendInitialEvents');
   const timeout = q.get('timeoutSeconds');
   return {
     labels,

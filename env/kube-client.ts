@@ -8,12 +8,36 @@ import {
   type V1APIResource,
   Watch,
 } from '@kubernetes/client-node';
-import { TwinError } from '../../core/errors.ts';
-import type { LabelSelector } from '../../kube/labels.ts';
-import type { KubeObject, ObjectRef } from '../../kube/object.ts';
-import type { KubeApi, KubeWatchEvent } from '../environment.ts';
-import { FIELD_MANAGER, type JsonPatchOp } from './k3d-steps.ts';
-import { forApply, isClusterScoped } from './k3d-up-plan.ts';
+import { TwinError } from '../core/errors.ts';
+import type { LabelSelector } from '../kube/labels.ts';
+import type { KubeObject, ObjectRef } from '../kube/object.ts';
+import type { KubeApi, KubeWatchEvent } from './environment.ts';
+
+/** The field manager of every environment's server-side applies. */
+export const FIELD_MANAGER = 'infra-twin';
+
+/** A JSON Patch operation (RFC 6902). */
+export interface JsonPatchOp {
+  op: 'add' | 'replace' | 'remove';
+  path: string;
+  value?: unknown;
+}
+
+/** What server-side apply is sent: the object as written, without status or server-owned metadata. */
+export function forApply(o: KubeObject): KubeObject {
+  const { status: _status, ...rest } = o;
+  const {
+    resourceVersion: _rv,
+    uid: _uid,
+    creationTimestamp: _ct,
+    generation: _g,
+    managedFields: _mf,
+    deletionTimestamp: _dt,
+    deletionGracePeriodSeconds: _dg,
+    ...metadata
+  } = o.metadata;
+  return { ...rest, metadata } as KubeObject;
+}
 
 /** apiVersion of kinds that scenarios name without one (as the twin's object store allows). */
 const DEFAULT_API_VERSIONS: Record<string, string> = {
@@ -82,7 +106,10 @@ class ObjectApi extends KubernetesObjectApi {
 const isNotFound = (err: unknown) => (err as { code?: number })?.code === 404;
 const isConflict = (err: unknown) => (err as { code?: number })?.code === 409;
 
-/** The Environment's KubeApi on a real API server through @kubernetes/client-node. */
+/**
+ * The Environment's KubeApi on an API server through @kubernetes/client-node: a real cluster's (k3d)
+ * or the twin's (local), the same client and the same requests on both.
+ */
 export class ClientNodeKubeApi implements KubeApi {
   private readonly objects: ObjectApi;
   private readonly core: CoreV1Api;
@@ -115,10 +142,13 @@ export class ClientNodeKubeApi implements KubeApi {
     return out;
   }
 
-  /** Applies a manifest's objects, placing namespaced objects without a namespace in `namespace`. */
+  /** Applies a manifest's objects, placing namespaced objects without a namespace in `namespace` (scope from discovery). */
   async applyManifest(objects: KubeObject[], namespace?: string): Promise<void> {
     for (const o of objects) {
-      if (namespace && !o.metadata.namespace && !isClusterScoped(o.kind)) o.metadata.namespace = namespace;
+      if (namespace && !o.metadata.namespace) {
+        const resource = await this.objects.resourceOf(o.apiVersion, o.kind).catch(() => undefined);
+        if (resource?.namespaced ?? true) o.metadata.namespace = namespace;
+      }
       await this.apply(o);
     }
   }
@@ -259,15 +289,25 @@ export class ClientNodeKubeApi implements KubeApi {
     }
   }
 
+  /** The last lines of each of the pod's containers (one after another, as the interface promises one text). */
   async logs(
     ref: { namespace: string; name: string },
     options: { tailLines?: number } = {},
   ): Promise<string> {
-    return this.core.readNamespacedPodLog({
-      name: ref.name,
-      namespace: ref.namespace,
-      ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
-    });
+    const pod = await this.get({ apiVersion: 'v1', kind: 'Pod', namespace: ref.namespace, name: ref.name });
+    const containers: string[] = (pod?.spec?.containers ?? []).map((c: { name: string }) => c.name);
+    const texts: string[] = [];
+    for (const container of containers.length > 0 ? containers : [undefined]) {
+      texts.push(
+        await this.core.readNamespacedPodLog({
+          name: ref.name,
+          namespace: ref.namespace,
+          ...(container ? { container } : {}),
+          ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
+        }),
+      );
+    }
+    return texts.join('');
   }
 
   /** Evicts a pod through the Eviction API (PodDisruptionBudgets are honoured; 429 when one forbids it). */
