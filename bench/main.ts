@@ -6,6 +6,8 @@
  * `npm run bench` runs both; `npm run bench -- boot --runs 5` repeats one.
  *   load   — the embedded load engine against wrk on one loopback target (bench/load.ts; not in `all`)
  *   failover — Redis Sentinel and PostgreSQL failover of lambda-microservice (bench/failover.ts; not in `all`)
+ *   apiserver — the twin's API server: kubectl get pods -A, write-to-watch latency, 1,000 informers
+ *               (bench/apiserver.ts; not in `all`; `apiserver kubectl|watch|informers` runs one)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -94,6 +96,8 @@ if (which === 'az-outage' || which === 'all') await benchAzOutage();
 if (which === 'load') await (await import('./load.ts')).benchLoad(args);
 if (which === 'edge') await (await import('./edge.ts')).benchEdge(args);
 if (which === 'failover') await (await import('./failover.ts')).benchFailover();
+if (which === 'apiserver')
+  await (await import('./apiserver.ts')).benchApiServer(args.slice(args.indexOf('apiserver') + 1));
 
 function safe(f: () => string | undefined): string {
   try {

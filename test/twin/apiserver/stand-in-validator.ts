@@ -27,8 +27,9 @@ export const standInValidator: ValidateObject = (obj, registry, { fieldValidatio
         continue;
       }
       const array = /^Array<(.+)>$/.exec(p.type);
-      if (array && Array.isArray(v)) v.forEach((item, i) => walk(item, array[1]!, `${field}[${i}]`));
-      else walk(v, p.type, field);
+      if (array && Array.isArray(v)) {
+        for (const [i, item] of v.entries()) walk(item, array[1]!, `${field}[${i}]`);
+      } else walk(v, p.type, field);
     }
   };
   if (resource?.model) walk(obj, resource.model, '');
