@@ -7,6 +7,7 @@ import type { KubeObject, ObjectRef } from '../../kube/object.ts';
 import type { ObjectStore, PropagationPolicy } from '../store/object-store.ts';
 import { type Admission, fieldValidationOf } from './admission.ts';
 import { ApplyConflictError, serverSideApply, trackUpdate } from './apply/server-side-apply.ts';
+import { hpaToV1, hpaToV2 } from './hpa-conversion.ts';
 import { mediaType, parseBody, readBody, sendJson, warningHeaders } from './http-io.ts';
 import { listPage, parseListQuery } from './list-query.ts';
 import { jsonMergePatch } from './patch/json-merge-patch.ts';
@@ -89,7 +90,25 @@ export class ResourceHandler {
   /** The object as the resource's version shows it (a custom resource stored at another version: the apiVersion rewritten, conversion None). */
   view(r: ServedResource, obj: Readonly<KubeObject>): Readonly<KubeObject> {
     const apiVersion = apiVersionOf(r);
-    return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
+    if (obj.apiVersion === apiVersion) return obj;
+    if (r.group === 'autoscaling' && r.kind === 'HorizontalPodAutoscaler')
+      return apiVersion === 'autoscaling/v1' ? hpaToV1(obj) : hpaToV2(obj);
+    return { ...obj, apiVersion };
+  }
+
+  /** An object written at the resource's version, as the store keeps it (HPAs at autoscaling/v2). */
+  stored(r: ServedResource, obj: KubeObject, current?: Readonly<KubeObject>): KubeObject {
+    if (
+      r.group === 'autoscaling' &&
+      r.kind === 'HorizontalPodAutoscaler' &&
+      obj.apiVersion === 'autoscaling/v1'
+    ) {
+      const v2 = hpaToV2(obj);
+      if (current?.status) v2.status = current.status;
+      else delete v2.status;
+      return v2;
+    }
+    return obj;
   }
 
   schemaOf(r: ServedResource): StructNode {
@@ -268,7 +287,7 @@ export class ResourceHandler {
       created.metadata.generation = 1;
     } else {
       if (!obj.metadata.name) obj.metadata.name = name;
-      created = this.storeCall(r, name, () => this.store.create(obj));
+      created = this.storeCall(r, name, () => this.store.create(this.stored(r, obj)));
     }
     this.respondObject(req, res, r, this.view(r, created), 201, warningHeaders(warnings));
   }
@@ -398,7 +417,9 @@ export class ResourceHandler {
       this.admission.mutate(merged);
       const warnings = this.admission.validate(r, merged, undefined, fieldValidationOf(q));
       this.admission.checkSize(merged);
-      const created = isDryRun(q) ? merged : this.storeCall(r, t.name, () => this.store.create(merged));
+      const created = isDryRun(q)
+        ? merged
+        : this.storeCall(r, t.name, () => this.store.create(this.stored(r, merged)));
       this.respondObject(req, res, r, this.view(r, created), 201, warningHeaders(warnings));
       return;
     }
@@ -484,6 +505,7 @@ export class ResourceHandler {
     next: KubeObject,
     applied = false,
   ): { object: KubeObject; warnings: string[] } {
+    next = this.stored(r, next, current);
     next.apiVersion = current.apiVersion;
     this.admission.namespaceLifecycle(r, 'update', t.namespace, t.name);
     const warnings = this.admission.validate(r, next, current, fieldValidationOf(q));
@@ -504,7 +526,8 @@ export class ResourceHandler {
    * resource keeps the current status when there is a status subresource, and the status subresource
    * changes only the status.
    */
-  merge(r: ServedResource, current: KubeObject, body: KubeObject, subresource: string): KubeObject {
+  merge(r: ServedResource, current: KubeObject, written: KubeObject, subresource: string): KubeObject {
+    const body = this.stored(r, written, current);
     if (subresource === 'status') {
       const next = structuredClone(current);
       if (body.status === undefined) delete next.status;

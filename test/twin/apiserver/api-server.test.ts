@@ -398,6 +398,51 @@ describe('twin API server: objects', () => {
     expect(badPolicy.status).toBe(400);
   });
 
+  it('serves HorizontalPodAutoscalers at autoscaling/v1 converted from the stored autoscaling/v2', async () => {
+    const hpa = {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'h', namespace: 'production' },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'x' },
+        minReplicas: 1,
+        maxReplicas: 5,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+          },
+        ],
+      },
+    };
+    expect(
+      (await s.request('POST', '/apis/autoscaling/v2/namespaces/production/horizontalpodautoscalers', hpa))
+        .status,
+    ).toBe(201);
+    const v1 = (
+      await s.request('GET', '/apis/autoscaling/v1/namespaces/production/horizontalpodautoscalers/h')
+    ).json;
+    expect(v1).toMatchObject({
+      apiVersion: 'autoscaling/v1',
+      spec: { maxReplicas: 5, targetCPUUtilizationPercentage: 70 },
+    });
+    const patched = await s.request(
+      'PATCH',
+      '/apis/autoscaling/v1/namespaces/production/horizontalpodautoscalers/h',
+      { spec: { targetCPUUtilizationPercentage: 50 } },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
+    expect(patched.json.spec.targetCPUUtilizationPercentage).toBe(50);
+    const stored = s.store.get({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      namespace: 'production',
+      name: 'h',
+    })!;
+    expect(stored.apiVersion).toBe('autoscaling/v2');
+    expect(stored.spec.metrics[0].resource.target.averageUtilization).toBe(50);
+  });
+
   it('refuses bodies over 3 MiB and objects over etcd’s 1.5 MiB (413)', async () => {
     const big = configMap('big');
     big['data'] = { a: 'x'.repeat(1.6 * 1024 * 1024) };

@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
@@ -203,6 +204,49 @@ describe.skipIf(!hasKubectl)('kubectl against the twin (needs kubectl on the PAT
       await new Promise((r) => setTimeout(r, 100));
     watch.kill();
     expect(out).toContain('configmap/watched');
+  });
+
+  it('a live pod reaches the API through the kubernetes Service with its projected service account token', async () => {
+    const pod = twin.store
+      .list({ kind: 'Pod' }, { namespace: 'production' })
+      .find((p) => p.metadata.name.startsWith('web-') && p.status?.phase === 'Running')!;
+    const root = path.join(dir, 'work', 'pods', `production_${pod.metadata.name}`, 'rootfs');
+    const sa = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+    const token = readFileSync(path.join(sa, 'token'), 'utf8');
+    const ca = readFileSync(path.join(sa, 'ca.crt'), 'utf8');
+    expect(readFileSync(path.join(sa, 'namespace'), 'utf8')).toBe('production');
+    const pid = twin.kubelet.containerLog('production', pod.metadata.name, 'web')!.current!.pid!;
+    const environ = Object.fromEntries(
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    const service = twin.store.get({ kind: 'Service', namespace: 'default', name: 'kubernetes' })!;
+    expect(environ['KUBERNETES_SERVICE_HOST']).toBe(service.spec.clusterIP);
+    expect(environ['KUBERNETES_SERVICE_PORT']).toBe('443');
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      https
+        .get(
+          `https://${environ['KUBERNETES_SERVICE_HOST']}:${environ['KUBERNETES_SERVICE_PORT']}/api/v1/namespaces/production/pods`,
+          { ca, headers: { Authorization: `Bearer ${token}` } },
+          (res) => {
+            let body = '';
+            res.on('data', (c) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        )
+        .on('error', reject);
+    });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).kind).toBe('PodList');
+    // The pod's ServiceAccount has no binding that allows it: served (RBAC warns), with a Warning Event.
+    const warning = twin.store
+      .list({ kind: 'Event' }, { namespace: 'production' })
+      .find((e) => e['reason'] === 'RBACWouldForbid');
+    expect(warning?.['message']).toContain(
+      'User "system:serviceaccount:production:default" cannot list resource "pods" in API group "" in the namespace "production"',
+    );
   });
 
   it('a client-node informer sees every change', async () => {
