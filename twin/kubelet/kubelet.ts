@@ -14,7 +14,8 @@ const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url
  * binding run live as child processes; all others are emulated through the pod lifecycle.
  *
  * Twin simplification: one kubelet serves all nodes; deletion is immediate (the store has no
- * graceful-deletion phase), and the processes get SIGTERM then SIGKILL after a short real-time grace.
+ * graceful-deletion period: a pod held by finalizers is stopped when it gets its deletionTimestamp),
+ * and the processes get SIGTERM then SIGKILL after a short real-time grace.
  */
 export class Kubelet implements Controller {
   readonly name = 'kubelet';
