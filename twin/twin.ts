@@ -171,6 +171,8 @@ export class Twin {
     objects: KubeObject[],
     progress: (m: string) => void,
   ): Promise<void> {
+    const preparing = this.apiServer.prepare();
+    preparing.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // What every cluster has before anything is applied: its namespaces and the `kubernetes` Service.
     for (const name of SYSTEM_NAMESPACES)
       if (!this.store.peek({ apiVersion: 'v1', kind: 'Namespace', name }))
@@ -178,6 +180,7 @@ export class Twin {
     if (!this.store.peek({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'kubernetes' }))
       this.store.create(kubernetesService());
     await this.network.start();
+    await preparing;
     await this.startApiServer();
     const ctx: ControllerContext = {
       store: this.store,

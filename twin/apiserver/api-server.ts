@@ -15,7 +15,12 @@ import { bootstrapPolicy } from './auth/bootstrap-policy.ts';
 import { type AccessAttributes, forbiddenReason, rbacAllows } from './auth/rbac.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import type { UserInfo } from './auth/user-info.ts';
-import { ensureCertificateAuthority, issueCertificate } from './certificates.ts';
+import {
+  type CertificateAuthority,
+  ensureCertificateAuthority,
+  issueCertificate,
+  type KeyPairPem,
+} from './certificates.ts';
 import {
   acceptsAggregated,
   aggregatedDiscovery,
@@ -137,25 +142,41 @@ export class ApiServer {
     return this.hub.size;
   }
 
+  private prepared: Promise<{ ca: CertificateAuthority; admin: KeyPairPem }> | undefined;
+
+  /**
+   * Makes (or loads) the CA, the service account key and the admin's certificate; `start` waits for
+   * it. Called early, it overlaps with the rest of the twin's start.
+   */
+  prepare(): Promise<{ ca: CertificateAuthority; admin: KeyPairPem }> {
+    this.prepared ??= (async () => {
+      const [ca, tokens] = await Promise.all([
+        ensureCertificateAuthority(this.options.pkiDir),
+        ServiceAccountTokens.load(this.options.pkiDir),
+      ]);
+      this.tokens = tokens;
+      this.caPem = ca.certPem;
+      this.authenticator = new Authenticator(this.options.store, tokens);
+      const admin = await issueCertificate(ca, {
+        commonName: 'twin-admin',
+        organizations: ['system:masters'],
+        usage: 'client',
+      });
+      return { ca, admin };
+    })();
+    return this.prepared;
+  }
+
   /** Listens on 127.0.0.1; `serviceIp` (the `kubernetes` Service's ClusterIP) goes into the serving certificate, as on a cluster. */
   async start(options: { serviceIp?: string } = {}): Promise<void> {
     const { store } = this.options;
-    const [ca, tokens] = await Promise.all([
-      ensureCertificateAuthority(this.options.pkiDir),
-      ServiceAccountTokens.load(this.options.pkiDir),
-    ]);
-    this.tokens = tokens;
-    this.caPem = ca.certPem;
-    this.authenticator = new Authenticator(store, tokens);
-    const [serving, admin] = await Promise.all([
-      issueCertificate(ca, {
-        commonName: 'kube-apiserver',
-        dnsNames: SERVING_NAMES,
-        ips: ['127.0.0.1', ...(options.serviceIp ? [options.serviceIp] : [])],
-        usage: 'server',
-      }),
-      issueCertificate(ca, { commonName: 'twin-admin', organizations: ['system:masters'], usage: 'client' }),
-    ]);
+    const { ca, admin } = await this.prepare();
+    const serving = await issueCertificate(ca, {
+      commonName: 'kube-apiserver',
+      dnsNames: SERVING_NAMES,
+      ips: ['127.0.0.1', ...(options.serviceIp ? [options.serviceIp] : [])],
+      usage: 'server',
+    });
     for (const o of bootstrapPolicy())
       if (!store.peek({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name })) store.create(o);
     this.served.start();
