@@ -11,7 +11,9 @@ const CRD_TYPE = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceD
  * Twin simplification: a custom kind stored without a CRD (objects the twin applied from manifests
  * of an add-on whose CRDs it does not install) is served too, schemaless, as `<lowercase kind>s`
  * with a status subresource, so that clients can read what the twin runs. A real API server rejects
- * such objects; once every add-on's CRDs are installed nothing is served this way.
+ * such objects; once every add-on's CRDs are installed nothing is served this way. A kind whose
+ * objects have spec.replicas also gets a scale subresource (.spec.replicas, .status.replicas,
+ * .status.selector), as Argo Rollouts' CRD declares one.
  */
 export class ServedResources {
   readonly registry = new ResourceRegistry();
@@ -81,7 +83,19 @@ export class ServedResources {
             name: version,
             served: true,
             storage: true,
-            subresources: { status: {} },
+            subresources: {
+              status: {},
+              // A kind with spec.replicas (a Rollout) gets the scale subresource its CRD would declare.
+              ...(typeof obj.spec?.replicas === 'number'
+                ? {
+                    scale: {
+                      specReplicasPath: '.spec.replicas',
+                      statusReplicasPath: '.status.replicas',
+                      labelSelectorPath: '.status.selector',
+                    },
+                  }
+                : {}),
+            },
             schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
           },
         ],

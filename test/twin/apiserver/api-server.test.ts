@@ -454,6 +454,105 @@ describe('twin API server: objects', () => {
   });
 });
 
+describe('twin API server: custom resources', () => {
+  let s: Started;
+  beforeAll(async () => {
+    s = await startApiServer();
+  });
+  afterAll(() => s.stop());
+
+  it('serves a CRD created through the API: discovery, OpenAPI, printer columns and the scale subresource', async () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget', shortNames: ['wd'] },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: 'object',
+                properties: {
+                  spec: { type: 'object', properties: { replicas: { type: 'integer' } } },
+                  status: {
+                    type: 'object',
+                    properties: { replicas: { type: 'integer' }, selector: { type: 'string' } },
+                  },
+                },
+              },
+            },
+            subresources: {
+              status: {},
+              scale: {
+                specReplicasPath: '.spec.replicas',
+                statusReplicasPath: '.status.replicas',
+                labelSelectorPath: '.status.selector',
+              },
+            },
+            additionalPrinterColumns: [{ name: 'Desired', type: 'integer', jsonPath: '.spec.replicas' }],
+          },
+        ],
+      },
+    };
+    expect(
+      (await s.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status,
+    ).toBe(201);
+    const discovery = (await s.request('GET', '/apis/example.com/v1')).json;
+    expect(discovery.resources.map((r: any) => r.name)).toEqual([
+      'widgets',
+      'widgets/status',
+      'widgets/scale',
+    ]);
+    const widget = {
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w1', namespace: 'production' },
+      spec: { replicas: 2 },
+    };
+    expect(
+      (await s.request('POST', '/apis/example.com/v1/namespaces/production/widgets', widget)).status,
+    ).toBe(201);
+    await s.request('PUT', '/apis/example.com/v1/namespaces/production/widgets/w1/status', {
+      ...(await s.request('GET', '/apis/example.com/v1/namespaces/production/widgets/w1')).json,
+      status: { replicas: 2, selector: 'app=w1' },
+    });
+    const scale = (await s.request('GET', '/apis/example.com/v1/namespaces/production/widgets/w1/scale'))
+      .json;
+    expect(scale).toMatchObject({
+      kind: 'Scale',
+      spec: { replicas: 2 },
+      status: { replicas: 2, selector: 'app=w1' },
+    });
+    await s.request('PUT', '/apis/example.com/v1/namespaces/production/widgets/w1/scale', {
+      ...scale,
+      spec: { replicas: 6 },
+    });
+    expect(
+      s.store.get({ apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'production', name: 'w1' })?.spec
+        .replicas,
+    ).toBe(6);
+    const table = (
+      await s.request('GET', '/apis/example.com/v1/namespaces/production/widgets', undefined, {
+        Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+      })
+    ).json;
+    expect(table.columnDefinitions.map((c: any) => c.name)).toEqual(['Name', 'Desired']);
+    expect(table.rows[0].cells).toEqual(['w1', 6]);
+    const openapi = (await s.request('GET', '/openapi/v3/apis/example.com/v1')).json;
+    expect(openapi.components.schemas['com.example.v1.Widget']['x-kubernetes-group-version-kind']).toEqual([
+      { group: 'example.com', kind: 'Widget', version: 'v1' },
+    ]);
+    await s.request('DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com');
+    expect((await s.request('GET', '/apis/example.com/v1/namespaces/production/widgets')).status).toBe(404);
+  });
+});
+
 describe('twin API server: list and watch', () => {
   let s: Started;
   beforeAll(async () => {
