@@ -205,12 +205,15 @@ export class ResourceHandler {
         throw badRequest(`Invalid value: "${rv}": resourceVersion must be an integer`);
     }
     const table = acceptsTable(req.headers.accept);
+    const partial = !table && acceptsPartialMetadata(req.headers.accept);
     const include = includeObjectOf(q);
     const printer = printerFor(r);
     const apiVersion = apiVersionOf(r);
     let first = true;
     const encode = (type: string, obj: Readonly<KubeObject>): string => {
       let object: unknown = type === 'ERROR' || type === 'BOOKMARK' ? obj : this.view(r, obj);
+      if (partial && type !== 'ERROR')
+        object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
       if (table && type !== 'ERROR' && type !== 'BOOKMARK') {
         object = toTable([object as KubeObject], printer, {
           now: this.clock.now(),
@@ -230,7 +233,7 @@ export class ResourceHandler {
       namespace: t.namespace || undefined,
       query,
       encode,
-      encoding: table ? `table:${include}:${Math.random()}` : apiVersion,
+      encoding: table ? `table:${include}:${Math.random()}` : partial ? 'partial' : apiVersion,
       fromRevision,
       bookmarkMs: this.bookmarkMs,
       bookmarkObject: (revision, initialEnd) =>

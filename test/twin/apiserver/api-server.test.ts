@@ -664,6 +664,40 @@ describe('twin API server: list and watch', () => {
     expect(old.events[0].object.message).toMatch(/^too old resource version: 2 \(\d+\)$/);
   });
 
+  it('answers metadata-only lists and watches (PartialObjectMetadata) for metadata informers', async () => {
+    const accept = {
+      Accept: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json',
+    };
+    const list = (
+      await s.request('GET', '/api/v1/namespaces/production/configmaps?limit=2', undefined, accept)
+    ).json;
+    expect(list.kind).toBe('PartialObjectMetadataList');
+    expect(list.items[0]).toEqual({
+      kind: 'PartialObjectMetadata',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: expect.objectContaining({ name: 'cm-0' }),
+    });
+    const rv = s.store.resourceVersion;
+    const pending = watchEvents(
+      s.server,
+      s.admin,
+      `/api/v1/namespaces/production/configmaps?watch=true&resourceVersion=${rv}`,
+      1,
+      3000,
+      {
+        Accept: 'application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io',
+      },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    s.store.create(configMap('meta-only'));
+    const { events } = await pending;
+    expect(events[0]).toMatchObject({
+      type: 'ADDED',
+      object: { kind: 'PartialObjectMetadata', metadata: { name: 'meta-only' } },
+    });
+    expect(events[0].object.data).toBeUndefined();
+  });
+
   it('answers Tables with the printers’ columns', async () => {
     s.store.create({
       apiVersion: 'v1',
