@@ -138,6 +138,8 @@ export interface TimelineEvent {
 export interface Environment extends AsyncDisposable {
   readonly name: string;
   readonly kube: KubeApi;
+  /** A kubeconfig for real clients (kubectl, k9s, client libraries) while the environment is up. */
+  readonly kubeconfig?: string;
   readonly net: Network;
   readonly aws: AwsEndpoint | undefined;
   readonly faults: Faults;

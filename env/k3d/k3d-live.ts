@@ -18,6 +18,7 @@ import type {
   Network,
   TimelineEvent,
 } from '../environment.ts';
+import { ClientNodeKubeApi } from '../kube-client.ts';
 import { gpuStatusPatch, gpusToRepatch } from './k3d-addons.ts';
 import { connectCheckArgv, connectOutcome } from './k3d-connect-check.ts';
 import { agentsInZone, type K3dAgent, type K3dClusterPlan } from './k3d-plan.ts';
@@ -31,7 +32,6 @@ import {
   kubeconfigFile,
   LOCALSTACK_ENDPOINT_VAR,
 } from './k3d-up-plan.ts';
-import { ClientNodeKubeApi } from './kube-client.ts';
 
 async function clusterExists(name: string): Promise<boolean> {
   const out = await execaCommand(['k3d', 'cluster', 'list', '--output', 'json']);
@@ -121,6 +121,7 @@ async function stopStarted(state: K3dRunState): Promise<void> {
 export class K3dEnvironment implements Environment {
   readonly name = 'k3d';
   readonly kube: KubeApi;
+  readonly kubeconfig: string;
   readonly net: Network;
   readonly aws: AwsEndpoint | undefined;
   readonly clock = new ScaledClock(1);
@@ -139,6 +140,7 @@ export class K3dEnvironment implements Environment {
     private readonly deps: K3dRunnerDeps,
   ) {
     const client = state.kube!;
+    this.kubeconfig = path.join(run.stateDir, 'kubeconfig');
     this.client = client;
     this.kube = client;
     const endpoint = state.vars[LOCALSTACK_ENDPOINT_VAR];

@@ -129,6 +129,17 @@ program
   });
 
 program
+  .command('kubeconfig')
+  .description(
+    'print the path of the kubeconfig of the environment started by `twin up` (export KUBECONFIG=$(twin kubeconfig))',
+  )
+  .addOption(workDirOption())
+  .action(async (opts) => {
+    const { environmentKubeconfig } = await import('./environment-commands.ts');
+    process.exitCode = await environmentKubeconfig(opts.workDir);
+  });
+
+program
   .command('down')
   .description('stop the environment started by `twin up` and remove what it created')
   .addOption(workDirOption())

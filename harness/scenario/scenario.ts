@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Environment, TimelineEvent } from '../../env/environment.ts';
@@ -170,6 +170,11 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
           progress,
         }),
       );
+      // Real clients (kubectl, k9s) reach the environment through this file while the scenario runs.
+      if (env.kubeconfig) {
+        await copyFile(env.kubeconfig, path.join(reportDir, 'kubeconfig'));
+        progress(`kubeconfig: ${path.relative(process.cwd(), path.join(reportDir, 'kubeconfig'))}`);
+      }
       startedAtVirtual = env.clock.now();
       unsubscribe = env.onEvent((e) => events.push(e));
       // Argo keeps the last 10 measurements of a metric; watching keeps every one for the report.
@@ -229,7 +234,10 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
         ],
       };
       const files = await writeReport(reportDir, record, { junit: true });
-      if (env && !run.keep) await env.down();
+      if (env && !run.keep) {
+        await env.down();
+        await rm(path.join(reportDir, 'kubeconfig'), { force: true });
+      }
       progress(`report: ${path.relative(process.cwd(), files.reportHtml)}`);
     }, 60_000);
 

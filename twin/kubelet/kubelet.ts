@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describeObject, type KubeObject } from '../../kube/object.ts';
 import type { Controller, ControllerContext } from '../controllers/controller.ts';
 import type { KubeletOptions } from './kubelet-options.ts';
-import { PodWorker } from './pod-worker.ts';
+import { type ContainerLog, PodWorker } from './pod-worker.ts';
 
 const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));
 
@@ -14,7 +14,8 @@ const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url
  * binding run live as child processes; all others are emulated through the pod lifecycle.
  *
  * Twin simplification: one kubelet serves all nodes; deletion is immediate (the store has no
- * graceful-deletion phase), and the processes get SIGTERM then SIGKILL after a short real-time grace.
+ * graceful-deletion period: a pod held by finalizers is stopped when it gets its deletionTimestamp),
+ * and the processes get SIGTERM then SIGKILL after a short real-time grace.
  */
 export class Kubelet implements Controller {
   readonly name = 'kubelet';
@@ -43,6 +44,11 @@ export class Kubelet implements Controller {
         // A partitioned node's kubelet does not hear of the deletion until the partition heals.
         if (this.downNodes.get(this.workers.get(uid)?.nodeName ?? '') === 'partitioned') return;
         this.stopWorker(uid);
+        return;
+      }
+      // Deletion held by finalizers: the kubelet stops the containers; the object stays until they are removed.
+      if (e.object.metadata.deletionTimestamp) {
+        if (this.downNodes.get(this.workers.get(uid)?.nodeName ?? '') !== 'partitioned') this.stopWorker(uid);
         return;
       }
       if (
@@ -176,6 +182,13 @@ export class Kubelet implements Controller {
       } catch {}
     }
     return out.join('\n');
+  }
+
+  /** A container's log instances (for the API's pods/log); undefined when the pod runs on no kubelet or lacks the container. */
+  containerLog(namespace: string, name: string, container: string): ContainerLog | undefined {
+    for (const w of this.workers.values()) if (w.is(namespace, name)) return w.containerLog(container);
+    for (const w of this.lostWithNode.values()) if (w.is(namespace, name)) return w.containerLog(container);
+    return undefined;
   }
 
   private startWorker(pod: KubeObject): void {

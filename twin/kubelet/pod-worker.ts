@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeObject, type KubeObject } from '../../kube/object.ts';
 import type { ControllerContext } from '../controllers/controller.ts';
+import type { ContainerMount } from '../data/container-paths.ts';
 import { podGpuRequest } from '../gpu/gpu-allocator.ts';
 import { clockEnvironment } from './clock-environment.ts';
 import { ContainerConfigError, containerEnvironment, expand } from './container-environment.ts';
@@ -9,10 +10,12 @@ import { ContainerProcess } from './container-runner.ts';
 import { emulatedLifecycleFor } from './emulated-lifecycle.ts';
 import type { KubeletOptions } from './kubelet-options.ts';
 import { PROBE_DEFAULTS, type ProbeSpec, runProbe } from './probe.ts';
-import { containerMounts, type VolumeDirs } from './volume-mounts.ts';
+import { containerMounts, type VolumeDirs, type VolumeFile } from './volume-mounts.ts';
 
 /** How often the kubelet retries mounting a pod's volumes (control-plane time). */
 const MOUNT_RETRY_MS = 10_000;
+/** Where in-cluster clients (client-go's rest.InClusterConfig, client-node) read the service account. */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 type ContainerState =
   | { kind: 'waiting'; reason: string; message?: string }
@@ -28,7 +31,18 @@ interface ContainerSlot {
   started: boolean;
   restartCount: number;
   process?: ContainerProcess;
+  /** The instance before the current one (what `kubectl logs --previous` shows). */
+  previous?: ContainerProcess;
   cancel: Array<() => void>;
+}
+
+/** A container's log as the kubelet keeps it: its live instances (current last), or none for an emulated container. */
+export interface ContainerLog {
+  live: boolean;
+  /** waiting reason while no instance has started. */
+  waiting?: string;
+  current?: ContainerProcess;
+  previous?: ContainerProcess;
 }
 
 const MAX_BACKOFF_SECONDS = 300;
@@ -67,6 +81,22 @@ export class PodWorker {
       restartCount: 0,
       cancel: [],
     }));
+  }
+
+  is(namespace: string, name: string): boolean {
+    return this.ns === namespace && this.pod.metadata.name === name;
+  }
+
+  /** The log of one container, undefined when the pod has no such container. */
+  containerLog(name: string): ContainerLog | undefined {
+    const slot = this.slots.find((s) => s.spec.name === name);
+    if (!slot) return undefined;
+    return {
+      live: slot.live,
+      ...(slot.state.kind === 'waiting' ? { waiting: slot.state.reason } : {}),
+      ...(slot.process ? { current: slot.process } : {}),
+      ...(slot.previous ? { previous: slot.previous } : {}),
+    };
   }
 
   livePids(): number[] {
@@ -141,6 +171,22 @@ export class PodWorker {
     // Only live containers open connections; emulated ones need not wait for the network's rules.
     if (this.slots.some((s) => s.live)) await this.options.networkReady?.();
     await Promise.all(this.slots.map((slot) => this.startContainer(slot)));
+  }
+
+  /**
+   * The service account's token, ca.crt and namespace at /var/run/secrets/kubernetes.io/serviceaccount,
+   * where in-cluster clients look for them, unless the container mounts something there itself.
+   * Twin simplification: the kube-api-access-* projected volume the ServiceAccount admission plugin adds
+   * is not written into the pod spec; the kubelet mounts its files directly.
+   */
+  private mountServiceAccount(resolved: { mounts: ContainerMount[]; files: VolumeFile[] }): void {
+    if (resolved.mounts.some((m) => path.posix.resolve('/', m.mountPath) === SERVICE_ACCOUNT_DIR)) return;
+    const files = this.options.serviceAccountFiles?.(this.pod);
+    if (!files) return;
+    const dir = path.join(this.volumeDirs.podVolumesDir, 'kube-api-access');
+    for (const [name, content] of Object.entries(files))
+      resolved.files.push({ path: path.join(dir, name), content: Buffer.from(content) });
+    resolved.mounts.push({ mountPath: SERVICE_ACCOUNT_DIR, path: dir, readOnly: true });
   }
 
   private slotsWaiting(reason: string): void {
@@ -283,6 +329,7 @@ export class PodWorker {
       slot.cancel.push(this.ctx.clock.after(MOUNT_RETRY_MS, () => void this.startLive(slot)));
       return;
     }
+    this.mountServiceAccount(resolved);
     // A container (re)started by the runtime gets a new, empty writable layer; its volumes stay.
     const rootfs = path.join(this.podUidDir, 'containers', `${slot.spec.name}-${slot.restartCount}`);
     for (const file of resolved.files) {
@@ -293,6 +340,7 @@ export class PodWorker {
       if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
     const proc = new ContainerProcess({
       argv,
+      now: () => this.ctx.clock.now(),
       cwd: this.options.cwd,
       logFile: path.join(this.options.logDir, `${slot.spec.name}.log`),
       env: {
@@ -314,6 +362,7 @@ export class PodWorker {
         ...(this.options.gpus?.environment(this.gpuDevices) ?? {}),
       },
     });
+    if (slot.process) slot.previous = slot.process;
     slot.process = proc;
     slot.state = { kind: 'running', startedAt: this.nowIso() };
     slot.ready = false;

@@ -1,4 +1,5 @@
 import {
+  ApiException,
   CoreV1Api,
   HttpMethod,
   type KubeConfig,
@@ -9,12 +10,36 @@ import {
   type V1APIResource,
   Watch,
 } from '@kubernetes/client-node';
-import { TwinError } from '../../core/errors.ts';
-import type { LabelSelector } from '../../kube/labels.ts';
-import type { KubeObject, ObjectRef } from '../../kube/object.ts';
-import type { KubeApi, KubeWatchEvent } from '../environment.ts';
-import { FIELD_MANAGER, type JsonPatchOp } from './k3d-steps.ts';
-import { forApply, isClusterScoped } from './k3d-up-plan.ts';
+import { TwinError } from '../core/errors.ts';
+import type { LabelSelector } from '../kube/labels.ts';
+import type { KubeObject, ObjectRef } from '../kube/object.ts';
+import type { KubeApi, KubeWatchEvent } from './environment.ts';
+
+/** The field manager of every environment's server-side applies. */
+export const FIELD_MANAGER = 'infra-twin';
+
+/** A JSON Patch operation (RFC 6902). */
+export interface JsonPatchOp {
+  op: 'add' | 'replace' | 'remove';
+  path: string;
+  value?: unknown;
+}
+
+/** What server-side apply is sent: the object as written, without status or server-owned metadata. */
+export function forApply(o: KubeObject): KubeObject {
+  const { status: _status, ...rest } = o;
+  const {
+    resourceVersion: _rv,
+    uid: _uid,
+    creationTimestamp: _ct,
+    generation: _g,
+    managedFields: _mf,
+    deletionTimestamp: _dt,
+    deletionGracePeriodSeconds: _dg,
+    ...metadata
+  } = o.metadata;
+  return { ...rest, metadata } as KubeObject;
+}
 
 /** apiVersion of kinds that scenarios name without one (as the twin's object store allows). */
 const DEFAULT_API_VERSIONS: Record<string, string> = {
@@ -69,6 +94,13 @@ export function collectionPath(apiVersion: string, plural: string, namespace?: s
   return `${base}${namespace ? `/namespaces/${namespace}` : ''}/${plural}`;
 }
 
+/**
+ * client-node's KubernetesObjectApi, with every body sent and received as plain JSON. Its own methods
+ * pass objects through the generated models, which drop fields the models do not know (a custom
+ * resource's, a newer API's), rename reserved words (`from` of a NetworkPolicy rule becomes `_from`,
+ * so it is lost on the way in) and turn timestamps into Date objects: the Environment's objects must
+ * be the API's JSON as it is.
+ */
 class ObjectApi extends KubernetesObjectApi {
   static forConfig(kc: KubeConfig): ObjectApi {
     const api = kc.makeApiClient(ObjectApi);
@@ -78,21 +110,82 @@ class ObjectApi extends KubernetesObjectApi {
   resourceOf(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
     return this.resource(apiVersion, kind);
   }
-  /** PUT of the status subresource (…/<name>/status): only the object's status is taken. */
-  async replaceStatus(spec: KubernetesObject): Promise<KubernetesObject> {
-    const path = `${await this.specUriPath(spec, 'replace')}/status`;
-    const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PUT);
+
+  private async send(
+    method: HttpMethod,
+    path: string,
+    options: { body?: unknown; contentType?: string; query?: Record<string, string | undefined> } = {},
+  ): Promise<any> {
+    const request = this.configuration.baseServer.makeRequestContext(path, method);
+    for (const [k, v] of Object.entries(options.query ?? {}))
+      if (v !== undefined) request.setQueryParam(k, v);
     request.setHeaderParam('Accept', 'application/json, */*;q=0.8');
-    request.setHeaderParam('Content-Type', 'application/json');
-    request.setBody(JSON.stringify(spec));
-    return this.requestPromise(request);
+    if (options.body !== undefined) {
+      request.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
+      request.setBody(JSON.stringify(options.body));
+    }
+    // Sent as requestPromise sends it (authentication, middleware), but the answer is parsed here: its
+    // processResponse turns any Kubernetes object into client-node's classes.
+    const auth = this.configuration.authMethods as Record<
+      string,
+      { applySecurityAuthentication?(r: unknown): unknown } | undefined
+    >;
+    await auth['BearerToken']?.applySecurityAuthentication?.(request);
+    await auth['default']?.applySecurityAuthentication?.(request);
+    let ctx = request;
+    for (const m of this.configuration.middleware) ctx = await m.pre(ctx).toPromise();
+    let response = await this.configuration.httpApi.send(ctx).toPromise();
+    for (const m of this.configuration.middleware) response = await m.post(response).toPromise();
+    const text = await response.body.text();
+    const parsed = text ? JSON.parse(text) : undefined;
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299)
+      throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', parsed, response.headers);
+    return parsed;
+  }
+
+  /** Server-side apply of the object (a JSON body is valid apply YAML). */
+  async applyObject(spec: KubernetesObject, fieldManager: string, force: boolean): Promise<KubernetesObject> {
+    return this.send(HttpMethod.PATCH, await this.specUriPath(spec, 'patch'), {
+      body: spec,
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager, force: String(force) },
+    });
+  }
+
+  async readObject(spec: KubernetesObject): Promise<KubernetesObject> {
+    return this.send(HttpMethod.GET, await this.specUriPath(spec, 'read'));
+  }
+
+  async replaceObject(spec: KubernetesObject, subresource?: 'status'): Promise<KubernetesObject> {
+    const path = await this.specUriPath(spec, 'replace');
+    return this.send(HttpMethod.PUT, subresource ? `${path}/${subresource}` : path, { body: spec });
+  }
+
+  async deleteObject(spec: KubernetesObject): Promise<void> {
+    await this.send(HttpMethod.DELETE, await this.specUriPath(spec, 'delete'));
+  }
+
+  async listObjects(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    labelSelector: string | undefined,
+  ): Promise<{ items: KubernetesObject[] }> {
+    const resource = await this.resource(apiVersion, kind);
+    if (!resource)
+      throw new TwinError('TWIN_NOT_FOUND', `no matches for kind "${kind}" in version "${apiVersion}"`);
+    const path = collectionPath(apiVersion, resource.name, resource.namespaced ? namespace : undefined);
+    return this.send(HttpMethod.GET, path, { query: { labelSelector } });
   }
 }
 
 const isNotFound = (err: unknown) => (err as { code?: number })?.code === 404;
 const isConflict = (err: unknown) => (err as { code?: number })?.code === 409;
 
-/** The Environment's KubeApi on a real API server through @kubernetes/client-node. */
+/**
+ * The Environment's KubeApi on an API server through @kubernetes/client-node: a real cluster's (k3d)
+ * or the twin's (local), the same client and the same requests on both.
+ */
 export class ClientNodeKubeApi implements KubeApi {
   private readonly objects: ObjectApi;
   private readonly core: CoreV1Api;
@@ -112,30 +205,26 @@ export class ClientNodeKubeApi implements KubeApi {
     for (const o of Array.isArray(objects) ? objects : [objects]) {
       await this.beforeWrite(o);
       const body = forApply(o) as KubernetesObject;
-      const applied = await this.objects.patch(
-        body,
-        undefined,
-        undefined,
-        FIELD_MANAGER,
-        true,
-        PatchStrategy.ServerSideApply,
-      );
+      const applied = await this.objects.applyObject(body, FIELD_MANAGER, true);
       out.push(applied as KubeObject);
     }
     return out;
   }
 
-  /** Applies a manifest's objects, placing namespaced objects without a namespace in `namespace`. */
+  /** Applies a manifest's objects, placing namespaced objects without a namespace in `namespace` (scope from discovery). */
   async applyManifest(objects: KubeObject[], namespace?: string): Promise<void> {
     for (const o of objects) {
-      if (namespace && !o.metadata.namespace && !isClusterScoped(o.kind)) o.metadata.namespace = namespace;
+      if (namespace && !o.metadata.namespace) {
+        const resource = await this.objects.resourceOf(o.apiVersion, o.kind).catch(() => undefined);
+        if (resource?.namespaced ?? true) o.metadata.namespace = namespace;
+      }
       await this.apply(o);
     }
   }
 
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {
-      return (await this.objects.read({
+      return (await this.objects.readObject({
         apiVersion: apiVersionOf(ref),
         kind: ref.kind,
         metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
@@ -151,14 +240,10 @@ export class ClientNodeKubeApi implements KubeApi {
     options: { namespace?: string; labelSelector?: LabelSelector } = {},
   ): Promise<KubeObject[]> {
     const apiVersion = apiVersionOf(type);
-    const list = await this.objects.list(
+    const list = await this.objects.listObjects(
       apiVersion,
       type.kind,
       options.namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
       selectorString(options.labelSelector),
     );
     return list.items.map((i) => ({ ...i, apiVersion, kind: type.kind }) as KubeObject);
@@ -179,9 +264,9 @@ export class ClientNodeKubeApi implements KubeApi {
       mutate(current);
       try {
         if (options.subresource === 'status')
-          return (await this.objects.replaceStatus(current as KubernetesObject)) as KubeObject;
+          return (await this.objects.replaceObject(current as KubernetesObject, 'status')) as KubeObject;
         await this.beforeWrite(current);
-        return (await this.objects.replace(current as KubernetesObject)) as KubeObject;
+        return (await this.objects.replaceObject(current as KubernetesObject)) as KubeObject;
       } catch (err) {
         if (!isConflict(err) || attempt >= 5) throw err;
       }
@@ -190,7 +275,7 @@ export class ClientNodeKubeApi implements KubeApi {
 
   async delete(ref: ObjectRef): Promise<void> {
     try {
-      await this.objects.delete({
+      await this.objects.deleteObject({
         apiVersion: apiVersionOf(ref),
         kind: ref.kind,
         metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
@@ -278,15 +363,25 @@ export class ClientNodeKubeApi implements KubeApi {
     }
   }
 
+  /** The last lines of each of the pod's containers (one after another, as the interface promises one text). */
   async logs(
     ref: { namespace: string; name: string },
     options: { tailLines?: number } = {},
   ): Promise<string> {
-    return this.core.readNamespacedPodLog({
-      name: ref.name,
-      namespace: ref.namespace,
-      ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
-    });
+    const pod = await this.get({ apiVersion: 'v1', kind: 'Pod', namespace: ref.namespace, name: ref.name });
+    const containers: string[] = (pod?.spec?.containers ?? []).map((c: { name: string }) => c.name);
+    const texts: string[] = [];
+    for (const container of containers.length > 0 ? containers : [undefined]) {
+      texts.push(
+        await this.core.readNamespacedPodLog({
+          name: ref.name,
+          namespace: ref.namespace,
+          ...(container ? { container } : {}),
+          ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
+        }),
+      );
+    }
+    return texts.join('');
   }
 
   /** Evicts a pod through the Eviction API (PodDisruptionBudgets are honoured; 429 when one forbids it). */

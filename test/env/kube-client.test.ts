@@ -2,12 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  apiVersionOf,
-  ClientNodeKubeApi,
-  collectionPath,
-  selectorString,
-} from '../../../env/k3d/kube-client.ts';
+import { apiVersionOf, ClientNodeKubeApi, collectionPath, selectorString } from '../../env/kube-client.ts';
 
 /** A loopback stand-in for the API server that records each request and answers as Kubernetes does. */
 interface Seen {
