@@ -138,7 +138,7 @@ describe('GitHub workflows', () => {
     const upload = all.find(
       (s) => s.uses?.startsWith('actions/upload-artifact') && s.with?.['retention-days'],
     );
-    expect(upload?.with?.['name']).toBe('${{ env.BASELINE_ARTIFACT }}');
+    expect(upload?.with?.['name']).toBe(`\${{ env.BASELINE_ARTIFACT }}`);
     expect(runs(wf).join('\n')).toMatch(/gh run download "\$run_id" .*--name "\$BASELINE_ARTIFACT"/);
   });
 });
