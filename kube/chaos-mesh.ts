@@ -139,7 +139,10 @@ export function pickByMode(
 /** The same object with its targets named (`pods`, mode all): what was chosen is what runs, anywhere. */
 export function pinTargets(obj: KubeObject, pods: KubeObject[]): KubeObject {
   const byNs: Record<string, string[]> = {};
-  for (const p of pods) (byNs[p.metadata.namespace ?? 'default'] ??= []).push(p.metadata.name);
+  for (const p of pods) {
+    const ns = p.metadata.namespace ?? 'default';
+    byNs[ns] = [...(byNs[ns] ?? []), p.metadata.name];
+  }
   const out = structuredClone(obj);
   out['spec'] = { ...out['spec'], selector: { pods: byNs }, mode: 'all' };
   delete out['spec'].value;

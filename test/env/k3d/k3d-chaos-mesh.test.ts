@@ -54,7 +54,7 @@ describe('Chaos Mesh on k3d', () => {
         return [o];
       },
       async waitFor(
-        ref: { name: string },
+        _ref: { name: string },
         predicate: (o: KubeObject | undefined) => boolean,
         opts: { what: string },
       ) {
