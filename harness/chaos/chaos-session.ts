@@ -21,6 +21,10 @@ export interface ProbeRecord {
   t: number;
   value: ProbeValue['value'];
   parts?: ProbeValue['parts'];
+  /** What the tolerance judged: the value, or the part its `target` names. */
+  judged: ProbeValue['value'];
+  /** The part the tolerance targets ('latency', 'status', 'body'), if any. */
+  target?: string;
   tolerance: string;
   ok: boolean;
   error?: string;
@@ -154,11 +158,18 @@ export class ChaosSession {
     for (const p of probes) {
       const v = await evaluateProbe(p.provider, this.probeContext);
       const ok = v.error === undefined && withinTolerance(p.tolerance, v);
+      const target =
+        p.tolerance && typeof p.tolerance === 'object' && !Array.isArray(p.tolerance)
+          ? p.tolerance.target
+          : undefined;
+      const judged = target ? (v.parts?.[target] ?? null) : v.value;
       const r: ProbeRecord = {
         probe: p.name,
         phase,
         t: this.now(),
         value: v.value,
+        judged,
+        ...(target ? { target } : {}),
         ...(v.parts ? { parts: v.parts } : {}),
         tolerance: describeTolerance(p.tolerance),
         ok,
@@ -168,7 +179,7 @@ export class ChaosSession {
       this.probes.push(r);
       if (phase !== 'during')
         this.options.progress(
-          `  ${ok ? '•' : '✘'} ${phase}: ${p.name} = ${show(v.value)}${v.error ? ` (${v.error})` : ''} (${r.tolerance})`,
+          `  ${ok ? '•' : '✘'} ${phase}: ${p.name} = ${show(judged)}${target ? ` (${target})` : ''}${v.error ? ` (${v.error})` : ''}, expected ${r.tolerance}`,
         );
     }
     return { ok: records.every((r) => r.ok), records };

@@ -183,30 +183,42 @@ async function recover(s: ChaosSession, hypothesis: Probe[], e: Experiment): Pro
 
 /** The report's measurements: each probe before and after, and what it read while the fault was on. */
 function summarize(s: ChaosSession, hypothesis: Probe[]): void {
-  for (const phase of ['before', 'method', 'after'] as Phase[]) {
-    for (const r of s.probes.filter((p) => p.phase === phase)) {
+  // The last recovery check is the one that held (or the last tried): what the rollback left.
+  const lastRecovery = s.probes.filter((p) => p.phase === 'recovery').slice(-hypothesis.length);
+  const shown: Array<[string, ProbeRecord[]]> = [
+    ['before', s.probes.filter((p) => p.phase === 'before')],
+    ['method', s.probes.filter((p) => p.phase === 'method')],
+    ['after the method', s.probes.filter((p) => p.phase === 'after')],
+    ['after the rollbacks', lastRecovery],
+  ];
+  for (const [label, records] of shown) {
+    for (const r of records) {
+      const judged = r.judged;
       s.measure({
-        name: `${phase}: ${r.probe}`,
-        value: typeof r.value === 'number' ? r.value : r.value === null ? Number.NaN : Number(r.ok),
+        name: `${label}: ${r.probe}`,
+        value: typeof judged === 'number' ? round(judged) : judged === null ? Number.NaN : Number(r.ok),
         unit: unitOf(r),
         assertion: r.tolerance,
         passed: r.ok,
         ...(r.error ? { description: r.error } : {}),
       });
       const latency = r.parts?.['latency'];
-      if (typeof latency === 'number')
+      if (typeof latency === 'number' && r.target !== 'latency')
         s.measure({
-          name: `${phase}: ${r.probe} latency (p95 of its requests)`,
+          name: `${label}: ${r.probe} — p95 latency of its requests`,
           value: Math.round(latency),
           unit: 'ms',
         });
       const tti = r.parts?.['timeToInteractive'];
       if (typeof tti === 'number')
         s.measure({
-          name: `${phase}: ${r.probe} time to interactive (p95)`,
+          name: `${label}: ${r.probe} — time to interactive (p95)`,
           value: Math.round(tti),
           unit: 'ms',
         });
+      const consoleErrors = r.parts?.['consoleErrors'];
+      if (typeof consoleErrors === 'number')
+        s.measure({ name: `${label}: ${r.probe} — console errors`, value: consoleErrors, unit: 'errors' });
     }
   }
   for (const p of hypothesis) {
@@ -222,15 +234,15 @@ function summarize(s: ChaosSession, hypothesis: Probe[]): void {
       .filter((v): v is number => typeof v === 'number');
     if (latencies.length > 0)
       s.measure({
-        name: `during the method: ${p.name} latency (worst p95)`,
+        name: `during the method: ${p.name} — worst p95 latency`,
         value: Math.round(Math.max(...latencies)),
         unit: 'ms',
       });
-    const values = during.map((r) => r.value).filter((v): v is number => typeof v === 'number');
-    if (values.length > 0 && latencies.length === 0)
+    const values = during.map((r) => r.judged).filter((v): v is number => typeof v === 'number');
+    if (values.length > 0 && during[0]!.target !== 'latency')
       s.measure({
         name: `during the method: ${p.name} (worst)`,
-        value: worst(p, values),
+        value: round(worst(p, values)),
         unit: unitOf(during[0]!),
       });
   }
@@ -246,9 +258,15 @@ function worst(p: Probe, values: number[]): number {
 }
 
 function unitOf(r: ProbeRecord): string {
+  if (r.target === 'latency' || r.target === 'timeToInteractive') return 'ms';
+  if (r.target) return r.target;
   if (r.parts && 'status' in r.parts) return 'status';
   if (r.parts && 'successRate' in r.parts) return 'share of journeys';
   return '';
+}
+
+function round(v: number): number {
+  return Number.isInteger(v) ? v : Math.round(v * 1000) / 1000;
 }
 
 function stepOf(name: string, ok: boolean, records: ProbeRecord[]) {
