@@ -4,7 +4,8 @@ import { TwinError } from '../../core/errors.ts';
 import type { ChaosInjection, Environment, KubeObject, TimelineEvent } from '../../env/environment.ts';
 import { upEnvironment } from '../../env/registry.ts';
 import { pinTargets } from '../../kube/chaos-mesh.ts';
-import type { RunMeasurement, RunRecord, RunStep } from '../report/run-record.ts';
+import { JourneyRunner } from '../journeys/journey-runner.ts';
+import type { RunAttachment, RunMeasurement, RunRecord, RunStep } from '../report/run-record.ts';
 import { type SampledService, type SampledWorkload, TimelineSampler } from '../scenario/timeline-sampler.ts';
 import { SteadyTraffic, type TrafficWindow } from '../traffic/steady-traffic.ts';
 import type { Action, Probe } from './experiment.ts';
@@ -43,8 +44,6 @@ export interface SessionOptions {
   traffic?: { ingress: string; paths: string[]; rate: number; timeout: number };
   progress: (message: string) => void;
   keep?: boolean;
-  /** Browser journeys for journey probes, given the base URL (harness/journeys). */
-  journeys?: (env: Environment, reportDir: string) => ProbeContext['journey'];
 }
 
 /**
@@ -60,6 +59,8 @@ export class ChaosSession {
   readonly probes: ProbeRecord[] = [];
   readonly notes: string[] = [];
   readonly injections = new Map<string, ChaosInjection>();
+  readonly attachments: RunAttachment[] = [];
+  private readonly journeys: JourneyRunner;
   private readonly events: TimelineEvent[] = [];
   private sampler: TimelineSampler | undefined;
   private traffic: SteadyTraffic | undefined;
@@ -70,7 +71,9 @@ export class ChaosSession {
   private readonly startedAt = new Date();
   private probeContext!: ProbeContext;
 
-  constructor(readonly options: SessionOptions) {}
+  constructor(readonly options: SessionOptions) {
+    this.journeys = new JourneyRunner(options.reportDir);
+  }
 
   /** Control-plane ms since the run started. */
   now(): number {
@@ -113,11 +116,10 @@ export class ChaosSession {
         if (this.snapshots.length > 2400) this.snapshots.splice(0, 1200);
       }, 250);
     }
-    const journey = o.journeys?.(this.env, o.reportDir);
     this.probeContext = {
       env: this.env,
       trafficSnapshots: () => this.snapshots,
-      ...(journey ? { journey } : {}),
+      journey: this.journeys.probeFor(this.env, o.system),
     };
   }
 
@@ -177,6 +179,14 @@ export class ChaosSession {
       };
       records.push(r);
       this.probes.push(r);
+      const files = typeof v.parts?.['attachments'] === 'string' ? v.parts['attachments'].split(' ') : [];
+      for (const png of files.filter((f) => f.endsWith('.png')))
+        this.attachments.push({
+          title: `${phase}: ${p.name}: ${v.parts?.['error'] ?? 'failed'}`,
+          t: r.t,
+          screenshot: png,
+          ...(files.includes(png.replace(/\.png$/, '.trace.zip')) ? { trace: png.replace(/\.png$/, '.trace.zip') } : {}),
+        });
       if (phase !== 'during')
         this.options.progress(
           `  ${ok ? '•' : '✘'} ${phase}: ${p.name} = ${show(judged)}${target ? ` (${target})` : ''}${v.error ? ` (${v.error})` : ''}, expected ${r.tolerance}`,
@@ -266,6 +276,7 @@ export class ChaosSession {
   async close(status: 'passed' | 'failed', extraNotes: string[] = []): Promise<RunRecord> {
     clearInterval(this.snapshotTimer);
     this.sampler?.stop();
+    await this.journeys.close();
     await this.traffic?.stop().catch(() => {});
     this.unsubscribe?.();
     const scale = this.env?.clock.scale ?? this.options.timeScale ?? 1;
@@ -289,6 +300,7 @@ export class ChaosSession {
         ...this.notes,
         ...extraNotes,
       ],
+      ...(this.attachments.length > 0 ? { attachments: this.attachments } : {}),
     };
     if (this.env && !this.options.keep)
       await this.env.down().catch((err) => this.options.progress(`down failed: ${err}`));
