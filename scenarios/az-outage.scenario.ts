@@ -87,6 +87,8 @@ scenario(
     it(`loses zone ${FAILED_ZONE}: detected after the node grace period, replicas back in ${SURVIVING_ZONE} after the 300 s toleration, within the error budget`, async () => {
       const env = s.env;
       outage = traffic.snapshot();
+      // A person using the web app throughout the outage: what they saw goes into the report.
+      const users = s.journeys('predict', { everyMs: 1000 });
       t0 = env.clock.now();
       const failed = await s.step(`fail zone ${FAILED_ZONE} (every node powered off)`, () =>
         env.faults.failZone(FAILED_ZONE),
@@ -182,6 +184,25 @@ scenario(
           description: `failed share × ${windowMin.toFixed(1)} control-plane minutes, of the 21.6 minutes a 99.95 % month allows`,
         },
       );
+      const seen = await users.stop();
+      if (!seen.skipped) {
+        s.measure(
+          'browser journeys during the outage (open the web app, predict, see the result)',
+          seen.runs,
+          'journeys',
+          {
+            atLeast: 1,
+          },
+        );
+        s.measure('browser journeys that succeeded during the outage', pct(seen.ok, seen.runs), '%');
+        s.measure(
+          'time to interactive during the outage (p95)',
+          seen.timeToInteractiveP95 ?? Number.NaN,
+          'ms',
+        );
+        s.measure('browser console errors during the outage', seen.consoleErrors, 'errors');
+        for (const f of seen.failures.slice(0, 5)) s.note(`a user saw: ${f.title}`);
+      }
       const settled = traffic.snapshot();
       await sleep(1000);
       const after = SteadyTraffic.between(settled, traffic.snapshot());

@@ -185,7 +185,9 @@ export class ChaosSession {
           title: `${phase}: ${p.name}: ${v.parts?.['error'] ?? 'failed'}`,
           t: r.t,
           screenshot: png,
-          ...(files.includes(png.replace(/\.png$/, '.trace.zip')) ? { trace: png.replace(/\.png$/, '.trace.zip') } : {}),
+          ...(files.includes(png.replace(/\.png$/, '.trace.zip'))
+            ? { trace: png.replace(/\.png$/, '.trace.zip') }
+            : {}),
         });
       if (phase !== 'during')
         this.options.progress(

@@ -10,11 +10,19 @@ export const predictJourney: Journey = {
   description: 'open the web app, submit a prediction, see the result',
   ingress: { namespace: 'production', name: 'ai-platform' },
   async run(page, baseUrl, timeoutMs) {
-    const res = await page.goto(new URL('/', baseUrl).href, { waitUntil: 'domcontentloaded', timeout: timeoutMs });
+    const res = await page.goto(new URL('/', baseUrl).href, {
+      waitUntil: 'domcontentloaded',
+      timeout: timeoutMs,
+    });
     if (!res || res.status() >= 400)
-      throw new Error(`the web app answered ${res?.status() ?? 'nothing'}: ${(await page.textContent('body'))?.slice(0, 200) ?? ''}`);
+      throw new Error(
+        `the web app answered ${res?.status() ?? 'nothing'}: ${(await page.textContent('body'))?.slice(0, 200) ?? ''}`,
+      );
     await page.locator('#web-version').waitFor({ timeout: timeoutMs });
-    const apiError = await page.locator('#api-error').textContent({ timeout: 100 }).catch(() => null);
+    const apiError = await page
+      .locator('#api-error')
+      .textContent({ timeout: 100 })
+      .catch(() => null);
     await page.fill('input[name=sensor]', 'journey-1');
     await page.fill('input[name=value]', '21.5');
     await page.click('#predict-form button[type=submit]');
@@ -29,8 +37,12 @@ export const predictJourney: Journey = {
     );
     const state = await out.getAttribute('data-state');
     const text = (await out.textContent()) ?? '';
-    if (state !== 'ok') throw new Error(`the prediction failed: ${text.slice(0, 200)}${apiError ? ` (page: ${apiError})` : ''}`);
-    if (!/"label"/.test(text)) throw new Error(`the prediction answered without a label: ${text.slice(0, 200)}`);
+    if (state !== 'ok')
+      throw new Error(
+        `the prediction failed: ${text.slice(0, 200)}${apiError ? ` (page: ${apiError})` : ''}`,
+      );
+    if (!/"label"/.test(text))
+      throw new Error(`the prediction answered without a label: ${text.slice(0, 200)}`);
   },
 };
 

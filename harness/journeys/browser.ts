@@ -53,7 +53,11 @@ export function hasChromium(): boolean {
 }
 
 export async function launchChromium(executablePath?: string): Promise<Browser> {
-  return chromium.launch({ executablePath: findChromium(executablePath), headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({
+    executablePath: findChromium(executablePath),
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
 }
 
 function isExecutable(file: string): boolean {
