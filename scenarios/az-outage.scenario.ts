@@ -88,7 +88,7 @@ scenario(
       const env = s.env;
       outage = traffic.snapshot();
       // A person using the web app throughout the outage: what they saw goes into the report.
-      const users = s.journeys('predict', { everyMs: 1000 });
+      const users = s.journeys('predict', { everyMs: 250 });
       t0 = env.clock.now();
       const failed = await s.step(`fail zone ${FAILED_ZONE} (every node powered off)`, () =>
         env.faults.failZone(FAILED_ZONE),
@@ -202,6 +202,7 @@ scenario(
         );
         s.measure('browser console errors during the outage', seen.consoleErrors, 'errors');
         for (const f of seen.failures.slice(0, 5)) s.note(`a user saw: ${f.title}`);
+        for (const e of seen.consoleErrorSamples) s.note(`the browser console during the outage: ${e}`);
       }
       const settled = traffic.snapshot();
       await sleep(1000);

@@ -32,6 +32,9 @@ export interface ChaosPlayerContext {
  * faults on the proxies' traffic to the selected pods (twin/network/traffic-faults.ts) until recovered
  * or until `spec.duration` of control-plane time has passed. Kinds and actions the twin cannot play
  * are refused before anything happens, naming what to use instead.
+ * Twin simplification: PodChaos pod-failure/container-kill, StressChaos, DNSChaos and NetworkChaos
+ * bandwidth/duplicate/corrupt are not played (Chaos Mesh's documented actions; they run on k3d).
+ * Twin simplification: `spec.duration` runs on the control-plane clock, scaled like manifest durations.
  */
 export async function playChaos(ctx: ChaosPlayerContext, obj: KubeObject): Promise<ChaosInjection> {
   const name = describeChaos(obj);

@@ -13,6 +13,8 @@ export interface JourneySummary {
   /** p95 of the time to interactive, real ms. */
   timeToInteractiveP95: number | null;
   consoleErrors: number;
+  /** The first distinct console errors, as the browser printed them. */
+  consoleErrorSamples: string[];
   /** What the people whose journeys failed saw, with their screenshots and traces. */
   failures: RunAttachment[];
 }
@@ -83,6 +85,7 @@ export class JourneyLoop {
       timeToInteractiveP95:
         tti.length > 0 ? tti[Math.min(tti.length - 1, Math.ceil(0.95 * tti.length) - 1)]! : null,
       consoleErrors: all.reduce((s, o) => s + o.outcome.consoleErrors.length, 0),
+      consoleErrorSamples: [...new Set(all.flatMap((o) => o.outcome.consoleErrors))].slice(0, 3),
       failures: all
         .filter((o) => !o.outcome.ok)
         .map((o) => {
