@@ -1,4 +1,5 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { TwinError } from '../../core/errors.ts';
@@ -52,12 +53,38 @@ export function hasChromium(): boolean {
   }
 }
 
-export async function launchChromium(executablePath?: string): Promise<Browser> {
+/**
+ * Launches headless Chromium. By default at the lowest CPU priority (`nice -n 19`, where `nice` exists):
+ * a journey watches the system under test and must not slow it down (on a busy two-core machine a
+ * browser at normal priority delays the twin's timers); its own timings then include waiting for CPU.
+ */
+export async function launchChromium(
+  executablePath?: string,
+  options: { lowPriority?: boolean } = {},
+): Promise<Browser> {
+  const binary = findChromium(executablePath);
+  const nice = options.lowPriority === false ? undefined : onPath('nice');
   return chromium.launch({
-    executablePath: findChromium(executablePath),
+    executablePath: nice ? niceWrapper(nice, binary) : binary,
     headless: true,
     args: CHROMIUM_ARGS,
   });
+}
+
+/** A one-line script that execs the browser under `nice -n 19` (its renderers inherit the priority). */
+function niceWrapper(nice: string, binary: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'twin-chromium-')), 'chromium');
+  writeFileSync(file, `#!/bin/sh\nexec ${JSON.stringify(nice)} -n 19 ${JSON.stringify(binary)} "$@"\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter).filter(Boolean)) {
+    const file = path.join(dir, name);
+    if (isExecutable(file)) return file;
+  }
+  return undefined;
 }
 
 function isExecutable(file: string): boolean {

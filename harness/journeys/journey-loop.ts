@@ -24,7 +24,7 @@ export interface JourneySummary {
  * until stopped, each outcome kept with the control-plane time it started.
  */
 export class JourneyLoop {
-  private readonly outcomes: Array<{ t: number; outcome: JourneyOutcome }> = [];
+  private readonly outcomes: Array<{ t: number; end: number; outcome: JourneyOutcome }> = [];
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
   readonly skipped: string | undefined;
@@ -57,7 +57,7 @@ export class JourneyLoop {
             error: err.message,
           }),
         );
-        this.outcomes.push({ t, outcome });
+        this.outcomes.push({ t, end: this.env.clock.now(), outcome });
         if (!this.stopped) await new Promise((r) => setTimeout(r, this.options.everyMs ?? 1000));
       }
     })();
@@ -70,8 +70,9 @@ export class JourneyLoop {
     return this.summary(startedAt);
   }
 
-  summary(startedAt = 0): JourneySummary {
-    const all = this.outcomes;
+  /** What the journeys that ended at or after `since` (control-plane ms) saw; `t` relative to `startedAt`. */
+  summary(startedAt = 0, since = 0): JourneySummary {
+    const all = this.outcomes.filter((o) => o.end >= since);
     const ok = all.filter((o) => o.outcome.ok).length;
     const tti = all
       .map((o) => o.outcome.timeToInteractiveMs)
