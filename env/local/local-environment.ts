@@ -19,6 +19,7 @@ import type {
 } from '../environment.ts';
 import { ClientNodeKubeApi } from '../kube-client.ts';
 import { type AwsDataPlane, startAwsDataPlane } from './aws-data-plane.ts';
+import { playChaos } from './chaos-mesh-player.ts';
 
 /** The embedded default: the twin in this process, live pods as child processes on loopback. */
 export const localEnvironment: EnvironmentBackend = {
@@ -191,6 +192,24 @@ export class LocalEnvironment implements Environment {
         const r = evictPod(twin, { kind: 'Pod', ...ref });
         return { code: r.code, message: r.message };
       },
+      chaos: (object) =>
+        playChaos(
+          {
+            twin,
+            killPod: (ref) => this.faults.killPod(ref),
+            record: (kind, object, message) =>
+              this.emit({
+                t: twin.clock.now(),
+                kind,
+                object,
+                message,
+                type: kind === 'ChaosInjected' ? 'Warning' : 'Normal',
+              }),
+            willUndo: (key, undo) => this.undo.set(key, undo),
+            undone: (key) => this.undo.delete(key),
+          },
+          object,
+        ),
     };
     this.load = {
       set: async (w, load) => {

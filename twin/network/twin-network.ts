@@ -32,6 +32,7 @@ import { HOST_ADDRESS, type PresentedActor } from './network-policy-ruleset.ts';
 import { podSourceShim } from './pod-source-shim.ts';
 import { ServiceIpController } from './service-ip-controller.ts';
 import { ServiceProxy } from './service-proxy.ts';
+import { TrafficFaults } from './traffic-faults.ts';
 import { TrafficMetrics, type TrafficMetricsOptions } from './traffic-metrics.ts';
 
 export interface TwinNetworkOptions {
@@ -66,6 +67,8 @@ export const SOURCE_PRELOAD = fileURLToPath(new URL('./pod-source-preload.mjs', 
  */
 export class TwinNetwork {
   readonly metrics: TrafficMetrics;
+  /** Network faults on pods' traffic, played by the proxies (NetworkChaos / HTTPChaos on a cluster). */
+  readonly trafficFaults = new TrafficFaults();
   readonly dns: ClusterDns;
   readonly dnsFile: string;
   /** Absolute path of the preload for `node --import`; live pods also need TWIN_DNS_FILE and TWIN_POD_NAMESPACE. */
@@ -100,7 +103,7 @@ export class TwinNetwork {
     );
     this.serviceIpController = new ServiceIpController(this.serviceIps);
     this.table = new EndpointTable(store);
-    this.forwarder = new HttpForwarder(this.metrics, clock, options.upstreamTimeoutMs);
+    this.forwarder = new HttpForwarder(this.metrics, clock, options.upstreamTimeoutMs, this.trafficFaults);
     const network = this;
     const policy: ConnectionPolicy = {
       allows: (address, endpoint) => this.enforcer?.allows(address, endpoint) ?? true,
@@ -109,7 +112,14 @@ export class TwinNetwork {
       },
       synced: () => this.enforcer?.synced() ?? Promise.resolve(),
     };
-    this.serviceProxy = new ServiceProxy(store, this.table, this.forwarder, this.log, policy);
+    this.serviceProxy = new ServiceProxy(
+      store,
+      this.table,
+      this.forwarder,
+      this.log,
+      policy,
+      this.trafficFaults,
+    );
     this.ingressProxy = new IngressProxy(store, this.table, this.forwarder, {
       log: this.log,
       ...(options.ingressPorts ? { ports: options.ingressPorts } : {}),
