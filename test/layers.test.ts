@@ -38,7 +38,7 @@ describe('layers (biome noRestrictedImports)', () => {
     ['scenarios/az-outage.scenario.ts', 'twin/twin.ts'],
     ['test/conformance/cases/scheduling.ts', 'twin/scheduler/schedule.ts'],
     ['test/conformance/case-context.ts', 'env/local/local-environment.ts'],
-    ['test/conformance/objects.ts', 'env/k3d/kube-client.ts'],
+    ['test/conformance/objects.ts', 'env/kube-client.ts'],
   ])('%s may not import %s', async (from, to) => {
     const r = await lintImport(from, to);
     expect(r.ok).toBe(false);

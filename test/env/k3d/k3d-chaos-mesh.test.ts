@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chaosInjected, chaosTargets, chaosWaitingFor } from '../../../env/k3d/k3d-chaos-mesh.ts';
 import { K3dFaults } from '../../../env/k3d/k3d-live.ts';
 import { planK3dCluster } from '../../../env/k3d/k3d-plan.ts';
-import type { ClientNodeKubeApi } from '../../../env/k3d/kube-client.ts';
+import type { ClientNodeKubeApi } from '../../../env/kube-client.ts';
 import type { KubeObject } from '../../../kube/object.ts';
 import { parseTopology } from '../../../system/topology/topology.ts';
 
