@@ -6,6 +6,13 @@ export interface ContainerProcessSpec {
   env: Record<string, string>;
   cwd: string;
   logFile: string;
+  /** The signal that stops the container (the image's STOPSIGNAL; SIGTERM by default). */
+  stopSignal?: NodeJS.Signals;
+  /**
+   * Send the stop signal to the main process only (a container runtime signals process 1; the
+   * sandbox launcher passes it on), not to its whole process group.
+   */
+  stopMainProcessOnly?: boolean;
 }
 
 /**
@@ -17,8 +24,12 @@ export class ContainerProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly log: WriteStream;
   private exitedFlag = false;
+  private readonly stopSignal: NodeJS.Signals;
+  private readonly stopMainProcessOnly: boolean;
 
   constructor(spec: ContainerProcessSpec) {
+    this.stopSignal = spec.stopSignal ?? 'SIGTERM';
+    this.stopMainProcessOnly = spec.stopMainProcessOnly ?? false;
     this.log = createWriteStream(spec.logFile, { flags: 'a' });
     // A log that cannot be written (its directory removed under a running pod) loses lines, never the twin.
     this.log.on('error', () => {
@@ -74,10 +85,14 @@ export class ContainerProcess {
     return !this.exitedFlag;
   }
 
-  /** SIGTERM to the process group, SIGKILL after graceMs; resolves once it has exited. */
+  /** The stop signal (to the process group, or the main process only), SIGKILL after graceMs; resolves once it has exited. */
   async stop(graceMs: number): Promise<void> {
     if (!this.running) return;
-    this.signal('SIGTERM');
+    if (this.stopMainProcessOnly) {
+      try {
+        this.child.kill(this.stopSignal);
+      } catch {}
+    } else this.signal(this.stopSignal);
     const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);

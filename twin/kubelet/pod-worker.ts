@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isTwinError } from '../../core/errors.ts';
 import { describeObject, type KubeObject } from '../../kube/object.ts';
 import type { ControllerContext } from '../controllers/controller.ts';
 import { podGpuRequest } from '../gpu/gpu-allocator.ts';
@@ -9,6 +10,7 @@ import { ContainerProcess } from './container-runner.ts';
 import { emulatedLifecycleFor } from './emulated-lifecycle.ts';
 import type { KubeletOptions } from './kubelet-options.ts';
 import { PROBE_DEFAULTS, type ProbeSpec, runProbe } from './probe.ts';
+import { prepareSandboxedContainer, type SandboxedContainer } from './sandbox/sandboxed-container.ts';
 import { containerMounts, type VolumeDirs } from './volume-mounts.ts';
 
 /** How often the kubelet retries mounting a pod's volumes (control-plane time). */
@@ -240,16 +242,67 @@ export class PodWorker {
   private async startLive(slot: ContainerSlot): Promise<void> {
     const binding = this.options.bindings.resolve(slot.spec.image)!;
     let env: Record<string, string>;
+    let current: KubeObject;
     try {
-      const current =
+      current =
         this.ctx.store.get({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }) ?? this.pod;
       current.status = { ...current.status, podIP: this.podIP, hostIP: this.hostIP() };
-      env = { ...binding.env, ...containerEnvironment(this.ctx.store, current, slot.spec) };
+      env = containerEnvironment(this.ctx.store, current, slot.spec);
+      if (!binding.image) env = { ...binding.env, ...env };
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
-      slot.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: err.message };
-      this.writeStatus();
-      slot.cancel.push(this.ctx.clock.after(10_000, () => void this.startLive(slot)));
+      this.configError(slot, err.message);
+      return;
+    }
+    const logFile = path.join(this.options.logDir, `${slot.spec.name}.log`);
+    if (binding.image) {
+      let sandbox: SandboxedContainer;
+      try {
+        sandbox = await prepareSandboxedContainer({
+          image: binding.image,
+          pod: current,
+          podIp: this.podIP,
+          container: slot.spec,
+          env,
+          podDir: this.options.logDir,
+          podsDir: path.dirname(this.options.logDir),
+          store: this.ctx.store,
+          cacheDir: this.options.sandboxCacheDir ?? path.join(this.options.cwd, '.twin', 'sandbox'),
+          nameserver: this.options.nameserver?.(),
+        });
+      } catch (err) {
+        if (err instanceof ContainerConfigError) {
+          this.configError(slot, err.message);
+          return;
+        }
+        // The image cannot be had on this machine (packages, compiler, its layer): as an image that cannot be pulled.
+        const message = isTwinError(err) ? err.message : String(err);
+        try {
+          appendFileSync(logFile, `twin: ${message}\n`);
+        } catch {}
+        slot.state = { kind: 'waiting', reason: 'ErrImagePull', message };
+        this.ctx.events.record(
+          this.pod,
+          'Warning',
+          'Failed',
+          `Failed to pull image "${slot.spec.image}": ${message}`,
+          'kubelet',
+        );
+        this.writeStatus();
+        return;
+      }
+      if (this.stopped) return;
+      await this.run(
+        slot,
+        new ContainerProcess({
+          argv: sandbox.argv,
+          env: sandbox.env,
+          cwd: '/',
+          logFile,
+          stopSignal: sandbox.stopSignal,
+          stopMainProcessOnly: true,
+        }),
+      );
       return;
     }
     const args: string[] = (slot.spec.args ?? []).map((a: string) => expand(a, env));
@@ -294,7 +347,7 @@ export class PodWorker {
     const proc = new ContainerProcess({
       argv,
       cwd: this.options.cwd,
-      logFile: path.join(this.options.logDir, `${slot.spec.name}.log`),
+      logFile,
       env: {
         PATH: process.env['PATH'] ?? '/usr/bin:/bin',
         HOME: process.env['HOME'] ?? '/tmp',
@@ -314,6 +367,17 @@ export class PodWorker {
         ...(this.options.gpus?.environment(this.gpuDevices) ?? {}),
       },
     });
+    await this.run(slot, proc);
+  }
+
+  private configError(slot: ContainerSlot, message: string): void {
+    slot.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message };
+    this.writeStatus();
+    slot.cancel.push(this.ctx.clock.after(10_000, () => void this.startLive(slot)));
+  }
+
+  /** Watches a started container: probes, its exit, and the restart policy's back-off. */
+  private async run(slot: ContainerSlot, proc: ContainerProcess): Promise<void> {
     slot.process = proc;
     slot.state = { kind: 'running', startedAt: this.nowIso() };
     slot.ready = false;
