@@ -27,7 +27,7 @@ const NS = 'data-services';
 const CLUSTER = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', namespace: NS, name: 'postgres' };
 
 export async function benchFailover(): Promise<void> {
-  const missing = missingDataServices(['redis', 'postgres']);
+  const missing = missingDataServices(['redis', 'postgres', 'pgbouncer']);
   if (missing) {
     console.log(`bench:failover skipped (${missing})`);
     return;

@@ -37,7 +37,7 @@ const LIMIT_S = 2 * NODE_TIMEOUT_S + 8;
  * (CLUSTER NODES of a surviving node), the killed shard's client-visible error window, acknowledged
  * writes lost, time until every slot is served again, and the old leader back as a replica.
  */
-const missing = missingDataServices(['redis-server', 'postgres']);
+const missing = missingDataServices(['redis-cluster', 'postgres']);
 if (missing)
   describe.skip(`redis-cluster-failover (${missing})`, () => it('runs live Redis and PostgreSQL', () => {}));
 else

@@ -85,9 +85,15 @@ export class ContainerProcess {
     return !this.exitedFlag;
   }
 
-  /** The stop signal (to the process group, or the main process only), SIGKILL after graceMs; resolves once it has exited. */
+  /** The stop signal (to the process group, or the main process only), SIGKILL after graceMs (at once for 0); resolves once it has exited. */
   async stop(graceMs: number): Promise<void> {
     if (!this.running) return;
+    if (graceMs <= 0) {
+      // No grace (a node losing power): everything dies at once.
+      this.signal('SIGKILL');
+      await this.exited;
+      return;
+    }
     if (this.stopMainProcessOnly) {
       try {
         this.child.kill(this.stopSignal);

@@ -75,7 +75,16 @@ export class PodWorker {
     return this.slots.flatMap((s) => (s.process?.running && s.process.pid ? [s.process.pid] : []));
   }
 
+  get namespace(): string {
+    return this.ns;
+  }
+
+  get podName(): string {
+    return this.pod.metadata.name;
+  }
+
   async start(): Promise<void> {
+    if (this.stopped) return;
     mkdirSync(this.options.logDir, { recursive: true });
     this.podIP = this.pod.spec?.hostNetwork
       ? this.hostIP()
