@@ -22,6 +22,8 @@ export interface ImageConfig {
   user?: string;
   stopSignal?: string;
   volumes: string[];
+  /** EXPOSE: the ports the image documents. */
+  exposedPorts: number[];
   /** Debian packages of the image's `apt-get install` (the machine must have them). */
   packages: string[];
   /** COPY and RUN steps after the base, in order, replayed into the image's layer. */
@@ -165,6 +167,7 @@ export function readDockerfile(dockerfile: string): ImageConfig {
     env,
     workingDir: '/',
     volumes: [],
+    exposedPorts: [],
     packages: [],
     steps: [],
   };
@@ -192,8 +195,13 @@ export function readDockerfile(dockerfile: string): ImageConfig {
       case 'ENV':
         for (const [k, v] of keyValues(ins.rest)) env[k] = value(v);
         break;
-      case 'LABEL':
       case 'EXPOSE':
+        for (const p of value(ins.rest).trim().split(/\s+/)) {
+          const port = Number.parseInt(p, 10);
+          if (Number.isInteger(port)) image.exposedPorts.push(port);
+        }
+        break;
+      case 'LABEL':
       case 'MAINTAINER':
       case 'HEALTHCHECK':
         break;

@@ -61,11 +61,12 @@ export async function prepareSandboxedContainer(r: SandboxRequest): Promise<Sand
     );
   const spec = r.container;
   const env: Record<string, string> = { PATH: DEFAULT_PATH, ...r.image.env, ...r.env };
+  // $(VAR) expands from the container's env as the pod spec gives it; the kubelet does not know the image's ENV.
   const command: string[] = spec.command
-    ? spec.command.map((a: string) => expand(a, env))
+    ? spec.command.map((a: string) => expand(a, r.env))
     : (r.image.entrypoint ?? []);
   const args: string[] = spec.args
-    ? spec.args.map((a: string) => expand(a, env))
+    ? spec.args.map((a: string) => expand(a, r.env))
     : spec.command
       ? []
       : (r.image.cmd ?? []);
