@@ -5,6 +5,8 @@
  * pod's address. The target Service's name is resolved through the twin's DNS (PgBouncer uses the
  * system resolver, which does not know the cluster's names). Without pgbouncer on the machine the
  * container exits with 127 and its log names the Debian package, as an image that lacks its program.
+ *
+ * Twin simplification: the stand-in for CloudNativePG's `/controller/manager pgbouncer instance` runs PgBouncer outside a container sandbox, so it gives PgBouncer the target Service's address instead of its name and listens on the pod's address instead of `*` (https://cloudnative-pg.io/documentation/current/connection_pooling/).
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';

@@ -98,6 +98,8 @@ function ipv6Bytes(addr: string): Buffer {
  * authoritative for `cluster.local` from the twin's records (A records; AAAA questions for an existing
  * name answer no data; a name without a record is NXDOMAIN, at once, as CoreDNS answers), and other
  * names resolved through the machine's resolver. UDP only; the answers are small.
+ *
+ * Twin simplification: A records of the twin's ClusterDns only (no SRV, PTR or TCP), and it runs only where port 53 can be bound (root) (https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/).
  */
 export class DnsServer {
   private socket: Socket | undefined;

@@ -23,6 +23,8 @@ const LAYER_FORMAT = 1;
  * replaying them as `docker build` would, as root in an overlay whose upper directory becomes the
  * layer. Built once per Dockerfile, context and set of installed packages, in
  * `<cacheDir>/images/<name>-<hash>/layer`.
+ *
+ * Twin simplification: the image's base and packages are the machine's root filesystem as installed (a Debian bookworm with the Dockerfile's packages), so a container also sees what else the machine has installed or stores there (https://docs.docker.com/build/building/packaging/).
  */
 export function imageLayer(image: ImageConfig, cacheDir: string): Promise<string> {
   const key = layerKey(image);

@@ -11,6 +11,8 @@
  *    the pod's address as the source, as across a pod network.
  *
  * The pod's address is the first line of /usr/lib/twin/pod-ip. Without it nothing is changed.
+ *
+ * Twin simplification: a pod has no network namespace of its own (all pods share the host's loopback), so a pod's localhost is its pod address, pods have no IPv6, and statically linked programs (which ignore the preload) bind as they ask (https://kubernetes.io/docs/concepts/services-networking/#the-kubernetes-network-model).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

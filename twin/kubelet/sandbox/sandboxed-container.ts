@@ -51,6 +51,8 @@ export interface SandboxedContainer {
  *
  * Throws TwinError TWIN_BINARY_NOT_FOUND when the machine lacks the image's packages or a compiler,
  * ContainerConfigError for what the kubelet reports as CreateContainerConfigError.
+ *
+ * Twin simplification: no cgroups (resource limits are not enforced), no seccomp profile and no dropped capabilities; the sandbox needs root (https://kubernetes.io/docs/concepts/security/linux-kernel-security-constraints/).
  */
 export async function prepareSandboxedContainer(r: SandboxRequest): Promise<SandboxedContainer> {
   const missing = missingPackages(r.image.packages);

@@ -52,6 +52,8 @@ export function claimDirectory(podsDir: string, namespace: string, claimName: st
  * downwardAPI and projected (files written from the objects, read-only), hostPath (the machine's path)
  * and persistentVolumeClaim (claimDirectory). An object that is missing (and not optional) is a
  * ContainerConfigError, as the kubelet reports it.
+ *
+ * Twin simplification: ConfigMap, Secret, downwardAPI and projected files are written when the container starts and not updated while it runs; projected service account tokens are not written (https://kubernetes.io/docs/concepts/configuration/configmap/#mounted-configmaps-are-updated-automatically).
  */
 export function volumeMounts(ctx: VolumeContext, container: any): VolumeMount[] {
   const volumes = new Map<string, any>(((ctx.pod.spec?.volumes ?? []) as any[]).map((v) => [v.name, v]));
