@@ -102,7 +102,11 @@ async function redisFailover(
   for (const n of nodes) await env.faults.cordon(n);
   const faultAt = performance.now();
   await env.faults.stopNode(node);
-  const promoted = await waitForNewMaster({ ...target, sentinels: await sentinels() }, master, 120_000);
+  const promoted = await waitForNewMaster(
+    async () => ({ ...target, sentinels: await sentinels() }),
+    master,
+    120_000,
+  );
   const deadline = performance.now() + 60_000;
   while (writer.acked.filter((a) => a.at > promoted.at).length < 20) {
     if (performance.now() > deadline) {

@@ -61,8 +61,19 @@ export class NumberedWriter {
     return `failover_${this.name}`;
   }
 
-  async prepare(): Promise<void> {
-    const c = await this.connect();
+  async prepare(timeoutMs = 30_000): Promise<void> {
+    // The first connection through a Service or a pooler may take a while on a loaded machine.
+    const deadline = performance.now() + timeoutMs;
+    let c: pg.Client;
+    for (;;) {
+      try {
+        c = await this.connect();
+        break;
+      } catch (err) {
+        if (performance.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
     await c.query(
       `create table if not exists ${this.table} (n bigint primary key, at timestamptz default now())`,
     );

@@ -233,15 +233,18 @@ function askSentinel<T>(addr: { host: string; port: number }, ...args: string[])
   return redisCall<T>(addr, ['SENTINEL', ...args], { connectMs: 1000, commandMs: 1000 });
 }
 
-/** Polls the sentinels until they name a master other than `previous`; resolves with when (performance.now()). */
+/**
+ * Polls the sentinels until they name a master other than `previous`; resolves with it and when
+ * (performance.now()). `target` may be a function, so that each poll asks the sentinels that are up.
+ */
 export async function waitForNewMaster(
-  target: SentinelTarget,
+  target: SentinelTarget | (() => Promise<SentinelTarget>),
   previous: string,
   timeoutMs: number,
 ): Promise<{ master: string; at: number }> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const m = await sentinelMaster(target);
+    const m = await sentinelMaster(typeof target === 'function' ? await target() : target);
     if (m && m !== previous) return { master: m, at: performance.now() };
     if (performance.now() > deadline)
       throw new Error(`the sentinels still name ${previous} as master after ${timeoutMs} ms`);
