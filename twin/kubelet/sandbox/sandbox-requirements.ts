@@ -6,6 +6,13 @@ import { findBinary } from '../../data/binaries.ts';
  * its launcher and preload, and util-linux's unshare for the image layer.
  */
 export function sandboxUnavailable(): string | undefined {
+  cached ??= { why: check() };
+  return cached.why;
+}
+
+let cached: { why: string | undefined } | undefined;
+
+function check(): string | undefined {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0)
     return 'running images live needs root (mount and PID namespaces, overlayfs)';
   if (!findBinary({ name: 'cc' }) && !findBinary({ name: 'gcc' }))

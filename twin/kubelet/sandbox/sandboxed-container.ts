@@ -10,6 +10,7 @@ import { missingPackages } from './debian-packages.ts';
 import { imageLayer } from './image-layer.ts';
 import { nativeHelpers } from './native-helpers.ts';
 import { podHostname, podHostsFile, podResolvConf } from './pod-etc-files.ts';
+import { sandboxUnavailable } from './sandbox-requirements.ts';
 import { volumeMounts } from './volume-sources.ts';
 
 /** Where the preload and the pod's address are in every live container's root filesystem. */
@@ -55,6 +56,8 @@ export interface SandboxedContainer {
  * Twin simplification: no cgroups (resource limits are not enforced), no seccomp profile and no dropped capabilities; the sandbox needs root (https://kubernetes.io/docs/concepts/security/linux-kernel-security-constraints/).
  */
 export async function prepareSandboxedContainer(r: SandboxRequest): Promise<SandboxedContainer> {
+  const unavailable = sandboxUnavailable();
+  if (unavailable) throw new TwinError('TWIN_BINARY_NOT_FOUND', unavailable);
   const missing = missingPackages(r.image.packages);
   if (missing.length)
     throw new TwinError(
