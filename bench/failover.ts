@@ -79,6 +79,7 @@ export async function benchFailover(): Promise<void> {
 type RedisFigures = Awaited<ReturnType<typeof redisFailover>>;
 
 function describe(r: RedisFigures): string {
+  if ('failed' in r) return `no new master: ${r.failed}`;
   return `new master ${r.rto.toFixed(2)} s after the master's node lost power, client without an acknowledged write for ${r.gap.toFixed(2)} s, ${r.lost} acknowledged writes lost (${r.lostReplicated} of them confirmed by a replica${r.lostWhen ? `; acknowledged ${r.lostWhen} before the fault` : ''})${r.revived ? ` (the ioredis client ended ${r.revived}× and was connected again)` : ''}`;
 }
 
@@ -102,11 +103,34 @@ async function redisFailover(
   for (const n of nodes) await env.faults.cordon(n);
   const faultAt = performance.now();
   await env.faults.stopNode(node);
-  const promoted = await waitForNewMaster(
-    async () => ({ ...target, sentinels: await sentinels() }),
-    master,
-    120_000,
-  );
+  let promoted: { master: string; at: number };
+  try {
+    promoted = await waitForNewMaster(
+      async () => ({ ...target, sentinels: await sentinels() }),
+      master,
+      120_000,
+    );
+  } catch (err) {
+    // Sentinel's own outcome, e.g. a split vote (-failover-abort-not-elected) that postpones the next
+    // attempt by twice failover-timeout: reported, and the master's node brought back.
+    const said = new Set<string>();
+    for (const p of await env.kube.list({ kind: 'Pod' }, { namespace: NS }))
+      if (p.metadata.labels?.['app.kubernetes.io/component'] === 'sentinel')
+        for (const line of (
+          await env.kube.logs({ namespace: NS, name: p.metadata.name }, { tailLines: 2000 })
+        ).split('\n'))
+          if (/-failover-abort|Next failover delay|\+elected-leader|voted for/.test(line))
+            said.add(
+              line
+                .replace(/^\d+:X .*?\d\d:\d\d:\d\d\.\d+ [#*] /, '')
+                .replace(/ master mymaster .*$/, '')
+                .replace(/ on .*$/, ''),
+            );
+    writer.disconnect();
+    await env.faults.startNode(node);
+    for (const n of nodes) await env.faults.uncordon(n);
+    return { failed: `${(err as Error).message}; the sentinels logged: ${[...said].join(' | ')}` } as const;
+  }
   const deadline = performance.now() + 60_000;
   while (writer.acked.filter((a) => a.at > promoted.at).length < 20) {
     if (performance.now() > deadline) {
