@@ -8,6 +8,7 @@ import { isTwinError } from '../../core/errors.ts';
 import { REPO_ROOT } from '../../system/repo-root.ts';
 import { loadSystem, resolveSystem } from '../../system/system.ts';
 import { redisCall } from '../../twin/data/redis/redis-call.ts';
+import { redisClusterSpec, roleStatefulSet } from '../../twin/redis-operator/redis-cluster-spec.ts';
 import { Twin } from '../../twin/twin.ts';
 import { dockerUnavailable, podOf, runInDocker, runOnTwin, twinUnavailable } from './image-differential.ts';
 
@@ -54,6 +55,38 @@ const DEFECTS: Defect[] = [
 ];
 
 const twinWhy = twinUnavailable();
+
+// The OT redis image runs as user 1000; a new volume's root is root's. Without fsGroup the kubelet
+// leaves it so, and redis-server cannot write its cluster configuration: the pod crashes.
+const tonebridge = hasKustomize ? await loadSystem(await resolveSystem('tonebridge'), 'local') : undefined;
+const tonebridgeObjects = tonebridge?.rendered.map((r) => r.object) ?? [];
+const withoutFsGroup = structuredClone(tonebridgeObjects.find((o) => o.kind === 'RedisCluster'));
+if (withoutFsGroup) delete withoutFsGroup.spec.podSecurityContext;
+const leaders = withoutFsGroup
+  ? roleStatefulSet(withoutFsGroup, redisClusterSpec(withoutFsGroup), 'leader')
+  : undefined;
+const leader = leaders?.spec.template.spec.containers[0];
+const opstree = leader ? tonebridge?.bindings.resolve(leader.image)?.image : undefined;
+const opstreeWhy = opstree ? (dockerUnavailable(opstree) ?? twinUnavailable()) : 'needs kubectl or kustomize';
+
+describe('ToneBridge’s RedisCluster without podSecurityContext.fsGroup', () => {
+  it.skipIf(opstreeWhy !== undefined)(
+    `fails in Docker and on the twin alike${opstreeWhy ? ` (${opstreeWhy})` : ''}`,
+    async () => {
+      const c = {
+        label: 'opstree without fsGroup',
+        image: opstree!,
+        pod: podOf(leaders!, 0),
+        container: leader,
+        objects: tonebridgeObjects,
+      };
+      const docker = await runInDocker(c);
+      expect(docker).toMatchObject({ kind: 'exits', message: expect.stringMatching(/Permission denied/) });
+      expect(await runOnTwin(c)).toEqual(docker);
+    },
+    180_000,
+  );
+});
 
 describe.skipIf(!hasKustomize)(
   'defects of lambda-microservice’s Redis, put back (needs kubectl or kustomize)',

@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -19,8 +19,10 @@ import { containerEnvironment, expand } from '../../twin/kubelet/container-envir
 import { ContainerProcess } from '../../twin/kubelet/container-runner.ts';
 import { sandboxUnavailable } from '../../twin/kubelet/sandbox/sandbox-requirements.ts';
 import { prepareSandboxedContainer } from '../../twin/kubelet/sandbox/sandboxed-container.ts';
-import { volumeMounts } from '../../twin/kubelet/sandbox/volume-sources.ts';
+import { prepareVolumeOwnership } from '../../twin/kubelet/sandbox/volume-ownership.ts';
+import { containerMounts } from '../../twin/kubelet/volume-mounts.ts';
 import { claimAddressBlock } from '../../twin/network/address-allocator.ts';
+import { ANN_BIND_COMPLETED } from '../../twin/storage/pod-claims.ts';
 import { ObjectStore } from '../../twin/store/object-store.ts';
 
 export type Outcome = { kind: 'serves'; answer: string } | { kind: 'exits'; code: number; message: string };
@@ -142,6 +144,42 @@ export function lastMessage(log: string): string {
   return lines.at(-1) ?? '';
 }
 
+/**
+ * The container's volume mounts as the twin's kubelet makes them (volume-mounts.ts), every claim bound
+ * to a volume of its own under `dir`, ConfigMap and Secret files written, emptyDirs and fsGroup as
+ * the kubelet leaves them.
+ */
+function mountsOf(c: ContainerCase, dir: string) {
+  const objects = c.objects;
+  const resolved = containerMounts(
+    c.pod,
+    c.container,
+    { volumesDir: path.join(dir, 'volumes'), podVolumesDir: path.join(dir, 'pod', 'volumes') },
+    {
+      claim: (_ns, name) => ({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name, annotations: { [ANN_BIND_COMPLETED]: 'yes' } },
+        spec: { volumeName: `pv-${name}` },
+      }),
+      volume: (name) => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name } }),
+      object: (kind, ns, name) =>
+        objects.find((o) => o.kind === kind && o.metadata.namespace === ns && o.metadata.name === name),
+    },
+  );
+  if ('failedMount' in resolved) throw new Error(resolved.failedMount);
+  for (const f of resolved.files) {
+    mkdirSync(path.dirname(f.path), { recursive: true });
+    writeFileSync(f.path, f.content);
+  }
+  prepareVolumeOwnership(
+    resolved.mounts,
+    path.join(dir, 'pod', 'volumes', 'empty-dir'),
+    c.pod.spec?.securityContext?.fsGroup,
+  );
+  return resolved.mounts;
+}
+
 /** The env the kubelet gives the container (from the pod spec; the image's ENV is the image's). */
 function kubeletEnv(c: ContainerCase, podIp: string): Record<string, string> {
   const pod = structuredClone(c.pod);
@@ -169,7 +207,7 @@ export async function runOnTwin(c: ContainerCase, timeoutMs = 60_000): Promise<O
   const podIp = `127.10.${block.first}.2`;
   const podsDir = mkdtempSync(path.join(tmpdir(), 'twin-diff-'));
   chmodSync(podsDir, 0o755);
-  const podDir = path.join(podsDir, `${c.pod.metadata.namespace}_${c.pod.metadata.name}`);
+  const podDir = path.join(podsDir, 'pod');
   mkdirSync(podDir, { recursive: true });
   const pod = structuredClone(c.pod);
   pod.status = { podIP: podIp };
@@ -180,13 +218,13 @@ export async function runOnTwin(c: ContainerCase, timeoutMs = 60_000): Promise<O
     podIp,
     container: c.container,
     env,
+    mounts: mountsOf(c, podsDir),
     podDir,
-    podsDir,
-    store: storeOf(c.objects),
+    containerDir: path.join(podDir, 'containers', `${c.container.name}-0`),
     cacheDir: SANDBOX_CACHE,
     nameserver: undefined,
   });
-  const logFile = path.join(podDir, `${c.container.name}.log`);
+  const logFile = path.join(podsDir, `${c.container.name}.log`);
   const proc = new ContainerProcess({
     argv: sandbox.argv,
     env: sandbox.env,
@@ -224,8 +262,6 @@ export async function runInDocker(c: ContainerCase, timeoutMs = 60_000): Promise
   const name = `twin-diff-${randomBytes(4).toString('hex')}`;
   const podsDir = mkdtempSync(path.join(tmpdir(), 'twin-diff-docker-'));
   chmodSync(podsDir, 0o755);
-  const podDir = path.join(podsDir, `${c.pod.metadata.namespace}_${c.pod.metadata.name}`);
-  mkdirSync(podDir, { recursive: true });
   const ns = c.pod.metadata.namespace ?? 'default';
   const env = kubeletEnv(c, '0.0.0.0');
   const args = ['run', '-d', '--name', name, '--hostname', c.pod.spec.hostname ?? c.pod.metadata.name];
@@ -235,12 +271,18 @@ export async function runInDocker(c: ContainerCase, timeoutMs = 60_000): Promise
   for (const d of [`${ns}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local'])
     args.push('--dns-search', d);
   for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
-  for (const m of volumeMounts({ pod: c.pod, store: storeOf(c.objects), podDir, podsDir }, c.container))
-    args.push('-v', `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`);
+  for (const m of mountsOf(c, podsDir)) args.push('-v', `${m.path}:${m.mountPath}${m.readOnly ? ':ro' : ''}`);
   if (c.container.workingDir) args.push('-w', c.container.workingDir);
   const sc = { ...(c.pod.spec.securityContext ?? {}), ...(c.container.securityContext ?? {}) };
   if (sc.runAsUser !== undefined)
     args.push('-u', `${sc.runAsUser}${sc.runAsGroup !== undefined ? `:${sc.runAsGroup}` : ''}`);
+  // The pod's fsGroup and supplementalGroups are supplementary groups of the container's process.
+  const podSc = c.pod.spec.securityContext ?? {};
+  for (const g of [
+    ...(podSc.supplementalGroups ?? []),
+    ...(podSc.fsGroup !== undefined ? [podSc.fsGroup] : []),
+  ])
+    args.push('--group-add', String(g));
   // The kubelet expands $(VAR) in command and args before the runtime sees them.
   const command = (c.container.command as string[] | undefined)?.map((a) => expand(a, env));
   if (command) args.push('--entrypoint', command[0]!);
@@ -271,8 +313,9 @@ export async function runInDocker(c: ContainerCase, timeoutMs = 60_000): Promise
     const [running, code] = inspect();
     if (running === 'true')
       return { kind: 'exits', code: -1, message: `neither served nor exited in ${timeoutMs} ms` };
-    const logs = spawnSync('docker', ['logs', name], { encoding: 'utf8' });
-    return { kind: 'exits', code: Number(code), message: lastMessage(`${logs.stdout}\n${logs.stderr}`) };
+    // Both streams in the order the container wrote them.
+    const logs = spawnSync('sh', ['-c', `docker logs ${name} 2>&1`], { encoding: 'utf8' });
+    return { kind: 'exits', code: Number(code), message: lastMessage(logs.stdout) };
   } finally {
     spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
     // Files the container's users made are not ours to remove as another user; root can.

@@ -117,7 +117,7 @@ describe('TwinBindings.load', () => {
     );
     expect(bad.code).toBe('TWIN_BINDINGS_INVALID');
     expect(bad.message).toMatch(
-      /bad-df\.yaml: images\[\]\.dockerfile: .*workloads\/api\/Dockerfile:2: FROM node:20/,
+      /bad-df\.yaml: images\[\]\.dockerfile: .*workloads\/api\/Dockerfile:2: FROM node:\S+: an image the twin runs live builds FROM local\/debian:bookworm/,
     );
   });
 

@@ -11,6 +11,7 @@ import { emulatedLifecycleFor } from './emulated-lifecycle.ts';
 import type { KubeletOptions } from './kubelet-options.ts';
 import { PROBE_DEFAULTS, type ProbeSpec, runProbe } from './probe.ts';
 import { prepareSandboxedContainer, type SandboxedContainer } from './sandbox/sandboxed-container.ts';
+import { prepareVolumeOwnership } from './sandbox/volume-ownership.ts';
 import { containerMounts, type VolumeDirs } from './volume-mounts.ts';
 
 /** How often the kubelet retries mounting a pod's volumes (control-plane time). */
@@ -265,17 +266,33 @@ export class PodWorker {
     }
     const logFile = path.join(this.options.logDir, `${slot.spec.name}.log`);
     if (binding.image) {
+      const resolved = containerMounts(this.pod, slot.spec, this.volumeDirs, this.volumeLookup);
+      if ('failedMount' in resolved) {
+        slot.state = { kind: 'waiting', reason: 'ContainerCreating' };
+        this.writeStatus();
+        slot.cancel.push(this.ctx.clock.after(MOUNT_RETRY_MS, () => void this.startLive(slot)));
+        return;
+      }
       let sandbox: SandboxedContainer;
       try {
+        for (const file of resolved.files) {
+          mkdirSync(path.dirname(file.path), { recursive: true });
+          writeFileSync(file.path, file.content);
+        }
+        prepareVolumeOwnership(
+          resolved.mounts,
+          path.join(this.volumeDirs.podVolumesDir, 'empty-dir'),
+          this.pod.spec?.securityContext?.fsGroup,
+        );
         sandbox = await prepareSandboxedContainer({
           image: binding.image,
           pod: current,
           podIp: this.podIP,
           container: slot.spec,
           env,
-          podDir: this.options.logDir,
-          podsDir: path.dirname(this.options.logDir),
-          store: this.ctx.store,
+          mounts: resolved.mounts,
+          podDir: this.podUidDir,
+          containerDir: path.join(this.podUidDir, 'containers', `${slot.spec.name}-${slot.restartCount}`),
           cacheDir: this.options.sandboxCacheDir ?? path.join(this.options.cwd, '.twin', 'sandbox'),
           nameserver: this.options.nameserver?.(),
         });

@@ -38,6 +38,8 @@ export interface RedisClusterSpec {
   storage?: { volumeClaimTemplate?: any; nodeConfVolume: boolean; nodeConfVolumeClaimTemplate?: any };
   env?: unknown[];
   passwordSecret?: { name: string; key: string };
+  /** spec.podSecurityContext: the pods' securityContext (the image runs as user 1000). */
+  podSecurityContext?: unknown;
 }
 
 /** The CRD's probe default: {initialDelaySeconds: 1, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3}. */
@@ -86,6 +88,7 @@ export function redisClusterSpec(cr: KubeObject): RedisClusterSpec {
       : {}),
     ...(spec.env ? { env: spec.env } : {}),
     ...(secret?.name && secret?.key ? { passwordSecret: { name: secret.name, key: secret.key } } : {}),
+    ...(spec.podSecurityContext ? { podSecurityContext: spec.podSecurityContext } : {}),
   };
 }
 
@@ -229,6 +232,7 @@ export function roleStatefulSet(cr: KubeObject, spec: RedisClusterSpec, role: Ro
           ...(r.nodeSelector ? { nodeSelector: r.nodeSelector } : {}),
           ...(r.affinity ? { affinity: r.affinity } : {}),
           ...(r.tolerations ? { tolerations: r.tolerations } : {}),
+          ...(spec.podSecurityContext ? { securityContext: spec.podSecurityContext } : {}),
           volumes,
         },
       },

@@ -28,6 +28,7 @@ describe('a pod recreated under the same name (a StatefulSet pod)', () => {
       bindings: new TwinBindings([{ image: 'twin.test/sh', command: ['/bin/sh', '-c', script] }], dir),
       bundler: new WorkloadBundler(join(dir, 'bundles')),
       podsDir: join(dir, 'pods'),
+      volumesDir: join(dir, 'volumes'),
       cwd: dir,
       allocatePodIp: () => `127.10.250.${++ip + 1}`,
       releasePodIp: () => {},

@@ -1,6 +1,14 @@
 import path from 'node:path';
 import { shellQuote, shellWords } from './shell-quote.ts';
-import type { VolumeMount } from './volume-sources.ts';
+
+/** One bind mount of a container: a directory or file on this machine at a path in the container. */
+export interface VolumeMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+  /** The source is a file (a subPath of a file), mounted over a file. */
+  file: boolean;
+}
 
 /** Everything a container's start script needs, as paths on this machine and in the container. */
 export interface ContainerStartPlan {

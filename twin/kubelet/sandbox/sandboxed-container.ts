@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TwinError } from '../../../core/errors.ts';
-import type { KubeObject, ObjectRef } from '../../../kube/object.ts';
+import type { KubeObject } from '../../../kube/object.ts';
 import { DEFAULT_PATH, type ImageConfig } from '../../../system/dockerfile.ts';
+import type { ContainerMount } from '../../data/container-paths.ts';
 import { ContainerConfigError, expand } from '../container-environment.ts';
 import { containerStartScript } from './container-start-script.ts';
 import { missingPackages } from './debian-packages.ts';
@@ -11,7 +12,6 @@ import { imageLayer } from './image-layer.ts';
 import { nativeHelpers } from './native-helpers.ts';
 import { podHostname, podHostsFile, podResolvConf } from './pod-etc-files.ts';
 import { sandboxUnavailable } from './sandbox-requirements.ts';
-import { volumeMounts } from './volume-sources.ts';
 
 /** Where the preload and the pod's address are in every live container's root filesystem. */
 export const PRELOAD_IN_CONTAINER = '/usr/lib/twin/pod-address-preload.so';
@@ -24,10 +24,12 @@ export interface SandboxRequest {
   container: any;
   /** The container's environment as the kubelet builds it from the pod spec (without the image's ENV). */
   env: Record<string, string>;
-  /** The pod's directory and the parent of every pod's directory. */
+  /** The container's volume mounts (twin/kubelet/volume-mounts.ts), their directories ready. */
+  mounts: ContainerMount[];
+  /** The pod's own directory (this pod's uid): its /etc files. */
   podDir: string;
-  podsDir: string;
-  store: { get(ref: ObjectRef): KubeObject | undefined };
+  /** This container's directory: its writable layer, new for each start of the container. */
+  containerDir: string;
   /** Caches of compiled helpers and image layers (.twin/sandbox). */
   cacheDir: string;
   /** The cluster DNS server (kube-dns) for resolv.conf. */
@@ -83,7 +85,12 @@ export async function prepareSandboxedContainer(r: SandboxRequest): Promise<Sand
   env['HOME'] ??= homeOf(user.uid);
 
   const [helpers, layer] = await Promise.all([nativeHelpers(r.cacheDir), imageLayer(r.image, r.cacheDir)]);
-  const volumes = volumeMounts({ pod: r.pod, store: r.store, podDir: r.podDir, podsDir: r.podsDir }, spec);
+  const volumes = r.mounts.map((m) => ({
+    source: m.path,
+    target: path.posix.resolve('/', m.mountPath),
+    readOnly: m.readOnly === true,
+    file: existsSync(m.path) && !statSync(m.path).isDirectory(),
+  }));
 
   const etcDir = path.join(r.podDir, 'etc');
   mkdirSync(etcDir, { recursive: true });
@@ -97,16 +104,9 @@ export async function prepareSandboxedContainer(r: SandboxRequest): Promise<Sand
   writeFileSync(etc.hostname, `${hostname}\n`);
   for (const f of Object.values(etc)) chmodSync(f, 0o644);
 
-  // Each start is a new container: a fresh writable layer (the previous one is kept until the next).
-  const containersDir = path.join(r.podDir, 'containers', spec.name);
-  mkdirSync(containersDir, { recursive: true });
-  const previous = existsSync(containersDir)
-    ? readdirSync(containersDir).map(Number).filter(Number.isInteger)
-    : [];
-  const attempt = previous.length ? Math.max(...previous) + 1 : 0;
-  for (const p of previous)
-    if (p < attempt - 1) rmSync(path.join(containersDir, String(p)), { recursive: true, force: true });
-  const dir = path.join(containersDir, String(attempt));
+  // Each start is a new container: a fresh writable layer.
+  const dir = r.containerDir;
+  rmSync(dir, { recursive: true, force: true });
   const d = {
     upper: path.join(dir, 'upper'),
     work: path.join(dir, 'work'),

@@ -1,13 +1,12 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../../kube/object.ts';
-import { ContainerConfigError } from '../../../../twin/kubelet/container-environment.ts';
 import { containerStartScript } from '../../../../twin/kubelet/sandbox/container-start-script.ts';
 import { podHostsFile, podResolvConf } from '../../../../twin/kubelet/sandbox/pod-etc-files.ts';
 import { userspec } from '../../../../twin/kubelet/sandbox/sandboxed-container.ts';
-import { claimDirectory, volumeMounts } from '../../../../twin/kubelet/sandbox/volume-sources.ts';
+import { prepareVolumeOwnership } from '../../../../twin/kubelet/sandbox/volume-ownership.ts';
 
 const pod = (spec: Record<string, unknown> = {}): KubeObject => ({
   apiVersion: 'v1',
@@ -57,69 +56,29 @@ describe('what a live container gets from its pod', () => {
     );
   });
 
-  it('volumes: ConfigMap files read-only with their modes, emptyDir for the pod’s lifetime, claims by name', () => {
-    const podsDir = mkdtempSync(path.join(tmpdir(), 'volumes-'));
-    const podDir = path.join(podsDir, 'data-services_redis-0');
-    const objects: KubeObject[] = [
-      {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'scripts', namespace: 'data-services' },
-        data: { 'start.sh': 'echo hi\n', other: 'x' },
-      },
-    ];
-    const store = {
-      get: (ref: any) => objects.find((o) => o.kind === ref.kind && o.metadata.name === ref.name),
-    };
-    const p = pod({
-      volumes: [
-        {
-          name: 'scripts',
-          configMap: { name: 'scripts', defaultMode: 0o755, items: [{ key: 'start.sh', path: 'start.sh' }] },
-        },
-        { name: 'scratch', emptyDir: {} },
-        { name: 'data', persistentVolumeClaim: { claimName: 'data-redis-0' } },
+  it('volumes: an emptyDir is world-writable; fsGroup gives writable volumes to the group, setgid', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'volumes-'));
+    const emptyDirs = path.join(dir, 'pod', 'volumes', 'empty-dir');
+    const scratch = path.join(emptyDirs, 'scratch');
+    const pv = path.join(dir, 'volumes', 'pv-1');
+    const cm = path.join(dir, 'pod', 'volumes', 'configmap', 'cfg');
+    mkdirSync(pv, { recursive: true });
+    writeFileSync(path.join(pv, 'appendonly.aof'), 'x');
+    mkdirSync(cm, { recursive: true });
+    prepareVolumeOwnership(
+      [
+        { mountPath: '/tmp/x', path: scratch },
+        { mountPath: '/data', path: pv },
+        { mountPath: '/cfg', path: cm, readOnly: true },
       ],
-    });
-    const mounts = volumeMounts(
-      { pod: p, store, podDir, podsDir },
-      {
-        volumeMounts: [
-          { name: 'scripts', mountPath: '/scripts' },
-          { name: 'scratch', mountPath: '/tmp/x' },
-          { name: 'data', mountPath: '/data' },
-        ],
-      },
+      emptyDirs,
+      1234,
     );
-    expect(mounts.map((m) => [m.target, m.readOnly, m.file])).toEqual([
-      ['/scripts', true, false],
-      ['/tmp/x', false, false],
-      ['/data', false, false],
-    ]);
-    expect(readFileSync(path.join(mounts[0]!.source, 'start.sh'), 'utf8')).toBe('echo hi\n');
-    expect(statSync(path.join(mounts[0]!.source, 'start.sh')).mode & 0o777).toBe(0o755);
-    expect(mounts[2]!.source).toBe(claimDirectory(podsDir, 'data-services', 'data-redis-0'));
-    expect(statSync(mounts[1]!.source).mode & 0o777).toBe(0o777);
-    // A recreated pod (new uid) gets a new emptyDir; the claim is the same directory.
-    const again = volumeMounts(
-      { pod: { ...p, metadata: { ...p.metadata, uid: 'u2' } }, store, podDir, podsDir },
-      {
-        volumeMounts: [
-          { name: 'scratch', mountPath: '/tmp/x' },
-          { name: 'data', mountPath: '/data' },
-        ],
-      },
-    );
-    expect(again[0]!.source).not.toBe(mounts[1]!.source);
-    expect(again[1]!.source).toBe(mounts[2]!.source);
-    expect(() =>
-      volumeMounts(
-        { pod: pod({ volumes: [{ name: 'v', configMap: { name: 'missing' } }] }), store, podDir, podsDir },
-        {
-          volumeMounts: [{ name: 'v', mountPath: '/v' }],
-        },
-      ),
-    ).toThrow(ContainerConfigError);
+    expect(statSync(scratch).mode & 0o7777).toBe(0o2777);
+    expect(statSync(pv).gid).toBe(1234);
+    expect(statSync(pv).mode & 0o2070).toBe(0o2070);
+    expect(statSync(path.join(pv, 'appendonly.aof')).mode & 0o060).toBe(0o060);
+    expect(statSync(cm).gid).not.toBe(1234);
   });
 
   it('the start script mounts parents before children and runs the command as given, from the working directory', () => {

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,18 +31,18 @@ describe.skipIf(why !== undefined)(
     const podsDir = mkdtempSync(path.join(tmpdir(), 'sandbox-test-'));
     chmodSync(podsDir, 0o755);
     const podDir = path.join(podsDir, 'data-services_redis-0');
-    mkdirSync(podDir, { recursive: true });
-    const objects: KubeObject[] = [
-      {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'cfg', namespace: 'data-services' },
-        data: { 'a.conf': 'x\n' },
-      },
-    ];
-    const store = {
-      get: (ref: any) => objects.find((o) => o.kind === ref.kind && o.metadata.name === ref.name),
-    };
+    // The volumes as the kubelet's volume manager leaves them: a ConfigMap's file, an emptyDir.
+    const cfg = path.join(podDir, 'volumes', 'configmap', 'cfg');
+    const data = path.join(podDir, 'volumes', 'empty-dir', 'data');
+    mkdirSync(cfg, { recursive: true });
+    writeFileSync(path.join(cfg, 'a.conf'), 'x\n');
+    mkdirSync(data, { recursive: true, mode: 0o777 });
+    const mountsOf = (container: any) =>
+      (container.volumeMounts ?? []).map((m: any) => ({
+        mountPath: m.mountPath,
+        path: m.name === 'cfg' ? cfg : data,
+        ...(m.name === 'cfg' ? { readOnly: true } : {}),
+      }));
     const pod: KubeObject = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -64,9 +64,9 @@ describe.skipIf(why !== undefined)(
         podIp,
         container,
         env: { GREETING: 'hello' },
+        mounts: mountsOf(container),
         podDir,
-        podsDir,
-        store,
+        containerDir: path.join(podDir, 'containers', container.name),
         cacheDir: path.join(REPO_ROOT, '.twin', 'sandbox'),
         nameserver: dnsIp,
       });
