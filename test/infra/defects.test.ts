@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -92,8 +92,10 @@ describe.skipIf(!hasKustomize)(
   'defects of lambda-microservice’s Redis, put back (needs kubectl or kustomize)',
   () => {
     const twins: Twin[] = [];
+    const workDirs: string[] = [];
     afterAll(async () => {
       for (const t of twins) await t.down();
+      for (const d of workDirs) rmSync(d, { recursive: true, force: true });
     });
 
     for (const d of DEFECTS) {
@@ -105,6 +107,7 @@ describe.skipIf(!hasKustomize)(
           const system = await loadSystem(await resolveSystem(dir), 'local');
           const workDir = mkdtempSync(path.join(tmpdir(), `twin-defect-${d.name}-`));
           chmodSync(workDir, 0o755);
+          workDirs.push(workDir);
           const log = () =>
             readFileSync(path.join(workDir, 'pods', `${NS}_${d.workload}-0`, `${d.container}.log`), 'utf8');
           if (d.exits) {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +79,7 @@ describe('what a live container gets from its pod', () => {
     expect(statSync(pv).mode & 0o2070).toBe(0o2070);
     expect(statSync(path.join(pv, 'appendonly.aof')).mode & 0o060).toBe(0o060);
     expect(statSync(cm).gid).not.toBe(1234);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('the start script mounts parents before children and runs the command as given, from the working directory', () => {
