@@ -137,6 +137,8 @@ export class Twin {
       dnsFile: this.network.dnsFile,
       podNetworkEnv: (pod, ip) => this.network.podSourceEnv(pod, ip),
       networkReady: () => this.network.policySynced(),
+      sandboxCacheDir: path.join(options.system.layout.root, '.twin', 'sandbox'),
+      nameserver: () => this.network.nameserver,
       ...(options.podEnv ? { podEnv: options.podEnv } : {}),
       ...(gpus ? { gpus } : {}),
     });

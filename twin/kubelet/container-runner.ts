@@ -8,6 +8,13 @@ export interface ContainerProcessSpec {
   logFile: string;
   /** The clock log lines are timed by (the kubelet's: control-plane time); real time by default. */
   now?: () => number;
+  /** The signal that stops the container (the image's STOPSIGNAL; SIGTERM by default). */
+  stopSignal?: NodeJS.Signals;
+  /**
+   * Send the stop signal to the main process only (a container runtime signals process 1; the
+   * sandbox launcher passes it on), not to its whole process group.
+   */
+  stopMainProcessOnly?: boolean;
 }
 
 /** How many chunks of output keep their arrival time (for `kubectl logs --timestamps` and `--since`). */
@@ -30,7 +37,12 @@ export class ContainerProcess {
   readonly timedChunks: { offset: number; time: number }[] = [];
   readonly logFile: string;
 
+  private readonly stopSignal: NodeJS.Signals;
+  private readonly stopMainProcessOnly: boolean;
+
   constructor(spec: ContainerProcessSpec) {
+    this.stopSignal = spec.stopSignal ?? 'SIGTERM';
+    this.stopMainProcessOnly = spec.stopMainProcessOnly ?? false;
     const now = spec.now ?? Date.now;
     this.logFile = spec.logFile;
     let size = 0;
@@ -103,10 +115,20 @@ export class ContainerProcess {
     return !this.exitedFlag;
   }
 
-  /** SIGTERM to the process group, SIGKILL after graceMs; resolves once it has exited. */
+  /** The stop signal (to the process group, or the main process only), SIGKILL after graceMs (at once for 0); resolves once it has exited. */
   async stop(graceMs: number): Promise<void> {
     if (!this.running) return;
-    this.signal('SIGTERM');
+    if (graceMs <= 0) {
+      // No grace (a node losing power): everything dies at once.
+      this.signal('SIGKILL');
+      await this.exited;
+      return;
+    }
+    if (this.stopMainProcessOnly) {
+      try {
+        this.child.kill(this.stopSignal);
+      } catch {}
+    } else this.signal(this.stopSignal);
     const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);

@@ -21,6 +21,10 @@ export class Kubelet implements Controller {
   readonly name = 'kubelet';
   private ctx!: ControllerContext;
   private readonly workers = new Map<string, PodWorker>();
+  /** Pods (namespace/name) whose containers are still stopping after the pod object was deleted. */
+  private readonly terminating = new Map<string, Promise<void>>();
+  /** Pods deleted while their node is partitioned: settled once the healed node's kubelet stopped them. */
+  private readonly awaitingStop = new Map<string, (stopped: Promise<void>) => void>();
   /** Nodes that are off (their pods' processes were killed) or partitioned (their processes are frozen). */
   private readonly downNodes = new Map<string, 'stopped' | 'partitioned'>();
   /** Pods whose node is off: their addresses stay taken until the pod object is gone. */
@@ -41,8 +45,15 @@ export class Kubelet implements Controller {
         lost?.releaseIp();
         lost?.removePodDir();
         this.lostWithNode.delete(uid);
-        // A partitioned node's kubelet does not hear of the deletion until the partition heals.
-        if (this.downNodes.get(this.workers.get(uid)?.nodeName ?? '') === 'partitioned') return;
+        // A partitioned node's kubelet does not hear of the deletion until the partition heals; the
+        // pod's containers run (frozen) until then.
+        const frozen = this.workers.get(uid);
+        if (frozen && this.downNodes.get(frozen.nodeName) === 'partitioned') {
+          const key = `${frozen.namespace}/${frozen.podName}`;
+          if (!this.awaitingStop.has(uid))
+            this.terminating.set(key, new Promise<void>((resolve) => this.awaitingStop.set(uid, resolve)));
+          return;
+        }
         this.stopWorker(uid);
         return;
       }
@@ -200,11 +211,20 @@ export class Kubelet implements Controller {
       orphanGuard: ORPHAN_GUARD,
     });
     this.workers.set(pod.metadata.uid!, worker);
-    worker
-      .start()
-      .catch((err) =>
-        this.ctx.log(`kubelet: ${describeObject(pod)}: ${err instanceof Error ? err.stack : err}`),
-      );
+    // Twin simplification: a deleted pod's object is gone at once (no Terminating phase), so the
+    // StatefulSet controller recreates a pod of the same name while the old one's containers still
+    // stop; the new one's containers start once they have (a cluster creates the replacement only
+    // then), so two of them never share the pod's volumes.
+    // https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#deployment-and-scaling-guarantees
+    const prior = this.terminating.get(podKey(pod));
+    const begin = () =>
+      worker
+        .start()
+        .catch((err) =>
+          this.ctx.log(`kubelet: ${describeObject(pod)}: ${err instanceof Error ? err.stack : err}`),
+        );
+    if (prior) void prior.then(begin);
+    else void begin();
   }
 
   /** The pod is gone: its containers are stopped, then its emptyDir volumes and container layers removed. */
@@ -212,8 +232,22 @@ export class Kubelet implements Controller {
     const worker = this.workers.get(uid);
     if (!worker) return;
     this.workers.delete(uid);
-    void worker.stop(2000).then(() => worker.removePodDir());
+    const key = `${worker.namespace}/${worker.podName}`;
+    const stopped = worker.stop(2000);
+    void stopped.then(() => worker.removePodDir());
+    const waiting = this.awaitingStop.get(uid);
+    this.awaitingStop.delete(uid);
+    waiting?.(stopped);
+    const entry = (waiting && this.terminating.get(key)) || stopped;
+    this.terminating.set(key, entry);
+    void entry.finally(() => {
+      if (this.terminating.get(key) === entry) this.terminating.delete(key);
+    });
   }
+}
+
+function podKey(pod: KubeObject): string {
+  return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
 }
 
 function isTerminal(pod: KubeObject): boolean {
