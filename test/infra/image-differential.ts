@@ -25,7 +25,26 @@ import { claimAddressBlock } from '../../twin/network/address-allocator.ts';
 import { ANN_BIND_COMPLETED } from '../../twin/storage/pod-claims.ts';
 import { ObjectStore } from '../../twin/store/object-store.ts';
 
-export type Outcome = { kind: 'serves'; answer: string } | { kind: 'exits'; code: number; message: string };
+export type Outcome =
+  | { kind: 'serves'; answer: string }
+  | { kind: 'exits'; code: number; message: string; lastLines?: string[] };
+
+/**
+ * The same outcome: the same answer, or the same exit code with the same final message. A program that
+ * writes to both stdout and stderr (redis logs to stdout, reports a config error on stderr) reaches the
+ * log through two pipes whose order the kernel does not keep, so the message of one run may be found
+ * among the other's last lines instead of on the very last one.
+ */
+export function sameOutcome(a: Outcome, b: Outcome): boolean {
+  if (a.kind === 'serves' || b.kind === 'serves')
+    return a.kind === 'serves' && b.kind === 'serves' && a.answer === b.answer;
+  if (a.code !== b.code) return false;
+  return (
+    a.message === b.message ||
+    (a.lastLines ?? []).includes(b.message) ||
+    (b.lastLines ?? []).includes(a.message)
+  );
+}
 
 /** A container of a pod, with the objects its env and volumes read. */
 export interface ContainerCase {
@@ -144,6 +163,17 @@ export function lastMessage(log: string): string {
   return lines.at(-1) ?? '';
 }
 
+/** The last `n` lines of a log, normalised as lastMessage does. */
+export function lastLines(log: string, n = 3): string[] {
+  const all = log.split('\n');
+  const out: string[] = [];
+  for (let i = all.length - 1; i >= 0 && out.length < n; i--) {
+    const m = lastMessage(all[i]!);
+    if (m) out.unshift(m);
+  }
+  return out;
+}
+
 /**
  * The container's volume mounts as the twin's kubelet makes them (volume-mounts.ts), every claim bound
  * to a volume of its own under `dir`, ConfigMap and Secret files written, emptyDirs and fsGroup as
@@ -243,11 +273,12 @@ export async function runOnTwin(c: ContainerCase, timeoutMs = 60_000): Promise<O
     if (proc.running)
       return { kind: 'exits', code: -1, message: `neither served nor exited in ${timeoutMs} ms` };
     const { code, signal } = await proc.exited;
-    await new Promise((r) => setTimeout(r, 100));
+    const log = readFileSync(logFile, 'utf8');
     return {
       kind: 'exits',
       code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15),
-      message: lastMessage(readFileSync(logFile, 'utf8')),
+      message: lastMessage(log),
+      lastLines: lastLines(log),
     };
   } finally {
     await proc.stop(2000);
@@ -315,7 +346,12 @@ export async function runInDocker(c: ContainerCase, timeoutMs = 60_000): Promise
       return { kind: 'exits', code: -1, message: `neither served nor exited in ${timeoutMs} ms` };
     // Both streams in the order the container wrote them.
     const logs = spawnSync('sh', ['-c', `docker logs ${name} 2>&1`], { encoding: 'utf8' });
-    return { kind: 'exits', code: Number(code), message: lastMessage(logs.stdout) };
+    return {
+      kind: 'exits',
+      code: Number(code),
+      message: lastMessage(logs.stdout),
+      lastLines: lastLines(logs.stdout),
+    };
   } finally {
     spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
     // Files the container's users made are not ours to remove as another user; root can.

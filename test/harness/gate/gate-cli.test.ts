@@ -34,7 +34,7 @@ describe('twin gate (CLI)', () => {
     ]) {
       expect(r.stdout).toContain(flag);
     }
-  }, 30_000);
+  }, 90_000); // each run of the CLI starts tsx: seconds on a loaded machine
 
   it('an unknown profile or a bad --runs is an input error (exit 2) naming the option, before anything starts', async () => {
     const unknown = await twin(['gate', '--profiles', 'smoke,nope']);
@@ -45,7 +45,7 @@ describe('twin gate (CLI)', () => {
     const runs = await twin(['gate', '--runs', '0']);
     expect(runs.code).toBe(2);
     expect(runs.stderr).toContain('--runs: "0" is not a whole number ≥ 1');
-  }, 30_000);
+  }, 90_000); // each run of the CLI starts tsx: seconds on a loaded machine
 
   it('k6-scripts writes the k6 script of each chosen profile', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'k6-scripts-'));
@@ -59,5 +59,5 @@ describe('twin gate (CLI)', () => {
     } finally {
       await rm(out, { recursive: true, force: true });
     }
-  }, 30_000);
+  }, 90_000); // each run of the CLI starts tsx: seconds on a loaded machine
 });
