@@ -1,5 +1,8 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { type NodePool, type Topology, topologyToNodes } from '../../system/topology/topology.ts';
+import { laptopTopology } from '../../system/topology/laptop-topology.ts';
+import { type Topology, topologyToNodes } from '../../system/topology/topology.ts';
+
+export { laptopTopology };
 
 /** k3s image of the cluster's nodes: the Kubernetes minor the twin serves (kube/api, v1.36); override with TWIN_K3S_IMAGE. */
 export const K3S_IMAGE = 'rancher/k3s:v1.36.4-k3s1';
@@ -54,32 +57,6 @@ export interface K3dClusterPlan {
   image: string;
   /** How the production topology was shrunk, one line per pool that lost nodes. */
   shrunk: string[];
-}
-
-/**
- * A laptop-sized copy of a topology: every pool keeps every zone it runs in (so zone spread, zone
- * outages and pool selectors behave as in production) but at most `nodesPerPoolZone` nodes per zone;
- * a pool sized by `nodes` keeps at most that many per zone it covers.
- */
-export function laptopTopology(
-  topology: Topology,
-  nodesPerPoolZone = 1,
-): { topology: Topology; shrunk: string[] } {
-  const shrunk: string[] = [];
-  const pools: NodePool[] = topology.nodePools.map((pool) => {
-    const zones = pool.zones ?? topology.zones;
-    if (pool.nodesPerZone !== undefined) {
-      const n = Math.min(pool.nodesPerZone, nodesPerPoolZone);
-      if (n < pool.nodesPerZone)
-        shrunk.push(`${pool.name}: ${pool.nodesPerZone} → ${n} per zone (${zones.length} zones)`);
-      return { ...pool, nodesPerZone: n };
-    }
-    const max = zones.length * nodesPerPoolZone;
-    const n = Math.min(pool.nodes ?? 0, max);
-    if (n < (pool.nodes ?? 0)) shrunk.push(`${pool.name}: ${pool.nodes} → ${n} nodes`);
-    return { ...pool, nodes: n };
-  });
-  return { topology: { ...topology, nodePools: pools }, shrunk };
 }
 
 /** One k3d agent per node of the laptop-sized topology, with the labels and taints EKS would give it. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
 import { ENVIRONMENT_NAMES } from '../../env/environment-names.ts';
+import { PROFILE_NAMES } from '../../system/profiles/profile-names.ts';
 import { REPO_ROOT } from '../../system/repo-root.ts';
 import { DEFAULT_SCENARIO, scenarioNames } from './scenario-catalog.ts';
 
@@ -117,6 +118,27 @@ program
   .action(async (opts) => {
     const { environmentUp } = await import('./environment-commands.ts');
     process.exitCode = await environmentUp(opts);
+  });
+
+program
+  .command('check')
+  .description(
+    'every static finding of a system for a kind of cluster, without starting anything; exit 1 on errors (docs/twin-check.md)',
+  )
+  .option(
+    '--system <name|dir>',
+    'system under infra/, or a directory laid out like one (default ai-platform; with --all, every system)',
+  )
+  .option(
+    '--overlay <name>',
+    "kustomize overlay (default: the profile's: local on eks; k3d on k3s where the system has one)",
+  )
+  .addOption(new Option('--profile <name>', 'the kind of cluster (default eks)').choices(PROFILE_NAMES))
+  .option('--all', 'every system (or the one --system names), each profile with the overlays written for it')
+  .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
+  .action(async (opts) => {
+    const { checkCommand } = await import('./check-command.ts');
+    process.exitCode = await checkCommand(root, opts);
   });
 
 program
