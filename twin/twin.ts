@@ -4,12 +4,13 @@ import path from 'node:path';
 import { TwinError } from '../core/errors.ts';
 import { ScaledClock } from '../kube/clock.ts';
 import { describeObject, type KubeObject } from '../kube/object.ts';
+import { type ClusterCapabilities, clusterCapabilities } from '../system/profiles/cluster-capabilities.ts';
 import { classifyKinds, describeStoredOnly } from '../system/render/index.ts';
 import type { LoadedSystem } from '../system/system.ts';
 import { storageClassObject } from '../system/topology/cluster-storage.ts';
 import { type ClusterStorage, topologyToNodes } from '../system/topology/topology.ts';
 import type { TwinBindings } from '../system/twin-bindings.ts';
-import { addonControllers, describeAddons } from './addon-controllers.ts';
+import { addonControllers, describeAddons, describeProfile } from './addon-controllers.ts';
 import { EmulatedUsage, HorizontalPodAutoscalerController } from './autoscaling/index.ts';
 import type { Controller, ControllerContext } from './controllers/controller.ts';
 import { builtinControllers } from './controllers/index.ts';
@@ -47,8 +48,9 @@ export interface TwinOptions {
   /** GPU nodes' devices: emulated (default) or the host's, from `nvidia-smi -L` (passthrough). */
   gpu?: GpuMode;
   /**
-   * The cluster's provisioners and built-in StorageClasses; by default the topology's `storage`
-   * (none: every dynamically provisioned claim stays Pending). A profile (k3s) passes its own.
+   * The cluster's provisioners and built-in StorageClasses; by default the profile's (system.profile:
+   * on EKS the topology's `storage`, none meaning every dynamically provisioned claim stays Pending;
+   * on k3s only local-path).
    */
   storage?: ClusterStorage;
 }
@@ -76,6 +78,8 @@ export class Twin {
   /** Every PersistentVolume's data, `<volumesDir>/<pv name>`. */
   readonly volumesDir: string;
   readonly storage: ClusterStorage;
+  /** What the cluster serves beyond the manifests (its profile and add-ons): Ingress controllers and classes, metrics APIs. */
+  readonly capabilities: ClusterCapabilities;
   private downed = false;
 
   private constructor(
@@ -90,7 +94,9 @@ export class Twin {
     this.logFile = path.join(options.workDir, 'control-plane.log');
     const log = (m: string) =>
       appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${m}\n`);
-    this.storage = options.storage ?? options.system.topology.storage ?? { provisioners: [] };
+    const { profile, topology, addons } = options.system;
+    this.storage = options.storage ?? profile.storage(topology);
+    this.capabilities = clusterCapabilities(profile, addons);
     this.volumesDir = prepareVolumesDir(options.workDir).path;
     this.network = new TwinNetwork({
       store: this.store,
@@ -101,6 +107,7 @@ export class Twin {
       ...(options.system.topology.network?.loadBalancerSubnets
         ? { loadBalancerSubnets: options.system.topology.network.loadBalancerSubnets }
         : {}),
+      ingressControllers: new Set(this.capabilities.ingressControllers.keys()),
     });
     this.kubelet = new Kubelet({
       bindings,
@@ -139,8 +146,10 @@ export class Twin {
     const gpus = new GpuAllocator(gpuMode, new Map(hostGpus.map((d) => [d.uuid, d.index])));
     const twin = new Twin(options, bindings, gpus);
     try {
+      const { topology: clusterTopology, shrunk } = options.system.profile.nodes(topology);
+      for (const line of shrunk) progress(`${options.system.profile.title} nodes: ${line}`);
       await twin.start(
-        assignGpuDevices(topologyToNodes(topology), gpuMode, hostGpus),
+        assignGpuDevices(topologyToNodes(clusterTopology), gpuMode, hostGpus),
         rendered.map((r) => r.object),
         progress,
       );
@@ -178,7 +187,12 @@ export class Twin {
       this.nodes,
       this.nodeLifecycle,
       new TaintEvictionController(),
-      new HorizontalPodAutoscalerController(this.usage),
+      new HorizontalPodAutoscalerController(
+        this.usage,
+        undefined,
+        undefined,
+        this.capabilities.apis.has('metrics.k8s.io'),
+      ),
     );
     this.store.addAdmission(
       defaultTolerationSeconds(
@@ -188,9 +202,12 @@ export class Twin {
     );
     this.store.addAdmission(defaultStorageClassAdmission(() => this.store.list({ kind: 'StorageClass' })));
     for (const c of this.controllers) c.start(ctx);
+    progress(describeProfile(this.options.system, this.capabilities));
     progress(describeAddons(this.options.system.addons));
     // the add-ons are installed before the system: their CRDs first, as on a prepared cluster
     for (const crd of this.options.system.addonCrds) this.store.apply(crd);
+    // the IngressClasses the cluster (k3s: traefik) and its add-ons' installs (alb) create
+    for (const { object } of this.capabilities.ingressClasses) this.store.create(structuredClone(object));
     for (const node of nodes) this.store.create(node);
     // The classes the cluster is created with (EKS: gp2; k3s: local-path), before any manifest.
     for (const sc of this.storage.storageClasses ?? []) this.store.create(storageClassObject(sc));

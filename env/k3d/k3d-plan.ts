@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { K3S_PROFILE } from '../../system/profiles/profile-registry.ts';
 import { laptopTopology } from '../../system/topology/laptop-topology.ts';
 import { type Topology, topologyToNodes } from '../../system/topology/topology.ts';
 
@@ -41,7 +42,7 @@ export interface K3dPlanOptions {
   /** k3d cluster name (a hostname; k3d prefixes its containers with k3d-). */
   clusterName: string;
   gpu?: GpuMode;
-  /** Agents per node pool and zone on a laptop (default 1). */
+  /** Agents per node pool and zone on a laptop (default: the k3s profile's, 1). */
   nodesPerPoolZone?: number;
   ingressHostPort?: number;
   k3sImage?: string;
@@ -61,7 +62,10 @@ export interface K3dClusterPlan {
 
 /** One k3d agent per node of the laptop-sized topology, with the labels and taints EKS would give it. */
 export function planK3dCluster(topology: Topology, options: K3dPlanOptions): K3dClusterPlan {
-  const { topology: small, shrunk } = laptopTopology(topology, options.nodesPerPoolZone ?? 1);
+  const { topology: small, shrunk } =
+    options.nodesPerPoolZone === undefined
+      ? K3S_PROFILE.nodes(topology)
+      : laptopTopology(topology, options.nodesPerPoolZone);
   const gpu = options.gpu ?? 'emulated';
   const agents = topologyToNodes(small).map((node: KubeObject, index): K3dAgent => {
     const all = node.metadata.labels as Record<string, string>;

@@ -26,7 +26,8 @@ const stateFile = (workDir: string) => path.join(workDir, 'state.json');
  */
 export async function environmentUp(opts: {
   system: string;
-  overlay: string;
+  overlay?: string;
+  profile?: string;
   env: string;
   timeScale?: string;
   workDir: string;
@@ -51,7 +52,8 @@ export async function environmentUp(opts: {
   try {
     env = await upEnvironment(opts.env, {
       system: opts.system,
-      overlay: opts.overlay,
+      ...(opts.overlay ? { overlay: opts.overlay } : {}),
+      ...(opts.profile ? { profile: opts.profile } : {}),
       timeScale,
       workDir,
       progress,
@@ -80,7 +82,9 @@ export async function environmentUp(opts: {
     await mkdir(root, { recursive: true });
     await writeFile(stateFile(root), JSON.stringify(state, null, 2));
     for (const [name, url] of Object.entries(ingresses)) progress(`Ingress ${name}: ${url}`);
-    progress(`${opts.system} is up on ${opts.env}; Ctrl-C or \`twin down\` stops it`);
+    progress(
+      `${opts.system} is up on ${opts.env}${opts.profile ? ` (profile ${opts.profile})` : ''}; Ctrl-C or \`twin down\` stops it`,
+    );
     await new Promise<void>((resolve) =>
       controller.signal.addEventListener('abort', () => resolve(), { once: true }),
     );

@@ -31,6 +31,18 @@ const gpuOption = () =>
       return mode;
     });
 
+/** The kind of cluster the twin is; it reaches the environment (also in a scenario's worker) as TWIN_PROFILE. */
+const profileOption = () =>
+  new Option(
+    '--profile <name>',
+    "the cluster the twin is: eks (the seeds' production, default) or k3s (what k3d provides: docs/k3d.md)",
+  )
+    .choices(PROFILE_NAMES)
+    .argParser((name: string) => {
+      process.env['TWIN_PROFILE'] = name;
+      return name;
+    });
+
 const workDirOption = () =>
   new Option('--work-dir <dir>', 'state of the environment started by `twin up` (pod logs, data)').default(
     path.join(root, '.twin', 'up'),
@@ -48,6 +60,7 @@ program
   .addOption(envOption())
   .addOption(timeScaleOption())
   .addOption(gpuOption())
+  .addOption(profileOption())
   .option('--keep', 'leave the environment running after the scenario (Ctrl-C to stop)')
   .option('--report-dir <dir>', 'where reports/<run-id>/ go', 'reports')
   .option('-t, --test-name-pattern <pattern>', 'run only the scenario parts whose names match')
@@ -110,10 +123,14 @@ program
   .command('up')
   .description('bring a system up on an environment and keep it running until Ctrl-C or `twin down`')
   .option('--system <name|dir>', 'system under infra/, or a directory laid out like one', 'ai-platform')
-  .option('--overlay <name>', 'kustomize overlay', 'local')
+  .option(
+    '--overlay <name>',
+    "kustomize overlay (default: the profile's: local on eks; k3d on k3s where the system has one)",
+  )
   .addOption(envOption())
   .addOption(timeScaleOption())
   .addOption(gpuOption())
+  .addOption(profileOption())
   .addOption(workDirOption())
   .action(async (opts) => {
     const { environmentUp } = await import('./environment-commands.ts');

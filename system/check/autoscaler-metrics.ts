@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { clusterCapabilities } from '../profiles/cluster-capabilities.ts';
 import { type CheckContext, objectFinding } from './check-context.ts';
 import type { Finding } from './finding.ts';
 import { containersOf, podTemplates } from './pod-templates.ts';
@@ -19,10 +20,7 @@ const API_OF: Record<string, string> = {
  * container. Also a scaleTargetRef that names nothing of the manifests.
  */
 export function autoscalerMetricFindings(ctx: CheckContext): Finding[] {
-  const served = new Map<string, string>();
-  for (const api of ctx.profile.apis) served.set(api, `the ${ctx.profile.title} cluster`);
-  for (const a of ctx.addons)
-    for (const api of a.entry.apis ?? []) served.set(api, `${a.title} ${a.version}`);
+  const served = clusterCapabilities(ctx.profile, ctx.addons).apis;
   const templates = podTemplates(ctx.rendered);
   const out: Finding[] = [];
   for (const r of ctx.rendered) {

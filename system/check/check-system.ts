@@ -3,12 +3,14 @@ import { DEFAULT_PROFILE, PROFILES } from '../profiles/profile-registry.ts';
 import type { SystemLayout } from '../system.ts';
 import { addonControllerFindings } from './addon-controllers.ts';
 import { autoscalerMetricFindings } from './autoscaler-metrics.ts';
+import { backupCredentialFindings } from './backup-credentials.ts';
 import { type CheckContext, loadForCheck } from './check-context.ts';
 import { disruptionBudgetFindings } from './disruption-budgets.ts';
 import { countBySeverity, type Finding, type Severity, sortFindings } from './finding.ts';
 import { imageBindingFindings } from './image-bindings.ts';
 import { ingressClassFindings } from './ingress-classes.ts';
 import { ingressNetworkPolicyFindings } from './ingress-network-policies.ts';
+import { loadRestrictorFindings } from './kustomize-load-restrictor.ts';
 import { manifestSchemaFindings } from './manifest-schema.ts';
 import { objectReferenceFindings } from './object-references.ts';
 import { probePortFindings } from './probe-ports.ts';
@@ -21,11 +23,13 @@ import { storageClassFindings } from './storage-classes.ts';
 export const CHECKS: readonly { name: string; run: (ctx: CheckContext) => Finding[] | Promise<Finding[]> }[] =
   [
     { name: 'schema', run: manifestSchemaFindings },
+    { name: 'kustomize', run: loadRestrictorFindings },
     { name: 'addons', run: addonControllerFindings },
     { name: 'storage', run: storageClassFindings },
     { name: 'references', run: objectReferenceFindings },
     { name: 'secrets', run: secretPlaceholderFindings },
     { name: 'irsa', run: serviceAccountRoleCheck },
+    { name: 'backups', run: backupCredentialFindings },
     { name: 'services', run: serviceSelectorFindings },
     { name: 'probes', run: probePortFindings },
     { name: 'pdb', run: disruptionBudgetFindings },

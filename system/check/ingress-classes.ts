@@ -1,9 +1,9 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { clusterCapabilities, DEFAULT_INGRESS_CLASS_ANNOTATION } from '../profiles/cluster-capabilities.ts';
 import type { RenderedObject } from '../render/rendered-object.ts';
 import { type CheckContext, objectFinding } from './check-context.ts';
 import type { Finding } from './finding.ts';
 
-const DEFAULT_CLASS = 'ingressclass.kubernetes.io/is-default-class';
 const CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 const ALB_CONTROLLER = 'ingress.k8s.aws/alb';
 
@@ -15,42 +15,28 @@ export interface KnownIngressClass {
   origin: string;
 }
 
-/** The IngressClasses a cluster of the profile has, and the controllers that run in it. */
+/** The IngressClasses a cluster of the profile has (its own, its add-ons', the manifests'), and the controllers that run in it. */
 export function ingressClassesOf(ctx: CheckContext): {
   classes: KnownIngressClass[];
   controllers: Map<string, string>;
 } {
-  const classes: KnownIngressClass[] = [];
-  const controllers = new Map<string, string>();
-  for (const c of ctx.profile.ingressClasses) {
-    classes.push({
-      name: c.name,
-      controller: c.controller,
-      default: c.default,
-      origin: `the ${ctx.profile.title} cluster`,
-    });
-    controllers.set(c.controller, `the ${ctx.profile.title} cluster`);
-  }
-  for (const a of ctx.addons) {
-    if (!a.entry.ingress) continue;
-    controllers.set(a.entry.ingress.controller, `${a.title} ${a.version}`);
-    if (a.controller === 'addon')
-      classes.push({
-        name: a.entry.ingress.ingressClass,
-        controller: a.entry.ingress.controller,
-        default: false,
-        origin: `${a.title}'s install`,
-      });
-  }
-  for (const o of ctx.objects)
-    if (o.apiVersion === 'networking.k8s.io/v1' && o.kind === 'IngressClass')
-      classes.push({
-        name: o.metadata.name,
-        controller: String(o.spec?.controller ?? ''),
-        default: o.metadata.annotations?.[DEFAULT_CLASS] === 'true',
-        origin: 'the manifests',
-      });
-  return { classes, controllers };
+  const caps = clusterCapabilities(ctx.profile, ctx.addons);
+  const classes: KnownIngressClass[] = [
+    ...caps.ingressClasses.map(({ object, origin }) => known(object, origin)),
+    ...ctx.objects
+      .filter((o) => o.apiVersion === 'networking.k8s.io/v1' && o.kind === 'IngressClass')
+      .map((o) => known(o, 'the manifests')),
+  ];
+  return { classes, controllers: caps.ingressControllers };
+}
+
+function known(o: KubeObject, origin: string): KnownIngressClass {
+  return {
+    name: o.metadata.name,
+    controller: String(o.spec?.controller ?? ''),
+    default: o.metadata.annotations?.[DEFAULT_INGRESS_CLASS_ANNOTATION] === 'true',
+    origin,
+  };
 }
 
 /** The class of an Ingress: spec.ingressClassName, the deprecated annotation, else the default class. */

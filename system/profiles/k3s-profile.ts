@@ -25,7 +25,7 @@ export const K3S_PROFILE: ClusterProfile = {
     splitAddons(listed, (a) => {
       if (a.entry.cloud)
         return `it needs the ${a.entry.cloud.toUpperCase()} APIs and IAM roles for service accounts, which a k3s cluster does not have`;
-      if (a.entry.packagedBy?.includes('k3s')) return 'k3s packages it (kube-system)';
+      if (a.entry.packagedBy?.includes('k3s')) return 'k3s packages it, in kube-system';
       return undefined;
     }),
   ingressClasses: [
@@ -40,7 +40,7 @@ export const K3S_PROFILE: ClusterProfile = {
     },
   ],
   apis: ['metrics.k8s.io'],
-  networkPolicy: { enforced: true, by: "k3s' embedded network policy controller (kube-router)" },
+  networkPolicy: { enforced: true, by: "k3s' embedded network policy controller, kube-router's" },
   irsa: false,
   cloud: undefined,
 };

@@ -9,6 +9,7 @@ import {
 } from '../../kube/connectivity.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { TrafficStats } from '../../kube/traffic.ts';
+import { DEFAULT_INGRESS_CLASS_ANNOTATION } from '../../system/profiles/cluster-capabilities.ts';
 import type { EventRecorder } from '../store/event-recorder.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
@@ -53,6 +54,11 @@ export interface TwinNetworkOptions {
   loadBalancerSubnets?: string[];
   /** 'auto' (default): NetworkPolicy in the kernel where this process may; 'proxy': only at the proxies. */
   networkPolicy?: 'auto' | 'proxy';
+  /**
+   * `spec.controller` of the Ingress controllers the cluster runs (its profile's and its add-ons'): an
+   * Ingress whose class no such controller serves gets no listener. Undefined: every Ingress is served.
+   */
+  ingressControllers?: ReadonlySet<string>;
 }
 
 /** Absolute path of the preload that gives live Node pods cluster DNS (`node --import <path>`). */
@@ -110,11 +116,13 @@ export class TwinNetwork {
       synced: () => this.enforcer?.synced() ?? Promise.resolve(),
     };
     this.serviceProxy = new ServiceProxy(store, this.table, this.forwarder, this.log, policy);
+    const controllers = options.ingressControllers;
     this.ingressProxy = new IngressProxy(store, this.table, this.forwarder, {
       log: this.log,
       ...(options.ingressPorts ? { ports: options.ingressPorts } : {}),
       policy,
       sources: () => this.actors.map((a) => a.address),
+      ...(controllers ? { unserved: (ing) => unservedReason(ing, store, controllers) } : {}),
     });
     this.metricsApi = new MetricsApi(this.metrics);
   }
@@ -379,4 +387,33 @@ export class TwinNetwork {
   trafficByVersion(ref: { namespace: string; name: string }, windowMs: number): Record<string, TrafficStats> {
     return this.metrics.byVersion(`${ref.namespace}/${ref.name}`, windowMs);
   }
+}
+
+/**
+ * Why no Ingress controller of the cluster serves an Ingress, or undefined when one does: its class
+ * (spec.ingressClassName, the kubernetes.io/ingress.class annotation, else the one default
+ * IngressClass) must exist and name a controller that runs.
+ */
+export function unservedReason(
+  ing: KubeObject,
+  store: ObjectStore,
+  controllers: ReadonlySet<string>,
+): string | undefined {
+  const classes = store.list({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass' });
+  const named: string | undefined =
+    ing.spec?.ingressClassName ?? ing.metadata.annotations?.['kubernetes.io/ingress.class'];
+  const defaults = classes.filter(
+    (c) => c.metadata.annotations?.[DEFAULT_INGRESS_CLASS_ANNOTATION] === 'true',
+  );
+  const name = named ?? (defaults.length === 1 ? defaults[0]!.metadata.name : undefined);
+  const running = [...controllers].join(', ') || 'none';
+  if (name === undefined)
+    return `it names no IngressClass and the cluster has no default class (controllers: ${running})`;
+  const cls = classes.find((c) => c.metadata.name === name);
+  if (!cls)
+    return `IngressClass "${name}" does not exist (classes: ${classes.map((c) => c.metadata.name).join(', ') || 'none'})`;
+  const controller = String(cls.spec?.controller ?? '');
+  if (!controllers.has(controller))
+    return `IngressClass "${name}" is served by ${controller}, which does not run in this cluster (controllers: ${running})`;
+  return undefined;
 }
