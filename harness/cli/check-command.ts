@@ -25,7 +25,11 @@ async function allSystems(root: string): Promise<string[]> {
  * `twin check`: every static finding of a system (system/check), nothing started. Exit 0 when no
  * finding is an error, 1 when one is; a bad option (an unknown system, overlay or profile) exits 2.
  */
-export async function checkCommand(root: string, opts: CheckOptions, out = process.stdout): Promise<number> {
+export async function checkCommand(
+  root: string,
+  opts: CheckOptions,
+  out: { write(text: string): unknown } = process.stdout,
+): Promise<number> {
   if (opts.all && (opts.overlay !== undefined || opts.profile !== undefined))
     throw new TwinError(
       'TWIN_OPTION_INVALID',

@@ -3,6 +3,7 @@ import type { RenderedObject } from '../render/rendered-object.ts';
 import { storageClassObject } from '../topology/cluster-storage.ts';
 import { resolveProvisioner } from '../topology/provisioners.ts';
 import {
+  bindingMode,
   claimClass,
   claimHasClass,
   defaultStorageClass,
@@ -122,8 +123,9 @@ export function storageClassFindings(ctx: CheckContext): Finding[] {
   const clusterClasses = (storage.storageClasses ?? []).map((c) => c.name);
   const has = `the ${ctx.profile.title} cluster's classes: ${[...new Set(classes.map((c) => c.metadata.name))].join(', ') || 'none'}`;
   const out: Finding[] = [];
-  const pendingPods =
-    'and so do the pods that mount it ("pod has unbound immediate PersistentVolumeClaims" or, waiting for a first consumer, "didn\'t find available persistent volumes to bind")';
+  const immediate = 'and so do the pods that mount it ("pod has unbound immediate PersistentVolumeClaims")';
+  const delayed =
+    'and the pods that mount it are placed on a node and wait there for it until the scheduler gives up and tries again (running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded)';
   for (const c of claimSources(ctx.rendered)) {
     const className = c.className ?? def?.metadata.name;
     if (className !== undefined && className !== '' && volumes.some((v) => volumeClass(v) === className))
@@ -138,7 +140,7 @@ export function storageClassFindings(ctx: CheckContext): Finding[] {
         c.className === ''
           ? `${c.what} asks for no StorageClass (storageClassName: ""), and no PersistentVolume without a class exists`
           : `${c.what} names no StorageClass, and the ${ctx.profile.title} cluster has no default class (${has})`,
-        `the claim stays Pending (FailedBinding: "no persistent volumes available for this claim and no storage class is set"), ${pendingPods}`,
+        `the claim stays Pending (FailedBinding: "no persistent volumes available for this claim and no storage class is set"), ${immediate}`,
       );
       continue;
     }
@@ -151,11 +153,12 @@ export function storageClassFindings(ctx: CheckContext): Finding[] {
             .map((s) => s.metadata.name)
             .join(', ') || 'none'
         })`,
-        `the claim stays Pending (ProvisioningFailed: storageclass.storage.k8s.io "${className}" not found), ${pendingPods}`,
+        `the claim stays Pending (ProvisioningFailed: storageclass.storage.k8s.io "${className}" not found), ${immediate}`,
       );
       continue;
     }
     const provisioner = String(sc['provisioner'] ?? '');
+    const pendingPods = bindingMode(sc) === 'WaitForFirstConsumer' ? delayed : immediate;
     if (provisioner === NO_PROVISIONER) {
       report(
         `${c.what}: StorageClass "${className}" has no provisioner (${NO_PROVISIONER}) and no PersistentVolume of that class exists`,
