@@ -11,6 +11,8 @@ interface UpState {
   pid: number;
   system: string;
   env: string;
+  /** The cluster profile the twin was brought up as (eks when none was given). */
+  profile?: string;
   startedAt: string;
   timeScale: number;
   workDir: string;
@@ -73,6 +75,7 @@ export async function environmentUp(opts: {
       pid: process.pid,
       system: opts.system,
       env: opts.env,
+      ...(opts.profile ? { profile: opts.profile } : {}),
       startedAt: new Date().toISOString(),
       timeScale,
       workDir,
@@ -106,7 +109,7 @@ export async function environmentStatus(workDir: string): Promise<number> {
     return state ? 1 : 0;
   }
   const lines = [
-    `${state.system} on ${state.env} (pid ${state.pid}, since ${state.startedAt}, time scale ×${state.timeScale})`,
+    `${state.system} on ${state.env}${state.profile ? ` (profile ${state.profile})` : ''} (pid ${state.pid}, since ${state.startedAt}, time scale ×${state.timeScale})`,
     ...Object.entries(state.ingresses).map(([n, u]) => `  Ingress ${n}: ${u}`),
     ...state.workloads.map((w) => `  ${w}`),
     `  pod logs: ${path.join(state.workDir, 'pods')}`,
