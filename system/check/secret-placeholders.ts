@@ -7,7 +7,8 @@ import { containersOf, podTemplates } from './pod-templates.ts';
  * The placeholder rule. A Secret value (a `stringData` value, or a `data` value once base64-decoded) is
  * a placeholder when, trimmed and compared without case, it
  * - contains "changeme", "change-me", "change_me", "replaceme" (any of - _ or space between the words),
- *   "placeholder", "your-password" / "your_secret" / "your-token" / "your-key", or "insert … here";
+ *   "placeholder", "your-password" / "your_secret" / "your-api-token" / "your-key" (one word may come
+ *   between), or "insert … here";
  * - is only x's or asterisks, three or more ("xxxx", "***");
  * - is an unfilled template: "<password>", "${DB_PASSWORD}", "{{ .Values.password }}";
  * - is "todo", "fixme", "tbd", "dummy" or "example";
@@ -20,7 +21,9 @@ export function placeholderReason(key: string, raw: string): string | undefined 
   const reason = (v: string): string | undefined => {
     const t = v.trim().toLowerCase();
     if (
-      /change[-_ ]?me|replace[-_ ]?me|placeholder|your[-_ ]?(password|secret|token|key)|insert.*here/.test(t)
+      /change[-_ ]?me|replace[-_ ]?me|placeholder|your[-_ ]?([a-z]+[-_ ])?(password|secret|token|key)|insert.*here/.test(
+        t,
+      )
     )
       return 'a placeholder';
     if (/^(x{3,}|\*{3,})$/.test(t)) return 'a placeholder';
