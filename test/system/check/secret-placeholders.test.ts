@@ -17,6 +17,7 @@ describe('the placeholder rule of twin check (docs/twin-check.md)', () => {
     ['API_TOKEN', 'XXX', 'a placeholder'],
     ['API_TOKEN', '********', 'a placeholder'],
     ['SIGNING_KEY', '<signing-key>', 'an unfilled template'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell-style placeholder is the value under test
     ['DB_PASSWORD', '${DB_PASSWORD}', 'an unfilled template'],
     ['DB_PASSWORD', '{{ .Values.password }}', 'an unfilled template'],
     ['note', 'TODO', 'a placeholder'],
