@@ -57,8 +57,7 @@ export function describeProfile(system: LoadedSystem, caps: ClusterCapabilities)
     `provisioners: ${storage.provisioners.map((p) => p.name).join(', ') || 'none'}`,
     `IngressClasses: ${caps.ingressClasses.map((c) => c.object.metadata.name).join(', ') || "only the manifests'"}`,
     `metrics APIs: ${[...caps.apis.keys()].join(', ') || 'none'}`,
-    // Twin simplification: NetworkPolicies are stored, not enforced (enforcement is issue 11 item 4).
-    `NetworkPolicy: ${profile.networkPolicy.enforced ? `${profile.title} enforces it (${profile.networkPolicy.by}), the twin does not yet` : 'not enforced'}`,
+    `NetworkPolicy: ${profile.networkPolicy.enforced ? `enforced, as ${profile.networkPolicy.by} does` : 'not enforced'}`,
   ];
   const left = system.leftOutAddons.map((l) => `${l.addon.title} ${l.addon.version} (${l.why})`);
   if (left.length > 0) parts.push(`add-ons left out: ${left.join('; ')}`);

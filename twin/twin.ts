@@ -97,6 +97,10 @@ export class Twin {
     const { profile, topology, addons } = options.system;
     this.storage = options.storage ?? profile.storage(topology);
     this.capabilities = clusterCapabilities(profile, addons);
+    const builtinController = profile.ingressClasses[0];
+    const ingressControllerPod = builtinController
+      ? { name: builtinController.name, ...builtinController.pods }
+      : undefined;
     this.volumesDir = prepareVolumesDir(options.workDir).path;
     this.network = new TwinNetwork({
       store: this.store,
@@ -104,9 +108,13 @@ export class Twin {
       events: this.events,
       workDir: options.workDir,
       log,
-      ...(options.system.topology.network?.loadBalancerSubnets
-        ? { loadBalancerSubnets: options.system.topology.network.loadBalancerSubnets }
-        : {}),
+      // Where Ingress traffic comes from, as NetworkPolicy sees it: the cluster's own controller pod
+      // (Traefik in kube-system on k3s), else the load balancer in the VPC's subnets (the ALB on EKS).
+      ...(ingressControllerPod
+        ? { ingressControllerPod }
+        : options.system.topology.network?.loadBalancerSubnets
+          ? { loadBalancerSubnets: options.system.topology.network.loadBalancerSubnets }
+          : {}),
       ingressControllers: new Set(this.capabilities.ingressControllers.keys()),
     });
     this.kubelet = new Kubelet({

@@ -60,4 +60,41 @@ describe.skipIf(!hasKustomize)('the twin under a profile (needs kubectl or kusto
       await twin.down();
     }
   }, 60_000);
+
+  it('k3s enforces NetworkPolicy: a default deny that does not admit Traefik (kube-system) makes the Ingress answer 504; admitting it lets requests through', async () => {
+    const twin = await up('default-deny-drops-traefik', 'k3d', 'k3s');
+    try {
+      const url = await twin.network.ingressUrl({ namespace: 'app', name: 'web' });
+      const t0 = performance.now();
+      const denied = await fetch(`${url}/`, { signal: AbortSignal.timeout(30_000) });
+      expect(denied.status).toBe(504);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(9_000); // the connection timed out (10 s)
+      // the fix of the k3d overlays: admit Traefik's pods from kube-system
+      twin.store.apply({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'allow-from-traefik', namespace: 'app' },
+        spec: {
+          podSelector: { matchLabels: { app: 'web' } },
+          ingress: [
+            {
+              from: [
+                {
+                  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+                  podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } },
+                },
+              ],
+              ports: [{ protocol: 'TCP', port: 8080 }],
+            },
+          ],
+        },
+      });
+      await twin.network.policySynced();
+      const allowed = await fetch(`${url}/`, { signal: AbortSignal.timeout(10_000) });
+      expect(allowed.status).toBe(200);
+      expect(await allowed.json()).toMatchObject({ pod: expect.stringMatching(/^web-/) });
+    } finally {
+      await twin.down();
+    }
+  }, 90_000);
 });

@@ -55,6 +55,12 @@ export interface TwinNetworkOptions {
   /** 'auto' (default): NetworkPolicy in the kernel where this process may; 'proxy': only at the proxies. */
   networkPolicy?: 'auto' | 'proxy';
   /**
+   * The Ingress controller as NetworkPolicy sees it when it is a pod of the cluster (Traefik in
+   * kube-system on k3s): the Ingress proxy connects to pods as that pod, instead of from the load
+   * balancer's subnets.
+   */
+  ingressControllerPod?: { name: string; namespace: string; labels: Record<string, string> };
+  /**
    * `spec.controller` of the Ingress controllers the cluster runs (its profile's and its add-ons'): an
    * Ingress whose class no such controller serves gets no listener. Undefined: every Ingress is served.
    */
@@ -222,10 +228,17 @@ export class TwinNetwork {
     const lb = this.actors.map(
       (a) => `${a.address} as ${a.peer.kind === 'external' ? a.peer.ip : a.peer.kind}`,
     );
+    const controller = this.options.ingressControllerPod;
     lines.push(
-      this.options.loadBalancerSubnets?.length
-        ? `The Ingress load balancer connects to pods from ${lb.join(', ')} (topology network.loadBalancerSubnets)`
-        : `The Ingress load balancer connects to pods from ${lb.join(', ')}, outside every subnet (the topology declares no network.loadBalancerSubnets)`,
+      controller
+        ? `The Ingress controller connects to pods from ${this.actors.map((a) => a.address).join(', ')} as a pod of ${controller.namespace} labelled ${Object.entries(
+            controller.labels,
+          )
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')} (${controller.name})`
+        : this.options.loadBalancerSubnets?.length
+          ? `The Ingress load balancer connects to pods from ${lb.join(', ')} (topology network.loadBalancerSubnets)`
+          : `The Ingress load balancer connects to pods from ${lb.join(', ')}, outside every subnet (the topology declares no network.loadBalancerSubnets)`,
     );
     return lines;
   }
@@ -365,6 +378,26 @@ export class TwinNetwork {
    * Twin simplification: an ALB's interfaces have addresses AWS picks in those subnets.
    */
   private loadBalancerActors(): PresentedActor[] {
+    const controller = this.options.ingressControllerPod;
+    if (controller)
+      return [
+        {
+          address: this.serviceIps.allocate(`twin-system/ingress-controller`),
+          peer: {
+            kind: 'pod',
+            pod: {
+              apiVersion: 'v1',
+              kind: 'Pod',
+              metadata: {
+                name: controller.name,
+                namespace: controller.namespace,
+                labels: { ...controller.labels },
+              },
+              spec: {},
+            },
+          },
+        },
+      ];
     const subnets = this.options.loadBalancerSubnets ?? [];
     if (subnets.length === 0) {
       const address = this.serviceIps.allocate('twin-system/load-balancer');
