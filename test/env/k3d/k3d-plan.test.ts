@@ -429,6 +429,7 @@ describe('up steps', () => {
       'https://github.com/argoproj/argo-rollouts/releases/download/v1.8.3/install.yaml',
       'https://github.com/cert-manager/cert-manager/releases/download/v1.15.3/cert-manager.yaml',
       'helm upgrade --install external-secrets external-secrets --repo https://charts.external-secrets.io --version 0.10.3 --namespace external-secrets --create-namespace --wait',
+      'helm upgrade --install chaos-mesh chaos-mesh --repo https://charts.chaos-mesh.org --version 2.8.2 --namespace chaos-mesh --create-namespace --wait --set chaosDaemon.runtime=containerd --set chaosDaemon.socketPath=/run/k3s/containerd/containerd.sock --set dashboard.create=false',
     ]);
     expect(await urls('lambda-microservice')).toEqual([
       'https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.30/releases/cnpg-1.30.0.yaml',
