@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TwinError } from '../../core/errors.ts';
+import { isTwinError, TwinError } from '../../core/errors.ts';
 import { processRuns as alive } from '../../core/process.ts';
 import type { Environment } from '../../env/environment.ts';
 import { upEnvironment } from '../../env/registry.ts';
@@ -70,8 +70,12 @@ export async function environmentUp(opts: {
     }
     const workloads: string[] = [];
     for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']) {
-      for (const w of await env.kube.list({ kind }))
-        workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
+      // a kind the cluster does not serve (Rollout without Argo Rollouts) has no workloads
+      const listed = await env.kube.list({ kind }).catch((err: unknown) => {
+        if (isTwinError(err, 'TWIN_NOT_FOUND')) return [];
+        throw err;
+      });
+      for (const w of listed) workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
     }
     const state: UpState = {
       pid: process.pid,
