@@ -59,6 +59,16 @@ export function addonControllerFindings(ctx: CheckContext): Finding[] {
         );
         continue;
       }
+      if (entry.groups.length > 0 && !ctx.addons.some((a) => a.name === entry.name))
+        out.push(
+          objectFinding(ctx, t.r, {
+            severity: 'error',
+            check: 'addons',
+            field: `${path}.image`,
+            message: `runs ${entry.title} (${c.image}), but ${ctx.addonsFile} does not install ${entry.name} on ${ctx.profile.title}: nothing creates its CustomResourceDefinitions (${entry.groups.join(', ')}); list it there (controller: manifests keeps this Deployment) or apply its CRDs`,
+            cluster: `the controller's watches of ${entry.groups.join(', ')} fail ("the server could not find the requested resource"): it never syncs and restarts; every object of those groups is refused ("no matches for kind … ensure CRDs are installed first")`,
+          }),
+        );
       const sa: string = t.spec?.serviceAccountName ?? t.spec?.serviceAccount ?? 'default';
       if (!isBound(ctx, t.namespace, sa))
         out.push(

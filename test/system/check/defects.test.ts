@@ -44,6 +44,26 @@ const CASES: Expected[] = [
     ],
   },
   {
+    fixture: 'addon-controllers-without-crds',
+    profile: 'eks',
+    findings: [
+      {
+        check: 'addons',
+        line: 39,
+        message:
+          'runs AWS Load Balancer Controller (public.ecr.aws/eks/aws-load-balancer-controller:v2.8.2), but test/fixtures/defects/addon-controllers-without-crds/addons.yaml does not install aws-load-balancer-controller on EKS: nothing creates its CustomResourceDefinitions (elbv2.k8s.aws)',
+        cluster:
+          'the controller\'s watches of elbv2.k8s.aws fail ("the server could not find the requested resource")',
+      },
+      {
+        check: 'addons',
+        line: 55,
+        message: 'nothing creates its CustomResourceDefinitions (cert-manager.io, acme.cert-manager.io)',
+        cluster: 'refused ("no matches for kind … ensure CRDs are installed first")',
+      },
+    ],
+  },
+  {
     fixture: 'cert-manager-without-rbac',
     profile: 'eks',
     findings: [
