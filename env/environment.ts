@@ -170,8 +170,13 @@ export interface Environment extends AsyncDisposable {
 export interface EnvironmentOptions {
   /** System under infra/<system>/ (e.g. "ai-platform"), or a directory laid out the same way. */
   system: string;
-  /** Kustomize overlay under infra/<system>/k8s/overlays/. */
+  /** Kustomize overlay under infra/<system>/k8s/overlays/ (default: the profile's: local on eks, k3d on k3s where the system has one). */
   overlay?: string;
+  /**
+   * The kind of cluster the twin is (system/profiles): eks (default, the seeds' production) or k3s (what
+   * k3d provides). Default: TWIN_PROFILE, else eks. The k3d environment is k3s.
+   */
+  profile?: string;
   /** Control-plane time scale (twin only). */
   timeScale?: number;
   /** GPU nodes: emulated nvidia.com/gpu (default) or the host's GPUs passed through (`nvidia-smi -L`). */

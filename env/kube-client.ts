@@ -171,7 +171,11 @@ class ObjectApi extends KubernetesObjectApi {
     namespace: string | undefined,
     labelSelector: string | undefined,
   ): Promise<{ items: KubernetesObject[] }> {
-    const resource = await this.resource(apiVersion, kind);
+    // client-node answers a group/version the server does not serve with a 404, a kind it lacks with undefined
+    const resource = await this.resource(apiVersion, kind).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
     if (!resource)
       throw new TwinError('TWIN_NOT_FOUND', `no matches for kind "${kind}" in version "${apiVersion}"`);
     const path = collectionPath(apiVersion, resource.name, resource.namespaced ? namespace : undefined);

@@ -1,9 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TwinError } from '../core/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { type LoadedAddon, loadAddons } from './addons/addons-file.ts';
+import { manifestControllerProblems } from './addons/manifest-controllers.ts';
+import { type ClusterProfile, DEFAULT_PROFILE, type LeftOutAddon } from './profiles/profile-registry.ts';
 import {
   displayPath,
   maxReplicasFromEnv,
@@ -32,6 +34,8 @@ export interface SystemLayout {
   localTerraformDir: string | undefined;
   overlayDir(overlay: string): string;
   hasOverlay(overlay: string): boolean;
+  /** The overlays under k8s/overlays/, by name. */
+  overlays(): string[];
 }
 
 /** A system read and checked: the rendered overlay, its topology and its twin bindings. */
@@ -41,10 +45,14 @@ export interface LoadedSystem {
   rendered: RenderedObject[];
   topology: Topology;
   bindings: TwinBindings;
-  /** The add-ons of addons.yaml, each with the CRDs it installs. */
+  /** The add-ons of addons.yaml that the profile's cluster installs, each with the CRDs it installs. */
   addons: LoadedAddon[];
   /** Every add-on's CRDs, in list order: installed before any object of the manifests. */
   addonCrds: KubeObject[];
+  /** The kind of cluster it was loaded for (system/profiles). */
+  profile: ClusterProfile;
+  /** The add-ons of addons.yaml that the profile's cluster does not install, and why. */
+  leftOutAddons: LeftOutAddon[];
 }
 
 /**
@@ -85,18 +93,25 @@ export async function resolveSystem(system: string, root = REPO_ROOT): Promise<S
     localTerraformDir: existsSync(path.join(tf, 'main.tf')) ? tf : undefined,
     overlayDir,
     hasOverlay: (overlay) => existsSync(overlayDir(overlay)),
+    overlays: () =>
+      readdirSync(path.join(dir, 'k8s', 'overlays'), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort(),
   };
 }
 
 /**
- * Renders and validates the overlay (every object as the API server of a cluster with the system's
- * add-ons would take it, see system/render/manifest-validation.ts) and reads the add-ons, topology and
- * bindings; nothing is started.
+ * Renders and validates the overlay (every object as the API server of a cluster of the profile, with
+ * the add-ons it installs from the system's list, would take it, see
+ * system/render/manifest-validation.ts) and reads the add-ons, topology and bindings; nothing is
+ * started. `twin check` (system/check) reports every problem instead of the first.
  */
 export async function loadSystem(
   layout: SystemLayout,
   overlay: string,
   progress: (message: string) => void = () => {},
+  profile: ClusterProfile = DEFAULT_PROFILE,
 ): Promise<LoadedSystem> {
   if (!layout.hasOverlay(overlay)) {
     const overlays = (await readdir(path.join(layout.dir, 'k8s', 'overlays'), { withFileTypes: true }))
@@ -109,7 +124,9 @@ export async function loadSystem(
   }
   progress(`rendering ${path.relative(layout.root, layout.overlayDir(overlay))}`);
   const addonsShown = displayPath(layout.addonsFile, layout.root);
-  const addons = await loadAddons(layout.addonsFile, addonsShown);
+  const { installed: addons, leftOut: leftOutAddons } = profile.addons(
+    await loadAddons(layout.addonsFile, addonsShown),
+  );
   const rendered = await renderKustomization(layout.overlayDir(overlay), { cwd: layout.root });
   validateObjects(rendered, {
     addons,
@@ -117,36 +134,20 @@ export async function loadSystem(
     cwd: layout.root,
     maxReplicas: maxReplicasFromEnv(),
   });
-  checkAddonControllers(addons, rendered, addonsShown);
+  const [controllerProblem] = manifestControllerProblems(addons, rendered);
+  if (controllerProblem)
+    throw new TwinError('TWIN_MANIFEST_INVALID', `${addonsShown}: ${controllerProblem.message}`);
   const topology = await loadTopology(displayPath(layout.topologyFile, process.cwd()));
   const bindings = await TwinBindings.load(layout.bindingsFile, layout.root);
-  return { layout, overlay, rendered, topology, bindings, addons, addonCrds: addons.flatMap((a) => a.crds) };
-}
-
-/**
- * An add-on whose controller the system's manifests deploy (controller: manifests) must be deployed
- * there at the version the list pins: the CRDs installed and the controller running must agree.
- */
-function checkAddonControllers(addons: LoadedAddon[], rendered: RenderedObject[], file: string): void {
-  for (const a of addons) {
-    if (a.controller !== 'manifests') continue;
-    const images = rendered.flatMap(({ object }) => {
-      const spec = object.spec?.template?.spec;
-      return [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]
-        .map((c: { image?: unknown }) => c.image)
-        .filter((i: unknown): i is string => typeof i === 'string');
-    });
-    const ours = images.filter((i) => a.entry.controllerImages.some((repo) => i.startsWith(`${repo}:`)));
-    if (ours.length === 0)
-      throw new TwinError(
-        'TWIN_MANIFEST_INVALID',
-        `${file}: ${a.name}: controller: manifests, but no workload of the manifests runs ${a.entry.controllerImages.join(' or ')}; use controller: addon to install it`,
-      );
-    const wrong = ours.filter((i) => i.slice(i.lastIndexOf(':') + 1) !== a.version);
-    if (wrong.length > 0)
-      throw new TwinError(
-        'TWIN_MANIFEST_INVALID',
-        `${file}: ${a.name}: version ${a.version}, but the manifests deploy ${[...new Set(wrong)].join(', ')}; pin the same release in both`,
-      );
-  }
+  return {
+    layout,
+    overlay,
+    rendered,
+    topology,
+    bindings,
+    addons,
+    addonCrds: addons.flatMap((a) => a.crds),
+    profile,
+    leftOutAddons,
+  };
 }

@@ -1,5 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import type { LoadedAddon } from '../system/addons/addons-file.ts';
+import type { ClusterCapabilities } from '../system/profiles/cluster-capabilities.ts';
+import type { LoadedSystem } from '../system/system.ts';
 import { CnpgClusterController } from './cnpg/cluster-controller.ts';
 import { CnpgPoolerController } from './cnpg/pooler-controller.ts';
 import type { Controller } from './controllers/controller.ts';
@@ -16,6 +18,8 @@ const IMPLEMENTED: Record<string, (o: AddonControllerOptions) => Controller[]> =
   'argo-rollouts': (o) => rolloutControllers(o.lookup ? { lookup: o.lookup } : {}),
   'cloudnative-pg': () => [new CnpgClusterController(), new CnpgPoolerController()],
   'redis-operator': () => [new RedisClusterController()],
+  // metrics.k8s.io: the emulated usage (twin/autoscaling) the HorizontalPodAutoscaler controller reads
+  'metrics-server': () => [],
 };
 
 export function implementsAddon(name: string): boolean {
@@ -33,7 +37,29 @@ export function describeAddons(addons: LoadedAddon[]): string {
   return `add-ons: ${addons
     .map(
       (a) =>
-        `${a.title} ${a.version} (${implementsAddon(a.name) ? 'twin controller' : 'CRDs installed; its custom resources stored, not reconciled'})`,
+        `${a.title} ${a.version} (${
+          implementsAddon(a.name)
+            ? 'twin controller'
+            : a.entry.ingress
+              ? `the twin's Ingress proxy serves IngressClass ${a.entry.ingress.ingressClass}; its custom resources stored, not reconciled`
+              : 'CRDs installed; its custom resources stored, not reconciled'
+        })`,
     )
     .join(', ')}`;
+}
+
+/** "cluster profile k3s: overlay k3d; storage: rancher.io/local-path; IngressClasses: traefik; metrics.k8s.io; left out: AWS Load Balancer Controller v2.8.2 (…)" */
+export function describeProfile(system: LoadedSystem, caps: ClusterCapabilities): string {
+  const { profile } = system;
+  const storage = profile.storage(system.topology);
+  const parts = [
+    `overlay ${system.overlay}`,
+    `provisioners: ${storage.provisioners.map((p) => p.name).join(', ') || 'none'}`,
+    `IngressClasses: ${caps.ingressClasses.map((c) => c.object.metadata.name).join(', ') || "only the manifests'"}`,
+    `metrics APIs: ${[...caps.apis.keys()].join(', ') || 'none'}`,
+    `NetworkPolicy: ${profile.networkPolicy.enforced ? `enforced, as ${profile.networkPolicy.by} does` : 'not enforced'}`,
+  ];
+  const left = system.leftOutAddons.map((l) => `${l.addon.title} ${l.addon.version} (${l.why})`);
+  if (left.length > 0) parts.push(`add-ons left out: ${left.join('; ')}`);
+  return `cluster profile ${profile.name}: ${parts.join('; ')}`;
 }

@@ -5,12 +5,13 @@ import { TwinError } from '../core/errors.ts';
 import { ScaledClock } from '../kube/clock.ts';
 import { describeObject, type KubeObject } from '../kube/object.ts';
 import { validateObject } from '../kube/schema/validate-object.ts';
+import { type ClusterCapabilities, clusterCapabilities } from '../system/profiles/cluster-capabilities.ts';
 import { classifyKinds, describeStoredOnly } from '../system/render/index.ts';
 import type { LoadedSystem } from '../system/system.ts';
 import { storageClassObject } from '../system/topology/cluster-storage.ts';
 import { type ClusterStorage, topologyToNodes } from '../system/topology/topology.ts';
 import type { TwinBindings } from '../system/twin-bindings.ts';
-import { addonControllers, describeAddons } from './addon-controllers.ts';
+import { addonControllers, describeAddons, describeProfile } from './addon-controllers.ts';
 import type { ValidateObject } from './apiserver/admission.ts';
 import { ApiServer } from './apiserver/api-server.ts';
 import {
@@ -60,8 +61,9 @@ export interface TwinOptions {
   /** GPU nodes' devices: emulated (default) or the host's, from `nvidia-smi -L` (passthrough). */
   gpu?: GpuMode;
   /**
-   * The cluster's provisioners and built-in StorageClasses; by default the topology's `storage`
-   * (none: every dynamically provisioned claim stays Pending). A profile (k3s) passes its own.
+   * The cluster's provisioners and built-in StorageClasses; by default the profile's (system.profile:
+   * on EKS the topology's `storage`, none meaning every dynamically provisioned claim stays Pending;
+   * on k3s only local-path).
    */
   storage?: ClusterStorage;
   /** Schema validation of every write through the API server; kube/schema's validateObject by default. */
@@ -95,6 +97,8 @@ export class Twin {
   /** Every PersistentVolume's data, `<volumesDir>/<pv name>`. */
   readonly volumesDir: string;
   readonly storage: ClusterStorage;
+  /** What the cluster serves beyond the manifests (its profile and add-ons): Ingress controllers and classes, metrics APIs. */
+  readonly capabilities: ClusterCapabilities;
   private downed = false;
 
   private constructor(
@@ -109,7 +113,13 @@ export class Twin {
     this.logFile = path.join(options.workDir, 'control-plane.log');
     const log = (m: string) =>
       appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${m}\n`);
-    this.storage = options.storage ?? options.system.topology.storage ?? { provisioners: [] };
+    const { profile, topology, addons } = options.system;
+    this.storage = options.storage ?? profile.storage(topology);
+    this.capabilities = clusterCapabilities(profile, addons);
+    const builtinController = profile.ingressClasses[0];
+    const ingressControllerPod = builtinController
+      ? { name: builtinController.name, ...builtinController.pods }
+      : undefined;
     this.volumesDir = prepareVolumesDir(options.workDir).path;
     this.network = new TwinNetwork({
       store: this.store,
@@ -117,9 +127,14 @@ export class Twin {
       events: this.events,
       workDir: options.workDir,
       log,
-      ...(options.system.topology.network?.loadBalancerSubnets
-        ? { loadBalancerSubnets: options.system.topology.network.loadBalancerSubnets }
-        : {}),
+      // Where Ingress traffic comes from, as NetworkPolicy sees it: the cluster's own controller pod
+      // (Traefik in kube-system on k3s), else the load balancer in the VPC's subnets (the ALB on EKS).
+      ...(ingressControllerPod
+        ? { ingressControllerPod }
+        : options.system.topology.network?.loadBalancerSubnets
+          ? { loadBalancerSubnets: options.system.topology.network.loadBalancerSubnets }
+          : {}),
+      ingressControllers: new Set(this.capabilities.ingressControllers.keys()),
     });
     this.kubelet = new Kubelet({
       bindings,
@@ -177,8 +192,10 @@ export class Twin {
     const gpus = new GpuAllocator(gpuMode, new Map(hostGpus.map((d) => [d.uuid, d.index])));
     const twin = new Twin(options, bindings, gpus);
     try {
+      const { topology: clusterTopology, shrunk } = options.system.profile.nodes(topology);
+      for (const line of shrunk) progress(`${options.system.profile.title} nodes: ${line}`);
       await twin.start(
-        assignGpuDevices(topologyToNodes(topology), gpuMode, hostGpus),
+        assignGpuDevices(topologyToNodes(clusterTopology), gpuMode, hostGpus),
         rendered.map((r) => r.object),
         progress,
       );
@@ -228,7 +245,12 @@ export class Twin {
       this.nodes,
       this.nodeLifecycle,
       new TaintEvictionController(),
-      new HorizontalPodAutoscalerController(this.usage),
+      new HorizontalPodAutoscalerController(
+        this.usage,
+        undefined,
+        undefined,
+        this.capabilities.apis.has('metrics.k8s.io'),
+      ),
     );
     this.store.addAdmission(
       defaultTolerationSeconds(
@@ -238,9 +260,12 @@ export class Twin {
     );
     this.store.addAdmission(defaultStorageClassAdmission(() => this.store.list({ kind: 'StorageClass' })));
     for (const c of this.controllers) c.start(ctx);
+    progress(describeProfile(this.options.system, this.capabilities));
     progress(describeAddons(this.options.system.addons));
     // the add-ons are installed before the system: their CRDs first, as on a prepared cluster
     for (const crd of this.options.system.addonCrds) this.store.apply(crd);
+    // the IngressClasses the cluster (k3s: traefik) and its add-ons' installs (alb) create
+    for (const { object } of this.capabilities.ingressClasses) this.store.create(structuredClone(object));
     for (const node of nodes) this.store.create(node);
     // The classes the cluster is created with (EKS: gp2; k3s: local-path), before any manifest.
     for (const sc of this.storage.storageClasses ?? []) this.store.create(storageClassObject(sc));

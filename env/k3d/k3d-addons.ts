@@ -33,7 +33,7 @@ export function addonInstallSteps(addons: LoadedAddon[]): K3dStep[] {
     } else {
       steps.push({
         kind: 'run',
-        argv: helmInstallArgv(install),
+        argv: helmInstallArgv(install, addon.values),
         why: `${what} (pinned Helm chart ${install.chart} ${install.version})`,
       });
     }
@@ -49,7 +49,10 @@ export function addonInstallSteps(addons: LoadedAddon[]): K3dStep[] {
   return steps;
 }
 
-export function helmInstallArgv(install: Extract<AddonInstall, { kind: 'helm' }>): string[] {
+export function helmInstallArgv(
+  install: Extract<AddonInstall, { kind: 'helm' }>,
+  values: Record<string, string> = {},
+): string[] {
   return [
     'helm',
     'upgrade',
@@ -64,7 +67,7 @@ export function helmInstallArgv(install: Extract<AddonInstall, { kind: 'helm' }>
     install.namespace,
     '--create-namespace',
     '--wait',
-    ...Object.entries(install.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
+    ...Object.entries({ ...install.set, ...values }).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
   ];
 }
 

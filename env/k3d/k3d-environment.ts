@@ -20,6 +20,12 @@ export const k3dEnvironment: EnvironmentBackend & {
   },
   dryRun: (options) => k3dDryRun(options),
   async up(options: EnvironmentOptions): Promise<Environment> {
+    const profile = options.profile ?? process.env['TWIN_PROFILE'];
+    if (profile !== undefined && profile !== 'k3s')
+      throw new TwinError(
+        'TWIN_OPTION_INVALID',
+        `--profile ${profile}: the k3d environment is a k3s cluster; leave out --profile or use --profile k3s (the twin, --env local, can be either)`,
+      );
     await this.preflight();
     return (await import('./k3d-live.ts')).upK3d(options);
   },

@@ -1,5 +1,9 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { type NodePool, type Topology, topologyToNodes } from '../../system/topology/topology.ts';
+import { K3S_PROFILE } from '../../system/profiles/profile-registry.ts';
+import { laptopTopology } from '../../system/topology/laptop-topology.ts';
+import { type Topology, topologyToNodes } from '../../system/topology/topology.ts';
+
+export { laptopTopology };
 
 /** k3s image of the cluster's nodes: the Kubernetes minor the twin serves (kube/api, v1.36); override with TWIN_K3S_IMAGE. */
 export const K3S_IMAGE = 'rancher/k3s:v1.36.4-k3s1';
@@ -38,7 +42,7 @@ export interface K3dPlanOptions {
   /** k3d cluster name (a hostname; k3d prefixes its containers with k3d-). */
   clusterName: string;
   gpu?: GpuMode;
-  /** Agents per node pool and zone on a laptop (default 1). */
+  /** Agents per node pool and zone on a laptop (default: the k3s profile's, 1). */
   nodesPerPoolZone?: number;
   ingressHostPort?: number;
   k3sImage?: string;
@@ -56,35 +60,12 @@ export interface K3dClusterPlan {
   shrunk: string[];
 }
 
-/**
- * A laptop-sized copy of a topology: every pool keeps every zone it runs in (so zone spread, zone
- * outages and pool selectors behave as in production) but at most `nodesPerPoolZone` nodes per zone;
- * a pool sized by `nodes` keeps at most that many per zone it covers.
- */
-export function laptopTopology(
-  topology: Topology,
-  nodesPerPoolZone = 1,
-): { topology: Topology; shrunk: string[] } {
-  const shrunk: string[] = [];
-  const pools: NodePool[] = topology.nodePools.map((pool) => {
-    const zones = pool.zones ?? topology.zones;
-    if (pool.nodesPerZone !== undefined) {
-      const n = Math.min(pool.nodesPerZone, nodesPerPoolZone);
-      if (n < pool.nodesPerZone)
-        shrunk.push(`${pool.name}: ${pool.nodesPerZone} → ${n} per zone (${zones.length} zones)`);
-      return { ...pool, nodesPerZone: n };
-    }
-    const max = zones.length * nodesPerPoolZone;
-    const n = Math.min(pool.nodes ?? 0, max);
-    if (n < (pool.nodes ?? 0)) shrunk.push(`${pool.name}: ${pool.nodes} → ${n} nodes`);
-    return { ...pool, nodes: n };
-  });
-  return { topology: { ...topology, nodePools: pools }, shrunk };
-}
-
 /** One k3d agent per node of the laptop-sized topology, with the labels and taints EKS would give it. */
 export function planK3dCluster(topology: Topology, options: K3dPlanOptions): K3dClusterPlan {
-  const { topology: small, shrunk } = laptopTopology(topology, options.nodesPerPoolZone ?? 1);
+  const { topology: small, shrunk } =
+    options.nodesPerPoolZone === undefined
+      ? K3S_PROFILE.nodes(topology)
+      : laptopTopology(topology, options.nodesPerPoolZone);
   const gpu = options.gpu ?? 'emulated';
   const agents = topologyToNodes(small).map((node: KubeObject, index): K3dAgent => {
     const all = node.metadata.labels as Record<string, string>;

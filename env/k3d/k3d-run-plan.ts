@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { execa } from 'execa';
 import { TwinError } from '../../core/errors.ts';
+import { K3S_PROFILE } from '../../system/profiles/profile-registry.ts';
 import { loadSystem, REPO_ROOT, resolveSystem, type SystemLayout } from '../../system/system.ts';
 import { imageFor } from '../containers/images.ts';
 import { type GpuMode, type K3dClusterPlan, planK3dCluster } from './k3d-plan.ts';
@@ -58,11 +59,12 @@ export function k3dSettings(system: string, env: NodeJS.ProcessEnv = process.env
 
 /**
  * The overlay k3d renders: the one asked for, except that the twin's default `local` (which points the
- * canary analysis at the twin's own metrics API) gives way to the system's `k3d` overlay when it has one.
+ * canary analysis at the twin's own metrics API) gives way to the k3s profile's (the system's `k3d`
+ * overlay when it has one).
  */
 export function k3dOverlay(layout: SystemLayout, asked: string | undefined): string {
   if (asked && asked !== 'local') return asked;
-  return layout.hasOverlay('k3d') ? 'k3d' : (asked ?? 'local');
+  return K3S_PROFILE.defaultOverlay(layout.overlays());
 }
 
 export interface K3dRunPlan {
@@ -83,7 +85,8 @@ export async function planK3dRun(
 ): Promise<K3dRunPlan> {
   const layout = await resolveSystem(options.system, root);
   const overlay = k3dOverlay(layout, options.overlay);
-  const { rendered, topology, bindings, addons } = await loadSystem(layout, overlay);
+  // k3d is a k3s cluster: the add-ons it installs are those the k3s profile keeps (system/profiles).
+  const { rendered, topology, bindings, addons } = await loadSystem(layout, overlay, () => {}, K3S_PROFILE);
   const objects = rendered.map((r) => r.object);
   const cluster = planK3dCluster(topology, settings);
   const terraformDir = layout.localTerraformDir;

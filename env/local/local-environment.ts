@@ -2,6 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { TwinError } from '../../core/errors.ts';
 import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
 import { describeObject, type KubeObject, type ObjectRef } from '../../kube/object.ts';
+import { clusterProfile } from '../../system/profiles/profile-registry.ts';
 import { loadSystem, resolveSystem } from '../../system/system.ts';
 import { assertLoopbackRange } from '../../twin/network/address-allocator.ts';
 import { cordon, drain, evictPod } from '../../twin/nodes/index.ts';
@@ -29,8 +30,10 @@ export const localEnvironment: EnvironmentBackend = {
   },
   async up(options: EnvironmentOptions): Promise<Environment> {
     const layout = await resolveSystem(options.system);
+    const profile = clusterProfile(options.profile ?? process.env['TWIN_PROFILE']);
+    const overlay = options.overlay ?? profile.defaultOverlay(layout.overlays());
     // Everything is read and checked before anything starts.
-    const system = await loadSystem(layout, options.overlay ?? 'local', options.progress);
+    const system = await loadSystem(layout, overlay, options.progress, profile);
     // The system's AWS data plane (AWS edge + its local Terraform), before the pods that use it start.
     const awsPlane = await startAwsDataPlane({
       terraformDir: layout.localTerraformDir,

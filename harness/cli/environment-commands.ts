@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TwinError } from '../../core/errors.ts';
+import { isTwinError, TwinError } from '../../core/errors.ts';
 import { processRuns as alive } from '../../core/process.ts';
 import type { Environment } from '../../env/environment.ts';
 import { upEnvironment } from '../../env/registry.ts';
@@ -11,6 +11,8 @@ interface UpState {
   pid: number;
   system: string;
   env: string;
+  /** The cluster profile the twin was brought up as (eks when none was given). */
+  profile?: string;
   startedAt: string;
   timeScale: number;
   workDir: string;
@@ -28,7 +30,8 @@ const stateFile = (workDir: string) => path.join(workDir, 'state.json');
  */
 export async function environmentUp(opts: {
   system: string;
-  overlay: string;
+  overlay?: string;
+  profile?: string;
   env: string;
   timeScale?: string;
   workDir: string;
@@ -53,7 +56,8 @@ export async function environmentUp(opts: {
   try {
     env = await upEnvironment(opts.env, {
       system: opts.system,
-      overlay: opts.overlay,
+      ...(opts.overlay ? { overlay: opts.overlay } : {}),
+      ...(opts.profile ? { profile: opts.profile } : {}),
       timeScale,
       workDir,
       progress,
@@ -66,13 +70,18 @@ export async function environmentUp(opts: {
     }
     const workloads: string[] = [];
     for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']) {
-      for (const w of await env.kube.list({ kind }))
-        workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
+      // a kind the cluster does not serve (Rollout without Argo Rollouts) has no workloads
+      const listed = await env.kube.list({ kind }).catch((err: unknown) => {
+        if (isTwinError(err, 'TWIN_NOT_FOUND')) return [];
+        throw err;
+      });
+      for (const w of listed) workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
     }
     const state: UpState = {
       pid: process.pid,
       system: opts.system,
       env: opts.env,
+      ...(opts.profile ? { profile: opts.profile } : {}),
       startedAt: new Date().toISOString(),
       timeScale,
       workDir,
@@ -85,7 +94,9 @@ export async function environmentUp(opts: {
     for (const [name, url] of Object.entries(ingresses)) progress(`Ingress ${name}: ${url}`);
     if (env.kubeconfig)
       progress(`kubeconfig: ${env.kubeconfig} (kubectl --kubeconfig ${env.kubeconfig} get pods -A)`);
-    progress(`${opts.system} is up on ${opts.env}; Ctrl-C or \`twin down\` stops it`);
+    progress(
+      `${opts.system} is up on ${opts.env}${opts.profile ? ` (profile ${opts.profile})` : ''}; Ctrl-C or \`twin down\` stops it`,
+    );
     await new Promise<void>((resolve) =>
       controller.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
@@ -107,7 +118,7 @@ export async function environmentStatus(workDir: string): Promise<number> {
     return state ? 1 : 0;
   }
   const lines = [
-    `${state.system} on ${state.env} (pid ${state.pid}, since ${state.startedAt}, time scale ×${state.timeScale})`,
+    `${state.system} on ${state.env}${state.profile ? ` (profile ${state.profile})` : ''} (pid ${state.pid}, since ${state.startedAt}, time scale ×${state.timeScale})`,
     ...Object.entries(state.ingresses).map(([n, u]) => `  Ingress ${n}: ${u}`),
     ...state.workloads.map((w) => `  ${w}`),
     `  pod logs: ${path.join(state.workDir, 'pods')}`,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
 import { ENVIRONMENT_NAMES } from '../../env/environment-names.ts';
+import { PROFILE_NAMES } from '../../system/profiles/profile-names.ts';
 import { REPO_ROOT } from '../../system/repo-root.ts';
 import { DEFAULT_SCENARIO, scenarioNames } from './scenario-catalog.ts';
 
@@ -30,6 +31,18 @@ const gpuOption = () =>
       return mode;
     });
 
+/** The kind of cluster the twin is; it reaches the environment (also in a scenario's worker) as TWIN_PROFILE. */
+const profileOption = () =>
+  new Option(
+    '--profile <name>',
+    "the cluster the twin is: eks (the seeds' production, default) or k3s (what k3d provides: docs/k3d.md)",
+  )
+    .choices(PROFILE_NAMES)
+    .argParser((name: string) => {
+      process.env['TWIN_PROFILE'] = name;
+      return name;
+    });
+
 const workDirOption = () =>
   new Option('--work-dir <dir>', 'state of the environment started by `twin up` (pod logs, data)').default(
     path.join(root, '.twin', 'up'),
@@ -47,6 +60,7 @@ program
   .addOption(envOption())
   .addOption(timeScaleOption())
   .addOption(gpuOption())
+  .addOption(profileOption())
   .option('--keep', 'leave the environment running after the scenario (Ctrl-C to stop)')
   .option('--report-dir <dir>', 'where reports/<run-id>/ go', 'reports')
   .option('-t, --test-name-pattern <pattern>', 'run only the scenario parts whose names match')
@@ -139,14 +153,39 @@ program
   .command('up')
   .description('bring a system up on an environment and keep it running until Ctrl-C or `twin down`')
   .option('--system <name|dir>', 'system under infra/, or a directory laid out like one', 'ai-platform')
-  .option('--overlay <name>', 'kustomize overlay', 'local')
+  .option(
+    '--overlay <name>',
+    "kustomize overlay (default: the profile's: local on eks; k3d on k3s where the system has one)",
+  )
   .addOption(envOption())
   .addOption(timeScaleOption())
   .addOption(gpuOption())
+  .addOption(profileOption())
   .addOption(workDirOption())
   .action(async (opts) => {
     const { environmentUp } = await import('./environment-commands.ts');
     process.exitCode = await environmentUp(opts);
+  });
+
+program
+  .command('check')
+  .description(
+    'every static finding of a system for a kind of cluster, without starting anything; exit 1 on errors (docs/twin-check.md)',
+  )
+  .option(
+    '--system <name|dir>',
+    'system under infra/, or a directory laid out like one (default ai-platform; with --all, every system)',
+  )
+  .option(
+    '--overlay <name>',
+    "kustomize overlay (default: the profile's: local on eks; k3d on k3s where the system has one)",
+  )
+  .addOption(new Option('--profile <name>', 'the kind of cluster (default eks)').choices(PROFILE_NAMES))
+  .option('--all', 'every system (or the one --system names), each profile with the overlays written for it')
+  .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
+  .action(async (opts) => {
+    const { checkCommand } = await import('./check-command.ts');
+    process.exitCode = await checkCommand(root, opts);
   });
 
 program

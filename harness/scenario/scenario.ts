@@ -181,7 +181,7 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       env = await ctx.step(`bring up ${options.system} on ${run.env}`, () =>
         upEnvironment(run.env, {
           system: options.system,
-          overlay: options.overlay ?? 'local',
+          ...(options.overlay ? { overlay: options.overlay } : {}),
           timeScale: run.timeScale,
           workDir: path.join(reportDir, 'work'),
           progress,

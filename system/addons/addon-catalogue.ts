@@ -36,6 +36,14 @@ export interface AddonEntry {
   /** The API reference the catalogue's CRDs were written from. */
   reference: string;
   releases: Record<string, AddonRelease>;
+  /** The cloud whose APIs (and IAM roles for service accounts) the controller needs: it cannot run elsewhere. */
+  cloud?: 'aws';
+  /** Distributions that ship it themselves (k3s packages metrics-server): a cluster of those does not install it again. */
+  packagedBy?: readonly 'k3s'[];
+  /** Aggregated APIs it serves (metrics-server: metrics.k8s.io). */
+  apis?: readonly string[];
+  /** The Ingress controller it is (`spec.controller` of the IngressClasses it serves) and the class its install creates. */
+  ingress?: { controller: string; ingressClass: string };
 }
 
 /** The folder of a release's CRDs: system/addons/<name>/<version>/. */
@@ -136,6 +144,9 @@ export const ADDON_CATALOGUE: readonly AddonEntry[] = [
     name: 'aws-load-balancer-controller',
     title: 'AWS Load Balancer Controller',
     groups: ['elbv2.k8s.aws'],
+    cloud: 'aws',
+    // The chart creates IngressClass alb (createIngressClassResource, ingressClass: alb).
+    ingress: { controller: 'ingress.k8s.aws/alb', ingressClass: 'alb' },
     // The twin's IngressProxy plays the controller for Ingresses (twin/network); its CRDs are stored only.
     twinReconciles: [],
     controllerImages: ['public.ecr.aws/eks/aws-load-balancer-controller'],
@@ -154,6 +165,47 @@ export const ADDON_CATALOGUE: readonly AddonEntry[] = [
         crdsOnly: {
           kind: 'manifest',
           url: 'https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v2.8.2/helm/aws-load-balancer-controller/crds/crds.yaml',
+        },
+        controllerNamespace: 'kube-system',
+      },
+    },
+  },
+  {
+    name: 'external-secrets',
+    title: 'External Secrets Operator',
+    groups: ['external-secrets.io'],
+    twinReconciles: [],
+    controllerImages: ['ghcr.io/external-secrets/external-secrets'],
+    reference: 'https://external-secrets.io/v0.10.3/api/spec/',
+    releases: {
+      'v0.10.3': {
+        install: {
+          kind: 'helm',
+          release: 'external-secrets',
+          chart: 'external-secrets',
+          repo: 'https://charts.external-secrets.io',
+          version: '0.10.3',
+          namespace: 'external-secrets',
+        },
+        controllerNamespace: 'external-secrets',
+      },
+    },
+  },
+  {
+    name: 'metrics-server',
+    title: 'metrics-server',
+    // No CRDs: it serves metrics.k8s.io through an APIService (system/addons/metrics-server/v0.7.2/README.md).
+    groups: [],
+    twinReconciles: [],
+    controllerImages: ['registry.k8s.io/metrics-server/metrics-server'],
+    reference: 'https://github.com/kubernetes-sigs/metrics-server/releases/tag/v0.7.2',
+    packagedBy: ['k3s'],
+    apis: ['metrics.k8s.io'],
+    releases: {
+      'v0.7.2': {
+        install: {
+          kind: 'manifest',
+          url: 'https://github.com/kubernetes-sigs/metrics-server/releases/download/v0.7.2/components.yaml',
         },
         controllerNamespace: 'kube-system',
       },

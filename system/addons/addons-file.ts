@@ -23,6 +23,10 @@ export interface LoadedAddon {
   release: AddonRelease;
   entry: AddonEntry;
   crds: KubeObject[];
+  /** Helm values (`--set key=value`) the system gives a Helm-installed add-on (e.g. the cluster's name). */
+  values?: Record<string, string>;
+  /** Its position in addons.yaml (`addons[index]`), for messages that name the line. */
+  index?: number;
 }
 
 const AddonsFile = z
@@ -36,6 +40,7 @@ const AddonsFile = z
           name: z.string(),
           version: z.string(),
           controller: z.enum(['addon', 'manifests']).default('addon'),
+          values: z.record(z.string(), z.string()).optional(),
         })
         .strict(),
     ),
@@ -82,7 +87,16 @@ export async function loadAddons(file: string, shown = file): Promise<LoadedAddo
         'TWIN_MANIFEST_INVALID',
         `${at}.controller: ${entry.title} ${a.version} has no CRDs-only install in the catalogue; use controller: addon`,
       );
-    out.push(catalogueAddon(a.name, a.version, a.controller));
+    if (a.values && (a.controller !== 'addon' || release.install.kind !== 'helm'))
+      throw new TwinError(
+        'TWIN_MANIFEST_INVALID',
+        `${at}.values: only an add-on installed from its Helm chart (controller: addon) takes values; ${entry.title} ${a.version} is ${a.controller === 'addon' ? `installed from ${release.install.kind === 'manifest' ? 'its release manifest' : 'its chart'}` : 'deployed by the manifests'}`,
+      );
+    out.push({
+      ...catalogueAddon(a.name, a.version, a.controller),
+      ...(a.values ? { values: a.values } : {}),
+      index: i,
+    });
   });
   return out;
 }

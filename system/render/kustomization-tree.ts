@@ -52,13 +52,13 @@ export async function checkKustomizationTree(
 }
 
 /** Remote bases (git URLs, `github.com/org/repo/path?ref=…`) are fetched by kustomize itself. */
-function isRemote(ref: string): boolean {
+export function isRemote(ref: string): boolean {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(ref) || ref.startsWith('git@') || ref.includes('?')) return true;
   const first = ref.split('/')[0]!;
   return ref.includes('/') && /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(first);
 }
 
-function referencedPaths(k: Record<string, unknown>): Array<{ field: string; ref: string }> {
+export function referencedPaths(k: Record<string, unknown>): Array<{ field: string; ref: string }> {
   const out: Array<{ field: string; ref: string }> = [];
   const strings = (field: string) => {
     const v = k[field];

@@ -81,6 +81,12 @@ describe('KubeApi on @kubernetes/client-node against the twin API server', () =>
     expect(patched?.spec.replicas).toBe(5);
   });
 
+  it('lists a kind the server does not serve as kubectl says it: no matches for kind (no Argo Rollouts CRD here)', async () => {
+    await expect(kube.list({ kind: 'Rollout' })).rejects.toThrow(
+      'no matches for kind "Rollout" in version "argoproj.io/v1alpha1"',
+    );
+  });
+
   it('watches and waits for a change', async () => {
     const seen: string[] = [];
     const stop = kube.watch({ kind: 'ConfigMap', namespace: 'production' }, (e) =>

@@ -39,7 +39,7 @@ describe('ai-platform base (read from its files)', () => {
 
   it('gives every pod the labels, the downward-API env and, for our services, port and probes', () => {
     const workloads = objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
-    expect(workloads.length).toBeGreaterThanOrEqual(13);
+    expect(workloads.length).toBeGreaterThanOrEqual(9);
     for (const w of workloads) {
       const template = podTemplateOf(w)!;
       const where = `${w.kind} ${w.metadata.namespace}/${w.metadata.name}`;
@@ -109,16 +109,27 @@ describe('ai-platform base (read from its files)', () => {
     expect(find(objects, 'DaemonSet', 'system', 'fluent-bit').spec.template.spec.tolerations).toEqual([
       { operator: 'Exists' },
     ]);
-    for (const name of [
-      'aws-load-balancer-controller',
-      'cert-manager',
-      'cert-manager-webhook',
-      'cert-manager-cainjector',
-      'grafana',
-    ]) {
-      expect(find(objects, 'Deployment', 'system', name)).toBeTruthy();
-    }
+    expect(find(objects, 'Deployment', 'system', 'grafana')).toBeTruthy();
     expect(find(objects, 'StatefulSet', 'system', 'prometheus')).toBeTruthy();
+    // The AWS Load Balancer Controller and cert-manager are add-ons installed as their documentation
+    // says (addons.yaml); the manifests keep only the controller's IRSA ServiceAccount.
+    expect(
+      objects.some((o) => /cert-manager|aws-load-balancer/.test(o.metadata.name) && o.kind === 'Deployment'),
+    ).toBe(false);
+    expect(
+      find(objects, 'ServiceAccount', 'kube-system', 'aws-load-balancer-controller').metadata.annotations,
+    ).toEqual({
+      'eks.amazonaws.com/role-arn':
+        'arn:aws:iam::123456789012:role/ai-platform-prod-aws-load-balancer-controller',
+    });
+    // No credential in the base: the Secrets come from Secrets Manager through ExternalSecrets.
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(
+      objects
+        .filter((o) => o.kind === 'ExternalSecret')
+        .map((o) => `${o.metadata.namespace}/${o.spec.target.name}`)
+        .sort(),
+    ).toEqual(['data-pipeline/etl-db', 'production/api-db', 'system/grafana-admin']);
   });
 
   it('spreads web and api across zones without blocking scheduling', () => {
@@ -301,7 +312,7 @@ describe.skipIf(!hasKubectl())(
       expect(strip(objects)).toBe(strip(base));
     });
 
-    it('local re-points the canary analysis at the twin metrics API and the warehouse at the RDS stand-in, and changes nothing else', () => {
+    it('local re-points the canary analysis at the twin metrics API, the warehouse at the RDS stand-in and the Secrets at local values, and changes nothing else', () => {
       const { text, objects } = renderOverlay('local');
       const template = find(objects, 'AnalysisTemplate', 'production', 'api-canary-health');
       const url =
@@ -339,10 +350,36 @@ describe.skipIf(!hasKubectl())(
         o.kind === 'ConfigMap' && o.metadata.name === 'pipeline-config'
           ? { ...o, data: { ...(o.data as Record<string, string>), DWH_HOST: undefined } }
           : o;
+      // The Secrets are written locally (components/local-secrets) in place of the base's ExternalSecrets:
+      // the same names and keys.
+      const secrets = objects.filter((o) => o.kind === 'Secret');
+      expect(objects.filter((o) => o.kind === 'ExternalSecret')).toEqual([]);
+      expect(
+        secrets
+          .map(
+            (s) =>
+              `${s.metadata.namespace}/${s.metadata.name}: ${Object.keys(s['stringData'] as object).sort()}`,
+          )
+          .sort(),
+      ).toEqual(
+        readBase()
+          .filter((o) => o.kind === 'ExternalSecret')
+          .map(
+            (e) =>
+              `${e.metadata.namespace}/${e.spec.target.name}: ${e.spec.data.map((d: any) => d.secretKey).sort()}`,
+          )
+          .sort(),
+      );
       const others = (list: KubeObject[]) =>
         JSON.stringify(
           list
-            .filter((o) => o.kind !== 'AnalysisTemplate' && !standIn(o))
+            .filter(
+              (o) =>
+                o.kind !== 'AnalysisTemplate' &&
+                o.kind !== 'Secret' &&
+                o.kind !== 'ExternalSecret' &&
+                !standIn(o),
+            )
             .map(withoutDwhHost)
             .map(canonical)
             .sort(),

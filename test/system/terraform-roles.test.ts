@@ -17,6 +17,7 @@ describe('IAM roles of the Terraform and the ServiceAccounts that name them', ()
     expect(roles.map((r) => r.name).sort()).toEqual([
       'ai-platform-prod-aws-load-balancer-controller',
       'ai-platform-prod-cluster',
+      'ai-platform-prod-external-secrets',
       'ai-platform-prod-fluent-bit',
       'ai-platform-prod-node',
     ]);

@@ -38,6 +38,8 @@ export class HorizontalPodAutoscalerController implements Controller {
     private readonly usage: EmulatedUsage,
     private readonly syncPeriodSeconds = HPA_SYNC_PERIOD_SECONDS,
     private readonly tolerance = HPA_TOLERANCE,
+    /** Whether the cluster serves the resource metrics API (metrics.k8s.io: metrics-server); without it no Resource metric can be read. */
+    private readonly resourceMetricsApi = true,
   ) {}
 
   start(ctx: ControllerContext): void {
@@ -117,6 +119,12 @@ export class HorizontalPodAutoscalerController implements Controller {
       ) {
         problems.push(
           `metric ${m.type}${name ? `/${name}` : ''} is not evaluated by the twin (Resource cpu/memory Utilization only)`,
+        );
+        continue;
+      }
+      if (!this.resourceMetricsApi) {
+        problems.push(
+          `unable to get metrics for resource ${name}: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)`,
         );
         continue;
       }

@@ -262,6 +262,19 @@ export class PodWorker {
   }
 
   private startEmulated(slot: ContainerSlot): void {
+    // An emulated container's Secrets and ConfigMaps are checked as a runtime's would be: one that is
+    // missing keeps it in CreateContainerConfigError, so the twin never reports it Ready.
+    try {
+      const current =
+        this.ctx.store.get({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }) ?? this.pod;
+      containerEnvironment(this.ctx.store, current, slot.spec);
+    } catch (err) {
+      if (!(err instanceof ContainerConfigError)) throw err;
+      slot.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: err.message };
+      this.writeStatus();
+      slot.cancel.push(this.ctx.clock.after(10_000, () => !this.stopped && this.startEmulated(slot)));
+      return;
+    }
     const lifecycle = emulatedLifecycleFor(this.pod.metadata.annotations);
     slot.cancel.push(
       this.ctx.clock.after(lifecycle.startSeconds * 1000, () => {

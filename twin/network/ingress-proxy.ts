@@ -30,6 +30,8 @@ export interface IngressProxyOptions {
    * the host's address when none is given.
    */
   sources?: () => string[];
+  /** Why no controller of the cluster serves an Ingress (it then gets no listener), or undefined when served. */
+  unserved?: (ingress: KubeObject) => string | undefined;
 }
 
 /**
@@ -59,17 +61,24 @@ interface IngressListener {
  * weighted forward actions from `alb.ingress.kubernetes.io/actions.*` annotations.
  *
  * NetworkPolicy: the load balancer connects to pods from its own addresses (`sources`), which the
- * policies see as the ALB's addresses in its subnets. As an ALB's health checks fail on targets the
- * policies close to it, requests go only to targets it may reach; when it may reach none it fails
- * open and the connection times out: 504 after the target connection timeout (10 s).
+ * policies see as the ALB's addresses in its subnets (on k3s: Traefik's pod in kube-system). As an
+ * ALB's health checks fail on targets the policies close to it, requests go only to targets it may
+ * reach; when it may reach none it fails open and the connection times out: 504 after the target
+ * connection timeout (10 s).
+ *
+ * It serves the Ingresses of every class whose controller the cluster runs (the profile's Traefik,
+ * the AWS Load Balancer Controller add-on): one that no controller serves gets no address, as on a
+ * cluster, and its URL is refused with the reason.
  *
  * Twin simplification: targets the policies close to the load balancer are left out at once; an ALB
  * marks them unhealthy only after its health-check thresholds.
- * Twin simplification: every Ingress is served whatever its ingressClassName, each on its own port
- * (no IngressGroups), HTTP only (no TLS, no listen-ports annotation).
+ * Twin simplification: each served Ingress has its own port whatever its class (no IngressGroups, no
+ * Traefik entrypoints), HTTP only (no TLS, no listen-ports annotation).
  */
 export class IngressProxy {
   private readonly listeners = new Map<string, IngressListener>();
+  /** Ingresses no controller serves, with why. */
+  private readonly unserved = new Map<string, string>();
   private readonly waiters = new Map<string, Array<() => void>>();
   private unwatch: (() => void) | undefined;
   private readonly host: string;
@@ -87,9 +96,18 @@ export class IngressProxy {
   }
 
   start(): void {
-    this.unwatch = this.store.watch({ kind: 'Ingress', apiVersion: 'networking.k8s.io/v1' }, (e) =>
-      this.onIngress(e),
-    );
+    const ingresses = { kind: 'Ingress', apiVersion: 'networking.k8s.io/v1' };
+    const unwatchIngresses = this.store.watch(ingresses, (e) => this.onIngress(e));
+    // a class created, changed or deleted may change which Ingresses a controller serves
+    const unwatchClasses = this.options.unserved
+      ? this.store.watch({ kind: 'IngressClass', apiVersion: 'networking.k8s.io/v1' }, () => {
+          for (const ing of this.store.list(ingresses)) this.upsert(ing);
+        })
+      : () => {};
+    this.unwatch = () => {
+      unwatchIngresses();
+      unwatchClasses();
+    };
     for (const ing of this.store.list({ kind: 'Ingress', apiVersion: 'networking.k8s.io/v1' }))
       this.upsert(ing);
   }
@@ -104,6 +122,12 @@ export class IngressProxy {
   /** Base URL of an Ingress, once its listener is up; waits up to `timeoutMs` for the Ingress to appear. */
   async url(ref: { namespace: string; name: string }, timeoutMs = 30_000): Promise<string> {
     const key = `${ref.namespace}/${ref.name}`;
+    const why = this.unserved.get(key);
+    if (why !== undefined)
+      throw new TwinError(
+        'TWIN_INVALID',
+        `Ingress ${key} has no address: no Ingress controller of this cluster serves it (${why})`,
+      );
     if (!this.listeners.has(key)) {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -132,6 +156,7 @@ export class IngressProxy {
   private onIngress(e: WatchEvent): void {
     const key = `${e.object.metadata.namespace ?? 'default'}/${e.object.metadata.name}`;
     if (e.type === 'DELETED') {
+      this.unserved.delete(key);
       const l = this.listeners.get(key);
       if (l) {
         this.listeners.delete(key);
@@ -145,6 +170,18 @@ export class IngressProxy {
   private upsert(ing: KubeObject): void {
     const namespace = ing.metadata.namespace ?? 'default';
     const key = `${namespace}/${ing.metadata.name}`;
+    const why = this.options.unserved?.(ing);
+    if (why !== undefined) {
+      if (!this.unserved.has(key)) this.log(`ingress proxy: Ingress ${key} is not served: ${why}`);
+      this.unserved.set(key, why);
+      const l = this.listeners.get(key);
+      if (l) {
+        this.listeners.delete(key);
+        void this.close(l);
+      }
+      return;
+    }
+    this.unserved.delete(key);
     const existing = this.listeners.get(key);
     if (existing) {
       existing.ingress = ing;

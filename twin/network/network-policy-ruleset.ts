@@ -12,7 +12,10 @@ import {
 /** The address the host (every node of the twin) connects from when a socket is not bound. */
 export const HOST_ADDRESS = '127.0.0.1';
 
-/** An address the twin itself connects from that stands for something outside the pod network (the ALB). */
+/**
+ * An address the twin itself connects from that stands for something it does not run as a process:
+ * outside the pod network (the ALB in its subnets), or a pod of the cluster's own (Traefik on k3s).
+ */
 export interface PresentedActor {
   /** The loopback address the twin binds. */
   address: string;
@@ -166,7 +169,11 @@ function ingressPeerRules(
   const { index } = input;
   if (peer.kind === 'invalid') return [];
   if (peer.kind === 'selector') {
-    const ips = podIps(index.selectedPods(peer));
+    // the pods it selects, and the twin's actors that stand for a pod it selects (Traefik on k3s)
+    const ips = [
+      ...podIps(index.selectedPods(peer)),
+      ...input.actors.filter((a) => index.peerMatches(peer, a.peer)).map((a) => a.address),
+    ];
     return ips.length ? [join(`ip saddr ${set(ips)}`, ports, 'accept')] : [];
   }
   const out: string[] = [];

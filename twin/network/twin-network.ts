@@ -9,6 +9,7 @@ import {
 } from '../../kube/connectivity.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { TrafficStats } from '../../kube/traffic.ts';
+import { DEFAULT_INGRESS_CLASS_ANNOTATION } from '../../system/profiles/cluster-capabilities.ts';
 import type { EventRecorder } from '../store/event-recorder.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import {
@@ -55,6 +56,17 @@ export interface TwinNetworkOptions {
   loadBalancerSubnets?: string[];
   /** 'auto' (default): NetworkPolicy in the kernel where this process may; 'proxy': only at the proxies. */
   networkPolicy?: 'auto' | 'proxy';
+  /**
+   * The Ingress controller as NetworkPolicy sees it when it is a pod of the cluster (Traefik in
+   * kube-system on k3s): the Ingress proxy connects to pods as that pod, instead of from the load
+   * balancer's subnets.
+   */
+  ingressControllerPod?: { name: string; namespace: string; labels: Record<string, string> };
+  /**
+   * `spec.controller` of the Ingress controllers the cluster runs (its profile's and its add-ons'): an
+   * Ingress whose class no such controller serves gets no listener. Undefined: every Ingress is served.
+   */
+  ingressControllers?: ReadonlySet<string>;
 }
 
 /** Absolute path of the preload that gives live Node pods cluster DNS (`node --import <path>`). */
@@ -123,11 +135,13 @@ export class TwinNetwork {
       policy,
       this.trafficFaults,
     );
+    const controllers = options.ingressControllers;
     this.ingressProxy = new IngressProxy(store, this.table, this.forwarder, {
       log: this.log,
       ...(options.ingressPorts ? { ports: options.ingressPorts } : {}),
       policy,
       sources: () => this.actors.map((a) => a.address),
+      ...(controllers ? { unserved: (ing) => unservedReason(ing, store, controllers) } : {}),
     });
     this.metricsApi = new MetricsApi(this.metrics);
     this.dnsServer = new DnsServer((fqdn) => this.dns.addresses(fqdn));
@@ -248,10 +262,17 @@ export class TwinNetwork {
     const lb = this.actors.map(
       (a) => `${a.address} as ${a.peer.kind === 'external' ? a.peer.ip : a.peer.kind}`,
     );
+    const controller = this.options.ingressControllerPod;
     lines.push(
-      this.options.loadBalancerSubnets?.length
-        ? `The Ingress load balancer connects to pods from ${lb.join(', ')} (topology network.loadBalancerSubnets)`
-        : `The Ingress load balancer connects to pods from ${lb.join(', ')}, outside every subnet (the topology declares no network.loadBalancerSubnets)`,
+      controller
+        ? `The Ingress controller connects to pods from ${this.actors.map((a) => a.address).join(', ')} as a pod of ${controller.namespace} labelled ${Object.entries(
+            controller.labels,
+          )
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')} (${controller.name})`
+        : this.options.loadBalancerSubnets?.length
+          ? `The Ingress load balancer connects to pods from ${lb.join(', ')} (topology network.loadBalancerSubnets)`
+          : `The Ingress load balancer connects to pods from ${lb.join(', ')}, outside every subnet (the topology declares no network.loadBalancerSubnets)`,
     );
     return lines;
   }
@@ -391,6 +412,26 @@ export class TwinNetwork {
    * Twin simplification: an ALB's interfaces have addresses AWS picks in those subnets.
    */
   private loadBalancerActors(): PresentedActor[] {
+    const controller = this.options.ingressControllerPod;
+    if (controller)
+      return [
+        {
+          address: this.serviceIps.allocate(`twin-system/ingress-controller`),
+          peer: {
+            kind: 'pod',
+            pod: {
+              apiVersion: 'v1',
+              kind: 'Pod',
+              metadata: {
+                name: controller.name,
+                namespace: controller.namespace,
+                labels: { ...controller.labels },
+              },
+              spec: {},
+            },
+          },
+        },
+      ];
     const subnets = this.options.loadBalancerSubnets ?? [];
     if (subnets.length === 0) {
       const address = this.serviceIps.allocate('twin-system/load-balancer');
@@ -413,4 +454,33 @@ export class TwinNetwork {
   trafficByVersion(ref: { namespace: string; name: string }, windowMs: number): Record<string, TrafficStats> {
     return this.metrics.byVersion(`${ref.namespace}/${ref.name}`, windowMs);
   }
+}
+
+/**
+ * Why no Ingress controller of the cluster serves an Ingress, or undefined when one does: its class
+ * (spec.ingressClassName, the kubernetes.io/ingress.class annotation, else the one default
+ * IngressClass) must exist and name a controller that runs.
+ */
+export function unservedReason(
+  ing: KubeObject,
+  store: ObjectStore,
+  controllers: ReadonlySet<string>,
+): string | undefined {
+  const classes = store.list({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass' });
+  const named: string | undefined =
+    ing.spec?.ingressClassName ?? ing.metadata.annotations?.['kubernetes.io/ingress.class'];
+  const defaults = classes.filter(
+    (c) => c.metadata.annotations?.[DEFAULT_INGRESS_CLASS_ANNOTATION] === 'true',
+  );
+  const name = named ?? (defaults.length === 1 ? defaults[0]!.metadata.name : undefined);
+  const running = [...controllers].join(', ') || 'none';
+  if (name === undefined)
+    return `it names no IngressClass and the cluster has no default class (controllers: ${running})`;
+  const cls = classes.find((c) => c.metadata.name === name);
+  if (!cls)
+    return `IngressClass "${name}" does not exist (classes: ${classes.map((c) => c.metadata.name).join(', ') || 'none'})`;
+  const controller = String(cls.spec?.controller ?? '');
+  if (!controllers.has(controller))
+    return `IngressClass "${name}" is served by ${controller}, which does not run in this cluster (controllers: ${running})`;
+  return undefined;
 }

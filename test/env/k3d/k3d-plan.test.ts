@@ -25,6 +25,7 @@ import {
   withNvidiaRuntime,
 } from '../../../env/k3d/k3d-up-plan.ts';
 import { catalogueAddon } from '../../../system/addons/addons-file.ts';
+import { K3S_PROFILE } from '../../../system/profiles/profile-registry.ts';
 import { loadTopology, parseTopology } from '../../../system/topology/topology.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -415,16 +416,19 @@ describe('up steps', () => {
     expect(addonInstallSteps([])).toEqual([]);
   });
 
-  it('the systems: the same add-on releases as the twin installs', async () => {
+  it('the systems: the add-on releases the k3s profile keeps, the same the twin installs with --profile k3s', async () => {
     const { loadAddons } = await import('../../../system/addons/addons-file.ts');
     const urls = async (system: string) =>
-      addonInstallSteps(await loadAddons(path.join(root, 'infra', system, 'addons.yaml')))
+      addonInstallSteps(
+        K3S_PROFILE.addons(await loadAddons(path.join(root, 'infra', system, 'addons.yaml'))).installed,
+      )
         .filter((s) => s.kind === 'apply-url' || s.kind === 'run')
         .map((s) => (s.kind === 'apply-url' ? s.url : s.kind === 'run' ? s.argv.join(' ') : ''));
+    // no AWS Load Balancer Controller (no AWS on k3s), no metrics-server (k3s packages it)
     expect(await urls('ai-platform')).toEqual([
       'https://github.com/argoproj/argo-rollouts/releases/download/v1.8.3/install.yaml',
-      'https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v2.8.2/helm/aws-load-balancer-controller/crds/crds.yaml',
-      'https://github.com/cert-manager/cert-manager/releases/download/v1.15.3/cert-manager.crds.yaml',
+      'https://github.com/cert-manager/cert-manager/releases/download/v1.15.3/cert-manager.yaml',
+      'helm upgrade --install external-secrets external-secrets --repo https://charts.external-secrets.io --version 0.10.3 --namespace external-secrets --create-namespace --wait',
       'helm upgrade --install chaos-mesh chaos-mesh --repo https://charts.chaos-mesh.org --version 2.8.2 --namespace chaos-mesh --create-namespace --wait --set chaosDaemon.runtime=containerd --set chaosDaemon.socketPath=/run/k3s/containerd/containerd.sock --set dashboard.create=false',
     ]);
     expect(await urls('lambda-microservice')).toEqual([
@@ -434,6 +438,17 @@ describe('up steps', () => {
       'https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.30/releases/cnpg-1.30.0.yaml',
       'helm upgrade --install redis-operator redis-operator --repo https://ot-container-kit.github.io/helm-charts --version 0.23.0 --namespace ot-operators --create-namespace --wait',
     ]);
+  });
+
+  it('Helm values of addons.yaml go to the chart as --set', () => {
+    const alb = {
+      ...catalogueAddon('aws-load-balancer-controller', 'v2.8.2'),
+      values: { clusterName: 'prod', 'serviceAccount.create': 'false' },
+    };
+    expect(addonInstallSteps([alb])[0]).toMatchObject({
+      kind: 'run',
+      argv: expect.arrayContaining(['--set', 'clusterName=prod', '--set', 'serviceAccount.create=false']),
+    });
   });
 
   it('images of pods, pod templates and CronJob job templates; server-side apply bodies carry no status or server metadata', () => {

@@ -77,12 +77,12 @@ describe('HPA behavior', () => {
 });
 
 describe('HorizontalPodAutoscalerController', () => {
-  function setup() {
+  function setup(resourceMetricsApi = true) {
     const clock = new ManualClock();
     const store = new ObjectStore(() => clock.now());
     const events = new EventRecorder(store, clock);
     const usage = new EmulatedUsage();
-    const hpa = new HorizontalPodAutoscalerController(usage);
+    const hpa = new HorizontalPodAutoscalerController(usage, undefined, undefined, resourceMetricsApi);
     hpa.start({
       store,
       clock,
@@ -171,5 +171,20 @@ describe('HorizontalPodAutoscalerController', () => {
     expect(h.replicas()).toBe(9);
     h.step(30_000);
     expect(h.replicas()).toBe(3);
+  });
+
+  it('without the resource metrics API (no metrics-server) the HPA cannot read its metric and never scales', () => {
+    const h = setup(false);
+    h.usage.set('prod', 'web', { cpuCores: 3 });
+    h.step(60_000);
+    expect(h.replicas()).toBe(3);
+    expect(h.status().conditions.find((c: any) => c.type === 'ScalingActive')).toEqual({
+      type: 'ScalingActive',
+      status: 'False',
+      reason: 'FailedGetResourceMetric',
+      message:
+        'unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)',
+      lastTransitionTime: expect.any(String),
+    });
   });
 });

@@ -447,6 +447,42 @@ describe('Kubelet: emulated containers', () => {
     expect(kubelet.livePids()).toEqual([]);
   });
 
+  it('a missing Secret keeps an emulated container in CreateContainerConfigError, never Ready, until it exists', async () => {
+    startKubelet();
+    store.create(
+      emulatedPod(
+        'grafana',
+        {},
+        {
+          containers: [
+            {
+              name: 'main',
+              image: 'grafana/grafana:11.2.0',
+              env: [
+                { name: 'PW', valueFrom: { secretKeyRef: { name: 'grafana-admin', key: 'admin-password' } } },
+              ],
+            },
+          ],
+        },
+      ),
+    );
+    const waiting = await until(
+      'CreateContainerConfigError',
+      () => status('grafana')?.state?.waiting?.reason === 'CreateContainerConfigError' && status('grafana'),
+    );
+    expect(waiting.state.waiting.message).toBe(
+      "couldn't find key admin-password in Secret default/grafana-admin",
+    );
+    expect(ready(pod('grafana'))).toBe(false);
+    store.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'grafana-admin', namespace: 'default' },
+      stringData: { 'admin-password': 'x' },
+    });
+    await until('grafana Ready', () => ready(pod('grafana')), 5000);
+  });
+
   it('a hostNetwork pod gets its node address as podIP', async () => {
     startKubelet();
     store.create(emulatedPod('host', {}, { hostNetwork: true }));

@@ -17,6 +17,7 @@ export async function startNetwork(
     ingressPorts?: Record<string, number>;
     networkPolicy?: 'auto' | 'proxy';
     loadBalancerSubnets?: string[];
+    ingressControllers?: ReadonlySet<string>;
   } = {},
 ) {
   const clock = new ScaledClock(1);

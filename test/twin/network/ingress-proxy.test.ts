@@ -173,3 +173,57 @@ describe('ingress proxy', () => {
     await expect(fetch(url)).rejects.toThrow();
   });
 });
+
+describe('Ingress classes: only the controllers the cluster runs serve Ingresses', () => {
+  const plain = (name: string, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: 'prod' },
+    spec: { ...spec, defaultBackend: { service: { name: 'web', port: { number: 80 } } } },
+  });
+  const ingressClass = (name: string, controller: string, isDefault = false): KubeObject => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: {
+      name,
+      ...(isDefault ? { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } : {}),
+    },
+    spec: { controller },
+  });
+
+  it('a class of a controller that does not run gets no address, and its URL says why; a class created later is served', async () => {
+    const env = await startNetwork({ ingressControllers: new Set(['traefik.io/ingress-controller']) });
+    cleanups.push(() => env.net.stop());
+    env.store.create(ingressClass('traefik', 'traefik.io/ingress-controller', true));
+    env.store.create(ingressClass('alb', 'ingress.k8s.aws/alb'));
+    env.store.create(plain('on-alb', { ingressClassName: 'alb' }));
+    env.store.create(plain('default-class', {}));
+    env.store.create(plain('later', { ingressClassName: 'nginx' }));
+    await expect(env.net.ingressUrl({ namespace: 'prod', name: 'on-alb' })).rejects.toThrow(
+      'Ingress prod/on-alb has no address: no Ingress controller of this cluster serves it (IngressClass "alb" is served by ingress.k8s.aws/alb, which does not run in this cluster (controllers: traefik.io/ingress-controller))',
+    );
+    await expect(env.net.ingressUrl({ namespace: 'prod', name: 'later' })).rejects.toThrow(
+      'IngressClass "nginx" does not exist (classes: alb, traefik)',
+    );
+    expect(await env.net.ingressUrl({ namespace: 'prod', name: 'default-class' })).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+$/,
+    );
+    expect(
+      env.store.get({ kind: 'Ingress', namespace: 'prod', name: 'on-alb' })?.status?.loadBalancer,
+    ).toBeUndefined();
+    env.store.create(ingressClass('nginx', 'traefik.io/ingress-controller'));
+    expect(await env.net.ingressUrl({ namespace: 'prod', name: 'later' })).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+$/,
+    );
+  });
+
+  it('without a default class, an Ingress that names none is not served', async () => {
+    const env = await startNetwork({ ingressControllers: new Set(['ingress.k8s.aws/alb']) });
+    cleanups.push(() => env.net.stop());
+    env.store.create(ingressClass('alb', 'ingress.k8s.aws/alb'));
+    env.store.create(plain('none', {}));
+    await expect(env.net.ingressUrl({ namespace: 'prod', name: 'none' })).rejects.toThrow(
+      'it names no IngressClass and the cluster has no default class (controllers: ingress.k8s.aws/alb)',
+    );
+  });
+});

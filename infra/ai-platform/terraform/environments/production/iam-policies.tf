@@ -144,3 +144,12 @@ data "aws_iam_policy_document" "fluent_bit" {
     ]
   }
 }
+
+# The External Secrets Operator (secret-store.yaml): read the application's secrets, ai-platform/*, and
+# nothing else. See https://external-secrets.io/v0.10.3/provider/aws-secrets-manager/#iam-policy
+data "aws_iam_policy_document" "external_secrets" {
+  statement {
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"]
+    resources = ["arn:aws:secretsmanager:*:*:secret:ai-platform/*"]
+  }
+}

@@ -59,9 +59,14 @@ module "irsa" {
   oidc_issuer       = module.eks.oidc_issuer
   service_accounts = {
     aws-load-balancer-controller = {
-      namespace   = "system"
+      namespace   = "kube-system"
       name        = "aws-load-balancer-controller"
       policy_json = data.aws_iam_policy_document.aws_load_balancer_controller.json
+    }
+    external-secrets = {
+      namespace   = "system"
+      name        = "external-secrets"
+      policy_json = data.aws_iam_policy_document.external_secrets.json
     }
     fluent-bit = {
       namespace   = "system"
@@ -90,7 +95,8 @@ module "ecr" {
 }
 
 module "secrets" {
-  source = "../../modules/secrets"
+  source  = "../../modules/secrets"
+  secrets = ["api-db", "etl-db", "grafana-admin", "model-registry"]
 }
 
 output "cluster_endpoint" {
