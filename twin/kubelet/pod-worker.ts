@@ -49,6 +49,8 @@ export interface ContainerLog {
 }
 
 const MAX_BACKOFF_SECONDS = 300;
+/** The most real time a live container's process is given to start before a failed probe restarts it. */
+const LIVE_START_GRACE_MS = 5_000;
 
 interface PodWorkerOptions extends KubeletOptions {
   logDir: string;
@@ -520,6 +522,16 @@ export class PodWorker {
     const startup: ProbeSpec | undefined = slot.spec.startupProbe;
     const readiness: ProbeSpec | undefined = slot.spec.readinessProbe;
     const liveness: ProbeSpec | undefined = slot.spec.livenessProbe;
+    // Twin simplification: a live process starts in real time, which the scaled clock would multiply by
+    // the time scale (at ×100 a 90 s liveness window is 0.9 s real). A probe failure restarts a live
+    // container only once it has run, in real time, as long as the probe's window allows at ×1, capped
+    // at LIVE_START_GRACE_MS; a process that never answers is still restarted.
+    const startedAt = performance.now();
+    let answered = false; // once the process has answered a probe, it has started: no grace after that
+    const graceOver = (p: typeof PROBE_DEFAULTS) =>
+      answered ||
+      performance.now() - startedAt >=
+        Math.min(LIVE_START_GRACE_MS, (p.initialDelaySeconds + p.periodSeconds * p.failureThreshold) * 1000);
     const loop = (
       probe: ProbeSpec,
       onResult: (ok: boolean, message: string, state: { successes: number; failures: number }) => unknown,
@@ -538,6 +550,7 @@ export class PodWorker {
           if (!active || this.stopped || !proc.running) return;
           if (!this.suspended) {
             if (r.ok) {
+              answered = true;
               state.successes++;
               state.failures = 0;
             } else {
@@ -570,7 +583,7 @@ export class PodWorker {
           this.writeStatus();
           return false;
         }
-        if (!ok && s.failures >= t.failureThreshold) {
+        if (!ok && s.failures >= t.failureThreshold && graceOver(t)) {
           this.probeFailed(slot, proc, 'Startup', message);
           return false;
         }
@@ -607,7 +620,7 @@ export class PodWorker {
         liveness,
         (ok, message, s) => {
           const t = { ...PROBE_DEFAULTS, ...liveness };
-          if (!ok && s.failures >= t.failureThreshold) {
+          if (!ok && s.failures >= t.failureThreshold && graceOver(t)) {
             this.probeFailed(slot, proc, 'Liveness', message);
             return false;
           }
