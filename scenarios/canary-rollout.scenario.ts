@@ -40,6 +40,9 @@ scenario(
     it('serves steady traffic through the Ingress within the error budget before any rollout', async () => {
       const url = await s.step('find the Ingress address', () => s.env.net.ingressUrl(INGRESS));
       traffic = s.traffic({ url, ...steadyCanaryTraffic });
+      // The first requests after bring-up meet cold processes (JIT, first connections to inference):
+      // the steady state is measured after them.
+      await s.step('warm-up: 1 s of traffic, not counted', () => sleep(1000));
       const before = traffic.snapshot();
       await s.step('steady state: 1.5 s of traffic on the stable version', () => sleep(1500));
       const window = SteadyTraffic.between(before, traffic.snapshot());
