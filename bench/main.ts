@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the foundation slice:
  *   boot   — time until every AI-platform workload is ready on the twin (target ≤ 3 s on 2 cores)
- *   canary — wall time of the canary-rollout scenario at the default time scale (target ≤ 30 s)
+ *   canary — wall time of the canary-rollout scenario at its own time scale, ×10 (target ≤ 180 s)
  *   az-outage — wall time of the az-outage scenario at the default time scale (target ≤ 30 s)
  * `npm run bench` runs both; `npm run bench -- boot --runs 5` repeats one.
  *   load   — the embedded load engine against wrk on one loopback target (bench/load.ts; not in `all`)
@@ -55,7 +55,12 @@ async function benchBoot(): Promise<void> {
 }
 
 /** Wall time of one scenario run through the CLI, as a user runs it; `what` says what the run covers. */
-async function benchScenarioWallTime(label: string, name: string, what: string): Promise<void> {
+async function benchScenarioWallTime(
+  label: string,
+  name: string,
+  what: string,
+  targetSeconds: number,
+): Promise<void> {
   const t0 = performance.now();
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', 'scenario', name], {
@@ -66,7 +71,9 @@ async function benchScenarioWallTime(label: string, name: string, what: string):
     child.on('exit', (c) => resolve(c ?? 1));
   });
   const s = (performance.now() - t0) / 1000;
-  console.log(`bench:${label}  ${name} wall time ${s.toFixed(1)} s ${what}, exit ${code} (target ≤ 30 s)`);
+  console.log(
+    `bench:${label}  ${name} wall time ${s.toFixed(1)} s ${what}, exit ${code} (target ≤ ${targetSeconds} s)`,
+  );
   if (code !== 0) process.exitCode = 1;
 }
 
@@ -74,13 +81,15 @@ const benchCanary = () =>
   benchScenarioWallTime(
     'canary',
     'canary-rollout',
-    `at the default time scale ×${DEFAULT_TIME_SCALE} (seed's 10-minute analysis)`,
+    "at the scenario's own time scale ×10 (the seed's 10-minute analysis, its production Prometheus queries)",
+    180,
   );
 const benchAzOutage = () =>
   benchScenarioWallTime(
     'az-outage',
     'az-outage',
     `at the default time scale ×${DEFAULT_TIME_SCALE} (about 9 control-plane minutes: grace period, 300 s toleration, drains)`,
+    30,
   );
 
 console.log(

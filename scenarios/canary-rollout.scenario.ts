@@ -7,17 +7,25 @@ import { INGRESS } from './support/ai-platform.ts';
 import { pct, sleep } from './support/cluster-state.ts';
 
 const ROLLOUT = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', namespace: 'production', name: 'api' };
+const ANALYSIS_RUN = { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun' };
 const API_IMAGE = 'ghcr.io/ai-platform/api';
 
 /**
  * The AI platform's canary (seed 001): 10 % → analysis over 10 minutes on error rate and latency →
  * 50 % → 100 %, automatic rollback on errors. A good build must go all the way with the error
  * budget held; a faulty one must be aborted in the first analysis with its failed requests bounded.
+ * The analysis is the production AnalysisTemplate, answered by the system's own Prometheus from the
+ * canary pods' /metrics: the good build passes on measured values and the faulty one fails on them.
  */
 scenario(
   'canary-rollout',
   {
     system: 'ai-platform',
+    // The analysis is rate(…[1m]) over what Prometheus scraped from the canary's pods. At ×10 a
+    // control-plane minute is 6 s of the steady traffic (about 24 requests to the 10 % canary), so
+    // one measurement of the faulty build's 20 % errors is a statistic; at ×100 it would be 0.6 s
+    // (a handful of requests, often none of them failed) and a live pod's start would take minutes.
+    timeScale: 10,
     timeline: {
       services: [
         { namespace: 'production', name: 'api-stable' },
@@ -32,6 +40,9 @@ scenario(
     it('serves steady traffic through the Ingress within the error budget before any rollout', async () => {
       const url = await s.step('find the Ingress address', () => s.env.net.ingressUrl(INGRESS));
       traffic = s.traffic({ url, ...steadyCanaryTraffic });
+      // The first requests after bring-up meet cold processes (JIT, first connections to inference):
+      // the steady state is measured after them.
+      await s.step('warm-up: 1 s of traffic, not counted', () => sleep(1000));
       const before = traffic.snapshot();
       await s.step('steady state: 1.5 s of traffic on the stable version', () => sleep(1500));
       const window = SteadyTraffic.between(before, traffic.snapshot());
@@ -49,7 +60,7 @@ scenario(
       await s.step('roll out api 2.0.0', () => setApiImage(env, '2.0.0'));
       const done = await s.step('wait for the canary to reach 100 % and become stable', () =>
         env.kube.waitFor(ROLLOUT, (r) => isPromoted(r, previousStable), {
-          timeoutMs: realMs(env, 20 * 60_000) + 30_000,
+          timeoutMs: realMs(env, 30 * 60_000) + 60_000,
           what: 'Rollout production/api to promote 2.0.0',
         }),
       );
@@ -72,6 +83,17 @@ scenario(
       );
       s.measure('error rate during the canary', pct(window.errors, window.requests), '%', { below: 1 });
       expect(done?.status?.phase).toBe('Healthy');
+      const analysis = await s.step('read the canary analysis of 2.0.0', () =>
+        analysisRunOf(env, done?.status?.stableRS),
+      );
+      expect(analysis?.status?.phase, analysisSummary(analysis)).toBe('Successful');
+      for (const metric of ['error-rate', 'latency-p95']) {
+        const measured = measuredValues(analysis, metric);
+        s.measure(`${metric}: measurements answered by Prometheus`, measured.length, 'measurements', {
+          atLeast: 5,
+          description: 'successful measurements with a value from the PromQL query (of 10 per metric)',
+        });
+      }
       await sleep(300);
       const settled = traffic.snapshot();
       await sleep(1000);
@@ -100,6 +122,23 @@ scenario(
       );
       const atAbort = traffic.snapshot();
       const canary = SteadyTraffic.between(before, atAbort);
+      // The abort must come from the metrics Prometheus measured, not from queries that errored.
+      const analysis = await s.step('read the canary analysis of 2.1.0', () =>
+        analysisRunOf(env, aborted?.status?.currentPodHash),
+      );
+      expect(analysis?.status?.phase, analysisSummary(analysis)).toBe('Failed');
+      expect(analysis?.status?.message).toBe(
+        'Metric "error-rate" assessed Failed due to failed (2) > failureLimit (1)',
+      );
+      expect(aborted?.status?.message).toContain('Metric "error-rate" assessed Failed');
+      const failedRates = measuredValues(analysis, 'error-rate', 'Failed');
+      s.measure('error-rate measurements failed on their value', failedRates.length, 'measurements', {
+        atLeast: 2,
+        description: 'failureLimit 1: two measurements whose PromQL result broke result[0] < 0.05',
+      });
+      s.measure('lowest failed error-rate measurement', Math.min(...failedRates), 'ratio', {
+        atLeast: 0.05,
+      });
       const abortMinutes = (env.clock.now() - t0) / 60_000;
       s.measure('time to abort (control-plane)', abortMinutes, 'min', {
         below: 10,
@@ -146,6 +185,37 @@ async function setApiImage(env: Environment, version: string, faultErrorRate = '
       { name: 'FAULT_ERROR_RATE', value: faultErrorRate },
     ];
   });
+}
+
+/** The step analysis the Rollout ran for the ReplicaSet of `podHash` (rollouts-pod-template-hash). */
+async function analysisRunOf(env: Environment, podHash: string | undefined): Promise<KubeObject | undefined> {
+  if (!podHash) return undefined;
+  const runs = await env.kube.list(ANALYSIS_RUN, {
+    namespace: ROLLOUT.namespace,
+    labelSelector: { matchLabels: { 'rollouts-pod-template-hash': podHash, 'rollout-type': 'Step' } },
+  });
+  return runs.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).at(-1);
+}
+
+/**
+ * The first value of each measurement of `metric` in `phase` whose result came from Prometheus
+ * (Argo records a vector result as "[0.012]"; errored measurements have no value).
+ */
+function measuredValues(run: KubeObject | undefined, metric: string, phase = 'Successful'): number[] {
+  const result = (run?.status?.metricResults ?? []).find((r: any) => r.name === metric);
+  return (result?.measurements ?? [])
+    .filter((m: any) => m.phase === phase && typeof m.value === 'string')
+    .map((m: any) => Number(/^\[([^,\]]+)/.exec(m.value)?.[1]))
+    .filter((v: number) => !Number.isNaN(v));
+}
+
+function analysisSummary(run: KubeObject | undefined): string {
+  if (!run) return 'no AnalysisRun found';
+  const metrics = (run.status?.metricResults ?? []).map(
+    (r: any) =>
+      `${r.name}: ${(r.measurements ?? []).map((m: any) => `${m.phase} ${m.value ?? m.message ?? ''}`).join(', ')}`,
+  );
+  return `AnalysisRun ${run.metadata.name} ${run.status?.phase}: ${run.status?.message ?? ''}; ${metrics.join('; ')}`;
 }
 
 /** Healthy on a new stable ReplicaSet: the update went through every step (a stale status right after the patch does not count). */

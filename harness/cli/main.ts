@@ -16,7 +16,7 @@ const envOption = () =>
 const timeScaleOption = () =>
   new Option(
     '--time-scale <n>',
-    'control-plane time scale on the twin: manifest durations run N× faster (default 100)',
+    "control-plane time scale on the twin: manifest durations run N× faster (default: the scenario's own, else 100)",
   );
 
 /** GPU nodes' devices; the choice reaches the environment (also in a scenario's worker) as TWIN_GPU. */

@@ -12,13 +12,24 @@ export interface RunOptions {
   runId: string | undefined;
 }
 
-export function runOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions {
+/**
+ * The run's options from TWIN_* variables. The time scale is `--time-scale` when given, else the
+ * scenario's own (`scenarioTimeScale`, see ScenarioOptions.timeScale), else DEFAULT_TIME_SCALE.
+ */
+export function runOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  scenarioTimeScale?: number,
+): RunOptions {
   const timeScale =
-    env['TWIN_TIME_SCALE'] === undefined ? DEFAULT_TIME_SCALE : Number(env['TWIN_TIME_SCALE']);
+    env['TWIN_TIME_SCALE'] === undefined
+      ? (scenarioTimeScale ?? DEFAULT_TIME_SCALE)
+      : Number(env['TWIN_TIME_SCALE']);
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
     throw new TwinError(
       'TWIN_OPTION_INVALID',
-      `--time-scale must be a positive number, got "${env['TWIN_TIME_SCALE']}"`,
+      env['TWIN_TIME_SCALE'] === undefined
+        ? `the scenario's timeScale must be a positive number, got ${timeScale}`
+        : `--time-scale must be a positive number, got "${env['TWIN_TIME_SCALE']}"`,
     );
   }
   return {

@@ -21,6 +21,13 @@ export interface ScenarioOptions {
   timeline?: { services?: SampledService[]; workloads?: SampledWorkload[] };
   /** Real-time limit for bringing the environment up. */
   upTimeoutMs?: number;
+  /**
+   * The control-plane time scale this scenario runs at on the twin unless `--time-scale` is given
+   * (default DEFAULT_TIME_SCALE). A scenario whose measurements are statistics over control-plane
+   * windows (a Prometheus `rate(…[1m])`) needs a scale at which such a window still holds enough
+   * real traffic and live-process time.
+   */
+  timeScale?: number;
 }
 
 export type Measurement = RunMeasurement;
@@ -67,7 +74,7 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
     capture(name, options);
     return;
   }
-  const run = runOptionsFromEnv();
+  const run = runOptionsFromEnv(process.env, options.timeScale);
   const runId = run.runId ?? newRunId(name);
   const reportDir = path.resolve(run.reportRoot, runId);
   let env: Environment | undefined;

@@ -312,29 +312,21 @@ describe.skipIf(!hasKubectl())(
       expect(strip(objects)).toBe(strip(base));
     });
 
-    it('local re-points the canary analysis at the twin metrics API, the warehouse at the RDS stand-in and the Secrets at local values, and changes nothing else', () => {
+    it('local keeps the production canary analysis, re-points the warehouse at the RDS stand-in and the Secrets at local values, and changes nothing else', () => {
       const { text, objects } = renderOverlay('local');
+      // The analysis is the base's, Prometheus provider and all: the twin answers it with the
+      // Prometheus of the base (docs/prometheus.md), never with a provider swapped in locally.
       const template = find(objects, 'AnalysisTemplate', 'production', 'api-canary-health');
-      const url =
-        'http://twin-metrics.twin-system.svc.cluster.local/api/v1/traffic?service={{args.namespace}}/{{args.canary-service}}&window=1m';
-      expect(template.spec.metrics).toEqual([
-        expect.objectContaining({
-          name: 'error-rate',
-          interval: '1m',
-          count: 10,
-          failureLimit: 1,
-          successCondition: 'result < 0.05',
-          provider: { web: expect.objectContaining({ url, jsonPath: '{$.errorRate}' }) },
-        }),
-        expect.objectContaining({
-          name: 'latency-p95',
-          interval: '1m',
-          count: 10,
-          failureLimit: 2,
-          successCondition: 'result < 500',
-          provider: { web: expect.objectContaining({ url, jsonPath: '{$.latency.p95}' }) },
-        }),
+      expect(template).toEqual(find(readBase(), 'AnalysisTemplate', 'production', 'api-canary-health'));
+      expect(template.spec.metrics.map((m: any) => Object.keys(m.provider))).toEqual([
+        ['prometheus'],
+        ['prometheus'],
       ]);
+      expect(template.spec.metrics.map((m: any) => m.provider.prometheus.address)).toEqual([
+        'http://prometheus.system.svc.cluster.local:9090',
+        'http://prometheus.system.svc.cluster.local:9090',
+      ]);
+      expect(text).not.toContain('twin-metrics');
       // RDS is represented by one live PostgreSQL (dwh-postgres.yaml), and only DWH_HOST points at it.
       const config = find(objects, 'ConfigMap', 'data-pipeline', 'pipeline-config');
       expect((config.data as Record<string, string>)['DWH_HOST']).toBe('dwh.data-pipeline.svc.cluster.local');
@@ -373,13 +365,7 @@ describe.skipIf(!hasKubectl())(
       const others = (list: KubeObject[]) =>
         JSON.stringify(
           list
-            .filter(
-              (o) =>
-                o.kind !== 'AnalysisTemplate' &&
-                o.kind !== 'Secret' &&
-                o.kind !== 'ExternalSecret' &&
-                !standIn(o),
-            )
+            .filter((o) => o.kind !== 'Secret' && o.kind !== 'ExternalSecret' && !standIn(o))
             .map(withoutDwhHost)
             .map(canonical)
             .sort(),
