@@ -14,6 +14,7 @@ import { metadataRequest, metadataResponse } from '../../../twin/kafka/protocol/
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
 const ENTRY = path.join(REPO, 'twin/kafka/kafka-entrypoint.ts');
+const ORPHAN_GUARD = path.join(REPO, 'twin/kubelet/orphan-guard.mjs');
 
 export interface ClusterOptions {
   nodes?: number;
@@ -64,12 +65,13 @@ export class KafkaTestCluster {
   start(id: number): void {
     const root = path.join(this.dir, `node-${id}`);
     const logFile = createWriteStream(path.join(this.dir, `node-${id}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', ORPHAN_GUARD, ENTRY], {
       cwd: REPO,
       env: {
         PATH: process.env['PATH'] ?? '',
         HOME: process.env['HOME'] ?? '/tmp',
         TWIN_POD_IP: this.address(id),
+        TWIN_PARENT_PID: String(process.pid),
         TWIN_CONTAINER_ROOT: path.join(root, 'rootfs'),
         TWIN_VOLUME_MOUNTS: JSON.stringify([{ mountPath: '/var/lib/kafka/data', path: path.join(root, 'data') }]),
         ...this.envOf(id),

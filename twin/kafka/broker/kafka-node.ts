@@ -206,6 +206,10 @@ export class KafkaNode {
           await sleep(100);
           continue;
         }
+        // A topic change is answered once this broker has applied it too, so the client's next
+        // Metadata request here sees it (the forwarding broker would otherwise lag the controller).
+        if (typeof r?.offset === 'number' && r.offset >= 0)
+          while (this.image.offset <= r.offset && Date.now() < deadline && !this.stopped) await sleep(10);
         return r;
       } catch (err) {
         if (!(err instanceof NotLeaderError)) lastError = (err as Error).message;

@@ -16,18 +16,23 @@ import { apiKeys, apiVersions } from './handlers/api-versions.ts';
 import { createTopics } from './handlers/create-topics.ts';
 import { deleteTopics } from './handlers/delete-topics.ts';
 import { describeConfigs } from './handlers/describe-configs.ts';
+import { describeGroups } from './handlers/describe-groups.ts';
 import { fetch } from './handlers/fetch.ts';
 import { findCoordinator } from './handlers/find-coordinator.ts';
 import { heartbeat } from './handlers/heartbeat.ts';
 import { initProducerId } from './handlers/init-producer-id.ts';
 import { joinGroup } from './handlers/join-group.ts';
 import { leaveGroup } from './handlers/leave-group.ts';
+import { listGroups } from './handlers/list-groups.ts';
 import { listOffsets } from './handlers/list-offsets.ts';
 import { metadata } from './handlers/metadata.ts';
 import { offsetCommit } from './handlers/offset-commit.ts';
 import { offsetFetch } from './handlers/offset-fetch.ts';
 import { produce } from './handlers/produce.ts';
 import { syncGroup } from './handlers/sync-group.ts';
+
+/** TWIN_KAFKA_DEBUG=1 logs every request (for finding out what a client asks). */
+const DEBUG = process.env['TWIN_KAFKA_DEBUG'] === '1';
 
 const HANDLERS: Record<number, Handler> = {
   0: produce,
@@ -41,6 +46,8 @@ const HANDLERS: Record<number, Handler> = {
   12: heartbeat,
   13: leaveGroup,
   14: syncGroup,
+  15: describeGroups,
+  16: listGroups,
   18: apiVersions,
   19: createTopics,
   20: deleteTopics,
@@ -94,6 +101,7 @@ export function serveClients(server: net.Server, ctx: BrokerContext, listener: s
         return undefined;
       }
       const body = decodeMessage(api.request, header.apiVersion, r);
+      if (DEBUG) ctx.log(`request ${api.name} v${header.apiVersion} from ${header.clientId}: ${JSON.stringify(body, (_k, v) => (v?.type === 'Buffer' ? `<${v.data.length} bytes>` : v)).slice(0, 400)}`);
       const response = await HANDLERS[header.apiKey]!(ctx, body, { header, listener, clientHost });
       if (response === undefined) return undefined;
       return encodeResponse(api.response, header.apiVersion, header.correlationId, response);

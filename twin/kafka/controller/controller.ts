@@ -257,8 +257,8 @@ export class Controller {
         results.push({ name: t.name, errorCode: err.code, errorMessage: err.message });
       }
     }
-    if (!validateOnly && records.length) await this.quorum.append(records);
-    return { results };
+    const offset = !validateOnly && records.length ? await this.quorum.append(records) : -1;
+    return { results, offset };
   }
 
   private async deleteTopics(names: string[]) {
@@ -274,8 +274,8 @@ export class Controller {
       records.push({ type: 'RemoveTopic', topicId: t.topicId });
       results.push({ name, topicId: t.topicId, errorCode: 0 });
     }
-    if (records.length) await this.quorum.append(records);
-    return { results };
+    const offset = records.length ? await this.quorum.append(records) : -1;
+    return { results, offset };
   }
 
   private async alterPartition(req: {

@@ -274,6 +274,7 @@ export class Quorum {
     fetchOffset: number;
     lastFetchedEpoch: number;
     maxWaitMs: number;
+    hw?: number;
   }): Promise<any> {
     if (this.role !== 'leader' || req.epoch > this.epoch) return { error: 'NOT_LEADER', leaderId: this.leaderId, epoch: this.epoch };
     if (req.epoch < this.epoch) return { error: 'FENCED_LEADER_EPOCH', leaderId: this.o.nodeId, epoch: this.epoch };
@@ -286,7 +287,8 @@ export class Quorum {
       this.voterOffsets.set(req.replicaId, { offset: req.fetchOffset, at: Date.now() });
       this.maybeAdvanceHw();
     }
-    if (req.fetchOffset >= this.endOffset && req.maxWaitMs > 0) {
+    // A follower that does not know the current high watermark yet is answered at once.
+    if (req.fetchOffset >= this.endOffset && req.maxWaitMs > 0 && (req.hw ?? 0) >= this.hw) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, req.maxWaitMs);
         this.appendWaiters.push(() => {
@@ -353,6 +355,7 @@ export class Quorum {
           fetchOffset: this.endOffset,
           lastFetchedEpoch: this.lastEpoch,
           maxWaitMs: 500,
+          hw: this.hw,
         },
         2000,
       );

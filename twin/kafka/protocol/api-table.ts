@@ -3,12 +3,14 @@ import { apiVersionsRequest, apiVersionsResponse } from './messages/api-versions
 import { createTopicsRequest, createTopicsResponse } from './messages/create-topics.ts';
 import { deleteTopicsRequest, deleteTopicsResponse } from './messages/delete-topics.ts';
 import { describeConfigsRequest, describeConfigsResponse } from './messages/describe-configs.ts';
+import { describeGroupsRequest, describeGroupsResponse } from './messages/describe-groups.ts';
 import { fetchRequest, fetchResponse } from './messages/fetch.ts';
 import { findCoordinatorRequest, findCoordinatorResponse } from './messages/find-coordinator.ts';
 import { heartbeatRequest, heartbeatResponse } from './messages/heartbeat.ts';
 import { initProducerIdRequest, initProducerIdResponse } from './messages/init-producer-id.ts';
 import { joinGroupRequest, joinGroupResponse } from './messages/join-group.ts';
 import { leaveGroupRequest, leaveGroupResponse } from './messages/leave-group.ts';
+import { listGroupsRequest, listGroupsResponse } from './messages/list-groups.ts';
 import { listOffsetsRequest, listOffsetsResponse } from './messages/list-offsets.ts';
 import { metadataRequest, metadataResponse } from './messages/metadata.ts';
 import { offsetCommitRequest, offsetCommitResponse } from './messages/offset-commit.ts';
@@ -36,6 +38,8 @@ export const API = {
   Heartbeat: 12,
   LeaveGroup: 13,
   SyncGroup: 14,
+  DescribeGroups: 15,
+  ListGroups: 16,
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
@@ -55,6 +59,8 @@ const pairs: [string, MessageSpec, MessageSpec][] = [
   ['Heartbeat', heartbeatRequest, heartbeatResponse],
   ['LeaveGroup', leaveGroupRequest, leaveGroupResponse],
   ['SyncGroup', syncGroupRequest, syncGroupResponse],
+  ['DescribeGroups', describeGroupsRequest, describeGroupsResponse],
+  ['ListGroups', listGroupsRequest, listGroupsResponse],
   ['ApiVersions', apiVersionsRequest, apiVersionsResponse],
   ['CreateTopics', createTopicsRequest, createTopicsResponse],
   ['DeleteTopics', deleteTopicsRequest, deleteTopicsResponse],
@@ -71,8 +77,6 @@ export const APIS = new Map<number, ApiSpec>(
  * anyway (Kafka closes such a connection: the API is not enabled on the listener).
  */
 export const NOT_SERVED: Record<number, string> = {
-  15: 'DescribeGroups',
-  16: 'ListGroups',
   17: 'SaslHandshake',
   21: 'DeleteRecords',
   23: 'OffsetForLeaderEpoch',
