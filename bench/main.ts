@@ -6,6 +6,7 @@
  * `npm run bench` runs both; `npm run bench -- boot --runs 5` repeats one.
  *   load   — the embedded load engine against wrk on one loopback target (bench/load.ts; not in `all`)
  *   failover — Redis Sentinel and PostgreSQL failover of lambda-microservice (bench/failover.ts; not in `all`)
+ *   kafka  — the twin's Kafka broker: 100,000 records of 1 KiB with acks=all end to end, beside each client's own limit (bench/kafka.ts; not in `all`)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -94,6 +95,7 @@ if (which === 'az-outage' || which === 'all') await benchAzOutage();
 if (which === 'load') await (await import('./load.ts')).benchLoad(args);
 if (which === 'edge') await (await import('./edge.ts')).benchEdge(args);
 if (which === 'failover') await (await import('./failover.ts')).benchFailover();
+if (which === 'kafka') await (await import('./kafka.ts')).benchKafka(args);
 
 function safe(f: () => string | undefined): string {
   try {

@@ -18,7 +18,9 @@ function configFromArgs(args: string[]): { env: NodeJS.ProcessEnv; file?: Map<st
   if (args.length === 0 || (args.length === 1 && /\/etc\/kafka\/docker\/run$/.test(args[0]!))) {
     const mounted = podPath('/mnt/shared/config/server.properties');
     if (existsSync(mounted)) {
-      log('user provided kafka configs found via file input; properties from environment variables are appended');
+      log(
+        'user provided kafka configs found via file input; properties from environment variables are appended',
+      );
       return { env: process.env, file: parseProperties(readFileSync(mounted, 'utf8')) };
     }
     return { env: process.env };
@@ -44,12 +46,19 @@ async function main(): Promise<void> {
   try {
     const { env, file } = configFromArgs(process.argv.slice(2));
     const config = brokerConfig(env, file);
-    for (const k of config.unknown) log(`WARN The configuration '${k}' was supplied but isn't a known config.`);
-    log(`node ${config.nodeId} (${[config.roles.broker && 'broker', config.roles.controller && 'controller'].filter(Boolean).join(',')}) in cluster ${config.clusterId}, log.dirs ${config.logDir}`);
+    for (const k of config.unknown)
+      log(`WARN The configuration '${k}' was supplied but isn't a known config.`);
+    log(
+      `node ${config.nodeId} (${[config.roles.broker && 'broker', config.roles.controller && 'controller'].filter(Boolean).join(',')}) in cluster ${config.clusterId}, log.dirs ${config.logDir}`,
+    );
     node = new KafkaNode(config, { bindAddress: podIp(), hostPath: (p) => podPath(p), log });
     await node.start();
   } catch (err) {
-    log(isTwinError(err) || err instanceof MetaPropertiesError ? `ERROR ${(err as Error).message}` : `ERROR ${(err as Error).stack ?? err}`);
+    log(
+      isTwinError(err) || err instanceof MetaPropertiesError
+        ? `ERROR ${(err as Error).message}`
+        : `ERROR ${(err as Error).stack ?? err}`,
+    );
     process.exit(1);
   }
   let stopping = false;

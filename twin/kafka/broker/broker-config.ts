@@ -37,7 +37,8 @@ export const IMAGE_DEFAULTS: Record<string, string> = {
   'inter.broker.listener.name': 'PLAINTEXT',
   'advertised.listeners': 'PLAINTEXT://localhost:9092',
   'controller.listener.names': 'CONTROLLER',
-  'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+  'listener.security.protocol.map':
+    'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
   'log.dirs': '/tmp/kraft-combined-logs',
   'num.partitions': '1',
   'offsets.topic.replication.factor': '1',
@@ -164,17 +165,27 @@ export function brokerConfig(env: NodeJS.ProcessEnv, fileProperties?: Map<string
     props.set(propertyName(k), v);
     fromEnv++;
   }
-  if (!fileProperties?.size && fromEnv === 0) for (const [k, v] of Object.entries(IMAGE_DEFAULTS)) props.set(k, v);
+  if (!fileProperties?.size && fromEnv === 0)
+    for (const [k, v] of Object.entries(IMAGE_DEFAULTS)) props.set(k, v);
   // The image derives listeners from the advertised listeners when only those are given.
-  if (!props.has('listeners') && props.has('advertised.listeners') && props.get('process.roles') !== 'controller')
+  if (
+    !props.has('listeners') &&
+    props.has('advertised.listeners') &&
+    props.get('process.roles') !== 'controller'
+  )
     props.set('listeners', props.get('advertised.listeners')!.replace(/:\/\/[^:]*:/g, '://0.0.0.0:'));
 
   if (props.has('zookeeper.connect'))
-    fail(envName('zookeeper.connect'), 'ZooKeeper mode is not supported by the twin\'s broker (nor by Kafka 4); configure KRaft: KAFKA_PROCESS_ROLES, KAFKA_NODE_ID, KAFKA_CONTROLLER_QUORUM_VOTERS');
+    fail(
+      envName('zookeeper.connect'),
+      "ZooKeeper mode is not supported by the twin's broker (nor by Kafka 4); configure KRaft: KAFKA_PROCESS_ROLES, KAFKA_NODE_ID, KAFKA_CONTROLLER_QUORUM_VOTERS",
+    );
   const rolesText = props.get('process.roles');
-  if (!rolesText) fail('KAFKA_PROCESS_ROLES', 'is required (KRaft mode): broker, controller or broker,controller');
+  if (!rolesText)
+    fail('KAFKA_PROCESS_ROLES', 'is required (KRaft mode): broker, controller or broker,controller');
   const roleList = rolesText.split(',').map((r) => r.trim());
-  for (const r of roleList) if (r !== 'broker' && r !== 'controller') fail('KAFKA_PROCESS_ROLES', `unknown role "${r}"`);
+  for (const r of roleList)
+    if (r !== 'broker' && r !== 'controller') fail('KAFKA_PROCESS_ROLES', `unknown role "${r}"`);
   const roles = { broker: roleList.includes('broker'), controller: roleList.includes('controller') };
   const nodeIdText = props.get('node.id');
   if (nodeIdText === undefined || !/^\d+$/.test(nodeIdText))
@@ -183,7 +194,10 @@ export function brokerConfig(env: NodeJS.ProcessEnv, fileProperties?: Map<string
   const votersText = props.get('controller.quorum.voters');
   if (!votersText) {
     if (props.has('controller.quorum.bootstrap.servers'))
-      fail('KAFKA_CONTROLLER_QUORUM_BOOTSTRAP_SERVERS', 'a dynamic KRaft quorum (KIP-853) is not supported by the twin\'s broker; set KAFKA_CONTROLLER_QUORUM_VOTERS (id@host:port,…)');
+      fail(
+        'KAFKA_CONTROLLER_QUORUM_BOOTSTRAP_SERVERS',
+        "a dynamic KRaft quorum (KIP-853) is not supported by the twin's broker; set KAFKA_CONTROLLER_QUORUM_VOTERS (id@host:port,…)",
+      );
     fail('KAFKA_CONTROLLER_QUORUM_VOTERS', 'is required: id@host:port,… of the controllers');
   }
   const voters = votersText.split(',').map((v) => {
@@ -192,10 +206,15 @@ export function brokerConfig(env: NodeJS.ProcessEnv, fileProperties?: Map<string
     return { id: Number(m[1]), host: m[2]!.replace(/^\[|\]$/g, ''), port: Number(m[3]) };
   });
   if (roles.controller && !voters.some((v) => v.id === nodeId))
-    fail('KAFKA_CONTROLLER_QUORUM_VOTERS', `node ${nodeId} has the controller role but is not among the voters ${votersText}`);
+    fail(
+      'KAFKA_CONTROLLER_QUORUM_VOTERS',
+      `node ${nodeId} has the controller role but is not among the voters ${votersText}`,
+    );
 
   const protocolMap = new Map<string, string>();
-  for (const e of (props.get('listener.security.protocol.map') ?? 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT').split(',')) {
+  for (const e of (
+    props.get('listener.security.protocol.map') ?? 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'
+  ).split(',')) {
     const [name, protocol] = e.split(':').map((s) => s.trim().toUpperCase());
     if (name && protocol) protocolMap.set(name, protocol);
   }
@@ -203,29 +222,53 @@ export function brokerConfig(env: NodeJS.ProcessEnv, fileProperties?: Map<string
   for (const l of listeners) {
     const protocol = protocolMap.get(l.name) ?? l.name;
     if (protocol !== 'PLAINTEXT')
-      fail('KAFKA_LISTENERS', `listener ${l.name} uses ${protocol}; the twin's broker serves PLAINTEXT only (no TLS, no SASL)`);
+      fail(
+        'KAFKA_LISTENERS',
+        `listener ${l.name} uses ${protocol}; the twin's broker serves PLAINTEXT only (no TLS, no SASL)`,
+      );
   }
-  const controllerListenerNames = (props.get('controller.listener.names') ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const controllerListenerNames = (props.get('controller.listener.names') ?? '')
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
   if (!controllerListenerNames.length) fail('KAFKA_CONTROLLER_LISTENER_NAMES', 'is required in KRaft mode');
   if (roles.controller && !listeners.some((l) => l.name === controllerListenerNames[0]))
     fail('KAFKA_LISTENERS', `has no ${controllerListenerNames[0]} listener for the controller role`);
   const brokerListeners = listeners.filter((l) => !controllerListenerNames.includes(l.name));
-  if (roles.broker && !brokerListeners.length) fail('KAFKA_LISTENERS', 'a broker needs a listener other than the controller listener');
+  if (roles.broker && !brokerListeners.length)
+    fail('KAFKA_LISTENERS', 'a broker needs a listener other than the controller listener');
   let advertised = parseListeners(props.get('advertised.listeners') ?? '', 'KAFKA_ADVERTISED_LISTENERS');
   if (!advertised.length) advertised = brokerListeners.map((l) => ({ ...l }));
   for (const a of advertised)
-    if (!listeners.some((l) => l.name === a.name)) fail('KAFKA_ADVERTISED_LISTENERS', `names listener ${a.name}, which KAFKA_LISTENERS does not define`);
+    if (!listeners.some((l) => l.name === a.name))
+      fail('KAFKA_ADVERTISED_LISTENERS', `names listener ${a.name}, which KAFKA_LISTENERS does not define`);
   const interBrokerListenerName = (props.get('inter.broker.listener.name') ?? 'PLAINTEXT').toUpperCase();
   if (roles.broker && !advertised.some((a) => a.name === interBrokerListenerName))
-    fail('KAFKA_INTER_BROKER_LISTENER_NAME', `${interBrokerListenerName} is not among the advertised listeners`);
+    fail(
+      'KAFKA_INTER_BROKER_LISTENER_NAME',
+      `${interBrokerListenerName} is not among the advertised listeners`,
+    );
 
   const logDir = (props.get('log.dirs') ?? props.get('log.dir') ?? '/tmp/kafka-logs').split(',')[0]!.trim();
   if ((props.get('log.dirs') ?? '').includes(','))
-    process.stderr.write(`twin-kafka: log.dirs lists several directories; the twin's broker uses the first, ${logDir}\n`);
+    process.stderr.write(
+      `twin-kafka: log.dirs lists several directories; the twin's broker uses the first, ${logDir}\n`,
+    );
   const known = (k: string) =>
     k in HONOURED ||
     k in IMAGE_DEFAULTS ||
-    ['node.id', 'process.roles', 'controller.quorum.voters', 'listeners', 'advertised.listeners', 'log.dirs', 'log.dir', 'metadata.log.dir', 'cluster.id', 'broker.id'].includes(k) ||
+    [
+      'node.id',
+      'process.roles',
+      'controller.quorum.voters',
+      'listeners',
+      'advertised.listeners',
+      'log.dirs',
+      'log.dir',
+      'metadata.log.dir',
+      'cluster.id',
+      'broker.id',
+    ].includes(k) ||
     ACCEPTED.some((re) => re.test(k));
   for (const [k, v] of Object.entries(HONOURED)) if (!props.has(k)) props.set(k, v);
   const cfg: BrokerConfig = {
@@ -243,16 +286,20 @@ export function brokerConfig(env: NodeJS.ProcessEnv, fileProperties?: Map<string
     unknown: [...props.keys()].filter((k) => !known(k)),
     int: (name) => {
       const v = props.get(name);
-      if (v === undefined || !/^-?\d+$/.test(v.trim())) fail(envName(name), `must be an integer, got ${JSON.stringify(v ?? null)}`);
+      if (v === undefined || !/^-?\d+$/.test(v.trim()))
+        fail(envName(name), `must be an integer, got ${JSON.stringify(v ?? null)}`);
       return Number(v);
     },
     bool: (name) => {
       const v = props.get(name)?.trim().toLowerCase();
-      if (v !== 'true' && v !== 'false') fail(envName(name), `must be true or false, got ${JSON.stringify(v ?? null)}`);
+      if (v !== 'true' && v !== 'false')
+        fail(envName(name), `must be true or false, got ${JSON.stringify(v ?? null)}`);
       return v === 'true';
     },
   };
-  for (const k of Object.keys(HONOURED)) if (k !== 'broker.rack' && k !== 'unclean.leader.election.enable' && !k.endsWith('enable')) cfg.int(k);
-  for (const k of ['unclean.leader.election.enable', 'auto.create.topics.enable', 'delete.topic.enable']) cfg.bool(k);
+  for (const k of Object.keys(HONOURED))
+    if (k !== 'broker.rack' && k !== 'unclean.leader.election.enable' && !k.endsWith('enable')) cfg.int(k);
+  for (const k of ['unclean.leader.election.enable', 'auto.create.topics.enable', 'delete.topic.enable'])
+    cfg.bool(k);
   return cfg;
 }

@@ -25,6 +25,10 @@ export interface RequestInfo {
 export type Handler = (ctx: BrokerContext, request: any, info: RequestInfo) => Promise<object | undefined>;
 
 /** The endpoint of a broker on a listener, or undefined when it has none there. */
-export function endpointOf(ctx: BrokerContext, brokerId: number, listener: string): { host: string; port: number } | undefined {
+export function endpointOf(
+  ctx: BrokerContext,
+  brokerId: number,
+  listener: string,
+): { host: string; port: number } | undefined {
   return ctx.image.brokers.get(brokerId)?.endpoints.find((e) => e.name === listener);
 }

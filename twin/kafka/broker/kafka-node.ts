@@ -36,15 +36,22 @@ export function formatLogDir(dir: string, clusterId: string, nodeId: number): vo
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'meta.properties');
   if (!existsSync(file)) {
-    writeFileSync(file, `#\nnode.id=${nodeId}\ndirectory.id=${randomUUID()}\nversion=1\ncluster.id=${clusterId}\n`);
+    writeFileSync(
+      file,
+      `#\nnode.id=${nodeId}\ndirectory.id=${randomUUID()}\nversion=1\ncluster.id=${clusterId}\n`,
+    );
     return;
   }
   const text = readFileSync(file, 'utf8');
   const stored = (k: string) => new RegExp(`^${k.replace('.', '\\.')}=(.*)$`, 'm').exec(text)?.[1];
   if (stored('node.id') !== String(nodeId))
-    throw new MetaPropertiesError(`Stored node id ${stored('node.id')} doesn't match previous node id ${nodeId} in ${file}`);
+    throw new MetaPropertiesError(
+      `Stored node id ${stored('node.id')} doesn't match previous node id ${nodeId} in ${file}`,
+    );
   if (stored('cluster.id') !== clusterId)
-    throw new MetaPropertiesError(`Invalid cluster.id in ${file}. Expected ${clusterId}, but read ${stored('cluster.id')}`);
+    throw new MetaPropertiesError(
+      `Invalid cluster.id in ${file}. Expected ${clusterId}, but read ${stored('cluster.id')}`,
+    );
 }
 
 export class KafkaNode {
@@ -66,7 +73,9 @@ export class KafkaNode {
   ) {}
 
   private bindHost(host: string): string {
-    return host === '' || host === '0.0.0.0' || host === 'localhost' || host === '127.0.0.1' || host === '::' ? this.o.bindAddress : host;
+    return host === '' || host === '0.0.0.0' || host === 'localhost' || host === '127.0.0.1' || host === '::'
+      ? this.o.bindAddress
+      : host;
   }
 
   async start(): Promise<void> {
@@ -111,7 +120,8 @@ export class KafkaNode {
       const listener = c.listeners.find((l) => l.name === c.controllerListenerNames[0])!;
       const server = net.createServer();
       serveRpc(server, async (req) => {
-        if (req.type === 'vote' || req.type === 'beginEpoch' || req.type === 'fetch') return this.quorum.handle(req);
+        if (req.type === 'vote' || req.type === 'beginEpoch' || req.type === 'fetch')
+          return this.quorum.handle(req);
         return this.controller!.handle(req);
       });
       await this.listen(server, listener.host, listener.port, listener.name);
@@ -235,7 +245,13 @@ export class KafkaNode {
       try {
         if (this.brokerEpoch < 0) {
           const r = await this.controllerCall(
-            { type: 'registerBroker', brokerId: c.nodeId, incarnationId: this.incarnationId, endpoints, rack: c.props.get('broker.rack') || null },
+            {
+              type: 'registerBroker',
+              brokerId: c.nodeId,
+              incarnationId: this.incarnationId,
+              endpoints,
+              rack: c.props.get('broker.rack') || null,
+            },
             5000,
           );
           this.brokerEpoch = r.brokerEpoch;
@@ -246,7 +262,12 @@ export class KafkaNode {
         if (Date.now() - lastHeartbeat >= (fenced ? 200 : interval)) {
           lastHeartbeat = Date.now();
           const r = await this.controllerCall(
-            { type: 'heartbeat', brokerId: c.nodeId, brokerEpoch: this.brokerEpoch, metadataOffset: this.image.offset },
+            {
+              type: 'heartbeat',
+              brokerId: c.nodeId,
+              brokerEpoch: this.brokerEpoch,
+              metadataOffset: this.image.offset,
+            },
             Math.max(1000, interval),
           );
           if (r.error === 'STALE_BROKER_EPOCH') this.brokerEpoch = -1;
@@ -271,9 +292,10 @@ export class KafkaNode {
    */
   async shutdown(): Promise<void> {
     if (this.config.roles.broker && this.brokerEpoch >= 0)
-      await this.controllerCall({ type: 'controlledShutdown', brokerId: this.config.nodeId, brokerEpoch: this.brokerEpoch }, 3000).catch(
-        (err) => this.o.log(`controlled shutdown failed: ${(err as Error).message}`),
-      );
+      await this.controllerCall(
+        { type: 'controlledShutdown', brokerId: this.config.nodeId, brokerEpoch: this.brokerEpoch },
+        3000,
+      ).catch((err) => this.o.log(`controlled shutdown failed: ${(err as Error).message}`));
     await this.stop();
   }
 

@@ -5,7 +5,7 @@
  * in version 0 of the response) and closes the connection otherwise; an API this broker does not
  * serve closes the connection, as Kafka does for an API not enabled on a listener.
  */
-import net from 'node:net';
+import type net from 'node:net';
 import { APIS, NOT_SERVED } from '../protocol/api-table.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
 import { encodeResponse, FrameSplitter, readRequestHeader } from '../protocol/frame.ts';
@@ -88,20 +88,30 @@ export function serveClients(server: net.Server, ctx: BrokerContext, listener: s
       const api = APIS.get(header.apiKey);
       if (!api) {
         const name = NOT_SERVED[header.apiKey] ?? `api key ${header.apiKey}`;
-        ctx.log(`closing connection from ${clientHost} (${header.clientId}): ${name} is not served by the twin's broker`);
+        ctx.log(
+          `closing connection from ${clientHost} (${header.clientId}): ${name} is not served by the twin's broker`,
+        );
         socket.destroy();
         return undefined;
       }
       const [min, max] = api.request.validVersions;
       if (header.apiVersion < min || header.apiVersion > max) {
         if (header.apiKey === 18)
-          return encodeResponse(api.response, 0, header.correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apiKeys() });
-        ctx.log(`closing connection from ${clientHost}: ${api.name} version ${header.apiVersion} is outside ${min}-${max}`);
+          return encodeResponse(api.response, 0, header.correlationId, {
+            errorCode: ErrorCode.UNSUPPORTED_VERSION,
+            apiKeys: apiKeys(),
+          });
+        ctx.log(
+          `closing connection from ${clientHost}: ${api.name} version ${header.apiVersion} is outside ${min}-${max}`,
+        );
         socket.destroy();
         return undefined;
       }
       const body = decodeMessage(api.request, header.apiVersion, r);
-      if (DEBUG) ctx.log(`request ${api.name} v${header.apiVersion} from ${header.clientId}: ${JSON.stringify(body, (_k, v) => (v?.type === 'Buffer' ? `<${v.data.length} bytes>` : v)).slice(0, 400)}`);
+      if (DEBUG)
+        ctx.log(
+          `request ${api.name} v${header.apiVersion} from ${header.clientId}: ${JSON.stringify(body, (_k, v) => (v?.type === 'Buffer' ? `<${v.data.length} bytes>` : v)).slice(0, 400)}`,
+        );
       const response = await HANDLERS[header.apiKey]!(ctx, body, { header, listener, clientHost });
       if (response === undefined) return undefined;
       return encodeResponse(api.response, header.apiVersion, header.correlationId, response);

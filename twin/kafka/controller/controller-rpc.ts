@@ -59,7 +59,11 @@ export class RpcClient {
     socket.setNoDelay(true);
     this.socket = socket;
     const splitter = new FrameSplitter((f) => {
-      const { id, result, error } = JSON.parse(f.toString('utf8')) as { id: number; result?: any; error?: string };
+      const { id, result, error } = JSON.parse(f.toString('utf8')) as {
+        id: number;
+        result?: any;
+        error?: string;
+      };
       const p = this.pending.get(id);
       if (!p) return;
       this.pending.delete(id);
@@ -69,7 +73,8 @@ export class RpcClient {
     socket.on('data', (d) => splitter.push(d));
     const fail = () => {
       if (this.socket === socket) this.socket = undefined;
-      for (const p of this.pending.values()) p.reject(new Error(`controller connection to ${this.host}:${this.port} lost`));
+      for (const p of this.pending.values())
+        p.reject(new Error(`controller connection to ${this.host}:${this.port} lost`));
       this.pending.clear();
     };
     socket.on('error', fail);

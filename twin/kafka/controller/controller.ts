@@ -10,7 +10,7 @@ import { ErrorCode, KafkaApiError } from '../protocol/error-codes.ts';
 import type { MetadataImage, PartitionState } from './metadata-image.ts';
 import type { MetadataRecord } from './metadata-records.ts';
 import { onBrokerFenced, onBrokerUnfenced, placeReplicas } from './partition-election.ts';
-import { type Quorum, NotLeaderError } from './quorum.ts';
+import { NotLeaderError, type Quorum } from './quorum.ts';
 import { validateTopicConfig, validateTopicName } from './topic-configs.ts';
 
 export interface ControllerDefaults {
@@ -76,7 +76,8 @@ export class Controller {
     for (const t of this.image.topics.values())
       for (const p of t.partitions) {
         const change = onBrokerFenced(p, brokerId, isLive, this.unclean(p));
-        if (change) out.push({ type: 'PartitionChange', topicId: p.topicId, partition: p.partition, ...change });
+        if (change)
+          out.push({ type: 'PartitionChange', topicId: p.topicId, partition: p.partition, ...change });
       }
     return out;
   }
@@ -92,7 +93,9 @@ export class Controller {
       await this.serial(async () => {
         const current = this.image.brokers.get(b.brokerId);
         if (!current || current.fenced) return;
-        this.log(`broker ${b.brokerId} missed heartbeats for ${now - last} ms (broker.session.timeout.ms ${this.defaults.sessionTimeoutMs}): fencing it`);
+        this.log(
+          `broker ${b.brokerId} missed heartbeats for ${now - last} ms (broker.session.timeout.ms ${this.defaults.sessionTimeoutMs}): fencing it`,
+        );
         const isLive = (id: number) => id !== b.brokerId && this.isLive(id);
         await this.quorum.append([
           { type: 'FenceBroker', brokerId: b.brokerId, brokerEpoch: current.brokerEpoch },
@@ -132,7 +135,9 @@ export class Controller {
         case 'allocateProducerId':
           return await this.serial(async () => {
             const id = this.image.nextProducerId;
-            await this.quorum.append([{ type: 'ProducerIds', brokerId: req.brokerId, nextProducerId: id + 1 }]);
+            await this.quorum.append([
+              { type: 'ProducerIds', brokerId: req.brokerId, nextProducerId: id + 1 },
+            ]);
             return { producerId: id };
           });
         default:
@@ -153,7 +158,8 @@ export class Controller {
     return this.serial(async () => {
       this.requireActive();
       const existing = this.image.brokers.get(req.brokerId);
-      if (existing && existing.incarnationId === req.incarnationId) return { brokerEpoch: existing.brokerEpoch };
+      if (existing && existing.incarnationId === req.incarnationId)
+        return { brokerEpoch: existing.brokerEpoch };
       const brokerEpoch = this.quorum.endOffset;
       const records: MetadataRecord[] = [];
       if (existing && !existing.fenced) {
@@ -171,7 +177,9 @@ export class Controller {
       });
       await this.quorum.append(records);
       this.heartbeats.set(req.brokerId, Date.now());
-      this.log(`broker ${req.brokerId} registered at ${req.endpoints.map((e) => `${e.name}://${e.host}:${e.port}`).join(',')} (epoch ${brokerEpoch})`);
+      this.log(
+        `broker ${req.brokerId} registered at ${req.endpoints.map((e) => `${e.name}://${e.host}:${e.port}`).join(',')} (epoch ${brokerEpoch})`,
+      );
       return { brokerEpoch };
     });
   }
@@ -184,12 +192,20 @@ export class Controller {
       await this.serial(async () => {
         const current = this.image.brokers.get(req.brokerId);
         if (!current?.fenced || current.brokerEpoch !== req.brokerEpoch) return;
-        const records: MetadataRecord[] = [{ type: 'UnfenceBroker', brokerId: req.brokerId, brokerEpoch: req.brokerEpoch }];
+        const records: MetadataRecord[] = [
+          { type: 'UnfenceBroker', brokerId: req.brokerId, brokerEpoch: req.brokerEpoch },
+        ];
         const isLive = (id: number) => id === req.brokerId || this.isLive(id);
         for (const t of this.image.topics.values())
           for (const p of t.partitions) {
             const change = onBrokerUnfenced(p, req.brokerId, isLive, this.unclean(p));
-            if (change) records.push({ type: 'PartitionChange', topicId: p.topicId, partition: p.partition, ...change });
+            if (change)
+              records.push({
+                type: 'PartitionChange',
+                topicId: p.topicId,
+                partition: p.partition,
+                ...change,
+              });
           }
         await this.quorum.append(records);
         this.log(`broker ${req.brokerId} caught up with the metadata: unfenced`);
@@ -213,17 +229,34 @@ export class Controller {
         let assignment: number[][];
         if (t.assignments.length) {
           if (t.numPartitions !== -1 || t.replicationFactor !== -1)
-            throw new KafkaApiError(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set.');
-          assignment = [...t.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds);
+            throw new KafkaApiError(
+              ErrorCode.INVALID_REQUEST,
+              'Both numPartitions or replicationFactor and replicasAssignments were set.',
+            );
+          assignment = [...t.assignments]
+            .sort((a, b) => a.partitionIndex - b.partitionIndex)
+            .map((a) => a.brokerIds);
           for (const replicas of assignment)
             for (const r of replicas)
               if (!this.image.brokers.has(r))
-                throw new KafkaApiError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${r}, but no such broker is registered.`);
+                throw new KafkaApiError(
+                  ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+                  `The manual partition assignment includes broker ${r}, but no such broker is registered.`,
+                );
         } else {
           const partitions = t.numPartitions === -1 ? this.defaults.numPartitions : t.numPartitions;
-          const rf = t.replicationFactor === -1 ? this.defaults.defaultReplicationFactor : t.replicationFactor;
-          if (partitions < 1) throw new KafkaApiError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
-          if (rf < 1) throw new KafkaApiError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0, or -1 to use the default value.');
+          const rf =
+            t.replicationFactor === -1 ? this.defaults.defaultReplicationFactor : t.replicationFactor;
+          if (partitions < 1)
+            throw new KafkaApiError(
+              ErrorCode.INVALID_PARTITIONS,
+              'Number of partitions was set to an invalid non-positive value.',
+            );
+          if (rf < 1)
+            throw new KafkaApiError(
+              ErrorCode.INVALID_REPLICATION_FACTOR,
+              'Replication factor must be larger than 0, or -1 to use the default value.',
+            );
           if (rf > live.length)
             throw new KafkaApiError(
               ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -233,12 +266,22 @@ export class Controller {
         }
         const minIsr = t.configs.find((c) => c.name === 'min.insync.replicas');
         if (minIsr && Number(minIsr.value) > assignment[0]!.length)
-          this.log(`topic ${t.name}: min.insync.replicas ${minIsr.value} exceeds the replication factor ${assignment[0]!.length}; acks=all produce will fail`);
+          this.log(
+            `topic ${t.name}: min.insync.replicas ${minIsr.value} exceeds the replication factor ${assignment[0]!.length}; acks=all produce will fail`,
+          );
         const topicId = randomBytes(16).toString('hex');
         naming.add(t.name);
-        results.push({ name: t.name, topicId, errorCode: 0, errorMessage: null, numPartitions: assignment.length, replicationFactor: assignment[0]!.length });
+        results.push({
+          name: t.name,
+          topicId,
+          errorCode: 0,
+          errorMessage: null,
+          numPartitions: assignment.length,
+          replicationFactor: assignment[0]!.length,
+        });
         records.push({ type: 'Topic', name: t.name, topicId });
-        for (const c of t.configs) records.push({ type: 'Config', topic: t.name, name: c.name, value: c.value });
+        for (const c of t.configs)
+          records.push({ type: 'Config', topic: t.name, name: c.name, value: c.value });
         assignment.forEach((replicas, partition) => {
           const isr = replicas.filter((r) => live.includes(r));
           records.push({
@@ -268,7 +311,11 @@ export class Controller {
     for (const name of names) {
       const t = this.image.topics.get(name);
       if (!t) {
-        results.push({ name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' });
+        results.push({
+          name,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: 'This server does not host this topic-partition.',
+        });
         continue;
       }
       records.push({ type: 'RemoveTopic', topicId: t.topicId });
@@ -290,12 +337,16 @@ export class Controller {
     this.requireActive();
     const p = this.image.topicsById.get(req.topicId)?.partitions[req.partition];
     if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-    if (p.leader !== req.brokerId || p.leaderEpoch !== req.leaderEpoch) return { errorCode: ErrorCode.FENCED_LEADER_EPOCH, state: p };
-    if (p.partitionEpoch !== req.partitionEpoch) return { errorCode: 95 /* INVALID_UPDATE_VERSION */, state: p };
+    if (p.leader !== req.brokerId || p.leaderEpoch !== req.leaderEpoch)
+      return { errorCode: ErrorCode.FENCED_LEADER_EPOCH, state: p };
+    if (p.partitionEpoch !== req.partitionEpoch)
+      return { errorCode: 95 /* INVALID_UPDATE_VERSION */, state: p };
     if (!req.isr.includes(req.brokerId)) return { errorCode: ErrorCode.INVALID_REQUEST, state: p };
     for (const r of req.isr)
       if (!p.isr.includes(r) && !this.isLive(r)) return { errorCode: 107 /* INELIGIBLE_REPLICA */, state: p };
-    await this.quorum.append([{ type: 'PartitionChange', topicId: p.topicId, partition: p.partition, isr: req.isr }]);
+    await this.quorum.append([
+      { type: 'PartitionChange', topicId: p.topicId, partition: p.partition, isr: req.isr },
+    ]);
     this.log(`${p.topic}-${p.partition}: ISR [${req.isr.join(',')}] (partition epoch ${p.partitionEpoch})`);
     return { errorCode: 0, state: p };
   }

@@ -40,7 +40,10 @@ export class MetadataImage {
   /** The offset of the last record applied, + 1. */
   offset = 0;
 
-  apply(record: MetadataRecord, offset: number): { changedPartitions: PartitionState[]; removedTopics: TopicState[] } {
+  apply(
+    record: MetadataRecord,
+    offset: number,
+  ): { changedPartitions: PartitionState[]; removedTopics: TopicState[] } {
     this.offset = offset + 1;
     const changedPartitions: PartitionState[] = [];
     const removedTopics: TopicState[] = [];
@@ -62,7 +65,12 @@ export class MetadataImage {
         break;
       }
       case 'Topic': {
-        const t: TopicState = { name: record.name, topicId: record.topicId, partitions: [], configs: new Map() };
+        const t: TopicState = {
+          name: record.name,
+          topicId: record.topicId,
+          partitions: [],
+          configs: new Map(),
+        };
         this.topics.set(record.name, t);
         this.topicsById.set(record.topicId, t);
         break;

@@ -55,7 +55,12 @@ export function onBrokerUnfenced(
  * Replica placement for a new topic: partition p gets brokers start+p, start+p+1, … of the live
  * brokers sorted by id (Kafka's striped placement without racks).
  */
-export function placeReplicas(live: number[], partitions: number, replicationFactor: number, start: number): number[][] {
+export function placeReplicas(
+  live: number[],
+  partitions: number,
+  replicationFactor: number,
+  start: number,
+): number[][] {
   const out: number[][] = [];
   for (let p = 0; p < partitions; p++) {
     const replicas: number[] = [];

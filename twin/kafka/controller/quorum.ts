@@ -51,8 +51,12 @@ export class Quorum {
   private applied = 0;
   private epochStart = 0;
   private readonly voterOffsets = new Map<number, { offset: number; at: number }>();
-  private readonly commitWaiters: { offset: number; epoch: number; resolve: () => void; reject: (e: Error) => void }[] =
-    [];
+  private readonly commitWaiters: {
+    offset: number;
+    epoch: number;
+    resolve: () => void;
+    reject: (e: Error) => void;
+  }[] = [];
   private appendWaiters: (() => void)[] = [];
   private electionDeadline = 0;
   private lastLeaderContact = Date.now();
@@ -135,9 +139,12 @@ export class Quorum {
     const changed = role !== this.role || leaderId !== this.leaderId;
     this.role = role;
     this.leaderId = leaderId;
-    if (role !== 'leader') for (const w of this.commitWaiters.splice(0)) w.reject(new NotLeaderError('leadership lost'));
+    if (role !== 'leader')
+      for (const w of this.commitWaiters.splice(0)) w.reject(new NotLeaderError('leadership lost'));
     if (changed) {
-      this.o.log(`metadata quorum: ${role}${leaderId !== undefined ? ` (leader ${leaderId})` : ''} in epoch ${this.epoch}`);
+      this.o.log(
+        `metadata quorum: ${role}${leaderId !== undefined ? ` (leader ${leaderId})` : ''} in epoch ${this.epoch}`,
+      );
       this.o.onRoleChange?.(role, leaderId, this.epoch);
     }
   }
@@ -148,7 +155,16 @@ export class Quorum {
       this.votedId = undefined;
       this.persistState();
     }
-    this.setRole(leaderId === undefined ? (this.isVoter ? 'unattached' : 'observer') : this.isVoter ? 'follower' : 'observer', leaderId);
+    this.setRole(
+      leaderId === undefined
+        ? this.isVoter
+          ? 'unattached'
+          : 'observer'
+        : this.isVoter
+          ? 'follower'
+          : 'observer',
+      leaderId,
+    );
     this.lastLeaderContact = Date.now();
     this.resetElectionTimer();
   }
@@ -170,7 +186,8 @@ export class Quorum {
 
   /** Appends records as the leader and resolves once they are committed. */
   async append(records: MetadataRecord[]): Promise<number> {
-    if (this.role !== 'leader') throw new NotLeaderError(`node ${this.o.nodeId} is not the active controller`);
+    if (this.role !== 'leader')
+      throw new NotLeaderError(`node ${this.o.nodeId} is not the active controller`);
     const start = this.endOffset;
     this.appendEntries(records.map((record, i) => ({ offset: start + i, epoch: this.epoch, record })));
     this.maybeAdvanceHw();
@@ -214,10 +231,9 @@ export class Quorum {
       .filter((v) => v !== this.o.nodeId)
       .map(async (v) => {
         try {
-          const r = await this.o.peers.get(v)!.call<{ granted: boolean; epoch: number; leaderId?: number }>(
-            request,
-            this.o.electionTimeoutMs,
-          );
+          const r = await this.o.peers
+            .get(v)!
+            .call<{ granted: boolean; epoch: number; leaderId?: number }>(request, this.o.electionTimeoutMs);
           if (r.epoch > this.epoch) this.advanceEpoch(r.epoch, r.leaderId);
           if (r.granted && this.epoch === epoch && this.role === 'candidate') {
             votes++;
@@ -236,7 +252,13 @@ export class Quorum {
     for (const v of this.o.voters) if (v !== this.o.nodeId) this.voterOffsets.set(v, { offset: 0, at: now });
     this.setRole('leader', this.o.nodeId);
     this.epochStart = this.endOffset;
-    this.appendEntries([{ offset: this.endOffset, epoch: this.epoch, record: { type: 'LeaderChange', leaderId: this.o.nodeId, epoch: this.epoch } }]);
+    this.appendEntries([
+      {
+        offset: this.endOffset,
+        epoch: this.epoch,
+        record: { type: 'LeaderChange', leaderId: this.o.nodeId, epoch: this.epoch },
+      },
+    ]);
     this.maybeAdvanceHw();
     for (const v of this.o.voters)
       if (v !== this.o.nodeId)
@@ -251,8 +273,13 @@ export class Quorum {
     if (req.type === 'vote') {
       if (req.epoch < this.epoch) return { granted: false, epoch: this.epoch, leaderId: this.leaderId };
       if (req.epoch > this.epoch) this.advanceEpoch(req.epoch, undefined);
-      const upToDate = req.lastEpoch > this.lastEpoch || (req.lastEpoch === this.lastEpoch && req.endOffset >= this.endOffset);
-      const granted = this.role !== 'leader' && (this.votedId === undefined || this.votedId === req.candidateId) && upToDate;
+      const upToDate =
+        req.lastEpoch > this.lastEpoch ||
+        (req.lastEpoch === this.lastEpoch && req.endOffset >= this.endOffset);
+      const granted =
+        this.role !== 'leader' &&
+        (this.votedId === undefined || this.votedId === req.candidateId) &&
+        upToDate;
       if (granted) {
         this.votedId = req.candidateId;
         this.persistState();
@@ -261,7 +288,8 @@ export class Quorum {
       return { granted, epoch: this.epoch, leaderId: this.leaderId };
     }
     if (req.type === 'beginEpoch') {
-      if (req.epoch >= this.epoch && !(req.epoch === this.epoch && this.role === 'leader')) this.advanceEpoch(req.epoch, req.leaderId);
+      if (req.epoch >= this.epoch && !(req.epoch === this.epoch && this.role === 'leader'))
+        this.advanceEpoch(req.epoch, req.leaderId);
       return { epoch: this.epoch };
     }
     if (req.type === 'fetch') return this.serveFetch(req);
@@ -276,8 +304,10 @@ export class Quorum {
     maxWaitMs: number;
     hw?: number;
   }): Promise<any> {
-    if (this.role !== 'leader' || req.epoch > this.epoch) return { error: 'NOT_LEADER', leaderId: this.leaderId, epoch: this.epoch };
-    if (req.epoch < this.epoch) return { error: 'FENCED_LEADER_EPOCH', leaderId: this.o.nodeId, epoch: this.epoch };
+    if (this.role !== 'leader' || req.epoch > this.epoch)
+      return { error: 'NOT_LEADER', leaderId: this.leaderId, epoch: this.epoch };
+    if (req.epoch < this.epoch)
+      return { error: 'FENCED_LEADER_EPOCH', leaderId: this.o.nodeId, epoch: this.epoch };
     if (req.fetchOffset > 0) {
       const div = this.endOffsetForEpoch(req.lastFetchedEpoch);
       if (div.epoch !== req.lastFetchedEpoch || div.endOffset < req.fetchOffset)
@@ -318,9 +348,12 @@ export class Quorum {
       const now = Date.now();
       if (this.role === 'leader') {
         if (this.o.voters.length > 1) {
-          const heard = [...this.voterOffsets.values()].filter((v) => now - v.at < this.o.fetchTimeoutMs).length + 1;
+          const heard =
+            [...this.voterOffsets.values()].filter((v) => now - v.at < this.o.fetchTimeoutMs).length + 1;
           if (heard < this.majority()) {
-            this.o.log(`metadata quorum: heard from ${heard} of ${this.o.voters.length} voters within ${this.o.fetchTimeoutMs} ms; resigning`);
+            this.o.log(
+              `metadata quorum: heard from ${heard} of ${this.o.voters.length} voters within ${this.o.fetchTimeoutMs} ms; resigning`,
+            );
             this.setRole('unattached', undefined);
             this.resetElectionTimer();
           }
@@ -328,7 +361,9 @@ export class Quorum {
       } else if (this.isVoter && (this.role === 'unattached' || this.role === 'candidate')) {
         if (now > this.electionDeadline) void this.elect();
       } else if (this.role === 'follower' && now - this.lastLeaderContact > this.o.fetchTimeoutMs) {
-        this.o.log(`metadata quorum: no fetch answered by leader ${this.leaderId} for ${this.o.fetchTimeoutMs} ms`);
+        this.o.log(
+          `metadata quorum: no fetch answered by leader ${this.leaderId} for ${this.o.fetchTimeoutMs} ms`,
+        );
         this.setRole('unattached', undefined);
         this.electionDeadline = now;
       }
@@ -360,7 +395,8 @@ export class Quorum {
         2000,
       );
       if (r.error) {
-        if (r.leaderId !== undefined && r.leaderId !== null && r.epoch >= this.epoch) this.advanceEpoch(r.epoch, r.leaderId);
+        if (r.leaderId !== undefined && r.leaderId !== null && r.epoch >= this.epoch)
+          this.advanceEpoch(r.epoch, r.leaderId);
         else if (r.epoch > this.epoch) this.advanceEpoch(r.epoch, undefined);
         else if (this.role === 'observer') this.leaderId = undefined;
         await sleep(100);

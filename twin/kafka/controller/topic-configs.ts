@@ -29,7 +29,10 @@ export function validateTopicConfig(name: string, value: string | null): void {
   if (value === null || !check(value))
     throw new KafkaApiError(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}`);
   if (name === 'compression.type' && (value === 'snappy' || value === 'lz4'))
-    throw new KafkaApiError(ErrorCode.INVALID_CONFIG, `compression.type ${value} is not supported by the twin's broker (none, gzip, zstd)`);
+    throw new KafkaApiError(
+      ErrorCode.INVALID_CONFIG,
+      `compression.type ${value} is not supported by the twin's broker (none, gzip, zstd)`,
+    );
 }
 
 /** Kafka's legal topic names: [a-zA-Z0-9._-]{1,249}, not "." or "..". */

@@ -74,7 +74,9 @@ export class ConsumerGroup {
   }
 
   allJoined(): boolean {
-    return [...this.members.values()].every((m) => m.awaitingJoin !== undefined) && this.pendingMembers.size === 0;
+    return (
+      [...this.members.values()].every((m) => m.awaitingJoin !== undefined) && this.pendingMembers.size === 0
+    );
   }
 
   maxRebalanceTimeout(): number {

@@ -7,9 +7,9 @@
  * leader of such a partition loads them from its log, so they survive a coordinator restart or move.
  */
 import { randomUUID } from 'node:crypto';
+import type { PartitionLog } from '../log/partition-log.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
 import { decodeRecords, encodeBatch, splitBatches } from '../protocol/record-batch.ts';
-import type { PartitionLog } from '../log/partition-log.ts';
 import type { ReplicaManager } from '../replication/replica-manager.ts';
 import { ConsumerGroup, type JoinResult, type Member } from './consumer-group.ts';
 import {
@@ -63,7 +63,8 @@ function writeError(code: number): number {
     code === ErrorCode.REQUEST_TIMED_OUT
   )
     return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-  if (code === ErrorCode.NOT_LEADER_OR_FOLLOWER || code === ErrorCode.KAFKA_STORAGE_ERROR) return ErrorCode.NOT_COORDINATOR;
+  if (code === ErrorCode.NOT_LEADER_OR_FOLLOWER || code === ErrorCode.KAFKA_STORAGE_ERROR)
+    return ErrorCode.NOT_COORDINATOR;
   return code === ErrorCode.NONE ? code : ErrorCode.UNKNOWN_SERVER_ERROR;
 }
 
@@ -112,7 +113,7 @@ export class GroupCoordinator {
           const k = `${r.topic}\u0000${r.partition}`;
           if (r.value) this.offsetsOf(r.group).set(k, r.value);
           else this.offsets.get(r.group)?.delete(k);
-        } else if (r.value && r.value.members.length) {
+        } else if (r.value?.members.length) {
           const g = new ConsumerGroup(r.group);
           g.state = 'Stable';
           g.generationId = r.value.generation;
@@ -205,7 +206,10 @@ export class GroupCoordinator {
     if (!req.groupId) return Promise.resolve(failJoin(ErrorCode.INVALID_GROUP_ID));
     const coord = this.coordinatorError(req.groupId);
     if (coord !== ErrorCode.NONE) return Promise.resolve(failJoin(coord));
-    if (req.sessionTimeoutMs < this.o.minSessionTimeoutMs || req.sessionTimeoutMs > this.o.maxSessionTimeoutMs)
+    if (
+      req.sessionTimeoutMs < this.o.minSessionTimeoutMs ||
+      req.sessionTimeoutMs > this.o.maxSessionTimeoutMs
+    )
       return Promise.resolve(failJoin(ErrorCode.INVALID_SESSION_TIMEOUT, req.memberId));
     let g = this.groups.get(req.groupId);
     if (!g) {
@@ -213,7 +217,8 @@ export class GroupCoordinator {
       g = new ConsumerGroup(req.groupId);
       this.groups.set(req.groupId, g);
     }
-    if (!g.supports(req.protocolType, req.protocols)) return Promise.resolve(failJoin(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
+    if (!g.supports(req.protocolType, req.protocols))
+      return Promise.resolve(failJoin(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
     const group = g;
     return new Promise<JoinResult>((resolve) => {
       if (!req.memberId) {
@@ -238,7 +243,9 @@ export class GroupCoordinator {
       }
       const same =
         m.protocols.length === req.protocols.length &&
-        m.protocols.every((p, i) => p.name === req.protocols[i]!.name && p.metadata.equals(req.protocols[i]!.metadata));
+        m.protocols.every(
+          (p, i) => p.name === req.protocols[i]!.name && p.metadata.equals(req.protocols[i]!.metadata),
+        );
       m.lastHeartbeat = Date.now();
       if (group.state === 'CompletingRebalance' && same) {
         resolve(this.joinResult(group, m));
@@ -336,7 +343,11 @@ export class GroupCoordinator {
       memberId: m.memberId,
       members:
         g.leaderId === m.memberId
-          ? [...g.members.values()].map((x) => ({ memberId: x.memberId, groupInstanceId: x.groupInstanceId, metadata: g.metadataOf(x) }))
+          ? [...g.members.values()].map((x) => ({
+              memberId: x.memberId,
+              groupInstanceId: x.groupInstanceId,
+              metadata: g.metadataOf(x),
+            }))
           : [],
     };
   }
@@ -355,7 +366,10 @@ export class GroupCoordinator {
     const g = this.groups.get(req.groupId);
     const m = g?.members.get(req.memberId);
     if (!g || !m) return none(ErrorCode.UNKNOWN_MEMBER_ID);
-    if ((req.protocolType !== null && req.protocolType !== g.protocolType) || (req.protocolName !== null && req.protocolName !== g.protocolName))
+    if (
+      (req.protocolType !== null && req.protocolType !== g.protocolType) ||
+      (req.protocolName !== null && req.protocolName !== g.protocolName)
+    )
       return none(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     if (req.generationId !== g.generationId) return none(ErrorCode.ILLEGAL_GENERATION);
     if (g.state === 'PreparingRebalance') return none(ErrorCode.REBALANCE_IN_PROGRESS);
@@ -365,7 +379,8 @@ export class GroupCoordinator {
       m.awaitingSync = resolve;
       if (g.leaderId !== req.memberId) return;
       const byMember = new Map(req.assignments.map((a) => [a.memberId, a.assignment]));
-      for (const x of g.members.values()) x.assignment = Buffer.from(byMember.get(x.memberId) ?? Buffer.alloc(0));
+      for (const x of g.members.values())
+        x.assignment = Buffer.from(byMember.get(x.memberId) ?? Buffer.alloc(0));
       const generation = g.generationId;
       void this.persistGroup(g).then((code) => {
         if (g.generationId !== generation || g.state !== 'CompletingRebalance') return;
@@ -399,11 +414,18 @@ export class GroupCoordinator {
     return ErrorCode.NONE;
   }
 
-  leave(groupId: string, memberIds: string[]): { errorCode: number; members: { memberId: string; errorCode: number }[] } {
+  leave(
+    groupId: string,
+    memberIds: string[],
+  ): { errorCode: number; members: { memberId: string; errorCode: number }[] } {
     const coord = this.coordinatorError(groupId);
     if (coord !== ErrorCode.NONE) return { errorCode: coord, members: [] };
     const g = this.groups.get(groupId);
-    if (!g) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, members: memberIds.map((memberId) => ({ memberId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
+    if (!g)
+      return {
+        errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
+        members: memberIds.map((memberId) => ({ memberId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })),
+      };
     const members = memberIds.map((memberId) => {
       const m = g.members.get(memberId);
       if (!m) return { memberId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
@@ -418,7 +440,8 @@ export class GroupCoordinator {
     g.members.delete(m.memberId);
     m.awaitingJoin?.(failJoin(ErrorCode.UNKNOWN_MEMBER_ID, m.memberId));
     m.awaitingSync?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, assignment: Buffer.alloc(0) });
-    if (g.state === 'Stable' || g.state === 'CompletingRebalance') this.prepareRebalance(g, `member ${m.memberId} ${why}`);
+    if (g.state === 'Stable' || g.state === 'CompletingRebalance')
+      this.prepareRebalance(g, `member ${m.memberId} ${why}`);
   }
 
   private tick(): void {
@@ -437,10 +460,21 @@ export class GroupCoordinator {
     groupId: string;
     generationId: number;
     memberId: string;
-    topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[] }[];
+    topics: {
+      name: string;
+      partitions: {
+        partitionIndex: number;
+        committedOffset: number;
+        committedLeaderEpoch: number;
+        committedMetadata: string | null;
+      }[];
+    }[];
   }): Promise<{ name: string; partitions: { partitionIndex: number; errorCode: number }[] }[]> {
     const all = (code: number) =>
-      req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) }));
+      req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })),
+      }));
     const coord = this.coordinatorError(req.groupId);
     if (coord !== ErrorCode.NONE) return all(coord);
     const g = this.groups.get(req.groupId);
@@ -456,7 +490,12 @@ export class GroupCoordinator {
     const values: [string, OffsetCommitValue][] = [];
     for (const t of req.topics)
       for (const p of t.partitions) {
-        const v = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata ?? '', commitTimestamp: now };
+        const v = {
+          offset: p.committedOffset,
+          leaderEpoch: p.committedLeaderEpoch,
+          metadata: p.committedMetadata ?? '',
+          commitTimestamp: now,
+        };
         records.push({ key: offsetKey(req.groupId, t.name, p.partitionIndex), value: offsetValue(v) });
         values.push([`${t.name}\u0000${p.partitionIndex}`, v]);
       }
@@ -472,7 +511,9 @@ export class GroupCoordinator {
       topics ??
       [...new Set([...stored.keys()].map((k) => k.split('\u0000')[0]!))].map((name) => ({
         name,
-        partitionIndexes: [...stored.keys()].filter((k) => k.startsWith(`${name}\u0000`)).map((k) => Number(k.split('\u0000')[1])),
+        partitionIndexes: [...stored.keys()]
+          .filter((k) => k.startsWith(`${name}\u0000`))
+          .map((k) => Number(k.split('\u0000')[1])),
       }));
     return wanted.map((t) => ({
       name: t.name,

@@ -51,7 +51,13 @@ export function offsetKey(group: string, topic: string, partition: number): Buff
 }
 
 export function offsetValue(v: OffsetCommitValue): Buffer {
-  return new Writer(64).int16(3).int64(v.offset).int32(v.leaderEpoch).string(v.metadata).int64(v.commitTimestamp).finish();
+  return new Writer(64)
+    .int16(3)
+    .int64(v.offset)
+    .int32(v.leaderEpoch)
+    .string(v.metadata)
+    .int64(v.commitTimestamp)
+    .finish();
 }
 
 export function groupKey(group: string): Buffer {
@@ -97,7 +103,13 @@ export function readRecord(key: Buffer, value: Buffer | null): OffsetsTopicRecor
     const leaderEpoch = v >= 3 ? r.int32() : -1;
     const metadata = r.string() ?? '';
     const commitTimestamp = r.int64();
-    return { kind: 'offset', group, topic, partition, value: { offset, leaderEpoch, metadata, commitTimestamp } };
+    return {
+      kind: 'offset',
+      group,
+      topic,
+      partition,
+      value: { offset, leaderEpoch, metadata, commitTimestamp },
+    };
   }
   if (version === 2) {
     const group = k.string()!;
@@ -120,9 +132,22 @@ export function readRecord(key: Buffer, value: Buffer | null): OffsetsTopicRecor
       const sessionTimeoutMs = r.int32();
       const subscription = Buffer.from(r.bytes() ?? Buffer.alloc(0));
       const assignment = Buffer.from(r.bytes() ?? Buffer.alloc(0));
-      members.push({ memberId, groupInstanceId, clientId, clientHost, rebalanceTimeoutMs, sessionTimeoutMs, subscription, assignment });
+      members.push({
+        memberId,
+        groupInstanceId,
+        clientId,
+        clientHost,
+        rebalanceTimeoutMs,
+        sessionTimeoutMs,
+        subscription,
+        assignment,
+      });
     }
-    return { kind: 'group', group, value: { protocolType, generation, protocol, leader, currentStateTimestamp, members } };
+    return {
+      kind: 'group',
+      group,
+      value: { protocolType, generation, protocol, leader, currentStateTimestamp, members },
+    };
   }
   return undefined;
 }

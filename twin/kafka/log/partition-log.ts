@@ -7,7 +7,16 @@
  * Twin simplification: one segment per partition and no retention (log.retention.*, segment.bytes,
  * cleanup.policy=compact are stored as configuration, not acted on); the log start offset stays 0.
  */
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { type BatchHeader, checksumOk, lastOffset, readBatchHeader } from '../protocol/record-batch.ts';
 
@@ -29,7 +38,11 @@ export class PartitionLog {
   private size = 0;
   readonly batches: BatchEntry[] = [];
 
-  constructor(logDir: string, readonly topic: string, readonly partition: number) {
+  constructor(
+    logDir: string,
+    readonly topic: string,
+    readonly partition: number,
+  ) {
     this.dir = path.join(logDir, `${topic}-${partition}`);
     mkdirSync(this.dir, { recursive: true });
     this.fd = openSync(path.join(this.dir, '00000000000000000000.log'), 'a+');
@@ -91,7 +104,9 @@ export class PartitionLog {
   append(batches: BatchHeader[]): void {
     for (const b of batches) {
       if (b.baseOffset !== this.endOffset())
-        throw new Error(`${this.topic}-${this.partition}: batch at ${b.baseOffset} does not follow ${this.endOffset()}`);
+        throw new Error(
+          `${this.topic}-${this.partition}: batch at ${b.baseOffset} does not follow ${this.endOffset()}`,
+        );
       writeSync(this.fd, b.bytes, 0, b.bytes.length, this.size);
       this.index(b, this.size);
       this.size += b.bytes.length;

@@ -1,4 +1,6 @@
 /** The APIs the broker serves, with the versions it advertises in ApiVersions (their schemas' ranges). */
+
+import type { MessageSpec } from './message-schema.ts';
 import { apiVersionsRequest, apiVersionsResponse } from './messages/api-versions.ts';
 import { createTopicsRequest, createTopicsResponse } from './messages/create-topics.ts';
 import { deleteTopicsRequest, deleteTopicsResponse } from './messages/delete-topics.ts';
@@ -17,7 +19,6 @@ import { offsetCommitRequest, offsetCommitResponse } from './messages/offset-com
 import { offsetFetchRequest, offsetFetchResponse } from './messages/offset-fetch.ts';
 import { produceRequest, produceResponse } from './messages/produce.ts';
 import { syncGroupRequest, syncGroupResponse } from './messages/sync-group.ts';
-import type { MessageSpec } from './message-schema.ts';
 
 export interface ApiSpec {
   key: number;
@@ -69,7 +70,10 @@ const pairs: [string, MessageSpec, MessageSpec][] = [
 ];
 
 export const APIS = new Map<number, ApiSpec>(
-  pairs.map(([name, request, response]) => [request.apiKey, { key: request.apiKey, name, request, response }]),
+  pairs.map(([name, request, response]) => [
+    request.apiKey,
+    { key: request.apiKey, name, request, response },
+  ]),
 );
 
 /**

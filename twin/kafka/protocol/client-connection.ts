@@ -62,14 +62,22 @@ export class KafkaClientConnection {
     return this.connecting;
   }
 
-  async send<T = any>(request: MessageSpec, response: MessageSpec, version: number, body: object, timeoutMs = 30_000): Promise<T> {
+  async send<T = any>(
+    request: MessageSpec,
+    response: MessageSpec,
+    version: number,
+    body: object,
+    timeoutMs = 30_000,
+  ): Promise<T> {
     if (this.closed) throw new Error('connection closed');
     await this.connect();
     const id = ++this.correlation & 0x7fffffff;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`request ${request.name} to ${this.host}:${this.port} timed out after ${timeoutMs} ms`));
+        reject(
+          new Error(`request ${request.name} to ${this.host}:${this.port} timed out after ${timeoutMs} ms`),
+        );
         this.socket?.destroy();
       }, timeoutMs);
       this.pending.set(id, {

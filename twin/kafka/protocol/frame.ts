@@ -15,7 +15,10 @@ export interface RequestHeader {
   clientId: string | null;
 }
 
-export function readRequestHeader(r: Reader, flexible: (apiKey: number, version: number) => boolean): RequestHeader {
+export function readRequestHeader(
+  r: Reader,
+  flexible: (apiKey: number, version: number) => boolean,
+): RequestHeader {
   const apiKey = r.int16();
   const apiVersion = r.int16();
   const correlationId = r.int32();
@@ -33,7 +36,12 @@ export function skipTaggedFields(r: Reader): void {
 }
 
 /** A framed response: size, header (v0 or v1), body. */
-export function encodeResponse(spec: MessageSpec, version: number, correlationId: number, body: object): Buffer {
+export function encodeResponse(
+  spec: MessageSpec,
+  version: number,
+  correlationId: number,
+  body: object,
+): Buffer {
   const w = new Writer(512);
   const sizeAt = w.reserve(4);
   w.int32(correlationId);
@@ -61,7 +69,11 @@ export function encodeRequest(
 }
 
 /** Reads a response body (after the size) as a client does. */
-export function decodeResponse<T>(spec: MessageSpec, version: number, frame: Buffer): { correlationId: number; body: T } {
+export function decodeResponse<T>(
+  spec: MessageSpec,
+  version: number,
+  frame: Buffer,
+): { correlationId: number; body: T } {
   const r = new Reader(frame);
   const correlationId = r.int32();
   if (version >= spec.flexibleFrom && spec.apiKey !== 18) skipTaggedFields(r);

@@ -240,7 +240,12 @@ function writeValue(f: FieldSpec, version: number, flexible: boolean, v: unknown
   }
 }
 
-function readStruct(fields: FieldSpec[], version: number, flexible: boolean, r: Reader): Record<string, unknown> {
+function readStruct(
+  fields: FieldSpec[],
+  version: number,
+  flexible: boolean,
+  r: Reader,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     if (!inRange(f.versions, version) || (flexible && f.tag && inRange(f.tag.versions, version))) {

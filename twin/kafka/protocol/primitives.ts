@@ -15,7 +15,9 @@ export class Reader {
 
   private need(n: number): void {
     if (this.offset + n > this.buf.length)
-      throw new KafkaProtocolError(`truncated message: need ${n} bytes at ${this.offset} of ${this.buf.length}`);
+      throw new KafkaProtocolError(
+        `truncated message: need ${n} bytes at ${this.offset} of ${this.buf.length}`,
+      );
   }
   remaining(): number {
     return this.buf.length - this.offset;

@@ -8,9 +8,10 @@
  *
  * No sockets: the replica manager feeds it fetches and metadata, so it is tested on its own.
  */
+
+import type { PartitionState } from '../controller/metadata-image.ts';
 import { ErrorCode, KafkaApiError } from '../protocol/error-codes.ts';
 import { assignOffsets, type BatchHeader, lastOffset } from '../protocol/record-batch.ts';
-import type { PartitionState } from '../controller/metadata-image.ts';
 import { ProducerStateTable } from './producer-state.ts';
 
 /** What the partition needs of a log (PartitionLog, or a memory log in tests). */
@@ -56,7 +57,8 @@ export class Partition {
     hw: number,
   ) {
     this.hw = Math.min(hw, log.endOffset());
-    for (const b of log.batches) this.producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, b.lastOffset);
+    for (const b of log.batches)
+      this.producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, b.lastOffset);
   }
 
   get leaderEpoch(): number {
@@ -74,7 +76,10 @@ export class Partition {
   applyMetadata(state: PartitionState, now: number): 'became-leader' | 'became-follower' | 'unchanged' {
     const previous = this.state;
     this.state = { ...state, replicas: [...state.replicas], isr: [...state.isr] };
-    if (this.pendingIsr && (state.isr.join() === this.pendingIsr.join() || state.partitionEpoch !== previous?.partitionEpoch))
+    if (
+      this.pendingIsr &&
+      (state.isr.join() === this.pendingIsr.join() || state.partitionEpoch !== previous?.partitionEpoch)
+    )
       this.pendingIsr = undefined;
     if (state.leader === this.nodeId) {
       if (this.role !== 'leader' || previous?.leaderEpoch !== state.leaderEpoch) {
@@ -105,7 +110,10 @@ export class Partition {
   /** The leader's check before an append: leadership, acks, min.insync.replicas for acks=all. */
   private checkAppend(acks: number): void {
     if (this.role !== 'leader')
-      throw new KafkaApiError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${this.nodeId} is not the leader of ${this.topic}-${this.index}`);
+      throw new KafkaApiError(
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `broker ${this.nodeId} is not the leader of ${this.topic}-${this.index}`,
+      );
     if (acks !== 0 && acks !== 1 && acks !== -1)
       throw new KafkaApiError(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, got ${acks}`);
   }
@@ -114,7 +122,11 @@ export class Partition {
    * Appends produced batches as the leader: offsets and the leader epoch assigned. Returns the first
    * and last offsets; a retried idempotent batch returns its earlier offsets and writes nothing.
    */
-  appendAsLeader(batches: BatchHeader[], acks: number, minIsr: number): { baseOffset: number; lastOffset: number; duplicate: boolean } {
+  appendAsLeader(
+    batches: BatchHeader[],
+    acks: number,
+    minIsr: number,
+  ): { baseOffset: number; lastOffset: number; duplicate: boolean } {
     this.checkAppend(acks);
     if (acks === -1 && this.state!.isr.length < minIsr)
       throw new KafkaApiError(
@@ -133,7 +145,8 @@ export class Partition {
       next = lastOffset(b) + 1;
     }
     this.log.append(batches);
-    for (const b of batches) this.producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, lastOffset(b));
+    for (const b of batches)
+      this.producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, lastOffset(b));
     this.maybeIncrementHw();
     return { baseOffset: base, lastOffset: next - 1, duplicate: false };
   }
@@ -153,18 +166,28 @@ export class Partition {
    * A follower fetched at `fetchOffset` (its log end offset). Updates its state and the high watermark;
    * returns an ISR to propose when it caught up and is not in the ISR.
    */
-  onFollowerFetch(replicaId: number, fetchOffset: number, now: number): { hwChanged: boolean; expandIsr?: number[] } {
+  onFollowerFetch(
+    replicaId: number,
+    fetchOffset: number,
+    now: number,
+  ): { hwChanged: boolean; expandIsr?: number[] } {
     const f = this.followers.get(replicaId);
     if (!f || this.role !== 'leader') return { hwChanged: false };
     const leaderLeo = this.log.endOffset();
     if (fetchOffset >= leaderLeo) f.lastCaughtUpTimeMs = now;
-    else if (fetchOffset >= f.lastFetchLeaderLeo && f.lastFetchLeaderLeo >= 0) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, f.lastFetchTimeMs);
+    else if (fetchOffset >= f.lastFetchLeaderLeo && f.lastFetchLeaderLeo >= 0)
+      f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, f.lastFetchTimeMs);
     f.leo = fetchOffset;
     f.lastFetchTimeMs = now;
     f.lastFetchLeaderLeo = leaderLeo;
     const hwChanged = this.maybeIncrementHw();
     const isr = this.maximalIsr();
-    if (!isr.includes(replicaId) && !this.pendingIsr && fetchOffset >= this.hw && fetchOffset >= this.epochStartOffset())
+    if (
+      !isr.includes(replicaId) &&
+      !this.pendingIsr &&
+      fetchOffset >= this.hw &&
+      fetchOffset >= this.epochStartOffset()
+    )
       return { hwChanged, expandIsr: [...this.state!.isr, replicaId] };
     return { hwChanged };
   }
@@ -206,7 +229,8 @@ export class Partition {
   appendAsFollower(batches: BatchHeader[], leaderHw: number): void {
     if (batches.length) {
       this.log.append(batches);
-      for (const b of batches) this.producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, lastOffset(b));
+      for (const b of batches)
+        this.producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, lastOffset(b));
     }
     this.hw = Math.max(this.hw, Math.min(leaderHw, this.log.endOffset()));
   }

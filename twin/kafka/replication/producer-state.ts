@@ -33,10 +33,16 @@ export class ProducerStateTable {
     const entry = this.producers.get(producerId);
     if (!entry) return undefined;
     if (epoch < entry.epoch)
-      throw new KafkaApiError(ErrorCode.INVALID_PRODUCER_EPOCH, `producer ${producerId} epoch ${epoch} is older than ${entry.epoch}`);
+      throw new KafkaApiError(
+        ErrorCode.INVALID_PRODUCER_EPOCH,
+        `producer ${producerId} epoch ${epoch} is older than ${entry.epoch}`,
+      );
     if (epoch > entry.epoch) {
       if (baseSequence !== 0)
-        throw new KafkaApiError(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, `new epoch ${epoch} of producer ${producerId} must start at sequence 0, got ${baseSequence}`);
+        throw new KafkaApiError(
+          ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+          `new epoch ${epoch} of producer ${producerId} must start at sequence 0, got ${baseSequence}`,
+        );
       return undefined;
     }
     const lastSeq = (baseSequence + count - 1) % (INT32_MAX + 1);
@@ -52,7 +58,13 @@ export class ProducerStateTable {
   }
 
   /** Records a batch written to the log (by a leader or a follower). */
-  record(producerId: number, epoch: number, baseSequence: number, baseOffset: number, lastOffset: number): void {
+  record(
+    producerId: number,
+    epoch: number,
+    baseSequence: number,
+    baseOffset: number,
+    lastOffset: number,
+  ): void {
     if (producerId < 0 || baseSequence < 0) return;
     let entry = this.producers.get(producerId);
     if (!entry || epoch > entry.epoch) {

@@ -35,54 +35,69 @@ export class ReplicaFetcher {
 
   private async loop(): Promise<void> {
     while (this.running) {
-      const parts = [...this.partitions].filter((p) => p.role === 'follower' && p.state?.leader === this.leaderId);
+      const parts = [...this.partitions].filter(
+        (p) => p.role === 'follower' && p.state?.leader === this.leaderId,
+      );
       const ep = this.endpoint();
       if (!parts.length || !ep) {
         await sleep(100);
         continue;
       }
-      if (!this.connection || this.connection.closed || this.connection.host !== ep.host || this.connection.port !== ep.port) {
+      if (
+        !this.connection ||
+        this.connection.closed ||
+        this.connection.host !== ep.host ||
+        this.connection.port !== ep.port
+      ) {
         this.connection?.close();
         this.connection = new KafkaClientConnection(ep.host, ep.port, `replica-fetcher-${this.nodeId}`);
       }
       const byTopic = new Map<string, Partition[]>();
       for (const p of parts) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
       try {
-        const response = await this.connection.send(fetchRequest, fetchResponse, 12, {
-          replicaId: this.nodeId,
-          maxWaitMs: this.maxWaitMs,
-          minBytes: 1,
-          maxBytes: 32 * 1024 * 1024,
-          isolationLevel: 0,
-          sessionId: 0,
-          sessionEpoch: -1,
-          topics: [...byTopic].map(([topic, ps]) => ({
-            topic,
-            partitions: ps.map((p) => ({
-              partition: p.index,
-              currentLeaderEpoch: p.leaderEpoch,
-              fetchOffset: p.log.endOffset(),
-              lastFetchedEpoch: p.log.lastEpoch(),
-              logStartOffset: 0,
-              partitionMaxBytes: 8 * 1024 * 1024,
+        const response = await this.connection.send(
+          fetchRequest,
+          fetchResponse,
+          12,
+          {
+            replicaId: this.nodeId,
+            maxWaitMs: this.maxWaitMs,
+            minBytes: 1,
+            maxBytes: 32 * 1024 * 1024,
+            isolationLevel: 0,
+            sessionId: 0,
+            sessionEpoch: -1,
+            topics: [...byTopic].map(([topic, ps]) => ({
+              topic,
+              partitions: ps.map((p) => ({
+                partition: p.index,
+                currentLeaderEpoch: p.leaderEpoch,
+                fetchOffset: p.log.endOffset(),
+                lastFetchedEpoch: p.log.lastEpoch(),
+                logStartOffset: 0,
+                partitionMaxBytes: 8 * 1024 * 1024,
+              })),
             })),
-          })),
-          forgottenTopicsData: [],
-          rackId: '',
-        }, this.maxWaitMs + 10_000);
+            forgottenTopicsData: [],
+            rackId: '',
+          },
+          this.maxWaitMs + 10_000,
+        );
         let appended = false;
         let errors = 0;
         for (const t of response.responses) {
           for (const r of t.partitions) {
             const p = byTopic.get(t.topic)?.find((x) => x.index === r.partitionIndex);
-            if (!p || p.role !== 'follower' || p.state?.leader !== this.leaderId) continue;
+            if (p?.role !== 'follower' || p.state?.leader !== this.leaderId) continue;
             if (r.errorCode !== ErrorCode.NONE) {
               errors++;
               continue;
             }
             if (r.divergingEpoch && r.divergingEpoch.epoch >= -1 && r.divergingEpoch.endOffset >= 0) {
               const to = p.truncateForDivergence(r.divergingEpoch.epoch, r.divergingEpoch.endOffset);
-              this.log(`${p.topic}-${p.index}: log diverged from leader ${this.leaderId} at epoch ${r.divergingEpoch.epoch}; truncated to ${to}`);
+              this.log(
+                `${p.topic}-${p.index}: log diverged from leader ${this.leaderId} at epoch ${r.divergingEpoch.epoch}; truncated to ${to}`,
+              );
               continue;
             }
             const { batches } = r.records ? splitBatches(r.records) : { batches: [] };

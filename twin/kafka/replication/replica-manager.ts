@@ -48,7 +48,9 @@ export class ReplicaManager {
 
   constructor(private readonly o: ReplicaManagerOptions) {
     this.checkpoint = this.readCheckpoint();
-    this.timers.push(setInterval(() => this.checkIsrShrink(), Math.max(100, Math.floor(o.replicaLagTimeMaxMs / 2))));
+    this.timers.push(
+      setInterval(() => this.checkIsrShrink(), Math.max(100, Math.floor(o.replicaLagTimeMaxMs / 2))),
+    );
     this.timers.push(setInterval(() => this.writeCheckpoint(), 5000));
   }
 
@@ -90,7 +92,8 @@ export class ReplicaManager {
       const m = /^(.+)-(\d+)$/.exec(d.name);
       if (!m) continue;
       const p = this.o.image.partition(m[1]!, Number(m[2]));
-      if (!p || !p.replicas.includes(this.o.nodeId)) rmSync(path.join(this.o.logDir, d.name), { recursive: true, force: true });
+      if (!p?.replicas.includes(this.o.nodeId))
+        rmSync(path.join(this.o.logDir, d.name), { recursive: true, force: true });
     }
   }
 
@@ -112,14 +115,22 @@ export class ReplicaManager {
       let p = this.partitions.get(key(state.topic, state.partition));
       if (!p) {
         const log = new PartitionLog(this.o.logDir, state.topic, state.partition);
-        p = new Partition(this.o.nodeId, state.topic, state.partition, log, this.checkpoint.get(key(state.topic, state.partition)) ?? 0);
+        p = new Partition(
+          this.o.nodeId,
+          state.topic,
+          state.partition,
+          log,
+          this.checkpoint.get(key(state.topic, state.partition)) ?? 0,
+        );
         this.partitions.set(key(state.topic, state.partition), p);
       }
       const change = p.applyMetadata(state, now);
       for (const f of this.fetchers.values()) if (f.leaderId !== state.leader) f.partitions.delete(p);
       if (p.role === 'follower') this.fetcher(state.leader).partitions.add(p);
-      if (change === 'became-leader') this.o.log(`${p.topic}-${p.index}: leader in epoch ${p.leaderEpoch}, ISR [${state.isr.join(',')}]`);
-      if (change === 'became-follower') this.o.log(`${p.topic}-${p.index}: following ${state.leader} in epoch ${p.leaderEpoch}`);
+      if (change === 'became-leader')
+        this.o.log(`${p.topic}-${p.index}: leader in epoch ${p.leaderEpoch}, ISR [${state.isr.join(',')}]`);
+      if (change === 'became-follower')
+        this.o.log(`${p.topic}-${p.index}: following ${state.leader} in epoch ${p.leaderEpoch}`);
     }
     for (const [id, f] of this.fetchers)
       if (f.partitions.size === 0) {
@@ -179,24 +190,33 @@ export class ReplicaManager {
   }
 
   /** Appends a partition's records as its leader and waits as `acks` asks. */
-  async produce(topic: string, index: number, records: Buffer | null, acks: number, timeoutMs: number): Promise<ProduceResult> {
+  async produce(
+    topic: string,
+    index: number,
+    records: Buffer | null,
+    acks: number,
+    timeoutMs: number,
+  ): Promise<ProduceResult> {
     const p = this.get(topic, index);
     if (!this.o.image.topics.has(topic) || !this.o.image.partition(topic, index))
       return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1 };
-    if (!p || p.role !== 'leader') return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, baseOffset: -1 };
+    if (p?.role !== 'leader') return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, baseOffset: -1 };
     let batches: BatchHeader[];
     let appended: { baseOffset: number; lastOffset: number };
     const minIsr = this.minIsr(topic);
     try {
-      if (!records || records.length === 0) throw new KafkaApiError(ErrorCode.CORRUPT_MESSAGE, 'empty record set');
+      if (!records || records.length === 0)
+        throw new KafkaApiError(ErrorCode.CORRUPT_MESSAGE, 'empty record set');
       const split = splitBatches(records);
-      if (split.rest !== 0 || !split.batches.length) throw new KafkaApiError(ErrorCode.CORRUPT_MESSAGE, 'record set ends in a partial batch');
+      if (split.rest !== 0 || !split.batches.length)
+        throw new KafkaApiError(ErrorCode.CORRUPT_MESSAGE, 'record set ends in a partial batch');
       batches = split.batches;
       for (const b of batches) validateProducedBatch(b);
       // The request buffer is reused by nothing after this: the batches are written as they came.
       appended = p.appendAsLeader(batches, acks, minIsr);
     } catch (err) {
-      if (err instanceof KafkaApiError) return { errorCode: err.code, baseOffset: -1, errorMessage: err.message };
+      if (err instanceof KafkaApiError)
+        return { errorCode: err.code, baseOffset: -1, errorMessage: err.message };
       throw err;
     }
     this.notify();
@@ -218,7 +238,9 @@ export class ReplicaManager {
     for (const p of this.partitions.values()) {
       const isr = p.shrinkIsr(now, this.o.replicaLagTimeMaxMs);
       if (isr) {
-        this.o.log(`${p.topic}-${p.index}: shrinking ISR from [${p.state!.isr.join(',')}] to [${isr.join(',')}]`);
+        this.o.log(
+          `${p.topic}-${p.index}: shrinking ISR from [${p.state!.isr.join(',')}] to [${isr.join(',')}]`,
+        );
         this.proposeIsr(p, isr);
       }
     }

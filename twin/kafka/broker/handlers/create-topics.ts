@@ -5,10 +5,17 @@ import type { Handler } from '../broker-context.ts';
 export const createTopics: Handler = async (ctx, req) => {
   let results: any[];
   try {
-    const r = await ctx.controllerCall({ type: 'createTopics', topics: req.topics, validateOnly: req.validateOnly }, Math.max(1000, req.timeoutMs));
+    const r = await ctx.controllerCall(
+      { type: 'createTopics', topics: req.topics, validateOnly: req.validateOnly },
+      Math.max(1000, req.timeoutMs),
+    );
     results = r.results;
   } catch (err) {
-    results = req.topics.map((t: any) => ({ name: t.name, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: (err as Error).message }));
+    results = req.topics.map((t: any) => ({
+      name: t.name,
+      errorCode: ErrorCode.REQUEST_TIMED_OUT,
+      errorMessage: (err as Error).message,
+    }));
   }
   return {
     throttleTimeMs: 0,

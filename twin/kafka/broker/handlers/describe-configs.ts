@@ -25,7 +25,12 @@ const SOURCE = { DYNAMIC_TOPIC_CONFIG: 1, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFI
 export const describeConfigs: Handler = async (ctx, req, info) => {
   const v = info.header.apiVersion;
   const results = req.resources.map((r: any) => {
-    const base = { errorCode: 0, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName };
+    const base = {
+      errorCode: 0,
+      errorMessage: null,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+    };
     const wanted = (name: string) => r.configurationKeys === null || r.configurationKeys.includes(name);
     const entry = (name: string, value: string, source: number) => ({
       name,
@@ -40,7 +45,13 @@ export const describeConfigs: Handler = async (ctx, req, info) => {
     });
     if (r.resourceType === 2) {
       const t = ctx.image.topics.get(r.resourceName);
-      if (!t) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${r.resourceName} does not exist.`, configs: [] };
+      if (!t)
+        return {
+          ...base,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `Topic ${r.resourceName} does not exist.`,
+          configs: [],
+        };
       const configs = Object.keys(TOPIC_CONFIGS)
         .filter(wanted)
         .map((name) => {
@@ -54,10 +65,25 @@ export const describeConfigs: Handler = async (ctx, req, info) => {
     }
     if (r.resourceType === 4) {
       if (r.resourceName !== '' && r.resourceName !== String(ctx.config.nodeId))
-        return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${ctx.config.nodeId} but received ${r.resourceName}`, configs: [] };
-      return { ...base, configs: [...ctx.config.props].filter(([k]) => wanted(k)).map(([k, val]) => entry(k, val, SOURCE.STATIC_BROKER_CONFIG)) };
+        return {
+          ...base,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: `Unexpected broker id, expected ${ctx.config.nodeId} but received ${r.resourceName}`,
+          configs: [],
+        };
+      return {
+        ...base,
+        configs: [...ctx.config.props]
+          .filter(([k]) => wanted(k))
+          .map(([k, val]) => entry(k, val, SOURCE.STATIC_BROKER_CONFIG)),
+      };
     }
-    return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `resource type ${r.resourceType} is not supported by the twin's broker (topics and brokers are)`, configs: [] };
+    return {
+      ...base,
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: `resource type ${r.resourceType} is not supported by the twin's broker (topics and brokers are)`,
+      configs: [],
+    };
   });
   void v;
   return { throttleTimeMs: 0, results };

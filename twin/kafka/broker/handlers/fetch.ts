@@ -25,14 +25,20 @@ export const fetch: Handler = async (ctx, req, info) => {
   const plans: Plan[] = [];
   for (const t of req.topics)
     for (const part of t.partitions) {
-      const plan: Plan = { topic: t.topic, index: part.partition, errorCode: 0, fetchOffset: part.fetchOffset, maxBytes: part.partitionMaxBytes };
+      const plan: Plan = {
+        topic: t.topic,
+        index: part.partition,
+        errorCode: 0,
+        fetchOffset: part.fetchOffset,
+        maxBytes: part.partitionMaxBytes,
+      };
       plans.push(plan);
       const p = ctx.replicas.get(t.topic, part.partition);
       if (!ctx.image.partition(t.topic, part.partition)) {
         plan.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         continue;
       }
-      if (!p || p.role !== 'leader') {
+      if (p?.role !== 'leader') {
         plan.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
         continue;
       }
@@ -58,7 +64,9 @@ export const fetch: Handler = async (ctx, req, info) => {
       if (follower) {
         const r = p.onFollowerFetch(req.replicaId, part.fetchOffset, now);
         if (r.expandIsr) {
-          ctx.log(`${p.topic}-${p.index}: follower ${req.replicaId} caught up at ${part.fetchOffset}; expanding ISR to [${r.expandIsr.join(',')}]`);
+          ctx.log(
+            `${p.topic}-${p.index}: follower ${req.replicaId} caught up at ${part.fetchOffset}; expanding ISR to [${r.expandIsr.join(',')}]`,
+          );
           ctx.replicas.proposeIsr(p, r.expandIsr);
         }
         if (r.hwChanged) ctx.replicas.notify();
@@ -81,7 +89,11 @@ export const fetch: Handler = async (ctx, req, info) => {
     const p = plan.p;
     let records: Buffer | null = null;
     if (p && !plan.errorCode && !plan.diverging && p.role === 'leader') {
-      records = (p.log as any).read(plan.fetchOffset, Math.min(plan.maxBytes, Math.max(budget, 1)), upTo(p)) as Buffer;
+      records = (p.log as any).read(
+        plan.fetchOffset,
+        Math.min(plan.maxBytes, Math.max(budget, 1)),
+        upTo(p),
+      ) as Buffer;
       budget -= records.length;
     }
     const hw = p?.hw ?? -1;

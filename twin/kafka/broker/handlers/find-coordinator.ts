@@ -12,23 +12,44 @@ async function ensureOffsetsTopic(ctx: BrokerContext): Promise<string | undefine
   if (ctx.image.topics.has(OFFSETS_TOPIC)) return undefined;
   const rf = ctx.config.int('offsets.topic.replication.factor');
   const live = ctx.image.liveBrokers().length;
-  if (live < rf) return `Number of alive brokers '${live}' does not meet the required replication factor '${rf}' for the offsets topic (configured via 'offsets.topic.replication.factor').`;
+  if (live < rf)
+    return `Number of alive brokers '${live}' does not meet the required replication factor '${rf}' for the offsets topic (configured via 'offsets.topic.replication.factor').`;
   const r = await ctx.controllerCall(
     {
       type: 'createTopics',
-      topics: [{ name: OFFSETS_TOPIC, numPartitions: ctx.config.int('offsets.topic.num.partitions'), replicationFactor: rf, assignments: [], configs: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      topics: [
+        {
+          name: OFFSETS_TOPIC,
+          numPartitions: ctx.config.int('offsets.topic.num.partitions'),
+          replicationFactor: rf,
+          assignments: [],
+          configs: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ],
       validateOnly: false,
     },
     10_000,
   );
   const res = r.results[0];
-  if (res.errorCode !== 0 && res.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) return res.errorMessage ?? `error ${res.errorCode}`;
+  if (res.errorCode !== 0 && res.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS)
+    return res.errorMessage ?? `error ${res.errorCode}`;
   return undefined;
 }
 
 async function locate(ctx: BrokerContext, key: string, keyType: number, listener: string) {
-  const none = (errorCode: number, errorMessage: string | null) => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
-  if (keyType !== 0) return none(ErrorCode.INVALID_REQUEST, 'transactions are not supported by the twin\'s broker: there is no transaction coordinator');
+  const none = (errorCode: number, errorMessage: string | null) => ({
+    key,
+    nodeId: -1,
+    host: '',
+    port: -1,
+    errorCode,
+    errorMessage,
+  });
+  if (keyType !== 0)
+    return none(
+      ErrorCode.INVALID_REQUEST,
+      "transactions are not supported by the twin's broker: there is no transaction coordinator",
+    );
   if (!key) return none(ErrorCode.INVALID_GROUP_ID, 'The group id is empty.');
   let problem: string | undefined;
   try {
@@ -39,7 +60,10 @@ async function locate(ctx: BrokerContext, key: string, keyType: number, listener
   if (problem) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, problem);
   const p = ctx.image.partition(OFFSETS_TOPIC, ctx.groups.partitionFor(key));
   const leader = p?.leader ?? -1;
-  const ep = leader >= 0 && ctx.image.brokers.get(leader)?.fenced === false ? endpointOf(ctx, leader, listener) : undefined;
+  const ep =
+    leader >= 0 && ctx.image.brokers.get(leader)?.fenced === false
+      ? endpointOf(ctx, leader, listener)
+      : undefined;
   if (!ep) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
   return { key, nodeId: leader, host: ep.host, port: ep.port, errorCode: 0, errorMessage: null };
 }
@@ -47,9 +71,17 @@ async function locate(ctx: BrokerContext, key: string, keyType: number, listener
 export const findCoordinator: Handler = async (ctx, req, info) => {
   if (info.header.apiVersion >= 4) {
     const coordinators = [];
-    for (const k of req.coordinatorKeys as string[]) coordinators.push(await locate(ctx, k, req.keyType, info.listener));
+    for (const k of req.coordinatorKeys as string[])
+      coordinators.push(await locate(ctx, k, req.keyType, info.listener));
     return { throttleTimeMs: 0, coordinators };
   }
   const c = await locate(ctx, req.key, req.keyType, info.listener);
-  return { throttleTimeMs: 0, errorCode: c.errorCode, errorMessage: c.errorMessage, nodeId: c.nodeId, host: c.host, port: c.port };
+  return {
+    throttleTimeMs: 0,
+    errorCode: c.errorCode,
+    errorMessage: c.errorMessage,
+    nodeId: c.nodeId,
+    host: c.host,
+    port: c.port,
+  };
 };

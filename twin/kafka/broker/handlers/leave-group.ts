@@ -2,7 +2,8 @@
 import type { Handler } from '../broker-context.ts';
 
 export const leaveGroup: Handler = async (ctx, req, info) => {
-  const ids: string[] = info.header.apiVersion >= 3 ? req.members.map((m: any) => m.memberId) : [req.memberId];
+  const ids: string[] =
+    info.header.apiVersion >= 3 ? req.members.map((m: any) => m.memberId) : [req.memberId];
   const r = ctx.groups.leave(req.groupId, ids);
   return {
     throttleTimeMs: 0,

@@ -7,7 +7,11 @@ export const listGroups: Handler = async (ctx, req) => {
     throttleTimeMs: 0,
     errorCode: 0,
     groups: [...ctx.groups.groups.values()]
-      .filter((g) => ctx.groups.coordinatorError(g.groupId) === 0 && (states.size === 0 || states.has(g.state.toLowerCase())))
+      .filter(
+        (g) =>
+          ctx.groups.coordinatorError(g.groupId) === 0 &&
+          (states.size === 0 || states.has(g.state.toLowerCase())),
+      )
       .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state })),
   };
 };

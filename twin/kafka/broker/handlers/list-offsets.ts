@@ -7,19 +7,36 @@ export const listOffsets: Handler = async (ctx, req) => ({
   topics: req.topics.map((t: any) => ({
     name: t.name,
     partitions: t.partitions.map((part: any) => {
-      const fail = (errorCode: number) => ({ partitionIndex: part.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
-      if (!ctx.image.partition(t.name, part.partitionIndex)) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const fail = (errorCode: number) => ({
+        partitionIndex: part.partitionIndex,
+        errorCode,
+        timestamp: -1,
+        offset: -1,
+        leaderEpoch: -1,
+      });
+      if (!ctx.image.partition(t.name, part.partitionIndex))
+        return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       const p = ctx.replicas.get(t.name, part.partitionIndex);
-      if (!p || p.role !== 'leader') return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-      if (part.currentLeaderEpoch >= 0 && part.currentLeaderEpoch < p.leaderEpoch) return fail(ErrorCode.FENCED_LEADER_EPOCH);
+      if (p?.role !== 'leader') return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      if (part.currentLeaderEpoch >= 0 && part.currentLeaderEpoch < p.leaderEpoch)
+        return fail(ErrorCode.FENCED_LEADER_EPOCH);
       if (part.currentLeaderEpoch > p.leaderEpoch) return fail(ErrorCode.UNKNOWN_LEADER_EPOCH);
       let offset: number;
       let timestamp = -1;
       if (part.timestamp === -1) offset = p.hw;
       else if (part.timestamp === -2) offset = 0;
       else if (part.timestamp === -3) {
-        const batches = (p.log as any).batches as { baseOffset: number; lastOffset: number; maxTimestamp: number }[];
-        const best = batches.filter((b) => b.lastOffset < p.hw).reduce<(typeof batches)[number] | undefined>((a, b) => (!a || b.maxTimestamp > a.maxTimestamp ? b : a), undefined);
+        const batches = (p.log as any).batches as {
+          baseOffset: number;
+          lastOffset: number;
+          maxTimestamp: number;
+        }[];
+        const best = batches
+          .filter((b) => b.lastOffset < p.hw)
+          .reduce<(typeof batches)[number] | undefined>(
+            (a, b) => (!a || b.maxTimestamp > a.maxTimestamp ? b : a),
+            undefined,
+          );
         offset = best ? best.lastOffset : -1;
         timestamp = best?.maxTimestamp ?? -1;
       } else {
@@ -27,7 +44,13 @@ export const listOffsets: Handler = async (ctx, req) => ({
         if (offset >= p.hw) offset = -1;
         if (offset >= 0) timestamp = part.timestamp;
       }
-      return { partitionIndex: part.partitionIndex, errorCode: 0, timestamp, offset, leaderEpoch: p.leaderEpoch };
+      return {
+        partitionIndex: part.partitionIndex,
+        errorCode: 0,
+        timestamp,
+        offset,
+        leaderEpoch: p.leaderEpoch,
+      };
     }),
   })),
 });

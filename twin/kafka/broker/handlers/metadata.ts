@@ -15,8 +15,12 @@ export const metadata: Handler = async (ctx, req, info) => {
     .filter((b) => b.ep)
     .map((b) => ({ nodeId: b.nodeId, host: b.ep!.host, port: b.ep!.port, rack: b.rack }));
   const requested: { name: string | null; topicId: string }[] | null = req.topics;
-  const names = requested === null ? [...ctx.image.topics.keys()] : requested.map((t) => t.name ?? ctx.image.topicsById.get(t.topicId)?.name ?? '');
-  const allowCreate = (version < 4 || req.allowAutoTopicCreation) && ctx.config.bool('auto.create.topics.enable');
+  const names =
+    requested === null
+      ? [...ctx.image.topics.keys()]
+      : requested.map((t) => t.name ?? ctx.image.topicsById.get(t.topicId)?.name ?? '');
+  const allowCreate =
+    (version < 4 || req.allowAutoTopicCreation) && ctx.config.bool('auto.create.topics.enable');
   const missing = names.filter((n) => n && !ctx.image.topics.has(n));
   const created = new Map<string, number>();
   if (missing.length && allowCreate) {
@@ -24,14 +28,25 @@ export const metadata: Handler = async (ctx, req, info) => {
       const r = await ctx.controllerCall(
         {
           type: 'createTopics',
-          topics: missing.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
+          topics: missing.map((name) => ({
+            name,
+            numPartitions: -1,
+            replicationFactor: -1,
+            assignments: [],
+            configs: [],
+          })),
           validateOnly: false,
         },
         10_000,
       );
       // Created, or created meanwhile by another broker: its leaders are on their way.
       for (const res of r.results)
-        created.set(res.name, res.errorCode === 0 || res.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.LEADER_NOT_AVAILABLE : res.errorCode);
+        created.set(
+          res.name,
+          res.errorCode === 0 || res.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS
+            ? ErrorCode.LEADER_NOT_AVAILABLE
+            : res.errorCode,
+        );
     } catch (err) {
       ctx.log(`auto-creating ${missing.join(',')} failed: ${(err as Error).message}`);
       for (const n of missing) created.set(n, ErrorCode.LEADER_NOT_AVAILABLE);
@@ -42,7 +57,9 @@ export const metadata: Handler = async (ctx, req, info) => {
     const t = ctx.image.topics.get(name);
     if (!t)
       return {
-        errorCode: created.get(name) ?? (name ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION),
+        errorCode:
+          created.get(name) ??
+          (name ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION),
         name,
         topicId: '0'.repeat(32),
         isInternal: false,

@@ -9,7 +9,13 @@ export const offsetFetch: Handler = async (ctx, req, info) => {
       info.header.apiVersion < 2
         ? (req.topics ?? []).map((t: any) => ({
             name: t.name,
-            partitions: t.partitionIndexes.map((p: number) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: coord })),
+            partitions: t.partitionIndexes.map((p: number) => ({
+              partitionIndex: p,
+              committedOffset: -1,
+              committedLeaderEpoch: -1,
+              metadata: '',
+              errorCode: coord,
+            })),
           }))
         : [];
     return { throttleTimeMs: 0, topics, errorCode: coord };

@@ -13,7 +13,8 @@ export const produce: Handler = async (ctx, req) => {
             acks === 0 || acks === 1 || acks === -1
               ? await ctx.replicas.produce(t.name, p.index, p.records, acks, req.timeoutMs)
               : { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1 };
-          if (r.errorCode !== 0 && r.errorMessage) ctx.log(`produce to ${t.name}-${p.index} refused: ${r.errorMessage}`);
+          if (r.errorCode !== 0 && r.errorMessage)
+            ctx.log(`produce to ${t.name}-${p.index} refused: ${r.errorMessage}`);
           return {
             index: p.index,
             errorCode: r.errorCode,

@@ -3,5 +3,11 @@ import type { Handler } from '../broker-context.ts';
 
 export const syncGroup: Handler = async (ctx, req) => {
   const r = await ctx.groups.sync(req);
-  return { throttleTimeMs: 0, errorCode: r.errorCode, protocolType: null, protocolName: null, assignment: r.assignment };
+  return {
+    throttleTimeMs: 0,
+    errorCode: r.errorCode,
+    protocolType: null,
+    protocolName: null,
+    assignment: r.assignment,
+  };
 };

@@ -7,7 +7,10 @@ export const createTopicsRequest = message('CreateTopicsRequest', 19, '0-7', '5+
     field('NumPartitions', 'int32', '0+'),
     field('ReplicationFactor', 'int16', '0+'),
     array('Assignments', '0+', [field('PartitionIndex', 'int32', '0+'), field('BrokerIds', '[]int32', '0+')]),
-    array('Configs', '0+', [field('Name', 'string', '0+'), field('Value', 'string', '0+', { nullable: '0+' })]),
+    array('Configs', '0+', [
+      field('Name', 'string', '0+'),
+      field('Value', 'string', '0+', { nullable: '0+' }),
+    ]),
   ]),
   field('TimeoutMs', 'int32', '0+', { default: 60000 }),
   field('ValidateOnly', 'bool', '1+'),

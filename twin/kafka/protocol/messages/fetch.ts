@@ -25,7 +25,10 @@ export const fetchRequest = message('FetchRequest', 1, '4-12', '12+', [
       field('PartitionMaxBytes', 'int32', '0+'),
     ]),
   ]),
-  array('ForgottenTopicsData', '7+', [field('Topic', 'string', '7-12'), field('Partitions', '[]int32', '7+')]),
+  array('ForgottenTopicsData', '7+', [
+    field('Topic', 'string', '7-12'),
+    field('Partitions', '[]int32', '7+'),
+  ]),
   field('RackId', 'string', '11+'),
 ]);
 

@@ -1,5 +1,5 @@
 /**
- * Test support: a cluster of twin Kafka nodes, each a real process of the image's entrypoint
+ * A local cluster of twin Kafka nodes outside the twin (tests and the benchmark use it), each a real process of the image's entrypoint
  * (twin/kafka/kafka-entrypoint.ts) with the environment a StatefulSet of the apache/kafka image gives
  * it, on its own loopback address; nodes can be killed (SIGKILL), stopped (SIGTERM) and restarted on
  * the same data directory.
@@ -9,10 +9,10 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { KafkaClientConnection } from '../../../twin/kafka/protocol/client-connection.ts';
-import { metadataRequest, metadataResponse } from '../../../twin/kafka/protocol/messages/metadata.ts';
+import { KafkaClientConnection } from './protocol/client-connection.ts';
+import { metadataRequest, metadataResponse } from './protocol/messages/metadata.ts';
 
-const REPO = path.resolve(import.meta.dirname, '../../..');
+const REPO = path.resolve(import.meta.dirname, '../..');
 const ENTRY = path.join(REPO, 'twin/kafka/kafka-entrypoint.ts');
 const ORPHAN_GUARD = path.join(REPO, 'twin/kubelet/orphan-guard.mjs');
 
@@ -23,7 +23,7 @@ export interface ClusterOptions {
   env?: Record<string, string>;
 }
 
-export class KafkaTestCluster {
+export class LocalKafkaCluster {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'twin-kafka-'));
   readonly procs = new Map<number, ChildProcess>();
   readonly nodes: number;
@@ -73,7 +73,9 @@ export class KafkaTestCluster {
         TWIN_POD_IP: this.address(id),
         TWIN_PARENT_PID: String(process.pid),
         TWIN_CONTAINER_ROOT: path.join(root, 'rootfs'),
-        TWIN_VOLUME_MOUNTS: JSON.stringify([{ mountPath: '/var/lib/kafka/data', path: path.join(root, 'data') }]),
+        TWIN_VOLUME_MOUNTS: JSON.stringify([
+          { mountPath: '/var/lib/kafka/data', path: path.join(root, 'data') },
+        ]),
         ...this.envOf(id),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -105,11 +107,18 @@ export class KafkaTestCluster {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const seen = await Promise.all(
-        [...this.procs.keys()].map((id) => this.liveBrokers(id).then((b) => b.length, () => -1)),
+        [...this.procs.keys()].map((id) =>
+          this.liveBrokers(id).then(
+            (b) => b.length,
+            () => -1,
+          ),
+        ),
       );
       if (seen.every((n) => n === count)) return;
       if (Date.now() > deadline)
-        throw new Error(`brokers not live within ${timeoutMs} ms (${seen.join(',')}):\n${[...this.procs.keys()].map((i) => this.log(i)).join('\n')}`);
+        throw new Error(
+          `brokers not live within ${timeoutMs} ms (${seen.join(',')}):\n${[...this.procs.keys()].map((i) => this.log(i)).join('\n')}`,
+        );
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -127,7 +136,8 @@ export class KafkaTestCluster {
         s.once('error', () => resolve(false));
       });
       if (ok) return;
-      if (Date.now() > deadline) throw new Error(`node ${id} did not listen within ${timeoutMs} ms:\n${this.log(id)}`);
+      if (Date.now() > deadline)
+        throw new Error(`node ${id} did not listen within ${timeoutMs} ms:\n${this.log(id)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
