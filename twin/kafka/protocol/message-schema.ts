@@ -158,7 +158,8 @@ function writeStruct(
       if (v !== undefined && !isDefault(f, v, version)) tagged.push(f);
       continue;
     }
-    writeValue(f, version, flexible, value[f.key] ?? defaultOf(f, version), w);
+    const v = value[f.key];
+    writeValue(f, version, flexible, v === undefined ? defaultOf(f, version) : v, w);
   }
   if (!flexible) return;
   tagged.sort((a, b) => a.tag!.tag - b.tag!.tag);

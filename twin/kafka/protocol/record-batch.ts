@@ -195,7 +195,8 @@ function walkRecords(b: BatchHeader): void {
     if (valueLen > 0) r.offset += valueLen;
     const headers = r.varint();
     for (let h = 0; h < headers; h++) {
-      r.offset += r.varint();
+      const hk = r.varint();
+      r.offset += hk;
       const hl = r.varint();
       if (hl > 0) r.offset += hl;
     }
