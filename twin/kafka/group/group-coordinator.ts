@@ -260,6 +260,7 @@ export class GroupCoordinator {
       m.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
       m.awaitingJoin = resolve;
       if (group.state !== 'PreparingRebalance') this.prepareRebalance(group, `member ${m.memberId} rejoined`);
+      this.maybeCompleteJoin(group);
     });
   }
 
@@ -288,6 +289,7 @@ export class GroupCoordinator {
     });
     if (g.state !== 'PreparingRebalance') this.prepareRebalance(g, `member ${memberId} joined`);
     if (wasEmpty) this.delayUntil.set(g.groupId, Date.now() + this.o.initialRebalanceDelayMs);
+    this.maybeCompleteJoin(g);
   }
 
   private prepareRebalance(g: ConsumerGroup, reason: string): void {
@@ -450,10 +452,16 @@ export class GroupCoordinator {
       for (const m of [...g.members.values()])
         if (!m.awaitingJoin && now - m.lastHeartbeat > m.sessionTimeoutMs)
           this.removeMember(g, m, `missed heartbeats for ${m.sessionTimeoutMs} ms (session timeout)`);
-      if (g.state !== 'PreparingRebalance') continue;
-      const delayed = (this.delayUntil.get(g.groupId) ?? 0) > now;
-      if ((g.allJoined() && !delayed) || now >= g.rebalanceDeadline) this.completeJoin(g);
+      this.maybeCompleteJoin(g);
     }
+  }
+
+  /** Completes a rebalance once every member rejoined (after the initial delay), or at the rebalance timeout. */
+  private maybeCompleteJoin(g: ConsumerGroup): void {
+    if (g.state !== 'PreparingRebalance') return;
+    const now = Date.now();
+    const delayed = (this.delayUntil.get(g.groupId) ?? 0) > now;
+    if ((g.allJoined() && !delayed) || now >= g.rebalanceDeadline) this.completeJoin(g);
   }
 
   async commitOffsets(req: {
