@@ -5,8 +5,7 @@
  * survives a killed pod under acks=all, and keeps its log on the pods' volumes when every pod is
  * recreated.
  */
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +19,11 @@ process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
 const SYSTEM = path.join(REPO_ROOT, 'test/fixtures/systems/kafka');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();
@@ -30,7 +33,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined | false> | 
   }
 }
 
-describe('apache/kafka StatefulSet on the twin (3 KRaft nodes, the image\'s own settings)', () => {
+describe("apache/kafka StatefulSet on the twin (3 KRaft nodes, the image's own settings)", () => {
   let env: Environment;
   let kafka: Kafka;
   const workDir = mkdtempSync(path.join(tmpdir(), 'twin-kafka-sts-'));
@@ -38,7 +41,9 @@ describe('apache/kafka StatefulSet on the twin (3 KRaft nodes, the image\'s own 
   /** Resolves cluster names as a client inside the cluster would (the twin's DNS file). */
   const resolve = (host: string): string => {
     if (net.isIP(host)) return host;
-    const { records } = JSON.parse(readFileSync(path.join(workDir, 'network', 'cluster-dns.json'), 'utf8')) as { records: Record<string, string[]> };
+    const { records } = JSON.parse(
+      readFileSync(path.join(workDir, 'network', 'cluster-dns.json'), 'utf8'),
+    ) as { records: Record<string, string[]> };
     const ips = records[host] ?? records[`${host}.svc.cluster.local`];
     if (!ips?.length) throw new Error(`no cluster DNS record for ${host}`);
     return ips[0]!;
@@ -102,14 +107,19 @@ describe('apache/kafka StatefulSet on the twin (3 KRaft nodes, the image\'s own 
       return c && c.brokers.length === 3 ? c : undefined;
     });
     await admin.disconnect();
-    expect(cluster.brokers.map((b) => b.host).sort()).toEqual([0, 1, 2].map((i) => `kafka-${i}.kafka-headless.kafka.svc.cluster.local`));
+    expect(cluster.brokers.map((b) => b.host).sort()).toEqual(
+      [0, 1, 2].map((i) => `kafka-${i}.kafka-headless.kafka.svc.cluster.local`),
+    );
     expect(cluster.brokers.map((b) => b.nodeId).sort()).toEqual([0, 1, 2]);
   }, 90_000);
 
-  it('loses no acks=all record when the leader\'s pod is killed, and keeps the log on the volumes when every pod is recreated', async () => {
+  it("loses no acks=all record when the leader's pod is killed, and keeps the log on the volumes when every pod is recreated", async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'jobs', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic: 'jobs', numPartitions: 1, replicationFactor: 3 }],
+      waitForLeaders: true,
+    });
     await admin.disconnect();
     const before = await leaderOf('jobs');
     const producer = kafka.producer({ retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } });
@@ -140,10 +150,19 @@ describe('apache/kafka StatefulSet on the twin (3 KRaft nodes, the image\'s own 
 
     // Every pod recreated (same names, same claims): the records are still there.
     for (const i of [0, 1, 2]) await env.faults.killPod({ namespace: 'kafka', name: `kafka-${i}` });
-    await until('the StatefulSet ready again', async () => {
-      const sts = await env.kube.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'kafka', name: 'kafka' });
-      return sts?.status?.readyReplicas === 3;
-    }, 120_000);
+    await until(
+      'the StatefulSet ready again',
+      async () => {
+        const sts = await env.kube.get({
+          apiVersion: 'apps/v1',
+          kind: 'StatefulSet',
+          namespace: 'kafka',
+          name: 'kafka',
+        });
+        return sts?.status?.readyReplicas === 3;
+      },
+      120_000,
+    );
     const again = await readAll('jobs', 'check-2', acked.length);
     expect(acked.filter((v) => !again.has(v))).toEqual([]);
   }, 300_000);
