@@ -4,6 +4,11 @@
  * another ISR member, unfencing a broker that caught up with the metadata, topic creation (replica
  * placement, configs) and deletion, ISR changes proposed by partition leaders (AlterPartition), and
  * producer id allocation. Every decision is a metadata record, answered once it is committed.
+ *
+ * Twin simplification: no preferred-leader rebalancing (auto.leader.rebalance.enable): leadership stays
+ * where an election put it; a broker that registers again replaces its previous incarnation at once
+ * (its leaderships move as on fencing) instead of waiting for the old session to expire; a controlled
+ * shutdown fences the broker in one step.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaApiError } from '../protocol/error-codes.ts';

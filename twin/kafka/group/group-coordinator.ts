@@ -5,6 +5,10 @@
  * and committed offsets. The coordinator of a group is the leader of its `__consumer_offsets`
  * partition; offsets and group metadata are written there with acks=all, and a broker that becomes the
  * leader of such a partition loads them from its log, so they survive a coordinator restart or move.
+ *
+ * Twin simplification: static membership (group.instance.id, KIP-345) is stored but a restarted static
+ * member joins as a new one; committed offsets never expire (offsets.retention.minutes); the KIP-848
+ * consumer protocol (ConsumerGroupHeartbeat) is not served.
  */
 import { randomUUID } from 'node:crypto';
 import type { PartitionLog } from '../log/partition-log.ts';
@@ -444,6 +448,7 @@ export class GroupCoordinator {
     m.awaitingSync?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, assignment: Buffer.alloc(0) });
     if (g.state === 'Stable' || g.state === 'CompletingRebalance')
       this.prepareRebalance(g, `member ${m.memberId} ${why}`);
+    this.maybeCompleteJoin(g);
   }
 
   private tick(): void {

@@ -7,6 +7,10 @@
  * `min.insync.replicas`, and the idempotent producers' sequence state.
  *
  * No sockets: the replica manager feeds it fetches and metadata, so it is tested on its own.
+ *
+ * Twin simplification: the high watermark waits only for the maximal ISR (Kafka also waits for a
+ * caught-up replica outside it); a leader whose epoch has no batch yet uses its log end as the epoch
+ * start offset for ISR expansion.
  */
 
 import type { PartitionState } from '../controller/metadata-image.ts';

@@ -2,8 +2,10 @@
  * Fetch, for consumers (up to the high watermark) and for followers (up to the log end: their fetch
  * offset moves their replica state, the high watermark and the ISR). Waits up to MaxWaitMs for
  * MinBytes. For version 12 a follower whose last fetched epoch does not match this leader's log gets
- * the diverging epoch to truncate at. Fetch sessions (KIP-227) are declined: session id 0, every
- * request full.
+ * the diverging epoch to truncate at.
+ *
+ * Twin simplification: fetch sessions (KIP-227) are declined (session id 0, every request full), as a
+ * broker out of session slots does; consumers never read from followers (no KIP-392 rack awareness).
  */
 import { ErrorCode } from '../../protocol/error-codes.ts';
 import type { Partition } from '../../replication/partition.ts';

@@ -1,4 +1,9 @@
-/** ListOffsets: earliest (-2), latest (-1: the high watermark), max timestamp (-3), or by timestamp. */
+/**
+ * ListOffsets: earliest (-2), latest (-1: the high watermark), max timestamp (-3), or by timestamp.
+ *
+ * Twin simplification: a lookup by timestamp answers the first offset of the first batch whose max
+ * timestamp reaches it (Kafka's time index finds the record itself).
+ */
 import { ErrorCode } from '../../protocol/error-codes.ts';
 import type { Handler } from '../broker-context.ts';
 

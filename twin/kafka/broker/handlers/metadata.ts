@@ -86,6 +86,7 @@ export const metadata: Handler = async (ctx, req, info) => {
     brokers,
     clusterId: ctx.config.clusterId,
     // KRaft brokers name a live broker as the controller: clients cannot reach the controllers.
+    // Twin simplification: always the answering broker (Kafka picks a random live one).
     controllerId: live.length ? ctx.config.nodeId : -1,
     topics,
   };
