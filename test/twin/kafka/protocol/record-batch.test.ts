@@ -3,6 +3,7 @@
  * checked, batches built here read by kafkajs, compression, and the validation a leader does.
  */
 import { createRequire } from 'node:module';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, KafkaApiError } from '../../../../twin/kafka/protocol/error-codes.ts';
 import {
@@ -115,6 +116,16 @@ describe('record batch v2', () => {
     miscounted.crc = miscounted.bytes.readUInt32BE(17);
     expect(codeOf(() => validateProducedBatch(miscounted))).toBe(ErrorCode.INVALID_RECORD);
   });
+
+  it.skipIf(!('zstdCompressSync' in zlib))(
+    'reads and writes zstd batches (needs zlib zstd: Node ≥ 22.15)',
+    () => {
+      const b = splitBatches(encodeBatch([{ value: 'z1' }, { value: 'z2' }], { compression: 4 })).batches[0]!;
+      expect(b.attributes & 7).toBe(4);
+      expect(codeOf(() => validateProducedBatch(b))).toBe(ErrorCode.NONE);
+      expect(decodeRecords(b).map((r) => r.value!.toString())).toEqual(['z1', 'z2']);
+    },
+  );
 
   it('leaves a trailing partial batch out of a record set (a fetch cut at its size limit)', () => {
     const a = encodeBatch([{ value: 'a' }]);
