@@ -21,6 +21,10 @@ export interface ClusterOptions {
   /** The third octet of the nodes' 127.10.x.y addresses, distinct per test file. */
   subnet: number;
   env?: Record<string, string>;
+  /** Settings of one node on top of the others (e.g. its process.roles). */
+  nodeEnv?: (id: number) => Record<string, string>;
+  /** The nodes that are controller voters (default: all). */
+  voters?: number[];
 }
 
 export class LocalKafkaCluster {
@@ -37,11 +41,13 @@ export class LocalKafkaCluster {
   }
 
   get brokers(): string[] {
-    return [...Array(this.nodes).keys()].map((i) => `${this.address(i)}:9092`);
+    return this.brokerIds().map((i) => `${this.address(i)}:9092`);
   }
 
   envOf(id: number): Record<string, string> {
-    const voters = [...Array(this.nodes).keys()].map((i) => `${i}@${this.address(i)}:9093`).join(',');
+    const voters = (this.o.voters ?? [...Array(this.nodes).keys()])
+      .map((i) => `${i}@${this.address(i)}:9093`)
+      .join(',');
     return {
       KAFKA_NODE_ID: String(id),
       KAFKA_PROCESS_ROLES: 'broker,controller',
@@ -59,6 +65,7 @@ export class LocalKafkaCluster {
       KAFKA_REPLICA_LAG_TIME_MAX_MS: '5000',
       CLUSTER_ID: 'twin-test-cluster-id0',
       ...this.o.env,
+      ...this.o.nodeEnv?.(id),
     };
   }
 
@@ -85,10 +92,17 @@ export class LocalKafkaCluster {
     this.procs.set(id, child);
   }
 
+  /** The nodes with the broker role. */
+  brokerIds(): number[] {
+    return [...Array(this.nodes).keys()].filter((i) =>
+      (this.envOf(i)['KAFKA_PROCESS_ROLES'] ?? '').includes('broker'),
+    );
+  }
+
   async up(): Promise<void> {
     for (let i = 0; i < this.nodes; i++) this.start(i);
-    await Promise.all([...Array(this.nodes).keys()].map((i) => this.waitListening(i)));
-    await this.waitBrokers(this.nodes);
+    await Promise.all(this.brokerIds().map((i) => this.waitListening(i)));
+    await this.waitBrokers(this.brokerIds().length);
   }
 
   /** The brokers node `via` lists in its Metadata answer. */
@@ -107,12 +121,14 @@ export class LocalKafkaCluster {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const seen = await Promise.all(
-        [...this.procs.keys()].map((id) =>
-          this.liveBrokers(id).then(
-            (b) => b.length,
-            () => -1,
+        [...this.procs.keys()]
+          .filter((id) => this.brokerIds().includes(id))
+          .map((id) =>
+            this.liveBrokers(id).then(
+              (b) => b.length,
+              () => -1,
+            ),
           ),
-        ),
       );
       if (seen.every((n) => n === count)) return;
       if (Date.now() > deadline)

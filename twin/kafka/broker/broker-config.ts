@@ -156,6 +156,13 @@ export function parseListeners(text: string, what: string): Listener[] {
  * `podAddress` stands in for listeners without a host (0.0.0.0, ""): the pod's own address.
  */
 export function brokerConfig(env: NodeJS.ProcessEnv, fileProperties?: Map<string, string>): BrokerConfig {
+  if (env['KAFKA_PROCESS_ROLES'] === 'controller') {
+    // The image's configure script: a KRaft controller has no advertised listeners.
+    if (env['KAFKA_ADVERTISED_LISTENERS'])
+      fail('KAFKA_ADVERTISED_LISTENERS', 'is not supported on a KRaft controller.');
+    const { KAFKA_ADVERTISED_LISTENERS: _, ...rest } = env;
+    env = rest;
+  }
   const props = new Map<string, string>(fileProperties ?? []);
   let fromEnv = 0;
   for (const [k, v] of Object.entries(env)) {
