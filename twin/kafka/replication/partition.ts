@@ -25,6 +25,12 @@ export interface ReplicaLog {
   append(batches: BatchHeader[]): void;
   truncateTo(offset: number): void;
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number };
+  /** Batches from the one holding offset, below upTo, about maxBytes (at least one batch). */
+  read(offset: number, maxBytes: number, upTo: number): Buffer;
+  /** Bytes available from offset below upTo. */
+  bytesFrom(offset: number, upTo: number): number;
+  /** The first offset whose batch reaches the timestamp, or -1. */
+  offsetForTimestamp(timestamp: number): number;
   readonly batches: readonly {
     baseOffset: number;
     lastOffset: number;
@@ -32,6 +38,7 @@ export interface ReplicaLog {
     producerId: number;
     producerEpoch: number;
     baseSequence: number;
+    maxTimestamp: number;
   }[];
 }
 

@@ -23,6 +23,7 @@ class MemoryLog implements ReplicaLog {
     producerId: number;
     producerEpoch: number;
     baseSequence: number;
+    maxTimestamp: number;
     header: BatchHeader;
   }[] = [];
   endOffset() {
@@ -41,12 +42,24 @@ class MemoryLog implements ReplicaLog {
         producerId: b.producerId,
         producerEpoch: b.producerEpoch,
         baseSequence: b.baseSequence,
+        maxTimestamp: b.maxTimestamp,
         header: b,
       });
     }
   }
   truncateTo(offset: number) {
     this.batches = this.batches.filter((b) => b.baseOffset < offset);
+  }
+  read(offset: number, _maxBytes: number, upTo: number) {
+    return Buffer.concat(
+      this.batches.filter((b) => b.lastOffset >= offset && b.lastOffset < upTo).map((b) => b.header.bytes),
+    );
+  }
+  bytesFrom(offset: number, upTo: number) {
+    return this.read(offset, 0, upTo).length;
+  }
+  offsetForTimestamp(ts: number) {
+    return this.batches.find((b) => b.maxTimestamp >= ts)?.baseOffset ?? -1;
   }
   endOffsetForEpoch(epoch: number) {
     const older = this.batches.filter((b) => b.epoch <= epoch);

@@ -22,8 +22,7 @@ const TOPIC_DEFAULTS: Record<string, string> = {
 
 const SOURCE = { DYNAMIC_TOPIC_CONFIG: 1, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5 };
 
-export const describeConfigs: Handler = async (ctx, req, info) => {
-  const v = info.header.apiVersion;
+export const describeConfigs: Handler = async (ctx, req) => {
   const results = req.resources.map((r: any) => {
     const base = {
       errorCode: 0,
@@ -85,6 +84,5 @@ export const describeConfigs: Handler = async (ctx, req, info) => {
       configs: [],
     };
   });
-  void v;
   return { throttleTimeMs: 0, results };
 };

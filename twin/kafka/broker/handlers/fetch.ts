@@ -79,7 +79,7 @@ export const fetch: Handler = async (ctx, req, info) => {
     let bytes = 0;
     for (const plan of plans) {
       if (plan.errorCode || plan.diverging) return Number.MAX_SAFE_INTEGER;
-      if (plan.p) bytes += (plan.p.log as any).bytesFrom(plan.fetchOffset, upTo(plan.p));
+      if (plan.p) bytes += plan.p.log.bytesFrom(plan.fetchOffset, upTo(plan.p));
     }
     return bytes;
   };
@@ -91,11 +91,7 @@ export const fetch: Handler = async (ctx, req, info) => {
     const p = plan.p;
     let records: Buffer | null = null;
     if (p && !plan.errorCode && !plan.diverging && p.role === 'leader') {
-      records = (p.log as any).read(
-        plan.fetchOffset,
-        Math.min(plan.maxBytes, Math.max(budget, 1)),
-        upTo(p),
-      ) as Buffer;
+      records = p.log.read(plan.fetchOffset, Math.min(plan.maxBytes, Math.max(budget, 1)), upTo(p));
       budget -= records.length;
     }
     const hw = p?.hw ?? -1;

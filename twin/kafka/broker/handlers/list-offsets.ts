@@ -31,21 +31,16 @@ export const listOffsets: Handler = async (ctx, req) => ({
       if (part.timestamp === -1) offset = p.hw;
       else if (part.timestamp === -2) offset = 0;
       else if (part.timestamp === -3) {
-        const batches = (p.log as any).batches as {
-          baseOffset: number;
-          lastOffset: number;
-          maxTimestamp: number;
-        }[];
-        const best = batches
+        const best = p.log.batches
           .filter((b) => b.lastOffset < p.hw)
-          .reduce<(typeof batches)[number] | undefined>(
+          .reduce<(typeof p.log.batches)[number] | undefined>(
             (a, b) => (!a || b.maxTimestamp > a.maxTimestamp ? b : a),
             undefined,
           );
         offset = best ? best.lastOffset : -1;
         timestamp = best?.maxTimestamp ?? -1;
       } else {
-        offset = (p.log as any).offsetForTimestamp(part.timestamp) as number;
+        offset = p.log.offsetForTimestamp(part.timestamp);
         if (offset >= p.hw) offset = -1;
         if (offset >= 0) timestamp = part.timestamp;
       }
