@@ -51,7 +51,15 @@ async function main(): Promise<void> {
     log(
       `node ${config.nodeId} (${[config.roles.broker && 'broker', config.roles.controller && 'controller'].filter(Boolean).join(',')}) in cluster ${config.clusterId}, log.dirs ${config.logDir}`,
     );
-    node = new KafkaNode(config, { bindAddress: podIp(), hostPath: (p) => podPath(p), log });
+    node = new KafkaNode(config, {
+      bindAddress: podIp(),
+      hostPath: (p) => podPath(p),
+      log,
+      fatal: (m) => {
+        log(`ERROR ${m}`);
+        process.exit(1);
+      },
+    });
     await node.start();
   } catch (err) {
     log(

@@ -25,6 +25,8 @@ export interface KafkaNodeOptions {
   /** The node's directories on this machine for a container path (log.dirs is a container path). */
   hostPath: (containerPath: string) => string;
   log: (message: string) => void;
+  /** A failure the node cannot go on after (a listener that cannot bind): the container exits. */
+  fatal: (message: string) => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,6 +64,7 @@ export class KafkaNode {
   groups: GroupCoordinator | undefined;
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
+  private openClientListeners: (() => Promise<void>) | undefined;
   private readonly peers = new Map<number, RpcClient>();
   private stopped = false;
   private brokerEpoch = -1;
@@ -170,11 +173,16 @@ export class KafkaNode {
         controllerCall: (req, timeoutMs) => this.controllerCall(req, timeoutMs),
         log: this.o.log,
       };
-      for (const l of c.listeners.filter((x) => !c.controllerListenerNames.includes(x.name))) {
-        const server = net.createServer();
-        serveClients(server, ctx, l.name);
-        await this.listen(server, l.host, l.port, l.name);
-      }
+      // Client listeners open once the broker has caught up with the metadata and is unfenced, as
+      // Kafka's BrokerServer waits before it starts its data-plane acceptors: a broker replaying an old
+      // metadata log must not answer Metadata from it (nor auto-create a topic it has not seen yet).
+      this.openClientListeners = async () => {
+        for (const l of c.listeners.filter((x) => !c.controllerListenerNames.includes(x.name))) {
+          const server = net.createServer();
+          serveClients(server, ctx, l.name);
+          await this.listen(server, l.host, l.port, l.name);
+        }
+      };
     }
     this.quorum.start();
     if (c.roles.broker) void this.brokerLifecycle();
@@ -275,6 +283,11 @@ export class KafkaNode {
             if (fenced && !r.fenced) {
               this.o.log('unfenced: serving as a broker');
               this.replicas!.removeStrayLogs();
+              const open = this.openClientListeners;
+              this.openClientListeners = undefined;
+              await open?.().catch((err: Error) =>
+                this.o.fatal(`cannot open the client listeners: ${err.message}`),
+              );
             }
             fenced = r.fenced;
           }
