@@ -9,6 +9,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { WorkloadBundler } from '../kubelet/workload-bundler.ts';
 import { KafkaClientConnection } from './protocol/client-connection.ts';
 import { metadataRequest, metadataResponse } from './protocol/messages/metadata.ts';
 
@@ -30,6 +31,7 @@ export interface ClusterOptions {
 export class LocalKafkaCluster {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'twin-kafka-'));
   readonly procs = new Map<number, ChildProcess>();
+  private bundle: string | undefined;
   readonly nodes: number;
 
   constructor(private readonly o: ClusterOptions) {
@@ -72,7 +74,9 @@ export class LocalKafkaCluster {
   start(id: number): void {
     const root = path.join(this.dir, `node-${id}`);
     const logFile = createWriteStream(path.join(this.dir, `node-${id}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', ORPHAN_GUARD, ENTRY], {
+    // The entry bundled once (as the twin's kubelet runs it), else through the TypeScript loader.
+    const program = this.bundle ? [this.bundle] : ['--import', 'tsx', ENTRY];
+    const child = spawn(process.execPath, ['--import', ORPHAN_GUARD, ...program], {
       cwd: REPO,
       env: {
         PATH: process.env['PATH'] ?? '',
@@ -100,6 +104,7 @@ export class LocalKafkaCluster {
   }
 
   async up(): Promise<void> {
+    this.bundle ??= await new WorkloadBundler(path.join(REPO, '.twin', 'bundles')).bundle(ENTRY);
     for (let i = 0; i < this.nodes; i++) this.start(i);
     await Promise.all(this.brokerIds().map((i) => this.waitListening(i)));
     await this.waitBrokers(this.brokerIds().length);
