@@ -166,4 +166,47 @@ describe("apache/kafka StatefulSet on the twin (3 KRaft nodes, the image's own s
     const again = await readAll('jobs', 'check-2', acked.length);
     expect(acked.filter((v) => !again.has(v))).toEqual([]);
   }, 300_000);
+
+  it("loses no acks=all record when the leader's node loses power (no controlled shutdown: fenced after broker.session.timeout.ms)", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [{ topic: 'power', numPartitions: 1, replicationFactor: 3 }],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+    const leader = (await leaderOf('power')).leader;
+    const pod = await env.kube.get({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      namespace: 'kafka',
+      name: `kafka-${leader}`,
+    });
+    const node = pod!.spec.nodeName as string;
+    const producer = kafka.producer({ retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
+    await producer.connect();
+    const acked: string[] = [];
+    let n = 0;
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        const batch = Array.from({ length: 10 }, () => ({ value: `p-${n++}` }));
+        try {
+          await producer.send({ topic: 'power', acks: -1, timeout: 5000, messages: batch });
+          acked.push(...batch.map((m) => m.value));
+        } catch {}
+      }
+    })();
+    await until('records acknowledged', () => acked.length >= 200);
+    await env.faults.stopNode(node);
+    const atStop = acked.length;
+    await until('records acknowledged on the new leader', () => acked.length >= atStop + 200, 90_000);
+    stop = true;
+    await load;
+    await producer.disconnect();
+    expect((await leaderOf('power')).leader).not.toBe(leader);
+    const got = await readAll('power', 'check-power', acked.length);
+    expect(acked.filter((v) => !got.has(v))).toEqual([]);
+    await env.faults.startNode(node);
+  }, 240_000);
 });
