@@ -66,6 +66,7 @@ describe("apache/kafka StatefulSet on the twin (3 KRaft nodes, the image's own s
 
   afterAll(async () => {
     await env?.down();
+    rmSync(workDir, { recursive: true, force: true });
   }, 60_000);
 
   const leaderOf = async (topic: string) => {
