@@ -5,7 +5,7 @@
  * survives a killed pod under acks=all, and keeps its log on the pods' volumes when every pod is
  * recreated.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
