@@ -3,22 +3,30 @@ import path from 'node:path';
 import { parse, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { TwinError } from '../core/errors.ts';
+import { type ImageConfig, readDockerfile } from './dockerfile.ts';
 
 /**
- * Twin bindings map container images to local commands: an image with a binding runs live as a
- * child process, every other image is emulated through the pod lifecycle.
+ * Twin bindings map container images to local programs: an image with a binding runs live, every
+ * other image is emulated through the pod lifecycle. A binding is one of
+ *  - `dockerfile`: the image is that Dockerfile (FROM the Debian base, packages the machine has); its
+ *    container runs in a sandbox over the machine's root filesystem with the image's ENTRYPOINT, CMD,
+ *    ENV, WORKDIR and USER and the pod's volumes, as a container runtime runs it (system/dockerfile.ts);
+ *  - `entry`: a TypeScript program bundled and run with node (the reference workloads, whose images
+ *    run that program; and the twin's stand-ins for operator programs);
+ *  - `command`: an executable run as it is, with the container's arguments.
  */
 const bindingSchema = z
   .object({
     image: z.string().min(1),
     entry: z.string().min(1).optional(),
     command: z.array(z.string()).min(1).optional(),
+    dockerfile: z.string().min(1).optional(),
     env: z.record(z.string(), z.string()).optional(),
   })
   .strict()
-  .refine((b) => (b.entry === undefined) !== (b.command === undefined), {
+  .refine((b) => [b.entry, b.command, b.dockerfile].filter((x) => x !== undefined).length === 1, {
     message:
-      'exactly one of entry (a TypeScript file run with node) or command (an executable and its arguments) is required',
+      'exactly one of dockerfile (the image, built from Debian packages the machine has), entry (a TypeScript file run with node) or command (an executable and its arguments) is required',
   });
 
 const bindingsSchema = z
@@ -36,14 +44,26 @@ export interface ResolvedBinding {
   entry?: string;
   /** Executable and arguments, run as they are. */
   command?: string[];
+  /** The image's configuration, run in a container sandbox. */
+  image?: ImageConfig;
   env: Record<string, string>;
 }
 
 export class TwinBindings {
+  private readonly images = new Map<string, ImageConfig>();
+
   constructor(
     private readonly bindings: TwinBinding[],
     private readonly baseDir: string,
-  ) {}
+  ) {
+    for (const b of bindings)
+      if (b.dockerfile) this.images.set(b.dockerfile, readDockerfile(path.resolve(baseDir, b.dockerfile)));
+  }
+
+  /** Every binding as written (image name and what it binds to). */
+  list(): readonly TwinBinding[] {
+    return this.bindings;
+  }
 
   static empty(): TwinBindings {
     return new TwinBindings([], process.cwd());
@@ -73,7 +93,13 @@ export class TwinBindings {
         .replace(/^\./, '');
       throw new TwinError('TWIN_BINDINGS_INVALID', `${file}: ${field || '(document)'}: ${issue.message}`);
     }
-    return new TwinBindings(parsed.data.images, baseDir);
+    try {
+      return new TwinBindings(parsed.data.images, baseDir);
+    } catch (err) {
+      if (err instanceof TwinError)
+        throw new TwinError(err.code, `${file}: images[].dockerfile: ${err.message}`);
+      throw err;
+    }
   }
 
   /** The binding for an image reference (any tag or digest of the bound repository), or undefined. */
@@ -88,6 +114,7 @@ export class TwinBindings {
     const resolved: ResolvedBinding = { env };
     if (binding.entry) resolved.entry = path.resolve(this.baseDir, binding.entry);
     if (binding.command) resolved.command = binding.command;
+    if (binding.dockerfile) resolved.image = this.images.get(binding.dockerfile)!;
     return resolved;
   }
 }

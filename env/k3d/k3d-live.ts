@@ -2,6 +2,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { TwinError } from '../../core/errors.ts';
+import { describeChaos } from '../../kube/chaos-mesh.ts';
 import { ScaledClock } from '../../kube/clock.ts';
 import {
   type ConnectCheck,
@@ -12,13 +13,16 @@ import type { KubeObject } from '../../kube/object.ts';
 import { REPO_ROOT } from '../../system/system.ts';
 import type {
   AwsEndpoint,
+  ChaosInjection,
   Environment,
   EnvironmentOptions,
   KubeApi,
   Network,
   TimelineEvent,
 } from '../environment.ts';
+import { ClientNodeKubeApi } from '../kube-client.ts';
 import { gpuStatusPatch, gpusToRepatch } from './k3d-addons.ts';
+import { chaosInjected, chaosTargets, chaosWaitingFor } from './k3d-chaos-mesh.ts';
 import { connectCheckArgv, connectOutcome } from './k3d-connect-check.ts';
 import { agentsInZone, type K3dAgent, type K3dClusterPlan } from './k3d-plan.ts';
 import { type K3dRunPlan, k3dSettings, planK3dRun } from './k3d-run-plan.ts';
@@ -31,7 +35,6 @@ import {
   kubeconfigFile,
   LOCALSTACK_ENDPOINT_VAR,
 } from './k3d-up-plan.ts';
-import { ClientNodeKubeApi } from './kube-client.ts';
 
 async function clusterExists(name: string): Promise<boolean> {
   const out = await execaCommand(['k3d', 'cluster', 'list', '--output', 'json']);
@@ -121,6 +124,7 @@ async function stopStarted(state: K3dRunState): Promise<void> {
 export class K3dEnvironment implements Environment {
   readonly name = 'k3d';
   readonly kube: KubeApi;
+  readonly kubeconfig: string;
   readonly net: Network;
   readonly aws: AwsEndpoint | undefined;
   readonly clock = new ScaledClock(1);
@@ -139,6 +143,7 @@ export class K3dEnvironment implements Environment {
     private readonly deps: K3dRunnerDeps,
   ) {
     const client = state.kube!;
+    this.kubeconfig = path.join(run.stateDir, 'kubeconfig');
     this.client = client;
     this.kube = client;
     const endpoint = state.vars[LOCALSTACK_ENDPOINT_VAR];
@@ -304,6 +309,7 @@ function targetPort(pod: KubeObject, target: number | string): number {
 export class K3dFaults {
   private readonly stopped = new Set<string>();
   private readonly partitioned = new Set<string>();
+  private readonly chaosInEffect = new Map<string, () => Promise<void>>();
 
   constructor(
     private readonly plan: K3dClusterPlan,
@@ -448,8 +454,59 @@ export class K3dFaults {
     }
   }
 
-  /** Starts what the faults stopped and reconnects what they partitioned (down() calls it). */
+  /**
+   * The chaos object applied exactly as given: Chaos Mesh (installed from the system's add-on list)
+   * selects and injects; resolved once its AllInjected condition is True, with the pods of its records.
+   */
+  async chaos(object: KubeObject): Promise<ChaosInjection> {
+    const name = describeChaos(object);
+    const ref = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata.namespace ?? 'default',
+      name: object.metadata.name,
+    };
+    this.event('ChaosInjected', name, `kubectl apply of ${name} (Chaos Mesh injects it)`);
+    await this.kube.apply(object);
+    let last: KubeObject | undefined;
+    const injected = await this.kube
+      .waitFor(
+        ref,
+        (o) => {
+          last = o;
+          return chaosInjected(o);
+        },
+        { timeoutMs: 180_000, what: `${name} injected by Chaos Mesh (condition AllInjected)` },
+      )
+      .catch((err) => {
+        throw new TwinError('TWIN_TIMEOUT', `${(err as Error).message}; ${chaosWaitingFor(last)}`);
+      });
+    const targets = chaosTargets(injected);
+    let recovered = false;
+    const recover = async () => {
+      if (recovered) return;
+      recovered = true;
+      this.chaosInEffect.delete(name);
+      await this.kube.delete(ref);
+      await this.kube.waitFor(ref, (o) => o === undefined, {
+        timeoutMs: 180_000,
+        what: `${name} deleted (Chaos Mesh recovers its targets before removing its finalizer)`,
+      });
+      this.emit({
+        t: Date.now(),
+        kind: 'ChaosRecovered',
+        object: name,
+        message: `${name} deleted`,
+        type: 'Normal',
+      });
+    };
+    this.chaosInEffect.set(name, recover);
+    return { name, targets, recover };
+  }
+
+  /** Starts what the faults stopped, reconnects what they partitioned, deletes chaos still in effect (down() calls it). */
   async undo(): Promise<void> {
+    for (const recover of [...this.chaosInEffect.values()].reverse()) await recover().catch(() => {});
     for (const n of [...this.partitioned, ...this.stopped]) await this.startNode(n).catch(() => {});
   }
 }

@@ -1,3 +1,4 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import { TwinError } from '../../core/errors.ts';
 import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
 import { describeObject, type KubeObject, type ObjectRef } from '../../kube/object.ts';
@@ -16,7 +17,9 @@ import type {
   Network,
   TimelineEvent,
 } from '../environment.ts';
+import { ClientNodeKubeApi } from '../kube-client.ts';
 import { type AwsDataPlane, startAwsDataPlane } from './aws-data-plane.ts';
+import { playChaos } from './chaos-mesh-player.ts';
 
 /** The embedded default: the twin in this process, live pods as child processes on loopback. */
 export const localEnvironment: EnvironmentBackend = {
@@ -55,7 +58,9 @@ export const localEnvironment: EnvironmentBackend = {
 
 export class LocalEnvironment implements Environment {
   readonly name = 'local';
+  /** The twin's API through @kubernetes/client-node, as on k3d (the same client, the same requests). */
   readonly kube: KubeApi;
+  readonly kubeconfig: string;
   readonly net: Network;
   readonly aws: AwsEndpoint | undefined;
   readonly faults: Faults;
@@ -71,35 +76,10 @@ export class LocalEnvironment implements Environment {
   ) {
     this.aws = awsPlane?.aws;
     const store = twin.store;
-    this.kube = {
-      async apply(objects) {
-        return (Array.isArray(objects) ? objects : [objects]).map((o) => store.apply(o));
-      },
-      async get(ref) {
-        return store.get(ref);
-      },
-      async list(type, options) {
-        return store.list(type, options);
-      },
-      async patch(ref, mutate, options) {
-        if (options?.subresource !== 'status') return store.patch(ref, mutate);
-        return store.patch(ref, (obj) => {
-          const changed = structuredClone(obj);
-          mutate(changed);
-          obj.status = changed.status;
-        });
-      },
-      async delete(ref) {
-        store.delete(ref);
-      },
-      watch(type, handler) {
-        return store.watch(type, (e) => handler({ type: e.type, object: e.object }));
-      },
-      waitFor: (ref, predicate, options) => waitFor(twin, ref, predicate, options),
-      async logs(ref, options) {
-        return twin.kubelet.logs(ref.namespace, ref.name, options?.tailLines);
-      },
-    };
+    this.kubeconfig = twin.apiServer.kubeconfigFile;
+    const kc = new KubeConfig();
+    kc.loadFromFile(this.kubeconfig);
+    this.kube = new ClientNodeKubeApi(kc);
     this.net = {
       ingressUrl: (ref) => twin.network.ingressUrl(ref),
       serviceUrl: (ref) => twin.network.serviceUrl(ref),
@@ -212,6 +192,24 @@ export class LocalEnvironment implements Environment {
         const r = evictPod(twin, { kind: 'Pod', ...ref });
         return { code: r.code, message: r.message };
       },
+      chaos: (object) =>
+        playChaos(
+          {
+            twin,
+            killPod: (ref) => this.faults.killPod(ref),
+            record: (kind, object, message) =>
+              this.emit({
+                t: twin.clock.now(),
+                kind,
+                object,
+                message,
+                type: kind === 'ChaosInjected' ? 'Warning' : 'Normal',
+              }),
+            willUndo: (key, undo) => this.undo.set(key, undo),
+            undone: (key) => this.undo.delete(key),
+          },
+          object,
+        ),
     };
     this.load = {
       set: async (w, load) => {
@@ -318,48 +316,4 @@ export class LocalEnvironment implements Environment {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.down();
   }
-}
-
-function waitFor(
-  twin: Twin,
-  ref: ObjectRef,
-  predicate: (obj: KubeObject | undefined) => boolean,
-  options: { timeoutMs: number; what: string; signal?: AbortSignal },
-): Promise<KubeObject | undefined> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const obj = twin.store.get(ref);
-      if (predicate(obj)) {
-        finish();
-        resolve(obj);
-      }
-    };
-    const unwatch = twin.store.watch(
-      { kind: ref.kind, ...(ref.apiVersion ? { apiVersion: ref.apiVersion } : {}) },
-      (e) => {
-        if (e.object.metadata.name === ref.name && e.object.metadata.namespace === ref.namespace) check();
-      },
-    );
-    const timer = setTimeout(() => {
-      finish();
-      const obj = twin.store.get(ref);
-      reject(
-        new TwinError(
-          'TWIN_TIMEOUT',
-          `timed out after ${(options.timeoutMs / 1000).toFixed(1)} s (×${twin.clock.scale} control-plane time) waiting for ${options.what}; ${describeObject(ref)} status: ${JSON.stringify(obj?.status ?? null).slice(0, 400)}`,
-        ),
-      );
-    }, options.timeoutMs);
-    const onAbort = () => {
-      finish();
-      reject(new TwinError('TWIN_ABORTED', `aborted while waiting for ${options.what}`));
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    function finish() {
-      unwatch();
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    }
-    check();
-  });
 }

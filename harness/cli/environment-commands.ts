@@ -16,6 +16,8 @@ interface UpState {
   workDir: string;
   ingresses: Record<string, string>;
   workloads: string[];
+  /** The environment's kubeconfig (`twin kubeconfig` prints it). */
+  kubeconfig?: string;
 }
 
 const stateFile = (workDir: string) => path.join(workDir, 'state.json');
@@ -76,10 +78,13 @@ export async function environmentUp(opts: {
       workDir,
       ingresses,
       workloads,
+      ...(env.kubeconfig ? { kubeconfig: env.kubeconfig } : {}),
     };
     await mkdir(root, { recursive: true });
     await writeFile(stateFile(root), JSON.stringify(state, null, 2));
     for (const [name, url] of Object.entries(ingresses)) progress(`Ingress ${name}: ${url}`);
+    if (env.kubeconfig)
+      progress(`kubeconfig: ${env.kubeconfig} (kubectl --kubeconfig ${env.kubeconfig} get pods -A)`);
     progress(`${opts.system} is up on ${opts.env}; Ctrl-C or \`twin down\` stops it`);
     await new Promise<void>((resolve) =>
       controller.signal.addEventListener('abort', () => resolve(), { once: true }),
@@ -106,8 +111,22 @@ export async function environmentStatus(workDir: string): Promise<number> {
     ...Object.entries(state.ingresses).map(([n, u]) => `  Ingress ${n}: ${u}`),
     ...state.workloads.map((w) => `  ${w}`),
     `  pod logs: ${path.join(state.workDir, 'pods')}`,
+    ...(state.kubeconfig ? [`  kubeconfig: ${state.kubeconfig}`] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+/** `twin kubeconfig`: the path of the running environment's kubeconfig (for `kubectl --kubeconfig` / KUBECONFIG). */
+export async function environmentKubeconfig(workDir: string): Promise<number> {
+  const state = await readState(path.resolve(workDir));
+  if (!state || !alive(state.pid) || !state.kubeconfig) {
+    process.stderr.write(
+      'twin: no environment is up (start one with `twin up`), so there is no kubeconfig\n',
+    );
+    return 1;
+  }
+  process.stdout.write(`${state.kubeconfig}\n`);
   return 0;
 }
 

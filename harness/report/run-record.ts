@@ -19,6 +19,27 @@ export interface RunMeasurement {
   description?: string;
 }
 
+/**
+ * One measurement of a canary analysis as the AnalysisRun recorded it: for the prometheus provider
+ * the PromQL (Argo's ResolvedPrometheusQuery) and the value Prometheus returned ("[0.012]"), for
+ * the web provider the URL and jsonPath and the value found there.
+ */
+export interface AnalysisMeasurement {
+  /** Control-plane milliseconds since the run started (when the measurement started). */
+  t: number;
+  /** "production/api-6d9f7-2-1". */
+  analysisRun: string;
+  metric: string;
+  provider: string;
+  /** What was asked: the PromQL, or the web provider's URL (and jsonPath). */
+  query: string;
+  /** successCondition / failureCondition, as the template states them. */
+  condition?: string;
+  phase: string;
+  value?: string;
+  message?: string;
+}
+
 export interface TimelineSample {
   /** Control-plane milliseconds since the run started. */
   t: number;
@@ -52,6 +73,8 @@ export interface RunRecord {
   status: 'passed' | 'failed';
   steps: RunStep[];
   measurements: RunMeasurement[];
+  /** Every analysis measurement seen during the run, in time order. */
+  analysis?: AnalysisMeasurement[];
   timeline: {
     /** Sampled about every 250 ms of real time. */
     samples: TimelineSample[];
@@ -59,4 +82,17 @@ export interface RunRecord {
   };
   /** e.g. "control-plane time scale ×60: a 10-minute pause took 10 s" */
   notes: string[];
+  /** What a failed browser journey left: a screenshot and a Playwright trace, relative to the report. */
+  attachments?: RunAttachment[];
+}
+
+export interface RunAttachment {
+  /** "during: predict journey #3: the prediction failed: 502 …" */
+  title: string;
+  /** Control-plane ms since the run started. */
+  t?: number;
+  /** A PNG, relative to the report directory (embedded in report.html). */
+  screenshot?: string;
+  /** A Playwright trace (npx playwright show-trace <file>), relative to the report directory. */
+  trace?: string;
 }

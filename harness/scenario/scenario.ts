@@ -1,10 +1,13 @@
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Environment, TimelineEvent } from '../../env/environment.ts';
 import { upEnvironment } from '../../env/registry.ts';
+import { JourneyLoop } from '../journeys/journey-loop.ts';
+import { JourneyRunner } from '../journeys/journey-runner.ts';
+import { analysisMeasurementsOf, mergeAnalysisMeasurements } from '../report/analysis-measurements.ts';
 import { writeReport } from '../report/report-writer.ts';
-import type { RunMeasurement, RunRecord } from '../report/run-record.ts';
+import type { AnalysisMeasurement, RunAttachment, RunMeasurement, RunRecord } from '../report/run-record.ts';
 import { SteadyTraffic, type SteadyTrafficOptions } from '../traffic/steady-traffic.ts';
 import { progress } from './progress.ts';
 import { newRunId, runOptionsFromEnv } from './run-options.ts';
@@ -38,6 +41,12 @@ export interface ScenarioContext {
   ): number;
   /** Starts steady client traffic; it is stopped at the end of the scenario if still running. */
   traffic(options: SteadyTrafficOptions): SteadyTraffic;
+  /**
+   * A person using the system in a browser (harness/journeys): the system's journey runs in a loop
+   * until stopped; failed journeys' screenshots and traces go into the report. Skipped, saying why,
+   * where no Chromium is found.
+   */
+  journeys(journey: string, options?: { everyMs?: number; timeoutMs?: number }): JourneyLoop;
   /** Adds an event of the scenario's own to the timeline. */
   event(kind: string, message: string): void;
   progress(message: string): void;
@@ -70,7 +79,12 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
   const events: TimelineEvent[] = [];
   const notes: string[] = [];
   const traffics: SteadyTraffic[] = [];
+  const analysis: AnalysisMeasurement[] = [];
+  const journeyRunner = new JourneyRunner(reportDir);
+  const journeyLoops: JourneyLoop[] = [];
+  const attachments: RunAttachment[] = [];
   let unsubscribe: (() => void) | undefined;
+  let unwatchAnalysis: (() => void) | undefined;
   let failed = false;
 
   const ctx: ScenarioContext = {
@@ -141,6 +155,12 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       t.start();
       return t;
     },
+    journeys(journey, journeyOptions) {
+      const loop = new JourneyLoop(journeyRunner, ctx.env, options.system, journey, journeyOptions);
+      if (loop.skipped) notes.push(`browser journey ${journey} skipped: ${loop.skipped}`);
+      journeyLoops.push(loop);
+      return loop;
+    },
     event(kind, message) {
       events.push({ t: ctx.env.clock.now(), kind, message, type: 'Normal' });
     },
@@ -167,8 +187,18 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
           progress,
         }),
       );
+      // Real clients (kubectl, k9s) reach the environment through this file while the scenario runs.
+      if (env.kubeconfig) {
+        await copyFile(env.kubeconfig, path.join(reportDir, 'kubeconfig'));
+        progress(`kubeconfig: ${path.relative(process.cwd(), path.join(reportDir, 'kubeconfig'))}`);
+      }
       startedAtVirtual = env.clock.now();
       unsubscribe = env.onEvent((e) => events.push(e));
+      // Argo keeps the last 10 measurements of a metric; watching keeps every one for the report.
+      unwatchAnalysis = env.kube.watch({ apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun' }, (e) => {
+        if (e.type !== 'DELETED')
+          mergeAnalysisMeasurements(analysis, analysisMeasurementsOf(e.object, startedAtVirtual));
+      });
       sampler = new TimelineSampler(
         env,
         startedAtVirtual,
@@ -183,7 +213,10 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
     afterAll(async ({}, suite) => {
       sampler?.stop();
       await Promise.allSettled(traffics.map((t) => t.stop()));
+      for (const loop of journeyLoops) attachments.push(...(await loop.stop(startedAtVirtual)).failures);
+      await journeyRunner.close();
       unsubscribe?.();
+      unwatchAnalysis?.();
       // A test that failed outside s.step/s.measure (a plain expect) fails the run too.
       for (const task of suite.tasks) {
         if (task.result?.state !== 'fail') continue;
@@ -209,6 +242,7 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
         status,
         steps,
         measurements,
+        ...(analysis.length > 0 ? { analysis } : {}),
         timeline: {
           samples: sampler?.samples ?? [],
           events: events.map((e) => ({ ...e, t: e.t - startedAtVirtual })),
@@ -217,9 +251,13 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
           `control-plane time scale ×${scale}: durations in the manifests (pauses, analysis intervals, probe periods) ran ${scale}× faster than real time; live processes ran in real time`,
           ...notes,
         ],
+        ...(attachments.length > 0 ? { attachments } : {}),
       };
       const files = await writeReport(reportDir, record, { junit: true });
-      if (env && !run.keep) await env.down();
+      if (env && !run.keep) {
+        await env.down();
+        await rm(path.join(reportDir, 'kubeconfig'), { force: true });
+      }
       progress(`report: ${path.relative(process.cwd(), files.reportHtml)}`);
     }, 60_000);
 

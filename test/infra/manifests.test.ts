@@ -191,6 +191,30 @@ describe('ai-platform base (read from its files)', () => {
     ]);
   });
 
+  it('lets Prometheus scrape the services the analysis and dashboards read', () => {
+    for (const [ns, name] of [
+      ['production', 'api-stable'],
+      ['production', 'api-canary'],
+      ['production', 'web'],
+      ['ai-inference', 'ml-inference'],
+    ] as const) {
+      expect(find(objects, 'Service', ns, name).metadata.annotations, `${ns}/${name}`).toEqual({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': '8080',
+      });
+    }
+    expect(find(objects, 'Service', 'production', 'api').metadata.annotations).toBeUndefined();
+    const etl = podTemplateOf(find(objects, 'CronJob', 'data-pipeline', 'etl'))!;
+    expect(etl.metadata.annotations).toEqual({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '9102',
+    });
+    expect(etl.spec.containers[0].ports).toEqual([{ name: 'metrics', containerPort: 9102, protocol: 'TCP' }]);
+    const config = (find(objects, 'ConfigMap', 'system', 'prometheus-config') as any).data['prometheus.yml'];
+    expect(config).toContain('job_name: kubernetes-service-endpoints');
+    expect(config).toContain('target_label: service');
+  });
+
   it('routes the ALB Ingress to web and, through the Rollout action, to api', () => {
     const ingress = find(objects, 'Ingress', 'production', 'ai-platform');
     expect(ingress.spec.ingressClassName).toBe('alb');

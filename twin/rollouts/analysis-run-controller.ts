@@ -119,6 +119,9 @@ export class AnalysisRunController extends ReconcileController {
           current.push(result);
         }
         recordMeasurement(result, measurement);
+        const metadata = this.providerOf(metric)?.metadata?.(metric);
+        if (metadata && Object.keys(metadata).length > 0)
+          result.metadata = { ...result.metadata, ...metadata };
         if (result.measurements.length > MEASUREMENT_HISTORY_LIMIT)
           result.measurements.splice(0, result.measurements.length - MEASUREMENT_HISTORY_LIMIT);
       }
@@ -152,11 +155,16 @@ export class AnalysisRunController extends ReconcileController {
     if (Number.isFinite(wake)) this.enqueueAfter(key, Math.max(0, wake - clock.now()));
   }
 
+  private providerOf(metric: Metric): MetricProvider | undefined {
+    const type = Object.keys(metric.provider ?? {})[0];
+    return type ? this.providers.get(type) : undefined;
+  }
+
   private async measure(metric: Metric, namespace: string): Promise<Measurement> {
     const { clock } = this.ctx;
     const startedAt = iso(clock.now());
     const type = Object.keys(metric.provider ?? {})[0];
-    const provider = type ? this.providers.get(type) : undefined;
+    const provider = this.providerOf(metric);
     if (!provider) {
       return {
         phase: 'Error',
@@ -167,17 +175,26 @@ export class AnalysisRunController extends ReconcileController {
     }
     const out = await provider.measure(metric, {
       namespace,
+      now: () => clock.now(),
       ...(this.lookup ? { lookup: this.lookup } : {}),
     });
     const finishedAt = iso(clock.now());
     if ('error' in out) return { phase: 'Error', startedAt, finishedAt, message: out.error };
     const evaluated = evaluateMeasurement(metric, out.value);
+    // A condition that cannot be evaluated marks the measurement as an Error without a value (MarkMeasurementError).
     return {
       phase: evaluated.phase,
-      value: typeof out.value === 'string' ? out.value : JSON.stringify(out.value ?? null),
+      ...(evaluated.phase === 'Error'
+        ? {}
+        : {
+            value:
+              out.valueText ??
+              (typeof out.value === 'string' ? out.value : JSON.stringify(out.value ?? null)),
+          }),
       startedAt,
       finishedAt,
       ...(evaluated.message ? { message: evaluated.message } : {}),
+      ...(out.measurementMetadata ? { metadata: out.measurementMetadata } : {}),
     };
   }
 

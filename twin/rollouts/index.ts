@@ -21,7 +21,6 @@ export { ExprError, evaluateCondition, evaluateExpr, parseExpr } from './expr.ts
 export { evaluateJsonPath, parseJsonPath } from './jsonpath.ts';
 export { abort, promote, type RolloutRef, retry } from './kubectl-argo-rollouts.ts';
 export { POD_TEMPLATE_HASH_LABEL, podTemplateHash } from './pod-template-hash.ts';
-export { TWIN_METRICS_TRAFFIC_URL } from './providers/prometheus.ts';
 export type { MeasureContext, MetricProvider, ProviderResult } from './providers/provider.ts';
 export { RolloutController, stepString } from './rollout-controller.ts';
 export type { AnalysisRun, Rollout, RolloutStatus } from './types.ts';

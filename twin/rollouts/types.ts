@@ -145,6 +145,7 @@ export interface Measurement {
   startedAt: string;
   finishedAt?: string;
   message?: string;
+  metadata?: Record<string, string>;
 }
 
 export interface MetricResult {
@@ -158,6 +159,7 @@ export interface MetricResult {
   inconclusive: number;
   error: number;
   consecutiveError: number;
+  metadata?: Record<string, string>;
 }
 
 export interface AnalysisRunSpec {

@@ -22,6 +22,7 @@ runMain('api', async () => {
   await startService({
     name: 'api',
     responseHeaders: { 'x-app-version': config.version },
+    routes: ['/api/v1/version', '/api/v1/devices/:device/prediction', '/api/v1/predict'],
     warmUp: () => new Promise((r) => setTimeout(r, config.readyDelayMs)),
     handler: async (req, res, url) => {
       if (!url.pathname.startsWith('/api/')) {

@@ -2,12 +2,28 @@ import { ConfigError, numberFromEnv } from '../lib/config-error.ts';
 import { log } from '../lib/log.ts';
 import { runAwsPipeline } from './aws-pipeline.ts';
 import { generateReadings, readReadings } from './extract.ts';
+import { startJobMetrics } from './job-metrics.ts';
 import { discardSink, jsonLinesSink, load } from './load.ts';
 import { qualityCheck } from './quality-check.ts';
 import { transform } from './transform.ts';
 
 /** The batch job: extract → transform → quality check → load, then one JSON summary line on stdout. */
 async function main(env: NodeJS.ProcessEnv): Promise<number> {
+  const metrics = await startJobMetrics(env);
+  const started = performance.now();
+  try {
+    return await runBatch(env, async (records, passed) =>
+      metrics.recordBatch({ records, passed, seconds: (performance.now() - started) / 1000 }),
+    );
+  } finally {
+    await metrics.close();
+  }
+}
+
+async function runBatch(
+  env: NodeJS.ProcessEnv,
+  record: (records: Record<string, number>, passed: boolean) => Promise<void>,
+): Promise<number> {
   const batchSize = numberFromEnv(env, 'BATCH_SIZE', 1000, { min: 0 });
   if (!Number.isInteger(batchSize))
     throw new ConfigError(`BATCH_SIZE=${env['BATCH_SIZE']} is not an integer`);
@@ -18,6 +34,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
   if (env['IOT_STREAM'] || env['RAW_BUCKET']) {
     const { passed, summary } = await runAwsPipeline(env, maxRejectRatio);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
+    await record(awsBatchRecords(summary), passed);
     if (!passed) {
       log('error', 'quality gate failed: reject ratio above QUALITY_MAX_REJECT_RATIO', {
         rejectRatio: summary.rejectRatio,
@@ -56,6 +73,10 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     reasons,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
+  await record(
+    { extracted: raw.length, transformed: transformed.length, rejected: rejected.length, loaded },
+    passed,
+  );
   if (!passed) {
     log('error', 'quality gate failed: reject ratio above QUALITY_MAX_REJECT_RATIO', {
       rejectRatio,
@@ -64,6 +85,19 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** The AWS pipeline's summary as the batch figures of the job metrics (loaded: the most any sink took). */
+function awsBatchRecords(
+  summary: Awaited<ReturnType<typeof runAwsPipeline>>['summary'],
+): Record<string, number> {
+  const { s3, dynamodb, dwh } = summary.loaded;
+  return {
+    extracted: summary.extracted.total,
+    transformed: summary.transformed,
+    rejected: summary.rejected,
+    loaded: Math.max(s3, dynamodb, dwh),
+  };
 }
 
 main(process.env).then(

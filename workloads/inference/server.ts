@@ -27,6 +27,7 @@ runMain('inference', async () => {
   let model: Model | undefined;
   await startService({
     name: 'inference',
+    routes: ['/v1/model', '/v1/score'],
     warmUp: async () => {
       model = await loadModel(modelPath);
     },

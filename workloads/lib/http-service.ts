@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, numberFromEnv } from './config-error.ts';
 import { BadRequestError, sendJson } from './http-json.ts';
+import { httpMetrics, routeOf } from './http-metrics.ts';
 import { log } from './log.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
@@ -15,7 +16,15 @@ export interface ServiceOptions {
   warmUp?: () => Promise<void> | void;
   /** Set on every response, probes included (e.g. x-app-version). */
   responseHeaders?: Record<string, string>;
+  /**
+   * The route templates the handler serves (`/api/v1/devices/:device/prediction`): the `route` label
+   * of the request metrics. A path outside them is counted as `unmatched`.
+   */
+  routes?: readonly string[];
 }
+
+/** Paths the service answers itself and does not count in its request metrics. */
+const UNCOUNTED = new Set(['/healthz', '/readyz', '/metrics']);
 
 export interface RunningService {
   server: http.Server;
@@ -27,7 +36,7 @@ export interface RunningService {
 
 /**
  * Bootstraps a workload: listens on ${POD_IP ?? 0.0.0.0}:${PORT ?? 8080}, logs every request as JSON,
- * answers /healthz and /readyz, and on SIGTERM turns unready, waits SHUTDOWN_DELAY_MS (so load
+ * answers /healthz and /readyz, exports Prometheus metrics on /metrics (http-metrics.ts), and on SIGTERM turns unready, waits SHUTDOWN_DELAY_MS (so load
  * balancers deregister the pod first), then drains in-flight requests and exits 0.
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
@@ -38,16 +47,25 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const drainTimeoutMs = numberFromEnv(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0 });
 
   const state = { ready: false, shuttingDown: false };
+  const metrics = httpMetrics();
   const server = http.createServer((req, res) => {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://localhost');
     res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (!UNCOUNTED.has(url.pathname))
+        metrics.observe(
+          req.method ?? 'GET',
+          routeOf(options.routes ?? [], url.pathname),
+          res.statusCode,
+          seconds,
+        );
       log('info', 'request', {
         service: options.name,
         method: req.method,
         path: url.pathname,
         status: res.statusCode,
-        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        durationMs: seconds * 1e3,
       });
     });
     for (const [k, v] of Object.entries(options.responseHeaders ?? {})) res.setHeader(k, v);
@@ -59,6 +77,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     try {
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const body = await metrics.registry.metrics();
+        res.writeHead(200, {
+          'content-type': metrics.registry.contentType,
+          'content-length': Buffer.byteLength(body),
+        });
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
       if (url.pathname === '/readyz') {
         return state.ready && !state.shuttingDown
           ? sendJson(res, 200, { status: 'ready' })

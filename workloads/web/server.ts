@@ -28,6 +28,7 @@ runMain('web', async () => {
   await startService({
     name: 'web',
     responseHeaders: { 'x-app-version': version },
+    routes: ['/'],
     handler: async (req, res, url) => {
       if (url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) {
         return sendJson(res, 404, { error: `no route for ${req.method} ${url.pathname}` });

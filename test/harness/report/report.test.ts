@@ -66,6 +66,14 @@ describe('HTML report', () => {
     expect(html).toContain('Why it failed');
   });
 
+  it('shows each analysis measurement with its PromQL and result', () => {
+    expect(html).toContain('Analysis measurements');
+    expect(html).toContain('service=&quot;api-canary&quot;,code=~&quot;5..&quot;');
+    expect(html).toContain('[0.1812]');
+    expect(html).toContain('index out of range');
+    expect(renderHtmlReport({ ...sampleRun(), analysis: [] })).not.toContain('Analysis measurements');
+  });
+
   it('escapes all text', () => {
     expect(html).not.toContain('<script>alert(1)</script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');

@@ -73,6 +73,30 @@ export function sampleRun(): RunRecord {
       { name: 'p95 latency (stable)', value: 131.25, unit: 'ms', assertion: '< 300 ms', passed: true },
       { name: 'pods scheduled', value: 6, unit: 'pods' },
     ],
+    analysis: [
+      {
+        t: 60_000,
+        analysisRun: 'production/api-7d9f-2-1',
+        metric: 'error-rate',
+        provider: 'prometheus',
+        query:
+          '(sum(rate(http_requests_total{namespace="production",service="api-canary",code=~"5.."}[1m])) or vector(0)) / sum(rate(http_requests_total{namespace="production",service="api-canary"}[1m]))',
+        condition: 'success: result[0] < 0.05',
+        phase: 'Failed',
+        value: '[0.1812]',
+      },
+      {
+        t: 60_000,
+        analysisRun: 'production/api-7d9f-2-1',
+        metric: 'latency-p95',
+        provider: 'prometheus',
+        query:
+          'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="api-canary"}[1m])))',
+        condition: 'success: result[0] < 0.5',
+        phase: 'Error',
+        message: 'expression "result[0] < 0.5": index out of range: 0 (array of length 0)',
+      },
+    ],
     timeline: {
       samples,
       events: [

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -510,5 +510,88 @@ describe('orphan guard', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).toBe(137);
+  });
+});
+
+describe('Kubelet: configMap and secret volumes, and the control-plane clock, of live containers', () => {
+  async function envOf(name: string): Promise<Record<string, string>> {
+    for (let i = 0; i < 100; i++) {
+      const env = await fetch(podUrl(name, '/env'))
+        .then((r) => r.json() as Promise<Record<string, string>>)
+        .catch(() => undefined);
+      if (env) return env;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${name} never answered /env`);
+  }
+
+  it('writes configMap and secret volumes where the container mounts them, and gives it the clock', async () => {
+    startKubelet();
+    store.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'app-config', namespace: 'default' },
+      data: { 'app.yml': 'level: debug\n', other: 'x' },
+    });
+    store.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'app-secret', namespace: 'default' },
+      data: { token: Buffer.from('s3cret').toString('base64') },
+    });
+    store.create(
+      livePod(
+        'mounted',
+        {
+          volumeMounts: [
+            { name: 'config', mountPath: '/etc/app' },
+            { name: 'secret', mountPath: '/var/run/secret/token', subPath: 'token' },
+          ],
+        },
+        {
+          volumes: [
+            {
+              name: 'config',
+              configMap: { name: 'app-config', items: [{ key: 'app.yml', path: 'conf/app.yml' }] },
+            },
+            { name: 'secret', secret: { secretName: 'app-secret' } },
+          ],
+        },
+      ),
+    );
+    await until('mounted running', () => status('mounted')?.state?.running !== undefined, 5000);
+    const env = await envOf('mounted');
+    const mounts = JSON.parse(env['TWIN_VOLUME_MOUNTS']!) as Array<{
+      mountPath: string;
+      path: string;
+      readOnly?: boolean;
+    }>;
+    const config = mounts.find((m) => m.mountPath === '/etc/app')!;
+    expect(config.readOnly).toBe(true);
+    expect(readFileSync(join(config.path, 'conf/app.yml'), 'utf8')).toBe('level: debug\n');
+    expect(existsSync(join(config.path, 'other'))).toBe(false);
+    expect(readFileSync(mounts.find((m) => m.mountPath === '/var/run/secret/token')!.path, 'utf8')).toBe(
+      's3cret',
+    );
+    expect(Number(env['TWIN_CLOCK_SCALE'])).toBe(SCALE);
+    const virtual =
+      Number(env['TWIN_CLOCK_VIRTUAL_MS']) + (Date.now() - Number(env['TWIN_CLOCK_REAL_MS'])) * SCALE;
+    expect(Math.abs(virtual - clock.now())).toBeLessThan(SCALE * 2000);
+  });
+
+  it('keeps a pod ContainerCreating, as a kubelet does, while its configMap is missing', async () => {
+    startKubelet();
+    store.create(
+      livePod(
+        'unmounted',
+        { volumeMounts: [{ name: 'config', mountPath: '/etc/app' }] },
+        { volumes: [{ name: 'config', configMap: { name: 'nowhere' } }] },
+      ),
+    );
+    await until('FailedMount', () => eventsFor('unmounted').some((e) => e.reason === 'FailedMount'), 5000);
+    expect(eventsFor('unmounted').find((e) => e.reason === 'FailedMount')!.message).toContain(
+      'MountVolume.SetUp failed for volume "config" : configmap "nowhere" not found',
+    );
+    expect(status('unmounted')?.state?.waiting?.reason).toBe('ContainerCreating');
   });
 });

@@ -113,28 +113,6 @@ describe('AnalysisRun controller', () => {
     expect(r.status).toMatchObject({ phase: 'Error', message: 'args.service was not resolved' });
   });
 
-  it('turns prometheus measurements into Errors that say how to re-point the metric', async () => {
-    h.store.create(
-      run('prom', [
-        {
-          name: 'p',
-          interval: '1s',
-          consecutiveErrorLimit: 1,
-          provider: { prometheus: { address: 'http://prometheus:9090', query: 'x' } },
-        },
-      ]),
-    );
-    const r = await finished('prom');
-    expect(r.status.phase).toBe('Error');
-    const result = r.status.metricResults[0];
-    expect(result).toMatchObject({ error: 2, consecutiveError: 2 });
-    expect(result.measurements[0].message).toContain('the twin has no Prometheus');
-    expect(result.measurements[0].message).toContain('twin-metrics.twin-system.svc.cluster.local');
-    expect(r.status.message).toMatch(
-      /^Metric "p" assessed Error due to consecutiveErrors \(2\) > consecutiveErrorLimit \(1\)/,
-    );
-  });
-
   it('records a non-2xx response and a bad jsonPath as measurement errors', async () => {
     const plain = url.replace('{{args.service}}', 'x');
     h.store.create(

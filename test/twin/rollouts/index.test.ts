@@ -10,7 +10,6 @@ describe('twin/rollouts public surface', () => {
         'ExprError',
         'POD_TEMPLATE_HASH_LABEL',
         'RolloutController',
-        'TWIN_METRICS_TRAFFIC_URL',
         'abort',
         'albActionAnnotationKey',
         'albForwardAction',
