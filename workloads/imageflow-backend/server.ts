@@ -5,7 +5,7 @@
  *
  *   POST /v1/jobs            body: a binary PPM image → 202 { jobId, status: "queued" }
  *   GET  /v1/jobs/:jobId     → { jobId, status: queued|completed|failed, … } or 404
- *   GET  /v1/stats           → counters and the topics' end offsets (read from Kafka)
+ *   GET  /v1/stats           → counters, the topics' end offsets and partition leaders (read from Kafka)
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -134,12 +134,16 @@ async function main(): Promise<void> {
       if (req.method === 'GET' && url.pathname === '/v1/stats') {
         const endOffsets = async (topic: string) =>
           (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+        const { topics } = await admin.fetchTopicMetadata({ topics: [config.jobsTopic, config.statusTopic] });
         return sendJson(res, 200, {
           ...counters,
           topics: {
             [config.jobsTopic]: await endOffsets(config.jobsTopic),
             [config.statusTopic]: await endOffsets(config.statusTopic),
           },
+          leaders: Object.fromEntries(
+            topics.map((t) => [t.name, Object.fromEntries(t.partitions.map((p) => [p.partitionId, p.leader]))]),
+          ),
         });
       }
       sendJson(res, 404, { error: `no route ${req.method} ${url.pathname}` });
