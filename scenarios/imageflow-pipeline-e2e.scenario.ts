@@ -130,6 +130,21 @@ scenario('imageflow-pipeline-e2e', { system: 'imageflowcanvas', upTimeoutMs: 240
         .subarray(0, 16)
         .toString('latin1');
       expect(header, 'the processed image is the resized one (64 pixels wide)').toMatch(/^P6\n64 48\n/);
+      // MinIO accepts its root user's key only (the twin does not check SigV4 signatures: docs/twin-simplifications.md).
+      const stranger = new S3Client({
+        endpoint: await env.net.serviceUrl(MINIO),
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'minioadmin', secretAccessKey: 'minioadmin' },
+      });
+      const refused = await stranger.send(new ListObjectsV2Command({ Bucket: 'raw-images' })).then(
+        () => 'listed',
+        (e: { name?: string }) => e.name,
+      );
+      stranger.destroy();
+      expect(refused, "a request signed with MinIO's default key, not the root user's").toBe(
+        'InvalidAccessKeyId',
+      );
     } finally {
       s3.destroy();
     }
@@ -149,6 +164,22 @@ scenario('imageflow-pipeline-e2e', { system: 'imageflowcanvas', upTimeoutMs: 240
       'jobs',
       { equals: IMAGES },
     );
+
+    // The seed's NetworkPolicy (processing-isolation): processing pods reach MinIO and nothing else.
+    const detectPod = pods.find((p) => p.metadata.labels?.['app'] === 'detect')!.metadata.name;
+    const from = { namespace: 'imageflow-processing', pod: detectPod };
+    const toMinio = await env.net.canConnect({
+      from,
+      to: { namespace: 'imageflow-storage', service: 'minio' },
+      port: 9000,
+    });
+    expect(toMinio.outcome, `processing → MinIO:9000 (${toMinio.detail})`).toBe('connected');
+    const toKafka = await env.net.canConnect({
+      from,
+      to: { namespace: 'imageflow-messaging', service: 'kafka' },
+      port: 9092,
+    });
+    expect(toKafka.outcome, `processing → Kafka:9092 is denied (${toKafka.detail})`).toBe('timed-out');
 
     for (const stage of ['resize', 'detect', 'filter']) {
       const calls = statuses.map((j) => j.stages!.find((st) => st.stage === stage)!.callMs);

@@ -2,8 +2,8 @@
  * The `bitnami/minio` image run live by the twin's kubelet (bind the image to this entry): an S3 API
  * on the pod's address, configured from the image's documented environment:
  *
- * - `MINIO_ROOT_USER` / `MINIO_ROOT_PASSWORD` (default `minio` / `miniosecret`, as the image's): the
- *   only credentials accepted; a request signed with any other key is refused with `InvalidAccessKeyId`;
+ * - `MINIO_ROOT_USER` / `MINIO_ROOT_PASSWORD` (default `minio` / `miniosecret`, as the image's): a
+ *   request signed with any other access key is refused with `InvalidAccessKeyId`;
  * - `MINIO_DEFAULT_BUCKETS`: buckets created at start, separated by commas, semicolons or white space,
  *   each `name[:policy]` (the policy is accepted and not enforced);
  * - `MINIO_API_PORT_NUMBER` (9000), `MINIO_DATA_DIR` (`/bitnami/minio/data`, a container path: on a
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     directory,
     silent: true,
     resetOnClose: false,
+    // Twin simplification: s3rver checks the access key but not a SigV4 signature, so a wrong secret passes (MinIO answers SignatureDoesNotMatch).
     allowMismatchedSignatures: false,
     // Twin simplification: path-style requests only; MinIO also serves virtual-host style under MINIO_DOMAIN.
     vhostBuckets: false,

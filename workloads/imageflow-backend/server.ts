@@ -142,7 +142,10 @@ async function main(): Promise<void> {
             [config.statusTopic]: await endOffsets(config.statusTopic),
           },
           leaders: Object.fromEntries(
-            topics.map((t) => [t.name, Object.fromEntries(t.partitions.map((p) => [p.partitionId, p.leader]))]),
+            topics.map((t) => [
+              t.name,
+              Object.fromEntries(t.partitions.map((p) => [p.partitionId, p.leader])),
+            ]),
           ),
         });
       }
