@@ -6,6 +6,7 @@
  * `npm run bench` runs both; `npm run bench -- boot --runs 5` repeats one.
  *   load   — the embedded load engine against wrk on one loopback target (bench/load.ts; not in `all`)
  *   failover — Redis Sentinel and PostgreSQL failover of lambda-microservice (bench/failover.ts; not in `all`)
+ *   kafka  — the twin's Kafka broker: 100,000 records of 1 KiB with acks=all end to end, beside each client's own limit (bench/kafka.ts; not in `all`)
  *   promql — the twin Prometheus' canary-analysis queries over ~4 000 series (bench/promql.ts; not in `all`)
  *   apiserver — the twin's API server: kubectl get pods -A, write-to-watch latency, 1,000 informers
  *               (bench/apiserver.ts; not in `all`; `apiserver kubectl|watch|informers` runs one)
@@ -106,6 +107,7 @@ if (which === 'az-outage' || which === 'all') await benchAzOutage();
 if (which === 'load') await (await import('./load.ts')).benchLoad(args);
 if (which === 'edge') await (await import('./edge.ts')).benchEdge(args);
 if (which === 'failover') await (await import('./failover.ts')).benchFailover();
+if (which === 'kafka') await (await import('./kafka.ts')).benchKafka(args);
 if (which === 'promql') await (await import('./promql.ts')).benchPromql(args);
 if (which === 'apiserver')
   await (await import('./apiserver.ts')).benchApiServer(args.slice(args.indexOf('apiserver') + 1));

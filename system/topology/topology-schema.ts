@@ -29,10 +29,15 @@ export const nodePoolSchema = z.strictObject({
 });
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A provisioner name: a DNS subdomain, optionally prefixed like a qualified name (rancher.io/local-path, kubernetes.io/aws-ebs). */
+const PROVISIONER_NAME =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A volume provisioner (CSI driver) running in the cluster, and where the volumes it creates can be used. */
 export const provisionerSchema = z.strictObject({
-  name: z.string().regex(DNS_SUBDOMAIN, 'must be a provisioner name such as ebs.csi.aws.com'),
+  name: z
+    .string()
+    .regex(PROVISIONER_NAME, 'must be a provisioner name such as ebs.csi.aws.com or rancher.io/local-path'),
   /** zone: one availability zone (EBS); node: the node it was created on (local-path); none: every node (EFS, NFS). */
   volumeTopology: z.enum(['zone', 'node', 'none']),
 });

@@ -23,7 +23,8 @@ describe.skipIf(!hasKustomize)(
       async (system, overlay) => {
         const loaded = await loadSystem(await resolveSystem(system), overlay);
         expect(loaded.rendered.length).toBeGreaterThan(0);
-        expect(loaded.addonCrds.length).toBeGreaterThan(0);
+        // A system that lists add-ons gets their CRDs (imageflowcanvas lists none: Istio is not catalogued).
+        if (loaded.addons.length > 0) expect(loaded.addonCrds.length).toBeGreaterThan(0);
       },
       60_000,
     );
