@@ -12,26 +12,28 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../system/system.ts';
 
-interface BootRun {
-  seconds: number;
-  ready: string;
-}
+type BootRun = { seconds: number; ready: string } | { failed: string };
 
 /** One `bench boot --runs 1` in `tree`; its line "boot run 1: 4.12 s until 25/25 pods Ready". */
 function bootOnce(tree: string): Promise<BootRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/main.ts', 'boot', '--runs', '1'], {
       cwd: tree,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
+    let err = '';
     child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
     child.on('exit', (code) => {
       const m = /boot run 1: ([\d.]+) s until (\d+\/\d+) pods Ready/.exec(out);
-      if (code !== 0 || !m)
-        reject(new Error(`bench boot in ${tree} exited ${code}: ${out.trim().slice(-500)}`));
-      else resolve({ seconds: Number(m[1]), ready: m[2]! });
+      if (code === 0 && m) resolve({ seconds: Number(m[1]), ready: m[2]! });
+      // A boot that fails (a workload not ready in time) is a result too: say which and why.
+      else
+        resolve({
+          failed: /TwinError: ([^\n]+)/.exec(err)?.[1] ?? `exit ${code}: ${err.trim().split('\n').at(-1)}`,
+        });
     });
   });
 }
@@ -59,21 +61,30 @@ export async function benchBootAgainst(ref: string, runs: number): Promise<void>
     console.log(`         this ${here}${dirty ? ' (with uncommitted changes)' : ''}`);
     const theirs: number[] = [];
     const ours: number[] = [];
+    const show = (r: BootRun) =>
+      'failed' in r ? `failed (${r.failed})` : `${r.seconds.toFixed(2)} s (${r.ready} Ready)`;
     for (let i = 0; i < runs; i++) {
       const a = await bootOnce(tree);
-      theirs.push(a.seconds);
+      if (!('failed' in a)) theirs.push(a.seconds);
       const b = await bootOnce(REPO_ROOT);
-      ours.push(b.seconds);
+      if (!('failed' in b)) ours.push(b.seconds);
       console.log(
-        `pair ${i + 1}: ${ref} ${a.seconds.toFixed(2)} s (${a.ready} Ready), this ${b.seconds.toFixed(2)} s (${b.ready} Ready), load average ${os.loadavg()[0]!.toFixed(1)}`,
+        `pair ${i + 1}: ${ref} ${show(a)}, this ${show(b)}, load average ${os.loadavg()[0]!.toFixed(1)}`,
       );
+    }
+    const failed = `${runs - ours.length}/${runs} failed here, ${runs - theirs.length}/${runs} at ${ref}`;
+    if (ours.length === 0 || theirs.length === 0) {
+      console.log(`bench:boot-against  no comparison: ${failed}`);
+      process.exitCode = 1;
+      return;
     }
     const t = median(theirs);
     const o = median(ours);
     const change = ((o - t) / t) * 100;
     console.log(
-      `bench:boot-against  median ${o.toFixed(2)} s here vs ${t.toFixed(2)} s at ${ref} over ${runs} alternating runs: ${change >= 0 ? '+' : ''}${change.toFixed(1)} % (target ≤ +10 %)`,
+      `bench:boot-against  median ${o.toFixed(2)} s here vs ${t.toFixed(2)} s at ${ref} over ${runs} alternating runs (${failed}): ${change >= 0 ? '+' : ''}${change.toFixed(1)} % (target ≤ +10 %)`,
     );
+    if (ours.length < runs) process.exitCode = 1;
   } finally {
     rmSync(tree, { recursive: true, force: true });
   }
