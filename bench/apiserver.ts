@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- apiserver`: the twin's API server against the figures of issue 10.
  *   - `kubectl get pods -A` against the running AI platform (target ≤ 150 ms; kubectl's own start-up
- *     is measured beside it with `kubectl version --client`);
+ *     is measured beside it with `kubectl version --client`); `--time-scale N` (default ×100) brings
+ *     the platform up at another control-plane scale;
  *   - write-to-watch latency: a store commit (a controller's write) and an API write (POST), each until
  *     a watching client has read the event (target ≤ 5 ms);
  *   - 1,000 informers (list + watch, in a child process) over 10,000 ConfigMaps, then 2,000 updates:
@@ -13,7 +14,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ScaledClock } from '../kube/clock.ts';
+import { DEFAULT_TIME_SCALE, ScaledClock } from '../kube/clock.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { loadSystem, resolveSystem } from '../system/system.ts';
 import { ApiServer } from '../twin/apiserver/api-server.ts';
@@ -31,11 +32,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? Number.NaN;
 
-async function benchKubectl(runs: number): Promise<void> {
+async function benchKubectl(runs: number, timeScale: number): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'twin-bench-api-'));
+  console.log(`kubectl: the AI platform at ×${timeScale}`);
   const twin = await Twin.up({
     system: await loadSystem(await resolveSystem('ai-platform'), 'local'),
-    timeScale: 100,
+    timeScale,
     workDir: path.join(dir, 'work'),
   });
   try {
@@ -264,7 +266,8 @@ async function benchInformers(
 
 export async function benchApiServer(args: string[]): Promise<void> {
   const only = args.find((a) => ['kubectl', 'watch', 'informers'].includes(a));
-  if (!only || only === 'kubectl') await benchKubectl(option(args, 'runs', 10));
+  if (!only || only === 'kubectl')
+    await benchKubectl(option(args, 'runs', 10), option(args, 'time-scale', DEFAULT_TIME_SCALE));
   if (!only || only === 'watch') await benchWatchLatency(option(args, 'samples', 200));
   if (!only || only === 'informers')
     await benchInformers(

@@ -4,6 +4,7 @@
  *   canary — wall time of the canary-rollout scenario at its own time scale, ×10 (target ≤ 180 s)
  *   az-outage — wall time of the az-outage scenario at the default time scale (target ≤ 30 s)
  * `npm run bench` runs both; `npm run bench -- boot --runs 5` repeats one.
+ *   boot --against <git ref> — the boot here and at that commit, alternating (bench/boot-comparison.ts)
  *   load   — the embedded load engine against wrk on one loopback target (bench/load.ts; not in `all`)
  *   failover — Redis Sentinel and PostgreSQL failover of lambda-microservice (bench/failover.ts; not in `all`)
  *   kafka  — the twin's Kafka broker: 100,000 records of 1 KiB with acks=all end to end, beside each client's own limit (bench/kafka.ts; not in `all`)
@@ -101,7 +102,12 @@ console.log(
         .match(/"gitVersion":\s*"([^"]+)"/)?.[1],
   )}`,
 );
-if (which === 'boot' || which === 'all') await benchBoot();
+const againstArg = args.indexOf('--against');
+if (which === 'boot' && againstArg >= 0) {
+  const ref = args[againstArg + 1];
+  if (!ref) throw new Error('--against needs a git ref (a commit, tag or branch), e.g. --against 3177d05^1');
+  await (await import('./boot-comparison.ts')).benchBootAgainst(ref, runs);
+} else if (which === 'boot' || which === 'all') await benchBoot();
 if (which === 'canary' || which === 'all') await benchCanary();
 if (which === 'az-outage' || which === 'all') await benchAzOutage();
 if (which === 'load') await (await import('./load.ts')).benchLoad(args);

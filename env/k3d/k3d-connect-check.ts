@@ -4,8 +4,10 @@ import type { ConnectResult } from '../../kube/connectivity.ts';
 /**
  * The probe run inside the source pod's container (`sh -c <script> probe <host> <port> <seconds>`):
  * one TCP connection attempt with whatever the image has, Node.js (our workloads' images), bash with
- * coreutils' timeout (Debian-based images: postgres, redis), or netcat; it prints connected, refused
- * or timed-out and exits 0, or prints no-probe when the image has none of them.
+ * a `timeout` (coreutils' exits 124 when the time is up; BusyBox's, in Alpine images such as agnhost,
+ * runs the program in its own process and kills it, so the shell sees 143: both mean timed out), or
+ * netcat; it prints connected, refused or timed-out and exits 0, or prints no-probe when the image
+ * has none of them.
  */
 export const CONNECT_PROBE_SCRIPT = [
   'h="$1"; p="$2"; t="$3"',
@@ -14,7 +16,7 @@ export const CONNECT_PROBE_SCRIPT = [
   'fi',
   'if command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then',
   '  timeout "$t" bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$h" "$p" 2>/dev/null; c=$?',
-  '  if [ "$c" -eq 0 ]; then echo connected; elif [ "$c" -eq 124 ]; then echo timed-out; else echo refused; fi',
+  '  if [ "$c" -eq 0 ]; then echo connected; elif [ "$c" -eq 124 ] || [ "$c" -eq 143 ]; then echo timed-out; else echo refused; fi',
   '  exit 0',
   'fi',
   'if command -v nc >/dev/null 2>&1; then',

@@ -50,6 +50,7 @@ export function isClusterScoped(kind: string): boolean {
 
 export class ConformanceCaseContext implements CaseContext {
   private readonly applied: ObjectRef[] = [];
+  private readonly namespaces: string[] = [];
   private readonly undo: Array<() => Promise<void>> = [];
   private readonly listeners = new Set<() => void>();
   private readonly unwatch: Array<() => void> = [];
@@ -81,12 +82,17 @@ export class ConformanceCaseContext implements CaseContext {
     const errors: unknown[] = [];
     for (const fn of this.undo.splice(0).reverse()) await fn().catch((e) => errors.push(e));
     for (const ref of this.applied.splice(0).reverse()) await this.env.kube.delete(ref).catch(() => {});
+    // The case's namespace and those it created (a peer namespace of a NetworkPolicy case).
+    const namespaces = [this.ns, ...this.namespaces.splice(0)];
     try {
       await this.until('every pod of the case gone', 300, async () => {
-        const left = await this.env.kube.list({ kind: 'Pod' }, { namespace: this.ns });
-        for (const p of left)
-          await this.env.kube.delete({ kind: 'Pod', namespace: this.ns, name: p.metadata.name });
-        return left.length === 0 ? true : undefined;
+        let left = 0;
+        for (const namespace of namespaces) {
+          const pods = await this.env.kube.list({ kind: 'Pod' }, { namespace });
+          left += pods.length;
+          for (const p of pods) await this.env.kube.delete({ kind: 'Pod', namespace, name: p.metadata.name });
+        }
+        return left === 0 ? true : undefined;
       });
     } finally {
       for (const u of this.unwatch.splice(0)) u();
@@ -116,6 +122,8 @@ export class ConformanceCaseContext implements CaseContext {
           `${o.kind} ${o.metadata.name}: ${bad.join(', ')}: a conformance case may not use twin.dev/ keys (a cluster would ignore them)`,
         );
       const obj = structuredClone(o);
+      if (obj.kind === 'Namespace' && !this.namespaces.includes(obj.metadata.name))
+        this.namespaces.push(obj.metadata.name);
       if (!isClusterScoped(obj.kind)) obj.metadata.namespace ??= this.ns;
       const [applied] = await this.env.kube.apply(obj);
       const ref: ObjectRef = {

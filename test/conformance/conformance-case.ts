@@ -16,8 +16,18 @@ export const AREAS = [
   'CronJobs',
   'Services and Endpoints',
   'Argo Rollouts canary',
+  'NetworkPolicy',
 ] as const;
 export type Area = (typeof AREAS)[number];
+
+/**
+ * What a case may need beyond the Environment API every environment has: `load` (`env.load`, emulated
+ * workload load); `networkPolicy` (NetworkPolicy enforced for connections straight to pod addresses
+ * and through Services: the twin needs root and nftables, see docs/network-policy.md);
+ * `networkPolicyDrop` (enforced by dropping a denied connection's SYN, as the twin, the EKS VPC CNI,
+ * Calico and Cilium do, not by rejecting it as k3s's kube-router does).
+ */
+export type Need = 'load' | 'networkPolicy' | 'networkPolicyDrop';
 
 /**
  * One documented behaviour, checked through the Environment API only, so that the same case runs on
@@ -31,7 +41,7 @@ export interface ConformanceCase {
   /** The page (kubernetes.io/docs/…, the API reference, argo-rollouts.readthedocs.io) that states it. */
   docs: string;
   /** What the environment must offer; where it does not, the case is skipped saying why. */
-  needs?: 'load';
+  needs?: Need;
   run(t: CaseContext): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Environment } from '../../env/environment.ts';
 import { ConformanceCaseContext, type WaitPolicy } from './case-context.ts';
-import { AREAS, type ConformanceCase } from './conformance-case.ts';
+import { AREAS, type ConformanceCase, type Need } from './conformance-case.ts';
 import { imagesFor } from './images.ts';
 
 export interface ConformanceRun {
@@ -12,6 +12,8 @@ export interface ConformanceRun {
   /** Real-time limit of one case. */
   caseTimeoutMs: number;
   waits: WaitPolicy;
+  /** Needs this environment cannot meet here, each with the reason its cases are skipped. */
+  unavailable?: Partial<Record<Need, string>>;
 }
 
 /**
@@ -47,6 +49,8 @@ export function registerConformance(run: ConformanceRun): void {
               test.skip(
                 `needs env.load (emulated workload load): the ${env.name} environment's HPA reads real usage from metrics-server`,
               );
+            const missing = c.needs ? run.unavailable?.[c.needs] : undefined;
+            if (missing) test.skip(missing);
             const t = new ConformanceCaseContext(
               env,
               `conformance-${String(n).padStart(3, '0')}`,

@@ -70,6 +70,7 @@ describe('the connection probe script, run with sh', () => {
     nc: findBinary({ name: 'nc' }),
     date: findBinary({ name: 'date' }),
     sh: findBinary({ name: 'sh' }),
+    busybox: findBinary({ name: 'busybox' }),
   };
 
   beforeAll(async () => {
@@ -93,10 +94,16 @@ describe('the connection probe script, run with sh', () => {
     block.release();
   });
 
-  /** A PATH holding only `names` (and sh), so the probe takes the branch those tools allow. */
+  /**
+   * A PATH holding only `names` (and sh), so the probe takes the branch those tools allow;
+   * `busybox-timeout` is BusyBox's timeout applet (as in Alpine images such as agnhost).
+   */
   function pathWith(names: string[]): string {
     const d = mkdtempSync(path.join(dir, 'bin-'));
-    for (const name of ['sh', ...names]) symlinkSync(tools[name]!, path.join(d, name));
+    for (const name of ['sh', ...names]) {
+      if (name === 'busybox-timeout') symlinkSync(tools['busybox']!, path.join(d, 'timeout'));
+      else symlinkSync(tools[name]!, path.join(d, name));
+    }
     return d;
   }
 
@@ -138,4 +145,15 @@ describe('the connection probe script, run with sh', () => {
     if (tools['bash'] && tools['timeout'])
       expect(await probe(`${net}.9`, 17001, ['bash', 'timeout'])).toBe('timed-out');
   });
+
+  it.skipIf(!tools['bash'] || !tools['busybox'])(
+    "with bash and BusyBox's timeout (Alpine images such as agnhost; needs busybox): connected, refused, timed out",
+    async (ctx) => {
+      expect(await probe(`${net}.3`, 17001, ['bash', 'busybox-timeout'])).toBe('connected');
+      expect(await probe(`${net}.3`, 17002, ['bash', 'busybox-timeout'])).toBe('refused');
+      const n = await nft;
+      if (!n.ok) ctx.skip(`the timed-out branch needs root and nftables to drop a SYN: ${n.reason}`);
+      expect(await probe(`${net}.9`, 17001, ['bash', 'busybox-timeout'])).toBe('timed-out');
+    },
+  );
 });
