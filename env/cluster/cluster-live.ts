@@ -1,0 +1,106 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { VersionApi } from '@kubernetes/client-node';
+import { TwinError } from '../../core/errors.ts';
+import { ScaledClock } from '../../kube/clock.ts';
+import { loadSystem, resolveSystem } from '../../system/system.ts';
+import type { EnvironmentOptions } from '../environment.ts';
+import { ClientNodeKubeApi } from '../kube-client.ts';
+import { clusterEnvironment } from './cluster-backend.ts';
+import { type ClusterEnvironment, deployOnCluster } from './cluster-environment.ts';
+import { ClusterFaults } from './cluster-faults.ts';
+import { type ClusterTarget, loadClusterTarget } from './kubeconfig.ts';
+import { describeRef, SystemDeployment } from './system-deployment.ts';
+
+/**
+ * Brings a system up on an existing cluster. Everything is read and checked before anything is
+ * written to the cluster: the kubeconfig and context, the overlay (rendered and validated), the
+ * cluster reachable, the system's add-ons' CRDs served.
+ */
+export async function upCluster(options: EnvironmentOptions): Promise<ClusterEnvironment> {
+  const progress = options.progress ?? (() => {});
+  const target = loadClusterTarget(options);
+  const layout = await resolveSystem(options.system);
+  if (!options.overlay) {
+    const overlays = (await import('node:fs'))
+      .readdirSync(path.join(layout.dir, 'k8s', 'overlays'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `--env cluster needs --overlay: which overlay of ${layout.name} to deploy on context "${target.context}" (overlays: ${overlays.join(', ')})`,
+    );
+  }
+  const system = await loadSystem(layout, options.overlay, progress);
+  const kube = new ClientNodeKubeApi(target.kc);
+  await assertReachable(target);
+  await assertAddonsServed(kube, target, system.addons);
+  progress(
+    `cluster: context ${target.context} (${target.server}); deploying ${layout.name} overlay ${options.overlay}`,
+  );
+  // The kubeconfig real clients (kubectl exec, the scenario's report) use: this context only, 0600, removed on down.
+  const stateDir = path.join(options.workDir, 'cluster');
+  await mkdir(stateDir, { recursive: true });
+  const kubeconfigFile = path.join(stateDir, 'kubeconfig');
+  await writeFile(kubeconfigFile, target.kc.exportConfig(), { mode: 0o600 });
+  return deployOnCluster(
+    {
+      name: 'cluster',
+      connection: { kc: target.kc, kube, kubeconfigFile, context: target.context },
+      deployment: new SystemDeployment(
+        kube,
+        system.rendered.map((r) => r.object),
+      ),
+      // A real cluster's control plane runs in real time (scale 1); a twin reached as a cluster runs
+      // at the scale `twin up` was given, which --time-scale states.
+      clock: new ScaledClock(options.timeScale ?? 1),
+      faults: (emit) => new ClusterFaults(kube, emit, clusterEnvironment),
+      teardown: () => rm(stateDir, { recursive: true, force: true }),
+      progress,
+    },
+    { ...(options.signal ? { signal: options.signal } : {}) },
+  );
+}
+
+/** GET /version with the context's credentials: a clear error naming the server when it does not answer. */
+async function assertReachable(target: ClusterTarget): Promise<void> {
+  try {
+    await target.kc.makeApiClient(VersionApi).getCode();
+  } catch (err) {
+    const code = (err as { code?: number | string }).code;
+    throw new TwinError(
+      'TWIN_ENV_UNAVAILABLE',
+      `context "${target.context}": the API server ${target.server} did not answer GET /version (${code ?? ''} ${(err as Error).message.split('\n')[0]}); check the cluster is up and the credentials of ${target.files.join(', ')}`,
+    );
+  }
+}
+
+/**
+ * The system's add-ons (addons.yaml) must already be installed: the cluster environment does not
+ * install cluster-wide controllers into a cluster it does not own. Their CRDs are how it tells.
+ */
+async function assertAddonsServed(
+  kube: ClientNodeKubeApi,
+  target: ClusterTarget,
+  addons: Awaited<ReturnType<typeof loadSystem>>['addons'],
+): Promise<void> {
+  const missing: string[] = [];
+  for (const addon of addons) {
+    const absent: string[] = [];
+    for (const crd of addon.crds) {
+      const ref = {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        name: crd.metadata.name,
+      };
+      if (!(await kube.get(ref))) absent.push(describeRef(ref).replace('CustomResourceDefinition ', ''));
+    }
+    if (absent.length > 0)
+      missing.push(`${addon.title} ${addon.version} (CRDs not served: ${absent.join(', ')})`);
+  }
+  if (missing.length > 0)
+    throw new TwinError(
+      'TWIN_ENV_UNAVAILABLE',
+      `context "${target.context}" lacks add-ons the system's addons.yaml lists: ${missing.join('; ')}. Install them in the cluster (the cluster environment deploys the system, not cluster-wide controllers), or use --env k3d, which installs them`,
+    );
+}
