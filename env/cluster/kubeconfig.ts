@@ -66,9 +66,14 @@ export function loadClusterTarget(
         `${file}: not a kubeconfig: ${(err as Error).message.split('\n')[0]}`,
       );
     }
-    // kubectl's merge: the first file to set a value wins, current-context included.
+    // kubectl's merge: the first file to set a value wins (a cluster, user or context of a name, current-context).
     if (i === 0) kc.loadFromString(one.exportConfig());
-    else kc.mergeConfig(one, true);
+    else {
+      for (const c of one.getClusters()) if (!kc.getCluster(c.name)) kc.addCluster(c);
+      for (const u of one.getUsers()) if (!kc.getUser(u.name)) kc.addUser(u);
+      for (const c of one.getContexts()) if (!kc.getContextObject(c.name)) kc.addContext(c);
+      if (!kc.getCurrentContext() && one.getCurrentContext()) kc.setCurrentContext(one.getCurrentContext());
+    }
   }
   const where = files.join(path.delimiter);
   const contexts = kc.getContexts().map((c) => c.name);

@@ -15,7 +15,17 @@ const envOption = () =>
 const timeScaleOption = () =>
   new Option(
     '--time-scale <n>',
-    'control-plane time scale on the twin: manifest durations run N× faster (default 100)',
+    "control-plane time scale on the twin: manifest durations run N× faster (default 100); with --env cluster, the scale the cluster runs at (default 1; a `twin up`'s scale when the cluster is a twin)",
+  );
+const kubeconfigOption = () =>
+  new Option(
+    '--kubeconfig <file>',
+    'kubeconfig of the existing cluster (--env cluster; default $KUBECONFIG, then ~/.kube/config)',
+  );
+const contextOption = () =>
+  new Option(
+    '--context <name>',
+    'kubeconfig context of the existing cluster (--env cluster; default its current-context)',
   );
 
 /** GPU nodes' devices; the choice reaches the environment (also in a scenario's worker) as TWIN_GPU. */
@@ -45,6 +55,12 @@ program
   .description(`run a scenario (default: ${DEFAULT_SCENARIO}); scenarios: ${scenarioNames(root).join(', ')}`)
   .argument('[name]', 'scenario name (scenarios/<name>.scenario.ts)', DEFAULT_SCENARIO)
   .addOption(envOption())
+  .option(
+    '--overlay <name>',
+    "kustomize overlay to deploy instead of the scenario's own (required with --env cluster)",
+  )
+  .addOption(kubeconfigOption())
+  .addOption(contextOption())
   .addOption(timeScaleOption())
   .addOption(gpuOption())
   .option('--keep', 'leave the environment running after the scenario (Ctrl-C to stop)')
@@ -141,6 +157,8 @@ program
   .option('--system <name|dir>', 'system under infra/, or a directory laid out like one', 'ai-platform')
   .option('--overlay <name>', 'kustomize overlay', 'local')
   .addOption(envOption())
+  .addOption(kubeconfigOption())
+  .addOption(contextOption())
   .addOption(timeScaleOption())
   .addOption(gpuOption())
   .addOption(workDirOption())

@@ -6,15 +6,27 @@ export { DEFAULT_TIME_SCALE };
 /** What the CLI passes to a scenario run (through the environment, since vitest runs it in a worker). */
 export interface RunOptions {
   env: string;
+  /** The control plane's time scale: the twin's (default 100); 1 elsewhere unless stated (a twin reached as a cluster). */
   timeScale: number;
+  /** `--overlay`: the overlay to deploy instead of the scenario's own (the cluster environment needs one). */
+  overlay: string | undefined;
+  /** `--kubeconfig` / `--context` of the cluster environment. */
+  kubeconfig: string | undefined;
+  context: string | undefined;
   keep: boolean;
   reportRoot: string;
   runId: string | undefined;
 }
 
 export function runOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions {
+  const name = env['TWIN_ENV'] ?? 'local';
+  // A real cluster's control plane runs in real time; only the twin runs scaled unless told.
   const timeScale =
-    env['TWIN_TIME_SCALE'] === undefined ? DEFAULT_TIME_SCALE : Number(env['TWIN_TIME_SCALE']);
+    env['TWIN_TIME_SCALE'] === undefined
+      ? name === 'local'
+        ? DEFAULT_TIME_SCALE
+        : 1
+      : Number(env['TWIN_TIME_SCALE']);
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
     throw new TwinError(
       'TWIN_OPTION_INVALID',
@@ -22,8 +34,11 @@ export function runOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOpti
     );
   }
   return {
-    env: env['TWIN_ENV'] ?? 'local',
+    env: name,
     timeScale,
+    overlay: env['TWIN_OVERLAY'] || undefined,
+    kubeconfig: env['TWIN_KUBECONFIG'] || undefined,
+    context: env['TWIN_KUBE_CONTEXT'] || undefined,
     keep: env['TWIN_KEEP'] === '1',
     reportRoot: env['TWIN_REPORT_DIR'] ?? 'reports',
     runId: env['TWIN_RUN_ID'] || undefined,
