@@ -136,7 +136,7 @@ describe('twin CLI', () => {
         'wait crds-established',
         '    --- # Rollout production/api',
         '    --- # Ingress production/ai-platform',
-        'wait deployments-available -n production',
+        'wait deployments, statefulsets, rollouts -n production',
         '$ k3d cluster delete twin-ai-platform',
       ];
       let at = 0;
