@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { VersionApi } from '@kubernetes/client-node';
+import { CoreV1Api, VersionApi } from '@kubernetes/client-node';
 import { TwinError } from '../../core/errors.ts';
 import { ScaledClock } from '../../kube/clock.ts';
 import { loadSystem, resolveSystem } from '../../system/system.ts';
@@ -35,6 +35,8 @@ export async function upCluster(options: EnvironmentOptions): Promise<ClusterEnv
   const kube = new ClientNodeKubeApi(target.kc);
   await assertReachable(target);
   await assertAddonsServed(kube, target, system.addons);
+  const timeScale = options.timeScale ?? 1;
+  const clock = new ScaledClock(timeScale, await clusterNow(target, timeScale, progress));
   progress(
     `cluster: context ${target.context} (${target.server}); deploying ${layout.name} overlay ${options.overlay}`,
   );
@@ -51,15 +53,39 @@ export async function upCluster(options: EnvironmentOptions): Promise<ClusterEnv
         kube,
         system.rendered.map((r) => r.object),
       ),
-      // A real cluster's control plane runs in real time (scale 1); a twin reached as a cluster runs
-      // at the scale `twin up` was given, which --time-scale states.
-      clock: new ScaledClock(options.timeScale ?? 1),
+      clock,
       faults: (emit) => new ClusterFaults(kube, emit, clusterEnvironment),
       teardown: () => rm(stateDir, { recursive: true, force: true }),
       progress,
     },
     { ...(options.signal ? { signal: options.signal } : {}) },
   );
+}
+
+/**
+ * The cluster's own clock, as its API server stamps objects (creationTimestamp of a dry-run create,
+ * which stores nothing): object timestamps and the environment's clock then agree, whatever the skew
+ * between this machine and the cluster, or the scale and start of a twin reached as a cluster. The
+ * stamp has whole seconds; the middle of that second is taken. Without the right to create a
+ * ConfigMap in `default`, this machine's clock is used and a progress line says so.
+ */
+async function clusterNow(target: ClusterTarget, scale: number, progress: (m: string) => void): Promise<number> {
+  const t0 = performance.now();
+  try {
+    const probe = await target.kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({
+      namespace: 'default',
+      dryRun: 'All',
+      body: { metadata: { generateName: 'infra-twin-clock-' } },
+    });
+    const stamp = new Date(probe.metadata?.creationTimestamp ?? Number.NaN).getTime();
+    if (!Number.isFinite(stamp)) throw new Error('no creationTimestamp in the answer');
+    return stamp + 500 + ((performance.now() - t0) / 2) * scale;
+  } catch (err) {
+    progress(
+      `cluster: cannot read the cluster's clock (dry-run create of a ConfigMap in default: ${(err as Error).message.split('\n')[0]}); timestamps are compared with this machine's clock`,
+    );
+    return Date.now();
+  }
 }
 
 /** GET /version with the context's credentials: a clear error naming the server when it does not answer. */
