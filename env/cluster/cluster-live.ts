@@ -69,7 +69,11 @@ export async function upCluster(options: EnvironmentOptions): Promise<ClusterEnv
  * stamp has whole seconds; the middle of that second is taken. Without the right to create a
  * ConfigMap in `default`, this machine's clock is used and a progress line says so.
  */
-async function clusterNow(target: ClusterTarget, scale: number, progress: (m: string) => void): Promise<number> {
+async function clusterNow(
+  target: ClusterTarget,
+  scale: number,
+  progress: (m: string) => void,
+): Promise<number> {
   const t0 = performance.now();
   try {
     const probe = await target.kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({
