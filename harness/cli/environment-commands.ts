@@ -28,7 +28,7 @@ const stateFile = (workDir: string) => path.join(workDir, 'state.json');
  */
 export async function environmentUp(opts: {
   system: string;
-  overlay: string;
+  overlay?: string;
   env: string;
   timeScale?: string;
   workDir: string;
@@ -55,7 +55,7 @@ export async function environmentUp(opts: {
   try {
     env = await upEnvironment(opts.env, {
       system: opts.system,
-      overlay: opts.overlay,
+      ...(opts.overlay ? { overlay: opts.overlay } : {}),
       timeScale,
       workDir,
       progress,

@@ -155,7 +155,10 @@ program
   .command('up')
   .description('bring a system up on an environment and keep it running until Ctrl-C or `twin down`')
   .option('--system <name|dir>', 'system under infra/, or a directory laid out like one', 'ai-platform')
-  .option('--overlay <name>', 'kustomize overlay', 'local')
+  .option(
+    '--overlay <name>',
+    'kustomize overlay (default: local on the twin, k3d on k3d; required with --env cluster)',
+  )
   .addOption(envOption())
   .addOption(kubeconfigOption())
   .addOption(contextOption())
