@@ -5,6 +5,7 @@ import type { LabelSelector } from '../kube/labels.ts';
 import type { KubeObject, ObjectRef } from '../kube/object.ts';
 
 import type { TrafficStats } from '../kube/traffic.ts';
+import type { FaultSupport } from './fault-needs.ts';
 
 export type {
   Clock,
@@ -170,15 +171,25 @@ export interface Environment extends AsyncDisposable {
 export interface EnvironmentOptions {
   /** System under infra/<system>/ (e.g. "ai-platform"), or a directory laid out the same way. */
   system: string;
-  /** Kustomize overlay under infra/<system>/k8s/overlays/ (default: the profile's: local on eks, k3d on k3s where the system has one). */
+  /**
+   * Kustomize overlay under infra/<system>/k8s/overlays/ (twin: default the profile's, local on eks, k3d
+   * on k3s where the system has one; the cluster environment needs one named).
+   */
   overlay?: string;
   /**
    * The kind of cluster the twin is (system/profiles): eks (default, the seeds' production) or k3s (what
    * k3d provides). Default: TWIN_PROFILE, else eks. The k3d environment is k3s.
    */
   profile?: string;
-  /** Control-plane time scale (twin only). */
+  /**
+   * Control-plane time scale: the twin runs at it; the cluster environment reads the cluster's clock
+   * at it (1 for a real cluster, the scale `twin up` runs at when the cluster is a twin).
+   */
   timeScale?: number;
+  /** The kubeconfig file of an existing cluster (cluster environment; default $KUBECONFIG, then ~/.kube/config). */
+  kubeconfig?: string;
+  /** The kubeconfig context of an existing cluster (cluster environment; default its current-context). */
+  context?: string;
   /** GPU nodes: emulated nvidia.com/gpu (default) or the host's GPUs passed through (`nvidia-smi -L`). */
   gpu?: 'emulated' | 'passthrough';
   /** Directory for this run's state: pod logs, data directories, the control-plane log. */
@@ -190,6 +201,8 @@ export interface EnvironmentOptions {
 
 export interface EnvironmentBackend {
   readonly name: string;
+  /** How this environment meets each fault need, or why it cannot (env/fault-needs.ts): checked before a scenario starts. */
+  readonly faultSupport: FaultSupport;
   /** Throws a TwinError saying what is missing when this environment cannot run here. */
   preflight(): Promise<void>;
   up(options: EnvironmentOptions): Promise<Environment>;

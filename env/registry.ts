@@ -1,4 +1,5 @@
 import { TwinError } from '../core/errors.ts';
+import { clusterEnvironment } from './cluster/cluster-backend.ts';
 import type { Environment, EnvironmentBackend, EnvironmentOptions } from './environment.ts';
 import { ENVIRONMENT_NAMES } from './environment-names.ts';
 import { k3dEnvironment } from './k3d/k3d-environment.ts';
@@ -8,6 +9,7 @@ import { localEnvironment } from './local/local-environment.ts';
 const BACKENDS: Record<string, EnvironmentBackend> = {
   local: localEnvironment,
   k3d: k3dEnvironment,
+  cluster: clusterEnvironment,
 };
 
 export { ENVIRONMENT_NAMES };

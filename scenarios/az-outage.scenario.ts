@@ -45,6 +45,7 @@ scenario(
   'az-outage',
   {
     system: 'ai-platform',
+    faults: ['failZone', 'restoreZone', 'drain', 'uncordon'],
     timeline: API_AND_WEB_TIMELINE,
   },
   (s) => {

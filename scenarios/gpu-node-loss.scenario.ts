@@ -33,6 +33,7 @@ scenario(
   'gpu-node-loss',
   {
     system: 'ai-platform',
+    faults: ['stopNode', 'startNode'],
     timeline: {
       services: [{ namespace: NS, name: 'ml-inference-gpu' }],
       workloads: [{ namespace: NS, name: 'ml-inference-gpu', selector: GPU_INFERENCE }],

@@ -31,6 +31,7 @@ scenario(
   'node-loss',
   {
     system: 'ai-platform',
+    faults: ['stopNode', 'startNode', 'partitionNode'],
     timeline: API_AND_WEB_TIMELINE,
   },
   (s) => {

@@ -32,6 +32,7 @@ else
     'postgres-failover',
     {
       system: 'lambda-microservice',
+      faults: ['killPod'],
       timeline: {
         services: [{ namespace: NS, name: 'postgres-rw' }],
         workloads: [{ namespace: NS, name: 'postgres', selector: { 'cnpg.io/cluster': 'postgres' } }],

@@ -52,6 +52,7 @@ else
     'redis-cluster-failover',
     {
       system: 'tonebridge',
+      faults: ['killPod', 'cordon', 'uncordon'],
       timeline: {
         workloads: [
           { namespace: NS, name: 'redis-cluster-leader', selector: { app: 'redis-cluster-leader' } },

@@ -36,6 +36,7 @@ else
     'redis-failover',
     {
       system: 'lambda-microservice',
+      faults: ['killPod', 'cordon', 'uncordon', 'stopNode', 'startNode', 'partitionNode'],
       timeline: {
         workloads: [
           {

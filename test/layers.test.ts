@@ -39,6 +39,12 @@ describe('layers (biome noRestrictedImports)', () => {
     ['test/conformance/cases/scheduling.ts', 'twin/scheduler/schedule.ts'],
     ['test/conformance/case-context.ts', 'env/local/local-environment.ts'],
     ['test/conformance/objects.ts', 'env/kube-client.ts'],
+    ['env/cluster/cluster-live.ts', 'twin/twin.ts'],
+    ['env/cluster/cluster-live.ts', 'env/k3d/k3d-live.ts'],
+    ['env/cluster/cluster-environment.ts', 'env/local/local-environment.ts'],
+    ['env/k3d/k3d-live.ts', 'env/cluster/cluster-live.ts'],
+    ['env/k3d/k3d-live.ts', 'env/cluster/system-deployment.ts'],
+    ['scenarios/az-outage.scenario.ts', 'env/cluster/index.ts'],
   ])('%s may not import %s', async (from, to) => {
     const r = await lintImport(from, to);
     expect(r.ok).toBe(false);
@@ -56,6 +62,9 @@ describe('layers (biome noRestrictedImports)', () => {
     ['harness/data/redis-writer.ts', 'twin/data/redis/redis-call.ts'],
     ['test/conformance/cases/scheduling.ts', 'env/environment.ts'],
     ['test/conformance/k3d.test.ts', 'env/k3d/k3d-run-plan.ts'],
+    ['env/k3d/k3d-live.ts', 'env/cluster/index.ts'],
+    ['env/cluster/cluster-live.ts', 'env/kube-client.ts'],
+    ['env/cluster/cluster-live.ts', 'system/system.ts'],
   ])('%s may import %s', async (from, to) => {
     const r = await lintImport(from, to);
     expect(r.output).not.toContain('noRestrictedImports');

@@ -10,6 +10,13 @@ export const k3dEnvironment: EnvironmentBackend & {
   dryRun(options: { system: string; overlay?: string }): Promise<string>;
 } = {
   name: 'k3d',
+  faultSupport: {
+    'kubernetes-api': { how: "the k3d cluster's API server" },
+    'node-access': {
+      how: 'Docker: k3d node stop/start and docker network disconnect of the agent containers',
+    },
+    'chaos-mesh': { how: "Chaos Mesh, when the system's addons.yaml lists it" },
+  },
   async preflight() {
     const missing = await missingTools();
     if (missing.length > 0)

@@ -1,13 +1,21 @@
 import path from 'node:path';
 import { execa } from 'execa';
 import { TwinError } from '../../core/errors.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import { K3S_PROFILE } from '../../system/profiles/profile-registry.ts';
 import { loadSystem, REPO_ROOT, resolveSystem, type SystemLayout } from '../../system/system.ts';
+import { deploymentPlanText } from '../cluster/index.ts';
 import { imageFor } from '../containers/images.ts';
 import { type GpuMode, type K3dClusterPlan, planK3dCluster } from './k3d-plan.ts';
 import { dryRunText } from './k3d-runner.ts';
 import type { K3dStep } from './k3d-steps.ts';
-import { type ImageBuild, k3dDownSteps, k3dUpSteps, referenceImageBuilds } from './k3d-up-plan.ts';
+import {
+  type ImageBuild,
+  k3dDownSteps,
+  k3dUpSteps,
+  referenceImageBuilds,
+  withNvidiaRuntime,
+} from './k3d-up-plan.ts';
 
 export { REPO_ROOT };
 
@@ -71,7 +79,10 @@ export interface K3dRunPlan {
   cluster: K3dClusterPlan;
   /** The build of a reference workload image (any tag of a bound repository with a Dockerfile). */
   buildFor(image: string): ImageBuild | undefined;
+  /** Making the cluster: images, LocalStack, the cluster, node labels, GPUs, add-ons. */
   steps: K3dStep[];
+  /** The system's objects, deployed on the cluster as on any existing one (GPU passthrough: runtimeClassName nvidia). */
+  objects: KubeObject[];
   downSteps: K3dStep[];
   stateDir: string;
   overlay: string;
@@ -92,7 +103,6 @@ export async function planK3dRun(
   const terraformDir = layout.localTerraformDir;
   const steps = k3dUpSteps({
     plan: cluster,
-    objects,
     addons,
     images: referenceImageBuilds(objects, bindings, root),
     stateDir: options.stateDir,
@@ -118,6 +128,7 @@ export async function planK3dRun(
     cluster,
     buildFor,
     steps,
+    objects: cluster.gpu === 'passthrough' ? withNvidiaRuntime(objects) : objects,
     downSteps: k3dDownSteps(cluster, options.createCluster),
     stateDir: options.stateDir,
     overlay,
@@ -137,6 +148,7 @@ export async function k3dDryRun(
     `# ${run.cluster.agents.length} agents: ${run.cluster.agents.map((a) => `${a.index}=${a.topologyNode}`).join(', ')}`,
   ];
   const up = dryRunText(run.steps, root);
-  const down = dryRunText(run.downSteps, root, run.steps.length + 1);
-  return `${header.join('\n')}\n\n${up}\n\n# then the scenario runs; on down:\n\n${down}\n`;
+  const deploy = deploymentPlanText(run.objects, run.steps.length + 1);
+  const down = dryRunText(run.downSteps, root, run.steps.length + 1 + deploy.steps);
+  return `${header.join('\n')}\n\n${up}\n\n# then the system is deployed as on any existing cluster (env/cluster):\n\n${deploy.text}\n\n# then the scenario runs; on down:\n\n${down}\n`;
 }

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { TwinError } from '../../core/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { parseYamlDocuments, toKubeObjects } from '../../system/render/index.ts';
+import { workloadsNotReady } from '../cluster/index.ts';
 import type { ClientNodeKubeApi } from '../kube-client.ts';
 import { formatStep, type K3dStep, shellQuote } from './k3d-steps.ts';
 
@@ -162,19 +163,8 @@ export async function notYet(
       return (await kube.list({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }))
         .filter((c) => !cond(c, 'Established'))
         .map((c) => `CRD ${c.metadata.name}`);
-    case 'deployments-available': {
-      const ns = step.namespace ? { namespace: step.namespace } : {};
-      const deployments = await kube.list({ kind: 'Deployment' }, ns);
-      const statefulSets = await kube.list({ kind: 'StatefulSet' }, ns);
-      return [
-        ...deployments
-          .filter((d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1))
-          .map((d) => `Deployment ${d.metadata.namespace}/${d.metadata.name}`),
-        ...statefulSets
-          .filter((s) => (s.status?.readyReplicas ?? 0) < (s.spec?.replicas ?? 1))
-          .map((s) => `StatefulSet ${s.metadata.namespace}/${s.metadata.name}`),
-      ];
-    }
+    case 'deployments-available':
+      return workloadsNotReady(kube, step.namespace);
   }
 }
 

@@ -5,7 +5,6 @@ import type { KubeObject } from '../../kube/object.ts';
 import type { LoadedAddon } from '../../system/addons/addons-file.ts';
 import { splitImage, type TwinBindings } from '../../system/twin-bindings.ts';
 import { terraformApplyCommands } from '../containers/terraform.ts';
-import { forApply } from '../kube-client.ts';
 import { addonInstallSteps, gpuStatusPatch, nvidiaDevicePluginObjects } from './k3d-addons.ts';
 import { type K3dClusterPlan, K3S_CUDA_IMAGE, k3dConfig, TOPOLOGY_NODE_LABEL } from './k3d-plan.ts';
 import type { K3dStep } from './k3d-steps.ts';
@@ -81,20 +80,8 @@ export function withNvidiaRuntime(objects: KubeObject[]): KubeObject[] {
   });
 }
 
-/** CRDs, then Namespaces, then everything else in manifest order (what `kubectl apply` users arrange). */
-export function applyOrder(objects: KubeObject[]): KubeObject[] {
-  const rank = (o: KubeObject) =>
-    o.kind === 'CustomResourceDefinition' ? 0 : o.kind === 'Namespace' ? 1 : 2;
-  return objects
-    .map((o, i) => ({ o, i }))
-    .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
-    .map(({ o }) => forApply(o));
-}
-
 export interface K3dUpInput {
   plan: K3dClusterPlan;
-  /** The rendered system, in manifest order. */
-  objects: KubeObject[];
   /** The system's add-ons (addons.yaml), installed before its objects at the same releases as on the twin. */
   addons?: LoadedAddon[];
   images: ImageBuild[];
@@ -111,7 +98,11 @@ export const LOCALSTACK_ENDPOINT_VAR = 'LOCALSTACK_ENDPOINT';
 export const configFile = (stateDir: string) => path.join(stateDir, 'k3d-config.yaml');
 export const kubeconfigFile = (stateDir: string) => path.join(stateDir, 'kubeconfig');
 
-/** Every step of bringing a system up on k3d, in order. */
+/**
+ * Every step of making the cluster a system needs on k3d, in order: images, LocalStack, the cluster,
+ * its nodes as the topology has them, GPUs, add-ons. The system's own objects are then deployed as on
+ * any existing cluster (env/cluster: `SystemDeployment`).
+ */
 export function k3dUpSteps(input: K3dUpInput): K3dStep[] {
   const { plan, stateDir } = input;
   const steps: K3dStep[] = [];
@@ -199,25 +190,6 @@ export function k3dUpSteps(input: K3dUpInput): K3dStep[] {
     });
   }
   steps.push(...addonInstallSteps(input.addons ?? []));
-  steps.push({
-    kind: 'apply',
-    objects: applyOrder(plan.gpu === 'passthrough' ? withNvidiaRuntime(input.objects) : input.objects),
-    why: `the system's ${input.objects.length} objects (CRDs and Namespaces first)`,
-  });
-  const namespaces = [
-    ...new Set(
-      input.objects
-        .filter((o) => ['Deployment', 'Rollout', 'StatefulSet'].includes(o.kind))
-        .map((o) => o.metadata.namespace ?? 'default'),
-    ),
-  ];
-  for (const ns of namespaces)
-    steps.push({
-      kind: 'wait',
-      what: 'deployments-available',
-      namespace: ns,
-      why: `workloads in ${ns} available`,
-    });
   return steps;
 }
 

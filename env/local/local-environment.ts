@@ -25,6 +25,11 @@ import { playChaos } from './chaos-mesh-player.ts';
 /** The embedded default: the twin in this process, live pods as child processes on loopback. */
 export const localEnvironment: EnvironmentBackend = {
   name: 'local',
+  faultSupport: {
+    'kubernetes-api': { how: "the twin's API server" },
+    'node-access': { how: "the twin's kubelet and network: a node's processes stopped, its traffic cut" },
+    'chaos-mesh': { how: 'the twin plays PodChaos, NetworkChaos and HTTPChaos with its own faults' },
+  },
   async preflight() {
     await assertLoopbackRange();
   },

@@ -35,6 +35,8 @@ export async function environmentUp(opts: {
   env: string;
   timeScale?: string;
   workDir: string;
+  kubeconfig?: string;
+  context?: string;
 }): Promise<number> {
   const root = path.resolve(opts.workDir);
   const existing = await readState(root);
@@ -45,7 +47,7 @@ export async function environmentUp(opts: {
     );
   }
   if (opts.timeScale !== undefined) process.env['TWIN_TIME_SCALE'] = opts.timeScale;
-  const { timeScale } = runOptionsFromEnv();
+  const { timeScale } = runOptionsFromEnv({ ...process.env, TWIN_ENV: opts.env });
   const workDir = path.join(root, 'environment');
   await rm(workDir, { recursive: true, force: true });
   const controller = new AbortController();
@@ -62,6 +64,8 @@ export async function environmentUp(opts: {
       workDir,
       progress,
       signal: controller.signal,
+      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+      ...(opts.context ? { context: opts.context } : {}),
     });
     const ingresses: Record<string, string> = {};
     for (const ing of await env.kube.list({ kind: 'Ingress' })) {

@@ -16,7 +16,17 @@ const envOption = () =>
 const timeScaleOption = () =>
   new Option(
     '--time-scale <n>',
-    "control-plane time scale on the twin: manifest durations run N× faster (default: the scenario's own, else 100)",
+    "control-plane time scale on the twin: manifest durations run N× faster (default: the scenario's own, else 100); with --env cluster, the scale the cluster runs at (default 1; a `twin up`'s scale when the cluster is a twin)",
+  );
+const kubeconfigOption = () =>
+  new Option(
+    '--kubeconfig <file>',
+    'kubeconfig of the existing cluster (--env cluster; default $KUBECONFIG, then ~/.kube/config)',
+  );
+const contextOption = () =>
+  new Option(
+    '--context <name>',
+    'kubeconfig context of the existing cluster (--env cluster; default its current-context)',
   );
 
 /** GPU nodes' devices; the choice reaches the environment (also in a scenario's worker) as TWIN_GPU. */
@@ -58,6 +68,12 @@ program
   .description(`run a scenario (default: ${DEFAULT_SCENARIO}); scenarios: ${scenarioNames(root).join(', ')}`)
   .argument('[name]', 'scenario name (scenarios/<name>.scenario.ts)', DEFAULT_SCENARIO)
   .addOption(envOption())
+  .option(
+    '--overlay <name>',
+    "kustomize overlay to deploy instead of the scenario's own (required with --env cluster)",
+  )
+  .addOption(kubeconfigOption())
+  .addOption(contextOption())
   .addOption(timeScaleOption())
   .addOption(gpuOption())
   .addOption(profileOption())
@@ -155,9 +171,11 @@ program
   .option('--system <name|dir>', 'system under infra/, or a directory laid out like one', 'ai-platform')
   .option(
     '--overlay <name>',
-    "kustomize overlay (default: the profile's: local on eks; k3d on k3s where the system has one)",
+    "kustomize overlay (default on the twin: the profile's, local on eks, k3d on k3s where the system has one; k3d on k3d; required with --env cluster)",
   )
   .addOption(envOption())
+  .addOption(kubeconfigOption())
+  .addOption(contextOption())
   .addOption(timeScaleOption())
   .addOption(gpuOption())
   .addOption(profileOption())

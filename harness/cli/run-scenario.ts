@@ -1,8 +1,11 @@
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startVitest } from 'vitest/node';
 import { TwinError } from '../../core/errors.ts';
+import { assertFaultsSupported } from '../../env/fault-needs.ts';
 import { environmentBackend } from '../../env/registry.ts';
+import { resolveSystem } from '../../system/system.ts';
 import { newRunId, runOptionsFromEnv } from '../scenario/run-options.ts';
 import type { ScenarioOptions } from '../scenario/scenario.ts';
 import { scenarioFile } from './scenario-catalog.ts';
@@ -15,6 +18,11 @@ export interface ScenarioCommandOptions {
   testNamePattern?: string;
   watch?: boolean;
   dryRun?: boolean;
+  /** The overlay to deploy instead of the scenario's own (required with --env cluster). */
+  overlay?: string;
+  /** The cluster environment's kubeconfig file and context. */
+  kubeconfig?: string;
+  context?: string;
 }
 
 /**
@@ -27,11 +35,19 @@ export async function runScenario(
   options: ScenarioCommandOptions,
 ): Promise<number> {
   if (options.dryRun) return dryRunScenario(root, name, options.env);
-  await environmentBackend(options.env).preflight();
-  const file = scenarioFile(root, name);
-  const runId = newRunId(name);
   process.env['TWIN_ENV'] = options.env;
+  if (options.overlay !== undefined) process.env['TWIN_OVERLAY'] = options.overlay;
+  if (options.kubeconfig !== undefined) process.env['TWIN_KUBECONFIG'] = options.kubeconfig;
+  if (options.context !== undefined) process.env['TWIN_KUBE_CONTEXT'] = options.context;
   if (options.timeScale !== undefined) process.env['TWIN_TIME_SCALE'] = options.timeScale;
+  const backend = environmentBackend(options.env);
+  await backend.preflight();
+  const file = scenarioFile(root, name);
+  // Checked before anything starts: the faults the scenario declares, and the overlay it will deploy.
+  const declared = await captureScenario(root, file);
+  assertFaultsSupported(backend, `scenario ${name}`, declared.faults ?? []);
+  if (options.env === 'cluster') await assertOverlay(declared.system, options.overlay, root);
+  const runId = newRunId(name);
   process.env['TWIN_KEEP'] = options.keep ? '1' : '0';
   process.env['TWIN_REPORT_DIR'] = path.resolve(options.reportDir);
   process.env['TWIN_RUN_ID'] = runId;
@@ -61,8 +77,6 @@ export async function runScenario(
  * command and object the environment would run for it, in order. Nothing is started.
  */
 async function dryRunScenario(root: string, name: string, env: string): Promise<number> {
-  // scenario.ts's SCENARIO_CAPTURE (the same registered symbol; the CLI does not load the runtime itself).
-  const SCENARIO_CAPTURE = Symbol.for('infra-twin.scenario-capture');
   const backend = environmentBackend(env) as {
     dryRun?: (o: { system: string; overlay?: string }) => Promise<string>;
   };
@@ -71,7 +85,20 @@ async function dryRunScenario(root: string, name: string, env: string): Promise<
       'TWIN_OPTION_INVALID',
       `--dry-run: the ${env} environment has no dry run (use --env k3d)`,
     );
-  const file = scenarioFile(root, name);
+  const captured = await captureScenario(root, scenarioFile(root, name));
+  process.stdout.write(
+    await backend.dryRun({
+      system: captured.system,
+      ...(captured.overlay ? { overlay: captured.overlay } : {}),
+    }),
+  );
+  return 0;
+}
+
+/** Loads a scenario file only to read what its scenario() declares (system, overlay, faults); runs nothing. */
+export async function captureScenario(root: string, file: string): Promise<ScenarioOptions> {
+  // scenario.ts's SCENARIO_CAPTURE (the same registered symbol; the CLI does not load the runtime itself).
+  const SCENARIO_CAPTURE = Symbol.for('infra-twin.scenario-capture');
   let captured: ScenarioOptions | undefined;
   const g = globalThis as Record<symbol, unknown>;
   g[SCENARIO_CAPTURE] = (_name: string, options: ScenarioOptions) => {
@@ -84,11 +111,23 @@ async function dryRunScenario(root: string, name: string, env: string): Promise<
   }
   if (!captured)
     throw new TwinError('TWIN_SCENARIO_UNKNOWN', `${path.relative(root, file)}: declares no scenario()`);
-  process.stdout.write(
-    await backend.dryRun({
-      system: captured.system,
-      ...(captured.overlay ? { overlay: captured.overlay } : {}),
-    }),
-  );
-  return 0;
+  return captured;
+}
+
+/** --env cluster deploys the overlay it is told to on someone's cluster: never a default, and one that exists. */
+async function assertOverlay(system: string, overlay: string | undefined, root: string): Promise<void> {
+  const layout = await resolveSystem(system, root);
+  const overlays = (await readdir(path.join(layout.dir, 'k8s', 'overlays'), { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
+  if (!overlay)
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `--env cluster needs --overlay <name>: which overlay of ${system} to deploy on the cluster (overlays: ${overlays.join(', ')})`,
+    );
+  if (!layout.hasOverlay(overlay))
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `--overlay: ${path.relative(process.cwd(), layout.overlayDir(overlay))} does not exist (overlays of ${system}: ${overlays.join(', ')})`,
+    );
 }

@@ -6,23 +6,33 @@ export { DEFAULT_TIME_SCALE };
 /** What the CLI passes to a scenario run (through the environment, since vitest runs it in a worker). */
 export interface RunOptions {
   env: string;
+  /** The control plane's time scale: the twin's (default 100); 1 elsewhere unless stated (a twin reached as a cluster). */
   timeScale: number;
+  /** `--overlay`: the overlay to deploy instead of the scenario's own (the cluster environment needs one). */
+  overlay: string | undefined;
+  /** `--kubeconfig` / `--context` of the cluster environment. */
+  kubeconfig: string | undefined;
+  context: string | undefined;
   keep: boolean;
   reportRoot: string;
   runId: string | undefined;
 }
 
 /**
- * The run's options from TWIN_* variables. The time scale is `--time-scale` when given, else the
- * scenario's own (`scenarioTimeScale`, see ScenarioOptions.timeScale), else DEFAULT_TIME_SCALE.
+ * The run's options from TWIN_* variables. The time scale is `--time-scale` when given, else on the
+ * twin the scenario's own (`scenarioTimeScale`, see ScenarioOptions.timeScale) or DEFAULT_TIME_SCALE;
+ * elsewhere 1: a real cluster's control plane runs in real time.
  */
 export function runOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   scenarioTimeScale?: number,
 ): RunOptions {
+  const name = env['TWIN_ENV'] ?? 'local';
   const timeScale =
     env['TWIN_TIME_SCALE'] === undefined
-      ? (scenarioTimeScale ?? DEFAULT_TIME_SCALE)
+      ? name === 'local'
+        ? (scenarioTimeScale ?? DEFAULT_TIME_SCALE)
+        : 1
       : Number(env['TWIN_TIME_SCALE']);
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
     throw new TwinError(
@@ -33,8 +43,11 @@ export function runOptionsFromEnv(
     );
   }
   return {
-    env: env['TWIN_ENV'] ?? 'local',
+    env: name,
     timeScale,
+    overlay: env['TWIN_OVERLAY'] || undefined,
+    kubeconfig: env['TWIN_KUBECONFIG'] || undefined,
+    context: env['TWIN_KUBE_CONTEXT'] || undefined,
     keep: env['TWIN_KEEP'] === '1',
     reportRoot: env['TWIN_REPORT_DIR'] ?? 'reports',
     runId: env['TWIN_RUN_ID'] || undefined,

@@ -2,7 +2,9 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Environment, TimelineEvent } from '../../env/environment.ts';
-import { upEnvironment } from '../../env/registry.ts';
+import type { FaultName } from '../../env/fault-needs.ts';
+import { assertFaultsSupported } from '../../env/fault-needs.ts';
+import { environmentBackend, upEnvironment } from '../../env/registry.ts';
 import { JourneyLoop } from '../journeys/journey-loop.ts';
 import { JourneyRunner } from '../journeys/journey-runner.ts';
 import { analysisMeasurementsOf, mergeAnalysisMeasurements } from '../report/analysis-measurements.ts';
@@ -17,6 +19,12 @@ export interface ScenarioOptions {
   /** System under infra/<system>/. */
   system: string;
   overlay?: string;
+  /**
+   * The faults the scenario injects (its `env.faults.<name>` calls): checked against what the
+   * environment can do before it comes up (env/fault-needs.ts), so that a fault needing node access
+   * on a managed cluster fails at once, saying so, instead of halfway through the run.
+   */
+  faults?: FaultName[];
   /** What the report's timeline samples. */
   timeline?: { services?: SampledService[]; workloads?: SampledWorkload[] };
   /** Real-time limit for bringing the environment up. */
@@ -185,15 +193,19 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       );
       const t0 = performance.now();
       // A failed bring-up is a failed step of the run (the report must not say "passed").
-      env = await ctx.step(`bring up ${options.system} on ${run.env}`, () =>
-        upEnvironment(run.env, {
+      env = await ctx.step(`bring up ${options.system} on ${run.env}`, () => {
+        assertFaultsSupported(environmentBackend(run.env), `scenario ${name}`, options.faults ?? []);
+        const overlay = run.overlay ?? options.overlay;
+        return upEnvironment(run.env, {
           system: options.system,
-          ...(options.overlay ? { overlay: options.overlay } : {}),
+          ...(overlay ? { overlay } : {}),
           timeScale: run.timeScale,
           workDir: path.join(reportDir, 'work'),
           progress,
-        }),
-      );
+          ...(run.kubeconfig ? { kubeconfig: run.kubeconfig } : {}),
+          ...(run.context ? { context: run.context } : {}),
+        });
+      });
       // Real clients (kubectl, k9s) reach the environment through this file while the scenario runs.
       if (env.kubeconfig) {
         await copyFile(env.kubeconfig, path.join(reportDir, 'kubeconfig'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chaosInjected, chaosTargets, chaosWaitingFor } from '../../../env/k3d/k3d-chaos-mesh.ts';
+import { chaosInjected, chaosTargets, chaosWaitingFor } from '../../../env/cluster/chaos-mesh-status.ts';
 import { K3dFaults } from '../../../env/k3d/k3d-live.ts';
 import { planK3dCluster } from '../../../env/k3d/k3d-plan.ts';
 import type { ClientNodeKubeApi } from '../../../env/kube-client.ts';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { applyOrder, deploymentPlanText } from '../../../env/cluster/index.ts';
 import {
   addonInstallSteps,
   gpuStatusPatch,
@@ -15,15 +16,9 @@ import {
   laptopTopology,
   planK3dCluster,
 } from '../../../env/k3d/k3d-plan.ts';
-import { k3dSettings } from '../../../env/k3d/k3d-run-plan.ts';
+import { k3dSettings, planK3dRun } from '../../../env/k3d/k3d-run-plan.ts';
 import { formatStep } from '../../../env/k3d/k3d-steps.ts';
-import {
-  applyOrder,
-  imagesOf,
-  k3dDownSteps,
-  k3dUpSteps,
-  withNvidiaRuntime,
-} from '../../../env/k3d/k3d-up-plan.ts';
+import { imagesOf, k3dDownSteps, k3dUpSteps, withNvidiaRuntime } from '../../../env/k3d/k3d-up-plan.ts';
 import { catalogueAddon } from '../../../system/addons/addons-file.ts';
 import { K3S_PROFILE } from '../../../system/profiles/profile-registry.ts';
 import { loadTopology, parseTopology } from '../../../system/topology/topology.ts';
@@ -174,7 +169,7 @@ describe('k3d config (k3d.io/v1alpha5, kind Simple)', () => {
     expect(plan.image).toBe(K3S_CUDA_IMAGE);
     expect((k3dConfig(plan)['options'] as any).runtime).toEqual({ gpuRequest: 'all' });
     expect(k3dCreateFlags(plan)).toEqual(expect.arrayContaining(['--gpus', 'all']));
-    const steps = k3dUpSteps({ plan, objects: [], images: [], stateDir: '/s', createCluster: true });
+    const steps = k3dUpSteps({ plan, images: [], stateDir: '/s', createCluster: true });
     expect(steps[0]).toMatchObject({
       argv: ['docker', 'buildx', 'build', '--load', '-t', K3S_CUDA_IMAGE, 'docker/k3s-cuda'],
     });
@@ -238,10 +233,22 @@ describe('k3d config (k3d.io/v1alpha5, kind Simple)', () => {
     expect(t!.spec.jobTemplate.spec.template.spec.runtimeClassName).toBe('nvidia');
     expect(w).toEqual(web);
     expect((training.spec.jobTemplate.spec.template.spec as any).runtimeClassName).toBeUndefined();
-    const plan = planK3dCluster(small, { clusterName: 'twin-small', gpu: 'passthrough' });
-    const steps = k3dUpSteps({ plan, objects: [training], images: [], stateDir: '/s', createCluster: true });
-    const system = steps.findLast((s) => s.kind === 'apply') as { objects: any[] };
-    expect(system.objects[0].spec.jobTemplate.spec.template.spec.runtimeClassName).toBe('nvidia');
+  });
+
+  it('GPU passthrough: the objects k3d deploys on its cluster ask for the nvidia runtime where they request GPUs', async () => {
+    const stateDir = '/s';
+    const run = await planK3dRun(
+      { system: 'ai-platform', stateDir, createCluster: true },
+      { clusterName: 'x', gpu: 'passthrough' },
+      root,
+    );
+    const gpuTemplates = run.objects.flatMap((o) => {
+      const spec = o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
+      const wants = (spec?.containers ?? []).some((c: any) => c.resources?.limits?.['nvidia.com/gpu']);
+      return wants ? [spec.runtimeClassName] : [];
+    });
+    expect(gpuTemplates.length).toBeGreaterThan(0);
+    expect(new Set(gpuTemplates)).toEqual(new Set(['nvidia']));
   });
 
   it('--gpu reaches k3d as TWIN_GPU; TWIN_K3D_GPU wins', () => {
@@ -259,7 +266,7 @@ describe('k3d config (k3d.io/v1alpha5, kind Simple)', () => {
       { op: 'add', path: '/status/allocatable/nvidia.com~1gpu', value: '1' },
     ]);
     const plan = planK3dCluster(small, { clusterName: 'twin-small' });
-    const steps = k3dUpSteps({ plan, objects: [], images: [], stateDir: '/s', createCluster: true });
+    const steps = k3dUpSteps({ plan, images: [], stateDir: '/s', createCluster: true });
     const patches = steps.filter((s) => s.kind === 'patch-node-status');
     expect(patches).toEqual([
       expect.objectContaining({ node: 'k3d-twin-small-agent-2', patch: gpuStatusPatch(1) }),
@@ -279,11 +286,10 @@ describe('up steps', () => {
   };
   const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'production' } };
 
-  it('builds, creates, imports, labels, installs addons, applies (CRDs and Namespaces first), waits; down deletes only what it created', () => {
+  it('builds, creates, imports, labels, installs addons (the system is then deployed as on any cluster); down deletes only what it created', () => {
     const plan = planK3dCluster(small, { clusterName: 'twin-small' });
     const steps = k3dUpSteps({
       plan,
-      objects: [rollout, ns],
       images: [
         { image: 'ghcr.io/ai-platform/api:1.0.0', dockerfile: 'workloads/api/Dockerfile', tag: '1.0.0' },
       ],
@@ -303,8 +309,6 @@ describe('up steps', () => {
       'apply',
       'apply-url',
       'wait',
-      'wait',
-      'apply',
       'wait',
     ]);
     expect(steps[0]).toMatchObject({
@@ -343,8 +347,13 @@ describe('up steps', () => {
       url: 'https://github.com/argoproj/argo-rollouts/releases/download/v1.8.3/install.yaml',
       namespace: 'argo-rollouts',
     });
-    const system = steps[12] as { objects: { kind: string }[] };
-    expect(system.objects.map((o) => o.kind)).toEqual(['Namespace', 'Rollout']);
+    const deploy = deploymentPlanText([rollout, ns], steps.length + 1);
+    expect(deploy.steps).toBe(2);
+    expect(deploy.text).toContain("# 13. the system's 2 objects (CRDs and Namespaces first)");
+    expect(deploy.text.indexOf('# Namespace production')).toBeLessThan(
+      deploy.text.indexOf('# Rollout production/api'),
+    );
+    expect(deploy.text).toContain('# 14. workloads in production available');
     expect(k3dDownSteps(plan, true)).toEqual([
       expect.objectContaining({ argv: ['k3d', 'cluster', 'delete', 'twin-small'] }),
     ]);
@@ -355,7 +364,6 @@ describe('up steps', () => {
     const plan = planK3dCluster(small, { clusterName: 'twin-small' });
     const steps = k3dUpSteps({
       plan,
-      objects: [ns],
       images: [],
       stateDir: '/state',
       createCluster: true,
@@ -392,7 +400,7 @@ describe('up steps', () => {
 
   it('reusing a running cluster (twin up): no config, no create, nothing to delete', () => {
     const plan = planK3dCluster(small, { clusterName: 'twin-small' });
-    const steps = k3dUpSteps({ plan, objects: [ns], images: [], stateDir: '/s', createCluster: false });
+    const steps = k3dUpSteps({ plan, images: [], stateDir: '/s', createCluster: false });
     expect(steps.some((s) => s.kind === 'run' && s.argv[2] === 'create')).toBe(false);
     expect(steps[0]).toMatchObject({ argv: ['k3d', 'kubeconfig', 'get', 'twin-small'] });
   });

@@ -138,7 +138,7 @@ describe('twin CLI', () => {
         '$ helm upgrade --install external-secrets external-secrets --repo https://charts.external-secrets.io --version 0.10.3 --namespace external-secrets --create-namespace --wait',
         '    --- # Rollout production/api',
         '    --- # Ingress production/ai-platform',
-        'wait deployments-available -n production',
+        'wait deployments, statefulsets, rollouts -n production',
         '$ k3d cluster delete twin-ai-platform',
       ];
       let at = 0;

@@ -9,14 +9,14 @@ import {
   CONNECT_PROBE_SCRIPT,
   connectCheckArgv,
   connectOutcome,
-} from '../../../env/k3d/k3d-connect-check.ts';
+} from '../../../env/cluster/connect-check.ts';
 import { findBinary } from '../../../twin/data/binaries.ts';
 import { claimAddressBlock } from '../../../twin/network/address-allocator.ts';
 import { applyNft, deleteTable, nftAvailable, tableName } from '../../../twin/network/nftables.ts';
 
 const run = promisify(execFile);
 
-describe('k3d: env.net.canConnect as kubectl exec of a connection probe', () => {
+describe('cluster (k3d, an existing cluster): env.net.canConnect as kubectl exec of a connection probe', () => {
   it('runs the probe in the source pod with the target address, port and whole seconds', () => {
     expect(
       connectCheckArgv({

@@ -35,6 +35,8 @@ export const CONNECT_PROBE_SCRIPT = [
  */
 export function connectCheckArgv(o: {
   kubeconfig: string;
+  /** The kubeconfig context (an existing cluster's; k3d's kubeconfig has one). */
+  context?: string;
   from: { namespace: string; pod: string };
   host: string;
   port: number;
@@ -45,6 +47,7 @@ export function connectCheckArgv(o: {
     'kubectl',
     '--kubeconfig',
     o.kubeconfig,
+    ...(o.context ? ['--context', o.context] : []),
     'exec',
     '--namespace',
     o.from.namespace,
