@@ -4,6 +4,7 @@ import path from 'node:path';
 import { TwinError } from '../core/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { type LoadedAddon, loadAddons } from './addons/addons-file.ts';
+import { loadProject, type ProjectSystem, projectRoot } from './project.ts';
 import {
   displayPath,
   maxReplicasFromEnv,
@@ -32,6 +33,8 @@ export interface SystemLayout {
   localTerraformDir: string | undefined;
   overlayDir(overlay: string): string;
   hasOverlay(overlay: string): boolean;
+  /** The overlays there are (names). */
+  overlays(): Promise<string[]>;
 }
 
 /** A system read and checked: the rendered overlay, its topology and its twin bindings. */
@@ -48,10 +51,13 @@ export interface LoadedSystem {
 }
 
 /**
- * infra/<system>/ under the root, or a directory path (one with a slash) laid out the same way:
- * k8s/overlays/, topology.yaml and twin-bindings.yaml.
+ * A system named in the repository's twin.yaml (docs/own-system.md), infra/<system>/ under the root,
+ * or a directory path (one with a slash) laid out like infra/<system>/: k8s/overlays/, topology.yaml
+ * and twin-bindings.yaml. The root is the user's repository (system/project.ts), not this package.
  */
-export async function resolveSystem(system: string, root = REPO_ROOT): Promise<SystemLayout> {
+export async function resolveSystem(system: string, root = projectRoot()): Promise<SystemLayout> {
+  const configured = loadProject(root)?.systems.find((s) => s.name === system);
+  if (configured) return projectSystemLayout(configured, root);
   const dir =
     system.includes('/') || system.includes(path.sep)
       ? path.resolve(system)
@@ -60,12 +66,15 @@ export async function resolveSystem(system: string, root = REPO_ROOT): Promise<S
   const needs = ['k8s/overlays', 'topology.yaml', 'twin-bindings.yaml'];
   const missing = needs.filter((p) => !existsSync(path.join(dir, p)));
   if (missing.length === needs.length) {
-    const known = (await readdir(path.join(root, 'infra'), { withFileTypes: true }).catch(() => []))
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
+    const known = [
+      ...(loadProject(root)?.systems.map((s) => s.name) ?? []),
+      ...(await readdir(path.join(root, 'infra'), { withFileTypes: true }).catch(() => []))
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name),
+    ];
     throw new TwinError(
       'TWIN_OPTION_INVALID',
-      `--system: no system at ${shown} (it needs ${needs.join(', ')}); known systems: ${known.join(', ')}`,
+      `--system: no system at ${shown} (it needs ${needs.join(', ')}); known systems: ${known.join(', ') || 'none'} (\`twin init <kustomize-dir>\` adds one to twin.yaml)`,
     );
   }
   if (missing.length > 0)
@@ -85,6 +94,38 @@ export async function resolveSystem(system: string, root = REPO_ROOT): Promise<S
     localTerraformDir: existsSync(path.join(tf, 'main.tf')) ? tf : undefined,
     overlayDir,
     hasOverlay: (overlay) => existsSync(overlayDir(overlay)),
+    overlays: async () =>
+      (await readdir(path.join(dir, 'k8s', 'overlays'), { withFileTypes: true }))
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name),
+  };
+}
+
+/** A system of twin.yaml: its files in `dir`, its overlays wherever the repository keeps them. */
+function projectSystemLayout(system: ProjectSystem, root: string): SystemLayout {
+  const dir = path.resolve(root, system.dir);
+  for (const file of ['topology.yaml', 'twin-bindings.yaml'])
+    if (!existsSync(path.join(dir, file)))
+      throw new TwinError(
+        'TWIN_OPTION_INVALID',
+        `twin.yaml: system ${system.name}: ${path.relative(process.cwd(), path.join(dir, file)) || file} does not exist (\`twin init\` writes it)`,
+      );
+  const overlayDir = (overlay: string) =>
+    system.overlays[overlay] !== undefined
+      ? path.resolve(root, system.overlays[overlay])
+      : path.join(root, '.twin', 'no-such-overlay', overlay);
+  const tf = path.join(dir, 'terraform', 'environments', 'local');
+  return {
+    name: system.name,
+    dir,
+    root,
+    topologyFile: path.join(dir, 'topology.yaml'),
+    bindingsFile: path.join(dir, 'twin-bindings.yaml'),
+    addonsFile: path.join(dir, 'addons.yaml'),
+    localTerraformDir: existsSync(path.join(tf, 'main.tf')) ? tf : undefined,
+    overlayDir,
+    hasOverlay: (overlay) => system.overlays[overlay] !== undefined && existsSync(overlayDir(overlay)),
+    overlays: async () => Object.keys(system.overlays),
   };
 }
 
@@ -99,9 +140,7 @@ export async function loadSystem(
   progress: (message: string) => void = () => {},
 ): Promise<LoadedSystem> {
   if (!layout.hasOverlay(overlay)) {
-    const overlays = (await readdir(path.join(layout.dir, 'k8s', 'overlays'), { withFileTypes: true }))
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
+    const overlays = await layout.overlays();
     throw new TwinError(
       'TWIN_OPTION_INVALID',
       `--overlay: ${displayPath(layout.overlayDir(overlay), process.cwd())} does not exist (overlays of ${layout.name}: ${overlays.join(', ')})`,

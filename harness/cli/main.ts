@@ -3,12 +3,14 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
 import { ENVIRONMENT_NAMES } from '../../env/environment-names.ts';
-import { REPO_ROOT } from '../../system/repo-root.ts';
+import { projectRoot } from '../../system/project.ts';
 import { DEFAULT_SCENARIO, scenarioNames } from './scenario-catalog.ts';
 
 // Commands load their implementation when they run, so `twin --help` does not import the twin,
 // both environments, the AWS SDK and testcontainers.
-const root = REPO_ROOT;
+// The repository the user works in (the nearest twin.yaml above the working directory), or this
+// package's own with its seed systems.
+const root = projectRoot();
 
 const envOption = () =>
   new Option('--env <name>', 'environment to run on').choices(ENVIRONMENT_NAMES).default('local');
@@ -44,6 +46,14 @@ program
   .command('scenario')
   .description(`run a scenario (default: ${DEFAULT_SCENARIO}); scenarios: ${scenarioNames(root).join(', ')}`)
   .argument('[name]', 'scenario name (scenarios/<name>.scenario.ts)', DEFAULT_SCENARIO)
+  .option(
+    '--system <name|dir>',
+    'the system a generic scenario (az-outage, canary, postgres-failover) runs on: a system of twin.yaml, under infra/, or a directory',
+  )
+  .option(
+    '--overlay <name>',
+    'the overlay a generic scenario brings up (default: the system’s default overlay)',
+  )
   .addOption(envOption())
   .addOption(timeScaleOption())
   .addOption(gpuOption())

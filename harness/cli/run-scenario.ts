@@ -3,9 +3,10 @@ import { pathToFileURL } from 'node:url';
 import { startVitest } from 'vitest/node';
 import { TwinError } from '../../core/errors.ts';
 import { environmentBackend } from '../../env/registry.ts';
+import { defaultOverlayOf, loadProject } from '../../system/project.ts';
 import { newRunId, runOptionsFromEnv } from '../scenario/run-options.ts';
 import type { ScenarioOptions } from '../scenario/scenario.ts';
-import { scenarioFile } from './scenario-catalog.ts';
+import { isGenericScenario, scenarioFile } from './scenario-catalog.ts';
 
 export interface ScenarioCommandOptions {
   env: string;
@@ -15,6 +16,9 @@ export interface ScenarioCommandOptions {
   testNamePattern?: string;
   watch?: boolean;
   dryRun?: boolean;
+  /** The system a generic scenario runs on (a name of twin.yaml, under infra/, or a directory). */
+  system?: string;
+  overlay?: string;
 }
 
 /**
@@ -28,21 +32,50 @@ export async function runScenario(
 ): Promise<number> {
   if (options.dryRun) return dryRunScenario(root, name, options.env);
   await environmentBackend(options.env).preflight();
-  const file = scenarioFile(root, name);
+  const file = scenarioFile(root, name, options.system !== undefined ? { system: options.system } : {});
+  const target = genericTarget(root, file, options);
   const runId = newRunId(name);
+  process.env['TWIN_PROJECT_ROOT'] = root;
+  if (target) {
+    process.env['TWIN_SYSTEM'] = target.system;
+    if (target.overlay !== undefined) process.env['TWIN_OVERLAY'] = target.overlay;
+  }
   process.env['TWIN_ENV'] = options.env;
   if (options.timeScale !== undefined) process.env['TWIN_TIME_SCALE'] = options.timeScale;
   process.env['TWIN_KEEP'] = options.keep ? '1' : '0';
   process.env['TWIN_REPORT_DIR'] = path.resolve(options.reportDir);
   process.env['TWIN_RUN_ID'] = runId;
   runOptionsFromEnv();
-  const vitest = await startVitest('test', [path.relative(root, file)], {
-    root,
-    config: path.join(root, 'vitest.config.ts'),
-    project: ['scenarios'],
-    watch: options.watch ?? false,
-    ...(options.testNamePattern ? { testNamePattern: options.testNamePattern } : {}),
-  });
+  const filter = options.testNamePattern ? { testNamePattern: options.testNamePattern } : {};
+  const ownProject = loadProject(root) === undefined && !isGenericScenario(file);
+  const vitest = ownProject
+    ? await startVitest('test', [path.relative(root, file)], {
+        root,
+        config: path.join(root, 'vitest.config.ts'),
+        project: ['scenarios'],
+        watch: options.watch ?? false,
+        ...filter,
+      })
+    : // A generic scenario (inside this package, perhaps under node_modules) or one of a user's
+      // repository: the scenarios project's settings, rooted at the scenario's own folder.
+      await startVitest(
+        'test',
+        [path.basename(file)],
+        {
+          root: path.dirname(file),
+          config: false,
+          include: [`*${SCENARIO_FILE_SUFFIX}`],
+          exclude: [],
+          pool: 'forks',
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          watch: options.watch ?? false,
+          // Transformed, not loaded by Node as a dependency: the package's TypeScript under node_modules.
+          server: { deps: { inline: [/infra-twin/, /\.ts$/] } },
+          ...filter,
+        },
+      );
   if (!vitest) return 1;
   if (options.watch) return 0;
   await vitest.close();
@@ -54,6 +87,30 @@ export async function runScenario(
     `\nreports: ${path.relative(process.cwd(), reportDir)}/{result.json,junit.xml,report.html}\n`,
   );
   return failed ? 1 : 0;
+}
+
+const SCENARIO_FILE_SUFFIX = '.scenario.ts';
+
+/**
+ * The system and overlay a generic scenario runs on: --system (else the only system of twin.yaml) and
+ * --overlay (else the system's default overlay of twin.yaml, else local).
+ */
+function genericTarget(
+  root: string,
+  file: string,
+  options: ScenarioCommandOptions,
+): { system: string; overlay?: string } | undefined {
+  if (!isGenericScenario(file)) return undefined;
+  const project = loadProject(root);
+  const system = options.system ?? (project?.systems.length === 1 ? project.systems[0]!.name : undefined);
+  if (system === undefined)
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `scenario ${path.basename(file, SCENARIO_FILE_SUFFIX)} is generic: name the system it runs on with --system <name|dir>${project ? ` (twin.yaml names ${project.systems.map((s) => s.name).join(', ') || 'none'})` : ''}`,
+    );
+  const configured = project?.systems.find((s) => s.name === system);
+  const overlay = options.overlay ?? (configured ? defaultOverlayOf(configured) : undefined);
+  return overlay === undefined ? { system } : { system, overlay };
 }
 
 /**

@@ -10,6 +10,10 @@ export interface RunOptions {
   keep: boolean;
   reportRoot: string;
   runId: string | undefined;
+  /** The system a generic scenario runs on (`twin scenario <name> --system …`). */
+  system: string | undefined;
+  /** The overlay it brings up (`--overlay`); undefined: local. */
+  overlay: string | undefined;
 }
 
 export function runOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions {
@@ -27,6 +31,8 @@ export function runOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOpti
     keep: env['TWIN_KEEP'] === '1',
     reportRoot: env['TWIN_REPORT_DIR'] ?? 'reports',
     runId: env['TWIN_RUN_ID'] || undefined,
+    system: env['TWIN_SYSTEM'] || undefined,
+    overlay: env['TWIN_OVERLAY'] || undefined,
   };
 }
 
