@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
 import { ENVIRONMENT_NAMES } from '../../env/environment-names.ts';
 import { projectRoot } from '../../system/project.ts';
+import { REPO_ROOT as REPO_ROOT_FALLBACK } from '../../system/repo-root.ts';
 import { DEFAULT_SCENARIO, scenarioNames } from './scenario-catalog.ts';
 
 // Commands load their implementation when they run, so `twin --help` does not import the twin,
@@ -65,6 +66,25 @@ program
   .action(async (name: string, opts) => {
     const { runScenario } = await import('./run-scenario.ts');
     process.exitCode = await runScenario(root, name, opts);
+  });
+
+program
+  .command('init')
+  .description(
+    "write a system's twin files from its kustomize base or overlay: topology.yaml, twin-bindings.yaml, addons.yaml, and its entry in twin.yaml (docs/own-system.md)",
+  )
+  .argument(
+    '<kustomize-dir>',
+    'a kustomize base or overlay of the system (its production overlay, unchanged)',
+  )
+  .option('--name <name>', 'the system’s name (default: from the path)')
+  .option('--out <dir>', 'where the twin files go (default: twin/<name>)')
+  .option('--overlay <name>', 'the overlay’s name in twin.yaml (default: the directory’s name)')
+  .option('--force', 'overwrite the twin files if they exist')
+  .action(async (dir: string, opts) => {
+    const { initCommand } = await import('./init-command.ts');
+    // twin.yaml goes into the repository: the nearest one above, else the working directory.
+    process.exitCode = await initCommand(root === REPO_ROOT_FALLBACK ? process.cwd() : root, dir, opts);
   });
 
 const chaos = program

@@ -58,24 +58,20 @@ export async function runScenario(
       })
     : // A generic scenario (inside this package, perhaps under node_modules) or one of a user's
       // repository: the scenarios project's settings, rooted at the scenario's own folder.
-      await startVitest(
-        'test',
-        [path.basename(file)],
-        {
-          root: path.dirname(file),
-          config: false,
-          include: [`*${SCENARIO_FILE_SUFFIX}`],
-          exclude: [],
-          pool: 'forks',
-          testTimeout: 300_000,
-          hookTimeout: 180_000,
-          fileParallelism: false,
-          watch: options.watch ?? false,
-          // Transformed, not loaded by Node as a dependency: the package's TypeScript under node_modules.
-          server: { deps: { inline: [/infra-twin/, /\.ts$/] } },
-          ...filter,
-        },
-      );
+      await startVitest('test', [path.basename(file)], {
+        root: path.dirname(file),
+        config: false,
+        include: [`*${SCENARIO_FILE_SUFFIX}`],
+        exclude: [],
+        pool: 'forks',
+        testTimeout: 300_000,
+        hookTimeout: 180_000,
+        fileParallelism: false,
+        watch: options.watch ?? false,
+        // Transformed, not loaded by Node as a dependency: the package's TypeScript under node_modules.
+        server: { deps: { inline: [/infra-twin/, /\.ts$/] } },
+        ...filter,
+      });
   if (!vitest) return 1;
   if (options.watch) return 0;
   await vitest.close();
