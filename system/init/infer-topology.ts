@@ -89,7 +89,10 @@ export function inferTopology(objects: KubeObject[], name: string): InferredTopo
     const gpu = (podRequests(d.spec)[GPU] ?? 0) > 0;
     const key = JSON.stringify([Object.entries(labels).sort(), gpu]);
     let plan = plans.get(key);
-    if (!plan) plans.set(key, (plan = { labels, gpu, demands: [], taints: [] }));
+    if (!plan) {
+      plan = { labels, gpu, demands: [], taints: [] };
+      plans.set(key, plan);
+    }
     plan.demands.push(d);
   }
   for (const plan of plans.values()) plan.taints = commonTaints(plan);
