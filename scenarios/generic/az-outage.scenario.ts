@@ -22,6 +22,7 @@ import {
   genericTarget,
   replicatedWorkloads,
   type Workload,
+  waitForClusters,
 } from './support/system-target.ts';
 
 /**
@@ -67,6 +68,13 @@ if (target)
           },
         ),
       );
+      const clusters = await s.step('wait until every CloudNativePG Cluster has its instances ready', () =>
+        waitForClusters(env, 180_000),
+      );
+      if (clusters.length > 0)
+        s.note(
+          `CloudNativePG Clusters: ${clusters.map((c) => `${c.metadata.namespace}/${c.metadata.name}`).join(', ')}`,
+        );
       const podsByZone = new Map<string, number>();
       for (const p of await env.kube.list({ kind: 'Pod' })) {
         const z = nodes.get(p.spec?.nodeName)?.metadata.labels?.[ZONE];

@@ -64,3 +64,29 @@ export async function replicatedWorkloads(env: Environment): Promise<Workload[]>
 export function describeWorkload(w: { kind: string; namespace: string; name: string }): string {
   return `${w.kind} ${w.namespace}/${w.name}`;
 }
+
+/** The CloudNativePG Clusters of the system (none where the add-on is not installed). */
+export async function cnpgClusters(env: Environment): Promise<KubeObject[]> {
+  try {
+    return await env.kube.list({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster' });
+  } catch {
+    return [];
+  }
+}
+
+/** Waits until every CloudNativePG Cluster of the system has all its instances ready. */
+export async function waitForClusters(env: Environment, timeoutMs: number): Promise<KubeObject[]> {
+  const clusters = await cnpgClusters(env);
+  for (const c of clusters)
+    await env.kube.waitFor(
+      {
+        apiVersion: 'postgresql.cnpg.io/v1',
+        kind: 'Cluster',
+        namespace: c.metadata.namespace!,
+        name: c.metadata.name,
+      },
+      (x) => (x?.status?.readyInstances ?? 0) >= (x?.spec?.instances ?? 1),
+      { timeoutMs, what: `Cluster ${c.metadata.namespace}/${c.metadata.name}: every instance ready` },
+    );
+  return clusters;
+}
