@@ -119,7 +119,15 @@ if (target)
             description: 'basic canary: ceil(weight × replicas / 100)',
           });
       });
-      const order = seen.map((x) => x.index);
+      // Events before the controller took up the new revision still show the last one's final step.
+      const order = seen
+        .slice(
+          Math.max(
+            0,
+            seen.findIndex((x) => x.index === 0),
+          ),
+        )
+        .map((x) => x.index);
       expect(order, 'step indexes only move forward').toEqual([...order].sort((a, b) => a - b));
       s.measure('steps completed', done.status.currentStepIndex, 'steps', { equals: steps.length });
       s.measure('updated replicas at the end', done.status.updatedReplicas ?? 0, 'pods', {
@@ -131,9 +139,11 @@ if (target)
       expect(done.status.stableRS, 'the new revision is stable').not.toBe(stableBefore);
     });
 
-    it('aborts the next revision at its first pause: back to the stable revision', async () => {
+    it('aborts the next revision at a pause: back to the stable revision', async () => {
       const env = s.env;
-      const firstPause = steps.findIndex((st) => st.pause);
+      // An indefinite pause holds the canary until the abort; a timed one may end before it lands.
+      const indefinite = steps.findIndex((st) => st.pause && !st.pause.duration);
+      const firstPause = indefinite >= 0 ? indefinite : steps.findIndex((st) => st.pause);
       if (firstPause < 0) {
         s.note('the Rollout has no pause step: abort is not exercised (its steps run through at once)');
         return;
@@ -143,10 +153,12 @@ if (target)
       await s.step(`wait for the Rollout to pause at step ${firstPause}`, () =>
         env.kube.waitFor(
           ref,
-          (r) => (r?.status?.currentStepIndex ?? 0) === firstPause && r?.status?.phase === 'Paused',
-          { timeoutMs: 120_000, what: `Rollout ${ref.name} paused at step ${firstPause}` },
+          (r) => r?.status?.currentPodHash !== stable && (r?.status?.currentStepIndex ?? 0) >= firstPause,
+          { timeoutMs: 120_000, what: `Rollout ${ref.name} at step ${firstPause}` },
         ),
       );
+      const at = (await env.kube.get(ref))!.status;
+      expect(at.currentStepIndex, 'the canary is still in flight').toBeLessThan(steps.length);
       const canaryHash = (await env.kube.get(ref))!.status.currentPodHash;
       await s.step('abort (kubectl argo rollouts abort)', () =>
         env.kube.patch(
