@@ -6,6 +6,7 @@ import type { KubeObject } from '../kube/object.ts';
 import { type LoadedAddon, loadAddons } from './addons/addons-file.ts';
 import { manifestControllerProblems } from './addons/manifest-controllers.ts';
 import { type ClusterProfile, DEFAULT_PROFILE, type LeftOutAddon } from './profiles/profile-registry.ts';
+import { loadProject, type ProjectSystem, projectRoot } from './project.ts';
 import {
   displayPath,
   maxReplicasFromEnv,
@@ -56,10 +57,13 @@ export interface LoadedSystem {
 }
 
 /**
- * infra/<system>/ under the root, or a directory path (one with a slash) laid out the same way:
- * k8s/overlays/, topology.yaml and twin-bindings.yaml.
+ * A system named in the repository's twin.yaml (docs/own-system.md), infra/<system>/ under the root,
+ * or a directory path (one with a slash) laid out like infra/<system>/: k8s/overlays/, topology.yaml
+ * and twin-bindings.yaml. The root is the user's repository (system/project.ts), not this package.
  */
-export async function resolveSystem(system: string, root = REPO_ROOT): Promise<SystemLayout> {
+export async function resolveSystem(system: string, root = projectRoot()): Promise<SystemLayout> {
+  const configured = loadProject(root)?.systems.find((s) => s.name === system);
+  if (configured) return projectSystemLayout(configured, root);
   const dir =
     system.includes('/') || system.includes(path.sep)
       ? path.resolve(system)
@@ -68,12 +72,15 @@ export async function resolveSystem(system: string, root = REPO_ROOT): Promise<S
   const needs = ['k8s/overlays', 'topology.yaml', 'twin-bindings.yaml'];
   const missing = needs.filter((p) => !existsSync(path.join(dir, p)));
   if (missing.length === needs.length) {
-    const known = (await readdir(path.join(root, 'infra'), { withFileTypes: true }).catch(() => []))
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
+    const known = [
+      ...(loadProject(root)?.systems.map((s) => s.name) ?? []),
+      ...(await readdir(path.join(root, 'infra'), { withFileTypes: true }).catch(() => []))
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name),
+    ];
     throw new TwinError(
       'TWIN_OPTION_INVALID',
-      `--system: no system at ${shown} (it needs ${needs.join(', ')}); known systems: ${known.join(', ')}`,
+      `--system: no system at ${shown} (it needs ${needs.join(', ')}); known systems: ${known.join(', ') || 'none'} (\`twin init <kustomize-dir>\` adds one to twin.yaml)`,
     );
   }
   if (missing.length > 0)
@@ -101,6 +108,34 @@ export async function resolveSystem(system: string, root = REPO_ROOT): Promise<S
   };
 }
 
+/** A system of twin.yaml: its files in `dir`, its overlays wherever the repository keeps them. */
+function projectSystemLayout(system: ProjectSystem, root: string): SystemLayout {
+  const dir = path.resolve(root, system.dir);
+  for (const file of ['topology.yaml', 'twin-bindings.yaml'])
+    if (!existsSync(path.join(dir, file)))
+      throw new TwinError(
+        'TWIN_OPTION_INVALID',
+        `twin.yaml: system ${system.name}: ${path.relative(process.cwd(), path.join(dir, file)) || file} does not exist (\`twin init\` writes it)`,
+      );
+  const overlayDir = (overlay: string) =>
+    system.overlays[overlay] !== undefined
+      ? path.resolve(root, system.overlays[overlay])
+      : path.join(root, '.twin', 'no-such-overlay', overlay);
+  const tf = path.join(dir, 'terraform', 'environments', 'local');
+  return {
+    name: system.name,
+    dir,
+    root,
+    topologyFile: path.join(dir, 'topology.yaml'),
+    bindingsFile: path.join(dir, 'twin-bindings.yaml'),
+    addonsFile: path.join(dir, 'addons.yaml'),
+    localTerraformDir: existsSync(path.join(tf, 'main.tf')) ? tf : undefined,
+    overlayDir,
+    hasOverlay: (overlay) => system.overlays[overlay] !== undefined && existsSync(overlayDir(overlay)),
+    overlays: () => Object.keys(system.overlays).sort(),
+  };
+}
+
 /**
  * Renders and validates the overlay (every object as the API server of a cluster of the profile, with
  * the add-ons it installs from the system's list, would take it, see
@@ -114,9 +149,7 @@ export async function loadSystem(
   profile: ClusterProfile = DEFAULT_PROFILE,
 ): Promise<LoadedSystem> {
   if (!layout.hasOverlay(overlay)) {
-    const overlays = (await readdir(path.join(layout.dir, 'k8s', 'overlays'), { withFileTypes: true }))
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
+    const overlays = layout.overlays();
     throw new TwinError(
       'TWIN_OPTION_INVALID',
       `--overlay: ${displayPath(layout.overlayDir(overlay), process.cwd())} does not exist (overlays of ${layout.name}: ${overlays.join(', ')})`,

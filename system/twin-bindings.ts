@@ -4,6 +4,17 @@ import { parse, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { TwinError } from '../core/errors.ts';
 import { type ImageConfig, readDockerfile } from './dockerfile.ts';
+import { REPO_ROOT } from './repo-root.ts';
+
+/** Bindings' paths that start with it name a file of this package (installed under node_modules). */
+export const PACKAGE_PATH_PREFIX = 'infra-twin/';
+
+/** A binding's entry or Dockerfile path: relative to the repository, or `infra-twin/…` inside this package. */
+export function bindingPath(baseDir: string, file: string): string {
+  return file.startsWith(PACKAGE_PATH_PREFIX)
+    ? path.join(REPO_ROOT, file.slice(PACKAGE_PATH_PREFIX.length))
+    : path.resolve(baseDir, file);
+}
 
 /**
  * Twin bindings map container images to local programs: an image with a binding runs live, every
@@ -57,7 +68,7 @@ export class TwinBindings {
     private readonly baseDir: string,
   ) {
     for (const b of bindings)
-      if (b.dockerfile) this.images.set(b.dockerfile, readDockerfile(path.resolve(baseDir, b.dockerfile)));
+      if (b.dockerfile) this.images.set(b.dockerfile, readDockerfile(bindingPath(baseDir, b.dockerfile)));
   }
 
   /** Every binding as written (image name and what it binds to). */
@@ -112,7 +123,7 @@ export class TwinBindings {
       env[k] = v.replaceAll('{{image.tag}}', tag).replaceAll('{{image.repository}}', repository);
     }
     const resolved: ResolvedBinding = { env };
-    if (binding.entry) resolved.entry = path.resolve(this.baseDir, binding.entry);
+    if (binding.entry) resolved.entry = bindingPath(this.baseDir, binding.entry);
     if (binding.command) resolved.command = binding.command;
     if (binding.dockerfile) resolved.image = this.images.get(binding.dockerfile)!;
     return resolved;

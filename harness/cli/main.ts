@@ -4,12 +4,15 @@ import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
 import { ENVIRONMENT_NAMES } from '../../env/environment-names.ts';
 import { PROFILE_NAMES } from '../../system/profiles/profile-names.ts';
-import { REPO_ROOT } from '../../system/repo-root.ts';
+import { projectRoot } from '../../system/project.ts';
+import { REPO_ROOT as REPO_ROOT_FALLBACK } from '../../system/repo-root.ts';
 import { DEFAULT_SCENARIO, scenarioNames } from './scenario-catalog.ts';
 
 // Commands load their implementation when they run, so `twin --help` does not import the twin,
 // both environments, the AWS SDK and testcontainers.
-const root = REPO_ROOT;
+// The repository the user works in (the nearest twin.yaml above the working directory), or this
+// package's own with its seed systems.
+const root = projectRoot();
 
 const envOption = () =>
   new Option('--env <name>', 'environment to run on').choices(ENVIRONMENT_NAMES).default('local');
@@ -67,10 +70,14 @@ program
   .command('scenario')
   .description(`run a scenario (default: ${DEFAULT_SCENARIO}); scenarios: ${scenarioNames(root).join(', ')}`)
   .argument('[name]', 'scenario name (scenarios/<name>.scenario.ts)', DEFAULT_SCENARIO)
+  .option(
+    '--system <name|dir>',
+    'the system a generic scenario (az-outage, canary, postgres-failover) runs on: a system of twin.yaml, under infra/, or a directory',
+  )
   .addOption(envOption())
   .option(
     '--overlay <name>',
-    "kustomize overlay to deploy instead of the scenario's own (required with --env cluster)",
+    "kustomize overlay to deploy instead of the scenario's own (a generic scenario: the system's default overlay; required with --env cluster)",
   )
   .addOption(kubeconfigOption())
   .addOption(contextOption())
@@ -85,6 +92,25 @@ program
   .action(async (name: string, opts) => {
     const { runScenario } = await import('./run-scenario.ts');
     process.exitCode = await runScenario(root, name, opts);
+  });
+
+program
+  .command('init')
+  .description(
+    "write a system's twin files from its kustomize base or overlay: topology.yaml, twin-bindings.yaml, addons.yaml, and its entry in twin.yaml (docs/own-system.md)",
+  )
+  .argument(
+    '<kustomize-dir>',
+    'a kustomize base or overlay of the system (its production overlay, unchanged)',
+  )
+  .option('--name <name>', 'the system’s name (default: from the path)')
+  .option('--out <dir>', 'where the twin files go (default: twin/<name>)')
+  .option('--overlay <name>', 'the overlay’s name in twin.yaml (default: the directory’s name)')
+  .option('--force', 'overwrite the twin files if they exist')
+  .action(async (dir: string, opts) => {
+    const { initCommand } = await import('./init-command.ts');
+    // twin.yaml goes into the repository: the nearest one above, else the working directory.
+    process.exitCode = await initCommand(root === REPO_ROOT_FALLBACK ? process.cwd() : root, dir, opts);
   });
 
 const chaos = program

@@ -8,7 +8,7 @@ export interface RunOptions {
   env: string;
   /** The control plane's time scale: the twin's (default 100); 1 elsewhere unless stated (a twin reached as a cluster). */
   timeScale: number;
-  /** `--overlay`: the overlay to deploy instead of the scenario's own (the cluster environment needs one). */
+  /** `--overlay`: the overlay to deploy instead of the scenario's own (the cluster environment needs one; a generic scenario's: undefined is the system's default). */
   overlay: string | undefined;
   /** `--kubeconfig` / `--context` of the cluster environment. */
   kubeconfig: string | undefined;
@@ -16,6 +16,8 @@ export interface RunOptions {
   keep: boolean;
   reportRoot: string;
   runId: string | undefined;
+  /** The system a generic scenario runs on (`twin scenario <name> --system …`). */
+  system: string | undefined;
 }
 
 /**
@@ -51,6 +53,7 @@ export function runOptionsFromEnv(
     keep: env['TWIN_KEEP'] === '1',
     reportRoot: env['TWIN_REPORT_DIR'] ?? 'reports',
     runId: env['TWIN_RUN_ID'] || undefined,
+    system: env['TWIN_SYSTEM'] || undefined,
   };
 }
 
