@@ -17,3 +17,53 @@ export function processRuns(pid: number): boolean {
     return process.platform !== 'linux'; // on Linux a missing /proc entry means it is gone
   }
 }
+
+/**
+ * When a process started: field 22 of /proc/<pid>/stat (clock ticks since boot), or undefined without
+ * procfs or for a process that is gone. A pid with another start time is another process (pid reuse).
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is still the process that started at `startTime` (pid alone where procfs is missing). */
+export function isSameProcess(pid: number, startTime: string | undefined): boolean {
+  if (!processRuns(pid)) return false;
+  if (startTime === undefined || process.platform !== 'linux') return true;
+  return processStartTime(pid) === startTime;
+}
+
+const trackedGroups = new Set<number>();
+let exitHook = false;
+
+/**
+ * Remembers a process group this process started, so that however this process ends (an exit, an
+ * uncaught error, a forced exit after a signal) the group gets SIGKILL instead of outliving it.
+ * Returns the function that forgets it (once the group has been stopped in order).
+ */
+export function trackProcessGroup(pgid: number): () => void {
+  trackedGroups.add(pgid);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', killTrackedProcessGroups);
+  }
+  return () => trackedGroups.delete(pgid);
+}
+
+/** SIGKILL to every tracked process group (synchronous: usable in an exit handler). */
+export function killTrackedProcessGroups(): number {
+  let n = 0;
+  for (const pgid of trackedGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+      n++;
+    } catch {}
+  }
+  trackedGroups.clear();
+  return n;
+}
