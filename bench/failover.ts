@@ -10,6 +10,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { waitUntil } from '../core/wait.ts';
 import type { Environment } from '../env/environment.ts';
 import { localEnvironment } from '../env/local/local-environment.ts';
 import { NumberedWriter, secretPgTarget } from '../harness/data/pg-writer.ts';
@@ -87,14 +88,14 @@ async function redisFailover(
   const faultAt = performance.now();
   await env.faults.killPod({ namespace: NS, name: pod.metadata.name });
   const promoted = await waitForNewMaster(target, master, 120_000);
-  const deadline = performance.now() + 60_000;
-  while (writer.acked.filter((a) => a.at > promoted.at).length < 20) {
-    if (performance.now() > deadline) {
-      writer.disconnect();
-      throw new Error(`the client wrote nothing in 60 s after the sentinels promoted ${promoted.master}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(() => writer.acked.filter((a) => a.at > promoted.at).length >= 20, {
+    what: `20 writes after the sentinels promoted ${promoted.master}`,
+    timeout: 60_000,
+    interval: 50,
+  }).catch((err) => {
+    writer.disconnect();
+    throw err;
+  });
   await writer.stop();
   const w = writer.windowSince(faultAt);
   const lost = (await writer.lostAcknowledged()).length;
@@ -104,13 +105,13 @@ async function redisFailover(
 
 async function postgresFailover(env: Environment) {
   await env.kube.waitFor(CLUSTER, (c) => c?.status?.phase === 'Cluster in healthy state', {
-    timeoutMs: 120_000,
+    timeout: 120_000,
     what: 'Cluster data-services/postgres healthy',
   });
   await env.kube.waitFor(
     { kind: 'Deployment', namespace: NS, name: 'postgres-pooler-rw' },
     (d) => (d?.status?.availableReplicas ?? 0) >= 1,
-    { timeoutMs: 60_000, what: 'PgBouncer pods of Pooler data-services/postgres-pooler-rw' },
+    { timeout: 60_000, what: 'PgBouncer pods of Pooler data-services/postgres-pooler-rw' },
   );
   const target = (service: string) => secretPgTarget(env, { namespace: NS, secret: 'postgres-app', service });
   const writer = new NumberedWriter(await target('postgres-rw'));
@@ -127,7 +128,7 @@ async function postgresFailover(env: Environment) {
   const faultAt = performance.now();
   await env.faults.killPod({ namespace: NS, name: old });
   await env.kube.waitFor(CLUSTER, (c) => c?.status?.currentPrimary && c.status.currentPrimary !== old, {
-    timeoutMs: 60_000,
+    timeout: 60_000,
     what: 'a new primary',
   });
   const promotedAt = performance.now();

@@ -49,7 +49,7 @@ scenario(
       await s.step('roll out api 2.0.0', () => setApiImage(env, '2.0.0'));
       const done = await s.step('wait for the canary to reach 100 % and become stable', () =>
         env.kube.waitFor(ROLLOUT, (r) => isPromoted(r, previousStable), {
-          timeoutMs: realMs(env, 20 * 60_000) + 30_000,
+          timeout: realMs(env, 20 * 60_000) + 30_000,
           what: 'Rollout production/api to promote 2.0.0',
         }),
       );
@@ -94,7 +94,7 @@ scenario(
       );
       const aborted = await s.step('wait for the analysis to fail and the rollout to abort', () =>
         env.kube.waitFor(ROLLOUT, (r) => r?.status?.abort === true && r.status?.phase === 'Degraded', {
-          timeoutMs: realMs(env, 15 * 60_000) + 30_000,
+          timeout: realMs(env, 15 * 60_000) + 30_000,
           what: 'Rollout production/api to abort 2.1.0',
         }),
       );

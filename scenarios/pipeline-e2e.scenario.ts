@@ -222,7 +222,7 @@ async function runJobFromCronJob(env: Environment): Promise<KubeObject> {
     (j) =>
       (j?.status?.succeeded ?? 0) > 0 ||
       (j?.status?.conditions ?? []).some((c: any) => c.type === 'Failed' && c.status === 'True'),
-    { timeoutMs: 120_000, what: `Job data-pipeline/${name} to finish` },
+    { timeout: 120_000, what: `Job data-pipeline/${name} to finish` },
   );
   if (!((done?.status?.succeeded ?? 0) > 0)) {
     const logs = await jobLogs(env, name).catch(() => '');

@@ -59,7 +59,7 @@ else
       it('CloudNativePG postgres-cluster is healthy; a row written through postgres-cluster-rw reads back', async () => {
         const cluster = await s.step(`wait for Cluster postgres-cluster: "${PG_HEALTHY}"`, () =>
           s.env.kube.waitFor(PG, (c) => c?.status?.phase === PG_HEALTHY, {
-            timeoutMs: 150_000,
+            timeout: 150_000,
             what: `Cluster ${NS}/postgres-cluster to reach "${PG_HEALTHY}"`,
           }),
         );
@@ -101,7 +101,7 @@ else
       it('the RedisCluster forms: 3 leaders over the 16384 slots, each follower replicating a leader in another zone', async () => {
         const rc = await s.step('wait for RedisCluster redis-cluster: state Ready', () =>
           s.env.kube.waitFor(REDIS, (c) => c?.status?.state === 'Ready', {
-            timeoutMs: 120_000,
+            timeout: 120_000,
             what: `RedisCluster ${NS}/redis-cluster to be Ready`,
           }),
         );
@@ -344,7 +344,7 @@ function shardAcks(writer: ClusterWriter, slot: number, since: number, n: number
 
 function redisReady(env: Environment) {
   return env.kube.waitFor(REDIS, (c) => c?.status?.state === 'Ready', {
-    timeoutMs: 60_000,
+    timeout: 60_000,
     what: `RedisCluster ${NS}/redis-cluster to be Ready`,
   });
 }

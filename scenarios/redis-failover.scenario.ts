@@ -8,6 +8,7 @@ import {
   waitForSentinelReplicas,
 } from '../harness/data/redis-writer.ts';
 import { missingDataServices } from '../harness/data/requirements.ts';
+import { waitUntil } from '../harness/index.ts';
 import { scenario } from '../harness/scenario/scenario.ts';
 import { sleep } from './support/cluster-state.ts';
 
@@ -173,12 +174,11 @@ async function sentinelPods(env: Environment): Promise<Array<{ host: string; por
 }
 
 async function waitForAcks(writer: SentinelWriter, since: number, n: number, timeoutMs: number) {
-  const deadline = performance.now() + timeoutMs;
-  while (writer.acked.filter((a) => a.at >= since).length < n) {
-    if (performance.now() > deadline)
-      throw new Error(`fewer than ${n} writes acknowledged after the failover`);
-    await sleep(50);
-  }
+  await waitUntil(() => writer.acked.filter((a) => a.at >= since).length >= n, {
+    what: `${n} writes acknowledged after the failover`,
+    timeout: timeoutMs,
+    interval: 50,
+  });
 }
 
 /** maxmemory, policy and AOF settings from the manifests are what the master runs with. */

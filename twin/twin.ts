@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TwinError } from '../core/errors.ts';
+import { TeardownStack } from '../core/teardown.ts';
 import { ScaledClock } from '../kube/clock.ts';
 import { describeObject, type KubeObject } from '../kube/object.ts';
 import { classifyKinds, describeStoredOnly } from '../system/render/index.ts';
@@ -15,7 +16,7 @@ import type { Controller, ControllerContext } from './controllers/controller.ts'
 import { builtinControllers } from './controllers/index.ts';
 import { assignGpuDevices, GpuAllocator, type GpuMode, listHostGpus } from './gpu/index.ts';
 import { Kubelet } from './kubelet/kubelet.ts';
-import { preparePodsDir, prepareVolumesDir } from './kubelet/pods-dir.ts';
+import { preparePodsDir, prepareVolumesDir, type SharedDir } from './kubelet/pods-dir.ts';
 import { WorkloadBundler } from './kubelet/workload-bundler.ts';
 import { TwinNetwork } from './network/twin-network.ts';
 import {
@@ -51,6 +52,8 @@ export interface TwinOptions {
    * (none: every dynamically provisioned claim stays Pending). A profile (k3s) passes its own.
    */
   storage?: ClusterStorage;
+  /** Aborts the bring-up (Ctrl-C): what had started is torn down and up() rejects with TWIN_ABORTED. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -76,7 +79,9 @@ export class Twin {
   /** Every PersistentVolume's data, `<volumesDir>/<pv name>`. */
   readonly volumesDir: string;
   readonly storage: ClusterStorage;
-  private downed = false;
+  /** What undoes each part that started, registered before it starts; down() unwinds it. */
+  private readonly teardown: TeardownStack;
+  private readonly pods: SharedDir;
 
   private constructor(
     readonly options: TwinOptions,
@@ -86,12 +91,17 @@ export class Twin {
     this.clock = new ScaledClock(options.timeScale);
     this.store = new ObjectStore(() => this.clock.now());
     this.events = new EventRecorder(this.store, this.clock);
+    this.teardown = new TeardownStack((m) => options.progress?.(m));
     mkdirSync(options.workDir, { recursive: true });
     this.logFile = path.join(options.workDir, 'control-plane.log');
-    const log = (m: string) =>
-      appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${m}\n`);
     this.storage = options.storage ?? options.system.topology.storage ?? { provisioners: [] };
-    this.volumesDir = prepareVolumesDir(options.workDir).path;
+    // Registered first, so unwound last: the directories go once every process using them has stopped.
+    const volumes = prepareVolumesDir(options.workDir);
+    this.teardown.defer('volume directories', () => volumes.release());
+    this.volumesDir = volumes.path;
+    this.pods = preparePodsDir(options.workDir);
+    this.teardown.defer('pod directories', () => this.pods.release());
+    const log = (m: string) => this.log(m);
     this.network = new TwinNetwork({
       store: this.store,
       clock: this.clock,
@@ -105,7 +115,7 @@ export class Twin {
     this.kubelet = new Kubelet({
       bindings,
       bundler: new WorkloadBundler(path.join(options.system.layout.root, '.twin', 'bundles')),
-      podsDir: preparePodsDir(options.workDir).path,
+      podsDir: this.pods.path,
       volumesDir: this.volumesDir,
       cwd: options.system.layout.root,
       allocatePodIp: (uid) => this.network.allocatePodIp(uid),
@@ -119,6 +129,11 @@ export class Twin {
     });
     this.nodes = new NodeHeartbeats(this.kubelet, options.nodeLifecycle?.leaseRenewIntervalSeconds);
     this.nodeLifecycle = new NodeLifecycleController(this.nodes, options.nodeLifecycle);
+  }
+
+  /** A line in the control plane's log (`<workDir>/control-plane.log`, readable by the twin's user only). */
+  log(message: string): void {
+    appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${message}\n`, { mode: 0o600 });
   }
 
   static async up(options: TwinOptions): Promise<Twin> {
@@ -156,13 +171,23 @@ export class Twin {
     objects: KubeObject[],
     progress: (m: string) => void,
   ): Promise<void> {
+    const aborted = () => {
+      if (this.options.signal?.aborted)
+        throw new TwinError('TWIN_ABORTED', 'the bring-up was interrupted', {
+          cause: this.options.signal.reason,
+        });
+    };
+    aborted();
+    this.teardown.defer('network', () => this.network.stop());
     await this.network.start();
     for (const line of this.network.describePolicyEnforcement()) progress(line);
+    aborted();
+    this.teardown.defer('kubelet (every live pod)', () => this.kubelet.shutdown());
     const ctx: ControllerContext = {
       store: this.store,
       clock: this.clock,
       events: this.events,
-      log: (m) => appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${m}\n`),
+      log: (m) => this.log(m),
     };
     this.controllers.push(
       new SchedulerController(),
@@ -187,7 +212,10 @@ export class Twin {
       ),
     );
     this.store.addAdmission(defaultStorageClassAdmission(() => this.store.list({ kind: 'StorageClass' })));
-    for (const c of this.controllers) c.start(ctx);
+    for (const c of this.controllers) {
+      this.teardown.defer(`controller ${c.name}`, () => c.stop());
+      c.start(ctx);
+    }
     progress(describeAddons(this.options.system.addons));
     // the add-ons are installed before the system: their CRDs first, as on a prepared cluster
     for (const crd of this.options.system.addonCrds) this.store.apply(crd);
@@ -210,16 +238,16 @@ export class Twin {
     await waitForWorkloadsReady(this.store, {
       timeoutMs: this.options.readyTimeoutMs ?? 60_000,
       progress,
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
   }
 
-  /** Stops every controller, every live process and listener; removes the work directory's processes. */
+  /**
+   * Stops what started, newest first: the controllers, every live process, the listeners; the pod
+   * directories move back under the work directory (or, with removeWorkDir, the work directory goes).
+   */
   async down(options: { removeWorkDir?: boolean } = {}): Promise<void> {
-    if (this.downed) return;
-    this.downed = true;
-    for (const c of [...this.controllers].reverse()) c.stop();
-    await this.kubelet.shutdown();
-    await this.network.stop();
+    await this.teardown.unwind();
     if (options.removeWorkDir) await rm(this.options.workDir, { recursive: true, force: true });
   }
 }

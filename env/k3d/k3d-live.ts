@@ -1,7 +1,8 @@
 import net from 'node:net';
 import path from 'node:path';
 import { KubeConfig, PortForward } from '@kubernetes/client-node';
-import { TwinError } from '../../core/errors.ts';
+import { isTwinError, TwinError } from '../../core/errors.ts';
+import { waitUntil } from '../../core/wait.ts';
 import { ScaledClock } from '../../kube/clock.ts';
 import {
   type ConnectCheck,
@@ -18,6 +19,7 @@ import type {
   Network,
   TimelineEvent,
 } from '../environment.ts';
+import { FaultLedger } from '../fault-ledger.ts';
 import { gpuStatusPatch, gpusToRepatch } from './k3d-addons.ts';
 import { connectCheckArgv, connectOutcome } from './k3d-connect-check.ts';
 import { agentsInZone, type K3dAgent, type K3dClusterPlan } from './k3d-plan.ts';
@@ -304,13 +306,16 @@ function targetPort(pod: KubeObject, target: number | string): number {
 export class K3dFaults {
   private readonly stopped = new Set<string>();
   private readonly partitioned = new Set<string>();
+  private readonly ledger: FaultLedger;
 
   constructor(
     private readonly plan: K3dClusterPlan,
     private readonly kube: ClientNodeKubeApi,
     private readonly deps: Pick<K3dRunnerDeps, 'exec' | 'cwd'>,
-    private readonly emit: (e: TimelineEvent) => void,
-  ) {}
+    emit: (e: TimelineEvent) => void,
+  ) {
+    this.ledger = new FaultLedger(emit, () => Date.now());
+  }
 
   /** The agent by k3d node name or by the production node it stands for. */
   agent(name: string): K3dAgent {
@@ -323,35 +328,37 @@ export class K3dFaults {
     return a;
   }
 
-  private event(kind: string, object: string, message: string): void {
-    this.emit({ t: Date.now(), kind, object, message, type: 'Warning' });
-  }
-
   async killPod(ref: { namespace: string; name: string }): Promise<void> {
-    this.event('FaultPodKilled', `Pod ${ref.namespace}/${ref.name}`, 'pod deleted with grace period 0');
+    this.ledger.record('PodKilled', `Pod ${ref.namespace}/${ref.name}`, 'pod deleted with grace period 0');
     await this.kube.killPod(ref);
   }
 
   async stopNode(name: string): Promise<void> {
     const a = this.agent(name);
-    this.event('FaultNodeStopped', `Node ${a.nodeName}`, `k3d node stop ${a.nodeName} (${a.topologyNode})`);
-    await this.deps.exec(['k3d', 'node', 'stop', a.nodeName]);
+    this.ledger.willUndo(`node/${a.nodeName}`, () => this.startNode(a.nodeName));
+    this.ledger.record(
+      'NodeStopped',
+      `Node ${a.nodeName}`,
+      `k3d node stop ${a.nodeName} (${a.topologyNode})`,
+    );
     this.stopped.add(a.nodeName);
+    await this.deps.exec(['k3d', 'node', 'stop', a.nodeName]);
   }
 
   async startNode(name: string): Promise<void> {
     const a = this.agent(name);
+    this.ledger.undone(`node/${a.nodeName}`);
     if (this.partitioned.delete(a.nodeName)) {
       await this.deps.exec(['docker', 'network', 'connect', `k3d-${this.plan.clusterName}`, a.nodeName]);
     } else {
       await this.deps.exec(['k3d', 'node', 'start', a.nodeName]);
       this.stopped.delete(a.nodeName);
     }
-    this.event('FaultNodeStarted', `Node ${a.nodeName}`, `node ${a.nodeName} back`);
+    this.ledger.record('NodeStarted', `Node ${a.nodeName}`, `node ${a.nodeName} back`, 'Normal');
     await this.kube.waitFor(
       { kind: 'Node', name: a.nodeName },
       (n) => (n?.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
-      { timeoutMs: 180_000, what: `Node ${a.nodeName} Ready again` },
+      { timeout: 180_000, what: `Node ${a.nodeName} Ready again` },
     );
     // The kubelet re-registers with what it knows: emulated GPUs are advertised again.
     if (this.plan.gpu === 'emulated' && a.gpus > 0)
@@ -365,12 +372,23 @@ export class K3dFaults {
         'TWIN_NOT_FOUND',
         `zone ${zone}: no agent in it (zones: ${this.plan.zones.join(', ')})`,
       );
+    this.ledger.record(
+      'ZoneFailed',
+      `zone ${zone}`,
+      `fault: zone ${zone} failed: ${agents.length} nodes stopped (${agents.map((a) => a.nodeName).join(', ')})`,
+    );
     for (const a of agents) await this.stopNode(a.nodeName);
     return agents.map((a) => a.nodeName);
   }
 
   async restoreZone(zone: string): Promise<string[]> {
     const agents = agentsInZone(this.plan, zone).filter((a) => this.stopped.has(a.nodeName));
+    this.ledger.record(
+      'ZoneRestored',
+      `zone ${zone}`,
+      `fault undone: zone ${zone} restored: ${agents.length} nodes started`,
+      'Normal',
+    );
     for (const a of agents) await this.startNode(a.nodeName);
     return agents.map((a) => a.nodeName);
   }
@@ -378,20 +396,27 @@ export class K3dFaults {
   async partitionNode(name: string): Promise<{ mode: 'partition' | 'stop'; how: string }> {
     const a = this.agent(name);
     const argv = ['docker', 'network', 'disconnect', `k3d-${this.plan.clusterName}`, a.nodeName];
-    await this.deps.exec(argv);
+    this.ledger.willUndo(`node/${a.nodeName}`, () => this.startNode(a.nodeName));
     this.partitioned.add(a.nodeName);
-    this.event('FaultNodePartitioned', `Node ${a.nodeName}`, argv.join(' '));
+    this.ledger.record('NodePartitioned', `Node ${a.nodeName}`, argv.join(' '));
+    await this.deps.exec(argv);
     return { mode: 'partition', how: argv.join(' ') };
   }
 
   async cordon(name: string): Promise<void> {
-    await this.kube.patch({ kind: 'Node', name: this.agent(name).nodeName }, (n) => {
+    const node = this.agent(name).nodeName;
+    this.ledger.willUndo(`cordon/${node}`, () => this.uncordon(node));
+    this.ledger.record('NodeCordoned', `Node ${node}`, `fault: node ${node} cordoned`, 'Normal');
+    await this.kube.patch({ kind: 'Node', name: node }, (n) => {
       n.spec = { ...(n.spec ?? {}), unschedulable: true };
     });
   }
 
   async uncordon(name: string): Promise<void> {
-    await this.kube.patch({ kind: 'Node', name: this.agent(name).nodeName }, (n) => {
+    const node = this.agent(name).nodeName;
+    this.ledger.undone(`cordon/${node}`);
+    this.ledger.record('NodeUncordoned', `Node ${node}`, `node ${node} uncordoned`, 'Normal');
+    await this.kube.patch({ kind: 'Node', name: node }, (n) => {
       if (n.spec) delete n.spec.unschedulable;
     });
   }
@@ -414,42 +439,55 @@ export class K3dFaults {
   async drain(name: string, options: { timeoutSeconds?: number } = {}) {
     const node = this.agent(name).nodeName;
     const t0 = Date.now();
-    const deadline = t0 + (options.timeoutSeconds ?? 300) * 1000;
     await this.cordon(node);
+    this.ledger.record(
+      'NodeDrain',
+      `Node ${node}`,
+      `fault: draining node ${node} (kubectl drain --ignore-daemonsets)`,
+      'Normal',
+    );
     const evicted: string[] = [];
     const ignored: string[] = [];
     let refused = 0;
-    for (;;) {
-      const pods = (await this.kube.list({ kind: 'Pod' })).filter(
-        (p) => p.spec?.nodeName === node && !['Succeeded', 'Failed'].includes(p.status?.phase),
-      );
-      const movable = pods.filter((p) => {
-        const daemon = (p.metadata.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet');
-        if (daemon && !ignored.includes(`${p.metadata.namespace}/${p.metadata.name}`))
-          ignored.push(`${p.metadata.namespace}/${p.metadata.name}`);
-        return !daemon;
-      });
-      if (movable.length === 0 || Date.now() > deadline)
-        return {
-          node,
-          evicted,
-          ignored,
-          refused,
-          remaining: movable.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
-          durationMs: Date.now() - t0,
-        };
-      for (const p of movable) {
-        const ref = { namespace: p.metadata.namespace ?? 'default', name: p.metadata.name };
-        const answer = await this.evict(ref);
-        if (answer.code === 200) evicted.push(`${ref.namespace}/${ref.name}`);
-        else if (answer.code === 429) refused++;
-      }
-      await new Promise((r) => setTimeout(r, 5000));
-    }
+    let remaining: string[] = [];
+    await waitUntil(
+      async () => {
+        const pods = (await this.kube.list({ kind: 'Pod' })).filter(
+          (p) => p.spec?.nodeName === node && !['Succeeded', 'Failed'].includes(p.status?.phase),
+        );
+        const movable = pods.filter((p) => {
+          const daemon = (p.metadata.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet');
+          if (daemon && !ignored.includes(`${p.metadata.namespace}/${p.metadata.name}`))
+            ignored.push(`${p.metadata.namespace}/${p.metadata.name}`);
+          return !daemon;
+        });
+        remaining = movable.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+        if (movable.length === 0) return true;
+        for (const p of movable) {
+          const ref = { namespace: p.metadata.namespace ?? 'default', name: p.metadata.name };
+          const answer = await this.evict(ref);
+          if (answer.code === 200) evicted.push(`${ref.namespace}/${ref.name}`);
+          else if (answer.code === 429) refused++;
+        }
+        return false;
+      },
+      { what: `node ${node} to drain`, timeout: (options.timeoutSeconds ?? 300) * 1000, interval: 5000 },
+    ).catch((err) => {
+      // kubectl drain --timeout: what is left is reported, not thrown.
+      if (!isTwinError(err, 'TWIN_TIMEOUT')) throw err;
+    });
+    const report = { node, evicted, ignored, refused, remaining, durationMs: Date.now() - t0 };
+    this.ledger.record(
+      'NodeDrained',
+      `Node ${node}`,
+      `node ${node} drained in ${(report.durationMs / 1000).toFixed(0)} s: ${evicted.length} evicted, ${refused} evictions refused (retried), ${remaining.length} left`,
+      'Normal',
+    );
+    return report;
   }
 
-  /** Starts what the faults stopped and reconnects what they partitioned (down() calls it). */
+  /** Undoes every fault in effect, newest first: nodes started and reconnected, cordons lifted (down() calls it). */
   async undo(): Promise<void> {
-    for (const n of [...this.partitioned, ...this.stopped]) await this.startNode(n).catch(() => {});
+    await this.ledger.undoAll();
   }
 }

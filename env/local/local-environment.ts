@@ -1,4 +1,6 @@
 import { TwinError } from '../../core/errors.ts';
+import { TeardownStack } from '../../core/teardown.ts';
+import { waitUntil } from '../../core/wait.ts';
 import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
 import { describeObject, type KubeObject, type ObjectRef } from '../../kube/object.ts';
 import { loadSystem, resolveSystem } from '../../system/system.ts';
@@ -12,10 +14,12 @@ import type {
   EnvironmentOptions,
   Faults,
   KubeApi,
+  KubeWaitOptions,
   LoadControl,
   Network,
   TimelineEvent,
 } from '../environment.ts';
+import { FaultLedger } from '../fault-ledger.ts';
 import { type AwsDataPlane, startAwsDataPlane } from './aws-data-plane.ts';
 
 /** The embedded default: the twin in this process, live pods as child processes on loopback. */
@@ -28,30 +32,43 @@ export const localEnvironment: EnvironmentBackend = {
     const layout = await resolveSystem(options.system);
     // Everything is read and checked before anything starts.
     const system = await loadSystem(layout, options.overlay ?? 'local', options.progress);
-    // The system's AWS data plane (AWS edge + its local Terraform), before the pods that use it start.
-    const awsPlane = await startAwsDataPlane({
-      terraformDir: layout.localTerraformDir,
-      workDir: options.workDir,
-      region: system.topology.region ?? 'us-east-1',
-      ...(options.progress ? { progress: options.progress } : {}),
-    });
-    let twin: Twin;
+    // What starts registers its undoing first; a failure or Ctrl-C below unwinds what had started.
+    const teardown = new TeardownStack(options.progress);
     try {
-      twin = await Twin.up({
+      throwIfAborted(options.signal);
+      // The system's AWS data plane (AWS edge + its local Terraform), before the pods that use it start.
+      let awsPlane: AwsDataPlane | undefined;
+      teardown.defer('AWS data plane', () => awsPlane?.stop());
+      awsPlane = await startAwsDataPlane({
+        terraformDir: layout.localTerraformDir,
+        workDir: options.workDir,
+        region: system.topology.region ?? 'us-east-1',
+        ...(options.progress ? { progress: options.progress } : {}),
+      });
+      throwIfAborted(options.signal);
+      const twin = await Twin.up({
         system,
         timeScale: options.timeScale ?? DEFAULT_TIME_SCALE,
         workDir: options.workDir,
-        gpu: options.gpu ?? (process.env['TWIN_GPU'] === 'passthrough' ? 'passthrough' : 'emulated'),
+        gpu: options.gpu ?? 'emulated',
         ...(options.progress ? { progress: options.progress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.readyTimeout !== undefined ? { readyTimeoutMs: options.readyTimeout } : {}),
         ...(awsPlane ? { podEnv: awsPlane.podEnv } : {}),
       });
+      teardown.defer('twin', () => twin.down());
+      return new LocalEnvironment(twin, teardown, awsPlane?.aws);
     } catch (err) {
-      await awsPlane?.stop();
+      await teardown.unwind().catch(() => {});
       throw err;
     }
-    return new LocalEnvironment(twin, awsPlane);
   },
 };
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted)
+    throw new TwinError('TWIN_ABORTED', 'the bring-up was interrupted', { cause: signal.reason });
+}
 
 export class LocalEnvironment implements Environment {
   readonly name = 'local';
@@ -61,15 +78,21 @@ export class LocalEnvironment implements Environment {
   readonly faults: Faults;
   readonly load: LoadControl;
   private readonly handlers = new Set<(e: TimelineEvent) => void>();
-  /** What undoes each fault still in effect, by what it undoes ("node/<name>", "cordon/<name>"). */
-  private readonly undo = new Map<string, () => Promise<void>>();
-  private readonly unwatchEvents: () => void;
+  /** The faults in effect and what undoes each (registered before the fault is applied). */
+  private readonly ledger: FaultLedger;
 
+  /** `teardown` holds what up() started (the AWS data plane, the twin); down() unwinds it after the faults. */
   constructor(
     readonly twin: Twin,
-    private readonly awsPlane?: AwsDataPlane,
+    private readonly teardown: TeardownStack,
+    aws: AwsEndpoint | undefined,
   ) {
-    this.aws = awsPlane?.aws;
+    this.aws = aws;
+    this.ledger = new FaultLedger(
+      (e) => this.emit(e),
+      () => twin.clock.now(),
+      (m) => twin.options.progress?.(m),
+    );
     const store = twin.store;
     this.kube = {
       async apply(objects) {
@@ -106,38 +129,33 @@ export class LocalEnvironment implements Environment {
       trafficByVersion: (ref, windowMs) => twin.network.trafficByVersion(ref, windowMs),
       canConnect: (check) => twin.network.canConnect(check),
     };
+    const ledger = this.ledger;
     this.faults = {
       killPod: async (ref) => {
         const pod = store.get({ kind: 'Pod', ...ref });
         if (!pod) throw new TwinError('TWIN_NOT_FOUND', `Pod ${ref.namespace}/${ref.name} not found`);
-        this.emit({
-          t: twin.clock.now(),
-          kind: 'PodKilled',
-          object: describeObject(pod),
-          message: `fault: pod ${ref.namespace}/${ref.name} killed`,
-          type: 'Warning',
-        });
+        ledger.record('PodKilled', describeObject(pod), `fault: pod ${ref.namespace}/${ref.name} killed`);
         store.delete({ kind: 'Pod', ...ref });
       },
       stopNode: async (name) => {
         const node = this.node(name);
         if (twin.nodes.powerOf(name) === 'stopped') return;
-        this.fault(
+        ledger.willUndo(`node/${name}`, () => this.faults.startNode(name));
+        ledger.record(
           'NodeStopped',
-          node,
+          describeObject(node),
           `fault: node ${name} powered off (its containers die, its kubelet stops heartbeating)`,
         );
-        this.undo.set(`node/${name}`, () => this.faults.startNode(name));
         await twin.nodes.stopNode(name);
       },
       startNode: async (name) => {
         const node = this.node(name);
         const was = twin.nodes.powerOf(name);
+        ledger.undone(`node/${name}`);
         if (was === 'running') return;
-        this.undo.delete(`node/${name}`);
-        this.fault(
+        ledger.record(
           'NodeStarted',
-          node,
+          describeObject(node),
           was === 'partitioned'
             ? `fault undone: node ${name} partition healed`
             : `fault undone: node ${name} powered on`,
@@ -147,25 +165,22 @@ export class LocalEnvironment implements Environment {
       },
       failZone: async (zone) => {
         const nodes = this.zoneNodes(zone);
-        this.emit({
-          t: twin.clock.now(),
-          kind: 'ZoneFailed',
-          object: `zone ${zone}`,
-          message: `fault: zone ${zone} failed: ${nodes.length} nodes powered off (${nodes.join(', ')})`,
-          type: 'Warning',
-        });
+        ledger.record(
+          'ZoneFailed',
+          `zone ${zone}`,
+          `fault: zone ${zone} failed: ${nodes.length} nodes powered off (${nodes.join(', ')})`,
+        );
         for (const n of nodes) await this.faults.stopNode(n);
         return nodes;
       },
       restoreZone: async (zone) => {
         const nodes = this.zoneNodes(zone).filter((n) => twin.nodes.powerOf(n) !== 'running');
-        this.emit({
-          t: twin.clock.now(),
-          kind: 'ZoneRestored',
-          object: `zone ${zone}`,
-          message: `fault undone: zone ${zone} restored: ${nodes.length} nodes powered on`,
-          type: 'Normal',
-        });
+        ledger.record(
+          'ZoneRestored',
+          `zone ${zone}`,
+          `fault undone: zone ${zone} restored: ${nodes.length} nodes powered on`,
+          'Normal',
+        );
         for (const n of nodes) await this.faults.startNode(n);
         return nodes;
       },
@@ -173,36 +188,36 @@ export class LocalEnvironment implements Environment {
         const node = this.node(name);
         const how =
           'its containers are frozen (SIGSTOP) and its kubelet stops heartbeating: pods share the host loopback, so no network namespace can cut one node off';
-        this.fault('NodePartitioned', node, `fault: node ${name} partitioned (${how})`);
-        this.undo.set(`node/${name}`, () => this.faults.startNode(name));
+        ledger.willUndo(`node/${name}`, () => this.faults.startNode(name));
+        ledger.record('NodePartitioned', describeObject(node), `fault: node ${name} partitioned (${how})`);
         twin.nodes.partitionNode(name);
         return { mode: 'partition', how };
       },
       cordon: async (name) => {
         const node = this.node(name);
-        this.fault('NodeCordoned', node, `fault: node ${name} cordoned`, 'Normal');
-        if (!node.spec?.unschedulable) this.undo.set(`cordon/${name}`, () => this.faults.uncordon(name));
+        if (!node.spec?.unschedulable) ledger.willUndo(`cordon/${name}`, () => this.faults.uncordon(name));
+        ledger.record('NodeCordoned', describeObject(node), `fault: node ${name} cordoned`, 'Normal');
         cordon(twin, name);
       },
       uncordon: async (name) => {
         const node = this.node(name);
-        this.undo.delete(`cordon/${name}`);
-        this.fault('NodeUncordoned', node, `node ${name} uncordoned`, 'Normal');
+        ledger.undone(`cordon/${name}`);
+        ledger.record('NodeUncordoned', describeObject(node), `node ${name} uncordoned`, 'Normal');
         cordon(twin, name, false);
       },
       drain: async (name, options) => {
         const node = this.node(name);
-        this.fault(
+        if (!node.spec?.unschedulable) ledger.willUndo(`cordon/${name}`, () => this.faults.uncordon(name));
+        ledger.record(
           'NodeDrain',
-          node,
+          describeObject(node),
           `fault: draining node ${name} (kubectl drain --ignore-daemonsets)`,
           'Normal',
         );
-        if (!node.spec?.unschedulable) this.undo.set(`cordon/${name}`, () => this.faults.uncordon(name));
         const report = await drain(twin, name, options ?? {});
-        this.fault(
+        ledger.record(
           'NodeDrained',
-          node,
+          describeObject(node),
           `node ${name} drained in ${(report.durationMs / 1000).toFixed(0)} s: ${report.evicted.length} evicted, ${report.refused} evictions refused by PodDisruptionBudgets (retried), ${report.remaining.length} left`,
           'Normal',
         );
@@ -216,19 +231,18 @@ export class LocalEnvironment implements Environment {
     this.load = {
       set: async (w, load) => {
         twin.usage.set(w.namespace, w.name, load);
-        this.emit({
-          t: twin.clock.now(),
-          kind: 'LoadSet',
-          object: `${w.namespace}/${w.name}`,
-          message: `load on ${w.namespace}/${w.name}: ${load.cpuCores !== undefined ? `${load.cpuCores} CPU cores` : ''}${load.cpuCores !== undefined && load.memoryBytes !== undefined ? ', ' : ''}${load.memoryBytes !== undefined ? `${(load.memoryBytes / 2 ** 20).toFixed(0)} MiB` : ''}`,
-          type: 'Normal',
-        });
+        ledger.record(
+          'LoadSet',
+          `${w.namespace}/${w.name}`,
+          `load on ${w.namespace}/${w.name}: ${load.cpuCores !== undefined ? `${load.cpuCores} CPU cores` : ''}${load.cpuCores !== undefined && load.memoryBytes !== undefined ? ', ' : ''}${load.memoryBytes !== undefined ? `${(load.memoryBytes / 2 ** 20).toFixed(0)} MiB` : ''}`,
+          'Normal',
+        );
       },
       clear: async (w) => {
         twin.usage.clear(w.namespace, w.name);
       },
     };
-    this.unwatchEvents = store.watch({ kind: 'Event' }, (e) => {
+    const unwatchEvents = store.watch({ kind: 'Event' }, (e) => {
       if (e.type !== 'ADDED') return;
       const ev = e.object as KubeObject & {
         involvedObject?: ObjectRef;
@@ -245,6 +259,7 @@ export class LocalEnvironment implements Environment {
         type: ev.type ?? 'Normal',
       });
     });
+    teardown.defer('event watch', unwatchEvents);
   }
 
   get clock() {
@@ -258,15 +273,6 @@ export class LocalEnvironment implements Environment {
 
   private emit(e: TimelineEvent): void {
     for (const h of this.handlers) h(e);
-  }
-
-  private fault(
-    kind: string,
-    obj: KubeObject,
-    message: string,
-    type: 'Normal' | 'Warning' = 'Warning',
-  ): void {
-    this.emit({ t: this.twin.clock.now(), kind, object: describeObject(obj), message, type });
   }
 
   private node(name: string): KubeObject {
@@ -296,23 +302,10 @@ export class LocalEnvironment implements Environment {
     return nodes;
   }
 
-  /** Undoes every fault still in effect (nodes back on, cordons lifted), newest first. */
-  private async undoFaults(): Promise<void> {
-    for (const [what, fn] of [...this.undo].reverse()) {
-      this.undo.delete(what);
-      try {
-        await fn();
-      } catch (err) {
-        this.twin.options.progress?.(`undoing ${what} failed: ${(err as Error).message}`);
-      }
-    }
-  }
-
+  /** Undoes every fault still in effect (nodes back on, cordons lifted), newest first, then what up() started. */
   async down(): Promise<void> {
-    await this.undoFaults();
-    this.unwatchEvents();
-    await this.twin.down();
-    await this.awsPlane?.stop();
+    await this.ledger.undoAll();
+    await this.teardown.unwind();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -320,46 +313,34 @@ export class LocalEnvironment implements Environment {
   }
 }
 
+/** kube.waitFor on the twin: the predicate is checked again on every change of the object. */
 function waitFor(
   twin: Twin,
   ref: ObjectRef,
   predicate: (obj: KubeObject | undefined) => boolean,
-  options: { timeoutMs: number; what: string; signal?: AbortSignal },
+  options: KubeWaitOptions,
 ): Promise<KubeObject | undefined> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const obj = twin.store.get(ref);
-      if (predicate(obj)) {
-        finish();
-        resolve(obj);
-      }
-    };
-    const unwatch = twin.store.watch(
-      { kind: ref.kind, ...(ref.apiVersion ? { apiVersion: ref.apiVersion } : {}) },
-      (e) => {
-        if (e.object.metadata.name === ref.name && e.object.metadata.namespace === ref.namespace) check();
-      },
-    );
-    const timer = setTimeout(() => {
-      finish();
-      const obj = twin.store.get(ref);
-      reject(
-        new TwinError(
-          'TWIN_TIMEOUT',
-          `timed out after ${(options.timeoutMs / 1000).toFixed(1)} s (×${twin.clock.scale} control-plane time) waiting for ${options.what}; ${describeObject(ref)} status: ${JSON.stringify(obj?.status ?? null).slice(0, 400)}`,
-        ),
+  let last: KubeObject | undefined;
+  return waitUntil(
+    (progress) => {
+      last = twin.store.get(ref);
+      if (predicate(last)) return { obj: last };
+      progress.status(
+        `×${twin.clock.scale} control-plane time; ${describeObject(ref)} status: ${JSON.stringify(last?.status ?? null).slice(0, 400)}`,
       );
-    }, options.timeoutMs);
-    const onAbort = () => {
-      finish();
-      reject(new TwinError('TWIN_ABORTED', `aborted while waiting for ${options.what}`));
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    function finish() {
-      unwatch();
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    }
-    check();
-  });
+      return undefined;
+    },
+    {
+      ...options,
+      interval: 1000,
+      wake: (recheck) =>
+        twin.store.watch(
+          { kind: ref.kind, ...(ref.apiVersion ? { apiVersion: ref.apiVersion } : {}) },
+          (e) => {
+            if (e.object.metadata.name === ref.name && e.object.metadata.namespace === ref.namespace)
+              recheck();
+          },
+        ),
+    },
+  ).then((r) => r.obj);
 }

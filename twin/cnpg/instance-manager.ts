@@ -12,6 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import { isTwinError } from '../../core/errors.ts';
+import { waitUntil } from '../../core/wait.ts';
 import { podIp, podPath } from '../data/container-paths.ts';
 import { findPostgres } from '../data/postgres/postgres-install.ts';
 import { initCluster, isInitialised, run, serverArgv } from '../data/postgres/postgres-server.ts';
@@ -283,17 +284,12 @@ class InstanceManager {
       this.client?.end().catch(() => {});
       this.client = undefined;
     });
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      try {
-        await this.query('select 1', d.superuserPassword);
-        return;
-      } catch (err) {
-        if (child.exitCode !== null || Date.now() > deadline)
-          throw new Error(`postgres did not start: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await waitUntil(async () => (await this.query('select 1', d.superuserPassword)).length > 0, {
+      what: 'postgres to accept connections',
+      timeout: 120_000,
+      interval: 100,
+      retryIf: () => child.exitCode === null, // a server that exited will not come up
+    });
   }
 
   async stopServer(): Promise<void> {

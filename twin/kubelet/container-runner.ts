@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { trackProcessGroup } from '../../core/process.ts';
 
 export interface ContainerProcessSpec {
   argv: string[];
@@ -10,7 +11,9 @@ export interface ContainerProcessSpec {
 
 /**
  * One live container: a child process in its own process group (so the whole tree can be signalled),
- * with stdout and stderr appended to the container's log file.
+ * with stdout and stderr appended to the container's log file (readable by the twin's user only).
+ * However the twin ends, the group gets SIGKILL (core/process.ts trackProcessGroup); a twin killed
+ * with SIGKILL itself leaves it to the pod's orphan guard.
  */
 export class ContainerProcess {
   readonly child: ChildProcess;
@@ -19,7 +22,7 @@ export class ContainerProcess {
   private exitedFlag = false;
 
   constructor(spec: ContainerProcessSpec) {
-    this.log = createWriteStream(spec.logFile, { flags: 'a' });
+    this.log = createWriteStream(spec.logFile, { flags: 'a', mode: 0o600 });
     // A log that cannot be written (its directory removed under a running pod) loses lines, never the twin.
     this.log.on('error', () => {
       this.child?.stdout?.resume(); // keep draining, so the process never blocks on a full pipe
@@ -32,6 +35,7 @@ export class ContainerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    const untrack = this.child.pid !== undefined ? trackProcessGroup(this.child.pid) : () => {};
     this.child.stdout!.pipe(this.log, { end: false });
     this.child.stderr!.pipe(this.log, { end: false });
     // The exit is reported once the log holds everything the container wrote, as a runtime's log does
@@ -45,6 +49,7 @@ export class ContainerProcess {
         finish({ code: 128, signal: null });
       });
       this.child.once('exit', (code, signal) => {
+        untrack();
         this.exitedFlag = true;
         // A container ends with its main process: what it left running in its group goes too, and its
         // output pipes close; a descendant that left the group and holds them cannot delay the exit.

@@ -32,7 +32,7 @@ export class Kubelet implements Controller {
 
   start(ctx: ControllerContext): void {
     this.ctx = ctx;
-    mkdirSync(this.options.podsDir, { recursive: true });
+    mkdirSync(this.options.podsDir, { recursive: true, mode: 0o711 });
     this.unwatch = ctx.store.watch({ kind: 'Pod' }, (e) => {
       const uid = e.object.metadata.uid!;
       if (e.type === 'DELETED') {

@@ -74,7 +74,7 @@ export class PodWorker {
   }
 
   async start(): Promise<void> {
-    mkdirSync(this.options.logDir, { recursive: true });
+    mkdirSync(this.options.logDir, { recursive: true, mode: 0o711 });
     this.podIP = this.pod.spec?.hostNetwork
       ? this.hostIP()
       : this.options.allocatePodIp(this.pod.metadata.uid!);

@@ -1,43 +1,108 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+export interface SharedDir {
+  /** Where the pods' (or the volumes') directories are made. */
+  path: string;
+  /** Whether `path` is outside the work directory (see preparePodsDir). */
+  relocated: boolean;
+  /**
+   * At teardown: a relocated directory is removed (for the pods, after their logs are copied back
+   * under `<workDir>/pods`, 0700, logs 0600), so nothing the run wrote stays in the temporary directory.
+   */
+  release(): void;
+}
+
+/** Pod directories: others may pass through (a server running as another user reaches its data), not list. */
+const POD_DIR_MODE = 0o711;
 
 /**
  * The directory that holds every pod's logs and files (`<workDir>/pods`). Servers that refuse to run
  * as root (PostgreSQL) run as another user, which must be able to reach their data: when the twin
  * runs as root and some parent of the work directory is closed to others (a clone under /root, a
  * mkdtemp directory, both 0700), the pods live in a directory under the system's temporary directory
- * that everyone can traverse, and `<workDir>/pods` is a symbolic link to it.
+ * that everyone can traverse, and `<workDir>/pods` is a symbolic link to it. What a crashed run left
+ * there is removed first.
  */
-export function preparePodsDir(workDir: string): { path: string; relocated: boolean } {
-  return prepareSharedDir(workDir, 'pods');
+export function preparePodsDir(workDir: string): SharedDir {
+  return prepareSharedDir(workDir, 'pods', true);
 }
 
 /** The directory of every PersistentVolume's data (`<workDir>/volumes`), reachable as the pods directory is. */
-export function prepareVolumesDir(workDir: string): { path: string; relocated: boolean } {
-  return prepareSharedDir(workDir, 'volumes');
+export function prepareVolumesDir(workDir: string): SharedDir {
+  return prepareSharedDir(workDir, 'volumes', false);
 }
 
 /** `<workDir>/<name>`, or a link to a directory everyone can traverse (see preparePodsDir). */
-function prepareSharedDir(workDir: string, name: string): { path: string; relocated: boolean } {
+function prepareSharedDir(workDir: string, name: 'pods' | 'volumes', keepLogs: boolean): SharedDir {
   const link = path.join(path.resolve(workDir), name);
   mkdirSync(path.dirname(link), { recursive: true });
   if (process.getuid?.() !== 0 || traversableByOthers(path.dirname(link))) {
-    mkdirSync(link, { recursive: true });
-    return { path: link, relocated: false };
+    mkdirSync(link, { recursive: true, mode: POD_DIR_MODE });
+    return { path: link, relocated: false, release: () => {} };
   }
-  const base = path.join(tmpdir(), 'infra-twin-pods');
-  mkdirSync(base, { recursive: true, mode: 0o755 });
-  const real = path.join(base, createHash('sha1').update(link).digest('hex').slice(0, 16));
-  mkdirSync(real, { recursive: true, mode: 0o755 });
+  const real = relocatedDir(workDir, name);
+  mkdirSync(path.dirname(real), { recursive: true, mode: POD_DIR_MODE });
+  rmSync(real, { recursive: true, force: true });
+  mkdirSync(real, { recursive: true, mode: POD_DIR_MODE });
   let existing: ReturnType<typeof lstatSync> | undefined;
   try {
     existing = lstatSync(link);
   } catch {}
-  if (existing && !existing.isSymbolicLink()) rmSync(link, { recursive: true, force: true });
-  if (!existing?.isSymbolicLink()) symlinkSync(real, link);
-  return { path: real, relocated: true };
+  if (existing) rmSync(link, { recursive: true, force: true });
+  symlinkSync(real, link);
+  return { path: real, relocated: true, release: () => releaseRelocated(link, real, keepLogs) };
+}
+
+/** Where `<workDir>/<name>` lives when relocated (a name derived from the work directory). */
+export function relocatedDir(workDir: string, name: 'pods' | 'volumes'): string {
+  const link = path.join(path.resolve(workDir), name);
+  return path.join(tmpdir(), 'infra-twin-pods', createHash('sha1').update(link).digest('hex').slice(0, 16));
+}
+
+/** Where the pods of a work directory live when relocated. */
+export function relocatedPodsDir(workDir: string): string {
+  return relocatedDir(workDir, 'pods');
+}
+
+/** Removes the link and the relocated directory; with keepLogs the pods' logs are copied back first. */
+function releaseRelocated(link: string, real: string, keepLogs: boolean): void {
+  let isLink = false;
+  try {
+    isLink = lstatSync(link).isSymbolicLink();
+  } catch {}
+  if (isLink) rmSync(link, { force: true });
+  if (keepLogs && existsSync(real)) {
+    for (const pod of readdirSync(real, { withFileTypes: true })) {
+      if (!pod.isDirectory()) continue;
+      for (const f of readdirSync(path.join(real, pod.name), { withFileTypes: true })) {
+        if (!f.isFile() || !f.name.endsWith('.log')) continue;
+        mkdirSync(path.join(link, pod.name), { recursive: true, mode: 0o700 });
+        copyFileSync(path.join(real, pod.name, f.name), path.join(link, pod.name, f.name));
+      }
+    }
+  }
+  removeRelocatedPodsDir(real);
+}
+
+/** Removes a relocated directory (and its parent once empty); what a crashed run left too. */
+export function removeRelocatedPodsDir(real: string): void {
+  rmSync(real, { recursive: true, force: true });
+  try {
+    rmdirSync(path.dirname(real)); // only when empty: another run's pods may live beside
+  } catch {}
 }
 
 /** Whether a user other than the owner (and outside its group) can traverse every directory down to `dir`. */

@@ -1,4 +1,15 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,8 +55,24 @@ describe('pods directory', () => {
       expect(traversableByOthers(first.path)).toBe(true);
       expect(lstatSync(path.join(work, 'pods')).isSymbolicLink()).toBe(true);
       expect(realpathSync(path.join(work, 'pods'))).toBe(realpathSync(first.path));
-      // A second twin on the same work directory (twin up after a crash) finds the same place.
-      expect(preparePodsDir(work).path).toBe(first.path);
+      // What a crashed run left there is gone when the next twin on the same work directory starts.
+      mkdirSync(path.join(first.path, 'shop_cart-0'));
+      writeFileSync(path.join(first.path, 'shop_cart-0', 'stale'), 'x');
+      const second = preparePodsDir(work);
+      expect(second.path).toBe(first.path);
+      expect(existsSync(path.join(second.path, 'shop_cart-0'))).toBe(false);
+      // At teardown the logs come back under the work directory, private, and the relocated directory goes.
+      mkdirSync(path.join(second.path, 'shop_cart-0', 'rootfs'), { recursive: true });
+      writeFileSync(path.join(second.path, 'shop_cart-0', 'cart.log'), 'listening\n', { mode: 0o600 });
+      writeFileSync(path.join(second.path, 'shop_cart-0', 'rootfs', 'data'), 'x');
+      second.release();
+      expect(existsSync(second.path)).toBe(false);
+      expect(lstatSync(path.join(work, 'pods')).isDirectory()).toBe(true);
+      const log = path.join(work, 'pods', 'shop_cart-0', 'cart.log');
+      expect(readFileSync(log, 'utf8')).toBe('listening\n');
+      expect(statSync(log).mode & 0o077).toBe(0);
+      expect(statSync(path.dirname(log)).mode & 0o077).toBe(0);
+      expect(existsSync(path.join(work, 'pods', 'shop_cart-0', 'rootfs'))).toBe(false);
     },
   );
 });
