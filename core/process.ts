@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Whether a process runs. A zombie (exited, not yet reaped by its parent) counts as stopped; a
@@ -66,4 +66,39 @@ export function killTrackedProcessGroups(): number {
   }
   trackedGroups.clear();
   return n;
+}
+
+/** The direct children of a process (from /proc/<pid>/task/<tid>/children; empty without procfs). */
+export function childPids(pid = process.pid): number[] {
+  const out: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+        if (text) out.push(...text.split(/\s+/).map(Number));
+      } catch {}
+    }
+  } catch {}
+  return out;
+}
+
+/**
+ * Processes of this user whose environment holds `marker` (e.g. `TWIN_DNS_FILE=<workDir>/`): the pods
+ * a crashed twin left. Empty without procfs; processes whose environment cannot be read are skipped.
+ */
+export function processesWithEnvironment(marker: string): number[] {
+  const pids: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) pids.push(Number(entry));
+    } catch {}
+  }
+  return pids;
 }

@@ -201,4 +201,9 @@ export interface EnvironmentBackend {
   /** Throws a TwinError saying what is missing when this environment cannot run here. */
   preflight(): Promise<void>;
   up(options: EnvironmentOptions): Promise<Environment>;
+  /**
+   * Removes what a run of this environment that died without tearing down (SIGKILL, a crash) left
+   * for the work directory it was given (processes, directories elsewhere); returns what it removed.
+   */
+  reclaim?(workDir: string): Promise<string[]>;
 }

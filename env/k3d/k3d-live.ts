@@ -43,7 +43,7 @@ async function clusterExists(name: string): Promise<boolean> {
 /** Brings a system up on k3d (after preflight): runs the plan's steps and returns the environment. */
 export async function upK3d(options: EnvironmentOptions): Promise<Environment> {
   const progress = options.progress ?? (() => {});
-  const settings = k3dSettings(options.system);
+  const settings = k3dSettings(options.system, process.env, options.gpu);
   const exists = await clusterExists(settings.clusterName);
   if (exists)
     progress(`k3d: reusing the running cluster ${settings.clusterName} (it stays up after this run)`);

@@ -21,6 +21,7 @@ import type {
 } from '../environment.ts';
 import { FaultLedger } from '../fault-ledger.ts';
 import { type AwsDataPlane, startAwsDataPlane } from './aws-data-plane.ts';
+import { reclaimLocal } from './reclaim.ts';
 
 /** The embedded default: the twin in this process, live pods as child processes on loopback. */
 export const localEnvironment: EnvironmentBackend = {
@@ -28,6 +29,7 @@ export const localEnvironment: EnvironmentBackend = {
   async preflight() {
     await assertLoopbackRange();
   },
+  reclaim: reclaimLocal,
   async up(options: EnvironmentOptions): Promise<Environment> {
     const layout = await resolveSystem(options.system);
     // Everything is read and checked before anything starts.

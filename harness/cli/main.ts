@@ -2,8 +2,13 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
+import { handleInterrupts, interruptCause, signalExitCode } from '../../core/interrupt.ts';
 import { ENVIRONMENT_NAMES } from '../../env/environment-names.ts';
+import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
 import { REPO_ROOT } from '../../system/repo-root.ts';
+import { progress } from '../scenario/progress.ts';
+import { defaultRunOptions, GPU_MODES, type GpuMode, type RunOptions } from '../scenario/run-options.ts';
+import { checkWritableDirectory, parseTimeScale } from './option-values.ts';
 import { DEFAULT_SCENARIO, scenarioNames } from './scenario-catalog.ts';
 
 // Commands load their implementation when they run, so `twin --help` does not import the twin,
@@ -15,25 +20,47 @@ const envOption = () =>
 const timeScaleOption = () =>
   new Option(
     '--time-scale <n>',
-    'control-plane time scale on the twin: manifest durations run N× faster (default 100)',
-  );
+    'control-plane time scale on the twin: durations in the manifests run N× faster',
+  )
+    .argParser(parseTimeScale)
+    .default(DEFAULT_TIME_SCALE);
 
-/** GPU nodes' devices; the choice reaches the environment (also in a scenario's worker) as TWIN_GPU. */
 const gpuOption = () =>
   new Option(
     '--gpu <mode>',
     'GPU nodes on the twin: emulated nvidia.com/gpu, or the host GPUs nvidia-smi -L lists',
   )
-    .choices(['emulated', 'passthrough'])
-    .argParser((mode: string) => {
-      process.env['TWIN_GPU'] = mode;
-      return mode;
-    });
+    .choices(GPU_MODES)
+    .default('emulated');
 
 const workDirOption = () =>
   new Option('--work-dir <dir>', 'state of the environment started by `twin up` (pod logs, data)').default(
     path.join(root, '.twin', 'up'),
   );
+
+/** The one parse of the options every command shares; each command adds its own. */
+function runOptions(opts: {
+  env?: string;
+  timeScale?: number;
+  gpu?: GpuMode;
+  reportDir?: string;
+  keep?: boolean;
+  system?: string;
+  overlay?: string;
+  workDir?: string;
+}): RunOptions {
+  const d = defaultRunOptions();
+  return {
+    env: opts.env ?? d.env,
+    timeScale: opts.timeScale ?? d.timeScale,
+    gpu: opts.gpu ?? d.gpu,
+    reportDir: opts.reportDir ? checkWritableDirectory('--report-dir', opts.reportDir) : d.reportDir,
+    keep: opts.keep === true,
+    ...(opts.system !== undefined ? { system: opts.system } : {}),
+    ...(opts.overlay !== undefined ? { overlay: opts.overlay } : {}),
+    ...(opts.workDir !== undefined ? { workDir: checkWritableDirectory('--work-dir', opts.workDir) } : {}),
+  };
+}
 
 const program = new Command('twin')
   .description('Bring production infrastructure definitions up locally and run scenarios against them')
@@ -54,18 +81,30 @@ program
   .option('--dry-run', 'print every command and object the environment would run, in order, and exit (k3d)')
   .action(async (name: string, opts) => {
     const { runScenario } = await import('./run-scenario.ts');
-    process.exitCode = await runScenario(root, name, opts);
+    process.exitCode = await runScenario(root, name, runOptions(opts), {
+      ...(opts.testNamePattern ? { testNamePattern: opts.testNamePattern } : {}),
+      watch: opts.watch === true,
+      dryRun: opts.dryRun === true,
+    });
   });
 
 program
   .command('chaos')
   .description('run the nightly chaos scenarios (chaos/nightly.ts) one after another')
   .addOption(envOption())
-  .addOption(timeScaleOption())
+  .addOption(
+    new Option(
+      '--time-scale <n>',
+      `control-plane time scale on the twin (default ${DEFAULT_TIME_SCALE}, or what chaos/nightly.ts sets for a scenario)`,
+    ).argParser(parseTimeScale),
+  )
+  .addOption(gpuOption())
   .option('--report-dir <dir>', 'where reports go', 'reports')
   .action(async (opts) => {
     const { runChaos } = await import('./chaos.ts');
-    process.exitCode = await runChaos(root, opts);
+    process.exitCode = await runChaos(root, runOptions(opts), {
+      timeScaleGiven: opts.timeScale !== undefined,
+    });
   });
 
 program
@@ -90,9 +129,16 @@ program
   )
   .option('--report-dir <dir>', 'where reports/gate-<system>-<time>/ goes', 'reports')
   .addOption(timeScaleOption())
+  .addOption(gpuOption())
   .action(async (opts) => {
     const { gateCommand } = await import('../gate/cli.ts');
-    process.exitCode = await gateCommand(root, opts);
+    process.exitCode = await gateCommand(root, runOptions(opts), {
+      ...(opts.profiles !== undefined ? { profiles: opts.profiles } : {}),
+      ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
+      updateBaseline: opts.updateBaseline === true,
+      ...(opts.runs !== undefined ? { runs: opts.runs } : {}),
+      runner: opts.runner,
+    });
   });
 
 program
@@ -116,7 +162,7 @@ program
   .addOption(workDirOption())
   .action(async (opts) => {
     const { environmentUp } = await import('./environment-commands.ts');
-    process.exitCode = await environmentUp(opts);
+    process.exitCode = await environmentUp(runOptions(opts));
   });
 
 program
@@ -125,7 +171,7 @@ program
   .addOption(workDirOption())
   .action(async (opts) => {
     const { environmentStatus } = await import('./environment-commands.ts');
-    process.exitCode = await environmentStatus(opts.workDir);
+    process.exitCode = await environmentStatus(checkWritableDirectory('--work-dir', opts.workDir));
   });
 
 program
@@ -134,13 +180,21 @@ program
   .addOption(workDirOption())
   .action(async (opts) => {
     const { environmentDown } = await import('./environment-commands.ts');
-    process.exitCode = await environmentDown(opts.workDir);
+    process.exitCode = await environmentDown(checkWritableDirectory('--work-dir', opts.workDir));
   });
+
+// Ctrl-C, SIGTERM and SIGHUP (also relayed by npm) and the loss of the parent (a SIGKILLed npm) end
+// every wait at once and tear down what the command started; a second signal forces the exit.
+handleInterrupts({ log: progress, watchParent: true });
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (isTwinError(err)) {
+  const interrupted = interruptCause();
+  if (interrupted && isTwinError(err, 'TWIN_ABORTED')) {
+    process.stderr.write(`twin: interrupted (${interrupted.reason})\n`);
+    process.exitCode = signalExitCode(interrupted.signal);
+  } else if (isTwinError(err)) {
     process.stderr.write(`twin: ${err.message}\n`);
     process.exitCode = err.isInputError ? 2 : 1;
   } else if (
@@ -157,3 +211,5 @@ try {
     process.exitCode = 1;
   }
 }
+const interrupted = interruptCause();
+if (interrupted && process.exitCode === undefined) process.exitCode = signalExitCode(interrupted.signal);

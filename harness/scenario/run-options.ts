@@ -1,33 +1,77 @@
+import path from 'node:path';
 import { TwinError } from '../../core/errors.ts';
 import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
 
 export { DEFAULT_TIME_SCALE };
 
-/** What the CLI passes to a scenario run (through the environment, since vitest runs it in a worker). */
+export type GpuMode = 'emulated' | 'passthrough';
+export const GPU_MODES: readonly GpuMode[] = ['emulated', 'passthrough'];
+
+/**
+ * What a run of the harness is asked to do, parsed once from the command line
+ * (harness/cli/run-options-parse.ts) and passed as it is: to `twin up`, the gate and chaos directly,
+ * and to a scenario's Vitest worker serialized in one variable (TWIN_RUN_OPTIONS).
+ */
 export interface RunOptions {
+  /** The environment (`--env`): local (the twin) or k3d. */
   env: string;
+  /** The system (`--system`: a name under infra/ or a directory); a scenario names its own. */
+  system?: string;
+  /** The kustomize overlay (`--overlay`); a scenario names its own. */
+  overlay?: string;
+  /** Where `twin up` keeps its state (`--work-dir`), absolute; a scenario works under its report. */
+  workDir?: string;
+  /** Control-plane time scale on the twin (`--time-scale`). */
   timeScale: number;
+  /** GPU nodes' devices (`--gpu`). */
+  gpu: GpuMode;
+  /** Where reports/<run-id>/ go (`--report-dir`), absolute. */
+  reportDir: string;
+  /** Leave the environment running after a scenario (`--keep`). */
   keep: boolean;
-  reportRoot: string;
-  runId: string | undefined;
+  /** The run's id (reports/<run-id>/); a scenario makes one when absent. */
+  runId?: string;
 }
 
-export function runOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions {
-  const timeScale =
-    env['TWIN_TIME_SCALE'] === undefined ? DEFAULT_TIME_SCALE : Number(env['TWIN_TIME_SCALE']);
-  if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
+/** The variable that carries RunOptions into a scenario's Vitest worker. */
+export const RUN_OPTIONS_VAR = 'TWIN_RUN_OPTIONS';
+
+export function defaultRunOptions(): RunOptions {
+  return {
+    env: 'local',
+    timeScale: DEFAULT_TIME_SCALE,
+    gpu: 'emulated',
+    reportDir: path.resolve('reports'),
+    keep: false,
+  };
+}
+
+export function serializeRunOptions(options: RunOptions): string {
+  return JSON.stringify(options);
+}
+
+/**
+ * The RunOptions the CLI handed to this worker (TWIN_RUN_OPTIONS), or the defaults for a scenario
+ * run by Vitest directly (`npx vitest run --project scenarios`).
+ */
+export function runOptionsFromWorker(env: NodeJS.ProcessEnv = process.env): RunOptions {
+  const text = env[RUN_OPTIONS_VAR];
+  if (!text) return defaultRunOptions();
+  let parsed: Partial<RunOptions>;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new TwinError('TWIN_OPTION_INVALID', `${RUN_OPTIONS_VAR}: not JSON (${(err as Error).message})`);
+  }
+  const options = { ...defaultRunOptions(), ...parsed };
+  if (!(options.timeScale > 0) || !Number.isFinite(options.timeScale))
     throw new TwinError(
       'TWIN_OPTION_INVALID',
-      `--time-scale must be a positive number, got "${env['TWIN_TIME_SCALE']}"`,
+      `${RUN_OPTIONS_VAR}: timeScale must be a positive number, got ${options.timeScale}`,
     );
-  }
-  return {
-    env: env['TWIN_ENV'] ?? 'local',
-    timeScale,
-    keep: env['TWIN_KEEP'] === '1',
-    reportRoot: env['TWIN_REPORT_DIR'] ?? 'reports',
-    runId: env['TWIN_RUN_ID'] || undefined,
-  };
+  if (!GPU_MODES.includes(options.gpu))
+    throw new TwinError('TWIN_OPTION_INVALID', `${RUN_OPTIONS_VAR}: gpu must be emulated or passthrough`);
+  return options;
 }
 
 export function newRunId(scenario: string, now = new Date()): string {

@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { TwinError } from '../../core/errors.ts';
+import { handleInterrupts, interruptCause, interruption } from '../../core/interrupt.ts';
 import type { Environment, TimelineEvent } from '../../env/environment.ts';
 import { upEnvironment } from '../../env/registry.ts';
 import { analysisMeasurementsOf, mergeAnalysisMeasurements } from '../report/analysis-measurements.ts';
@@ -8,7 +10,7 @@ import { writeReport } from '../report/report-writer.ts';
 import type { AnalysisMeasurement, RunMeasurement, RunRecord } from '../report/run-record.ts';
 import { SteadyTraffic, type SteadyTrafficOptions } from '../traffic/steady-traffic.ts';
 import { progress } from './progress.ts';
-import { newRunId, runOptionsFromEnv } from './run-options.ts';
+import { newRunId, runOptionsFromWorker } from './run-options.ts';
 import { type SampledService, type SampledWorkload, TimelineSampler } from './timeline-sampler.ts';
 
 export interface ScenarioOptions {
@@ -59,9 +61,12 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
     capture(name, options);
     return;
   }
-  const run = runOptionsFromEnv();
+  const run = runOptionsFromWorker();
   const runId = run.runId ?? newRunId(name);
-  const reportDir = path.resolve(run.reportRoot, runId);
+  const reportDir = path.resolve(run.reportDir, runId);
+  // In the Vitest worker the signals (relayed by the CLI, or Ctrl-C from the terminal) and the loss
+  // of the CLI end every wait; afterAll then tears the environment down before the worker exits.
+  interruptOnce();
   let env: Environment | undefined;
   let sampler: TimelineSampler | undefined;
   let startedAtVirtual = 0;
@@ -85,6 +90,10 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
     reportDir,
     async step(stepName, fn) {
       const begin = new Date();
+      // After Ctrl-C no step starts: the remaining tests fail at once and afterAll tears down.
+      const stopped = interruptCause();
+      if (stopped)
+        throw new TwinError('TWIN_ABORTED', `${stepName}: not started, interrupted (${stopped.reason})`);
       progress(`▶ ${stepName}`);
       const t0 = performance.now();
       try {
@@ -166,8 +175,10 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
           system: options.system,
           overlay: options.overlay ?? 'local',
           timeScale: run.timeScale,
+          gpu: run.gpu,
           workDir: path.join(reportDir, 'work'),
           progress,
+          signal: interruption(),
         }),
       );
       startedAtVirtual = env.clock.now();
@@ -229,12 +240,24 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
         ],
       };
       const files = await writeReport(reportDir, record, { junit: true });
-      if (env && !run.keep) await env.down();
+      if (env && (!run.keep || interruptCause())) await env.down();
+      else if (env) {
+        // --keep: the environment stays until this worker is told to stop (Ctrl-C, Vitest closing it).
+        const kept = env;
+        interruption().addEventListener('abort', () => void kept.down(), { once: true });
+      }
       progress(`report: ${path.relative(process.cwd(), files.reportHtml)}`);
     }, 60_000);
 
     body(ctx);
   });
+}
+
+let interruptsHandled = false;
+function interruptOnce(): void {
+  if (interruptsHandled) return;
+  interruptsHandled = true;
+  handleInterrupts({ log: progress, watchParent: true });
 }
 
 function formatValue(v: number): string {

@@ -95,7 +95,7 @@ describe('twin CLI', () => {
     expect(twin(['scenario', 'canary-rollout', '--env', 'minikube']).code).toBe(2);
     const r = twin(['scenario', 'canary-rollout', '--time-scale', '-3']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--time-scale must be a positive number');
+    expect(r.stderr).toContain('--time-scale: "-3" is not a finite positive number');
   });
 
   it.skipIf(hasK3d)(
