@@ -63,8 +63,7 @@ export function notReady(store: ObjectStore): string[] {
   const pending: string[] = [];
   const seen = new Set<string>();
   for (const type of READINESS_KINDS) {
-    for (const obj of store.list({ kind: type.kind })) {
-      if (type.apiVersion && typeKey(obj) !== typeKey(type)) continue;
+    for (const obj of store.list(type)) {
       const key = `${typeKey(obj)}:${obj.metadata.namespace}/${obj.metadata.name}`;
       if (seen.has(key)) continue;
       seen.add(key);

@@ -29,6 +29,12 @@ const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ins
 const pod = process.env['HOSTNAME'] ?? 'instance';
 const ip = podIp();
 const dataDir = podPath('/var/lib/postgresql/data/pgdata');
+/**
+ * The superuser password for replication connections, as CloudNativePG keeps it: in a passfile that
+ * primary_conninfo names (`passfile=…`), never in primary_conninfo itself, which ALTER SYSTEM writes
+ * to postgresql.auto.conf and PostgreSQL logs when the configuration is reloaded.
+ */
+const passfile = podPath('/controller/external/pgpass');
 const user = serviceUser();
 
 class InstanceManager {
@@ -369,8 +375,17 @@ class InstanceManager {
   }
 }
 
+/** A libpq connection string to `host` as the superuser; the password goes to the passfile (0600, the server's user). */
 function conninfo(host: string, password: string): string {
-  return `host=${host} port=${POSTGRES_PORT} user=postgres password=${password} application_name=${pod}`;
+  mkdirSync(path.dirname(passfile), { recursive: true, mode: 0o711 });
+  writeFileSync(passfile, `*:${POSTGRES_PORT}:*:postgres:${pgpassEscape(password)}\n`, { mode: 0o600 });
+  chownTree(passfile, user);
+  return `host=${host} port=${POSTGRES_PORT} user=postgres passfile=${passfile} application_name=${pod}`;
+}
+
+/** The .pgpass format escapes `\` and `:` with a backslash. */
+function pgpassEscape(v: string): string {
+  return v.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
 }
 function literal(v: string): string {
   return `'${v.replaceAll("'", "''")}'`;
@@ -421,6 +436,8 @@ function main(): void {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // The password file lives as long as the instance, as a Secret volume lives with its pod.
+  process.on('exit', () => rmSync(passfile, { force: true }));
 }
 
 main();
