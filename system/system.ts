@@ -119,7 +119,7 @@ export async function loadSystem(
   });
   checkAddonControllers(addons, rendered, addonsShown);
   const topology = await loadTopology(displayPath(layout.topologyFile, process.cwd()));
-  const bindings = await TwinBindings.load(layout.bindingsFile, layout.root);
+  const bindings = await TwinBindings.load(displayPath(layout.bindingsFile, process.cwd()), layout.root);
   return { layout, overlay, rendered, topology, bindings, addons, addonCrds: addons.flatMap((a) => a.crds) };
 }
 

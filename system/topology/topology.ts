@@ -115,7 +115,7 @@ function checkSemantics(t: Topology, path: string): void {
       throw invalid(
         path,
         `${at}.${field}`,
-        `${value}${field === 'nodesPerZone' ? ` × ${poolZones} zones` : ''} brings the topology to ${nodes} nodes, more than the ${maxNodes} the twin models (Kubernetes supports 5,000 nodes per cluster); lower it, or raise the bound with ${LIMITS.nodes.variable}=<n>`,
+        `${value}${field === 'nodesPerZone' ? ` × ${poolZones} zone${poolZones === 1 ? '' : 's'}` : ''} brings the topology to ${nodes} nodes, more than the ${maxNodes} the twin models (Kubernetes supports 5,000 nodes per cluster); lower it, or raise the bound with ${LIMITS.nodes.variable}=<n>`,
       );
     }
   });
