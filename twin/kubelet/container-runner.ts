@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { trackProcessGroup } from '../../core/process.ts';
+import { findBinary } from '../data/binaries.ts';
 
 export interface ContainerProcessSpec {
   argv: string[];
@@ -12,8 +13,10 @@ export interface ContainerProcessSpec {
 /**
  * One live container: a child process in its own process group (so the whole tree can be signalled),
  * with stdout and stderr appended to the container's log file (readable by the twin's user only).
- * However the twin ends, the group gets SIGKILL (core/process.ts trackProcessGroup); a twin killed
- * with SIGKILL itself leaves it to the pod's orphan guard.
+ * However the twin ends, the group gets SIGKILL (core/process.ts trackProcessGroup); when the twin
+ * itself is killed with SIGKILL, the container's process gets SIGKILL from the kernel (a parent-death
+ * signal set through util-linux's setpriv, which then execs the command: same pid, same group), and a
+ * node pod's orphan guard ends it where setpriv is missing.
  */
 export class ContainerProcess {
   readonly child: ChildProcess;
@@ -28,7 +31,7 @@ export class ContainerProcess {
       this.child?.stdout?.resume(); // keep draining, so the process never blocks on a full pipe
       this.child?.stderr?.resume();
     });
-    const [file, ...args] = spec.argv;
+    const [file, ...args] = withParentDeathSignal(spec.argv);
     this.child = spawn(file!, args, {
       env: spec.env,
       cwd: spec.cwd,
@@ -107,4 +110,12 @@ export class ContainerProcess {
       } catch {}
     }
   }
+}
+
+let setpriv: string | null | undefined;
+
+/** argv run through `setpriv --pdeathsig=KILL` where setpriv exists (Linux), else unchanged. */
+export function withParentDeathSignal(argv: string[]): string[] {
+  if (setpriv === undefined) setpriv = findBinary({ name: 'setpriv' }) ?? null;
+  return setpriv ? [setpriv, '--pdeathsig=KILL', '--', ...argv] : argv;
 }

@@ -5,13 +5,16 @@ import {
   lstatSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   rmdirSync,
   rmSync,
   statSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isSameProcess, processStartTime } from '../../core/process.ts';
 
 export interface SharedDir {
   /** Where the pods' (or the volumes') directories are made. */
@@ -55,8 +58,12 @@ function prepareSharedDir(workDir: string, name: 'pods' | 'volumes', keepLogs: b
   }
   const real = relocatedDir(workDir, name);
   mkdirSync(path.dirname(real), { recursive: true, mode: POD_DIR_MODE });
+  removeOrphanedPodsDirs(path.dirname(real));
   rmSync(real, { recursive: true, force: true });
   mkdirSync(real, { recursive: true, mode: POD_DIR_MODE });
+  writeFileSync(path.join(real, OWNER_FILE), `${process.pid} ${processStartTime(process.pid) ?? ''}\n`, {
+    mode: 0o600,
+  });
   let existing: ReturnType<typeof lstatSync> | undefined;
   try {
     existing = lstatSync(link);
@@ -64,6 +71,37 @@ function prepareSharedDir(workDir: string, name: 'pods' | 'volumes', keepLogs: b
   if (existing) rmSync(link, { recursive: true, force: true });
   symlinkSync(real, link);
   return { path: real, relocated: true, release: () => releaseRelocated(link, real, keepLogs) };
+}
+
+/** Which twin made a relocated directory: `<pid> <start time>`, so another twin can tell it was orphaned. */
+const OWNER_FILE = '.owner';
+
+/**
+ * Removes relocated directories whose twin is gone without releasing them (killed with SIGKILL, as a
+ * scenario's Vitest worker can be), so they do not pile up in the temporary directory.
+ */
+export function removeOrphanedPodsDirs(base: string): string[] {
+  const removed: string[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(base);
+  } catch {
+    return removed;
+  }
+  for (const name of entries) {
+    const dir = path.join(base, name);
+    let owner: string;
+    try {
+      owner = readFileSync(path.join(dir, OWNER_FILE), 'utf8');
+    } catch {
+      continue; // not ours to judge (made by an older twin, or being made right now)
+    }
+    const [pid, startTime] = owner.trim().split(' ');
+    if (isSameProcess(Number(pid), startTime || undefined)) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
 }
 
 /** Where `<workDir>/<name>` lives when relocated (a name derived from the work directory). */

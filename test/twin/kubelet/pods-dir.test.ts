@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -13,7 +14,12 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { preparePodsDir, traversableByOthers } from '../../../twin/kubelet/pods-dir.ts';
+import { processStartTime } from '../../../core/process.ts';
+import {
+  preparePodsDir,
+  removeOrphanedPodsDirs,
+  traversableByOthers,
+} from '../../../twin/kubelet/pods-dir.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -73,6 +79,30 @@ describe('pods directory', () => {
       expect(statSync(log).mode & 0o077).toBe(0);
       expect(statSync(path.dirname(log)).mode & 0o077).toBe(0);
       expect(existsSync(path.join(work, 'pods', 'shop_cart-0', 'rootfs'))).toBe(false);
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux')(
+    'removes relocated directories whose twin is gone, and only those (needs procfs: start times)',
+    () => {
+      const base = tempDir(0o755);
+      const dead = spawnSync('true').pid!; // exited: its pid names no running twin
+      for (const [name, owner] of [
+        ['gone', `${dead} 1\n`],
+        ['mine', `${process.pid} ${processStartTime(process.pid) ?? ''}\n`],
+        ['reused', `${process.pid} 1\n`], // this pid, another start time: a twin that is gone
+      ] as const) {
+        mkdirSync(path.join(base, name));
+        writeFileSync(path.join(base, name, '.owner'), owner);
+      }
+      mkdirSync(path.join(base, 'unknown'));
+      expect(
+        removeOrphanedPodsDirs(base)
+          .map((d) => path.basename(d))
+          .sort(),
+      ).toEqual(['gone', 'reused']);
+      expect(existsSync(path.join(base, 'mine'))).toBe(true);
+      expect(existsSync(path.join(base, 'unknown'))).toBe(true);
     },
   );
 });
