@@ -1,10 +1,13 @@
 import { expect, it } from 'vitest';
 import type { Environment } from '../env/environment.ts';
-import { runProfilesOn } from '../harness/gate/gate.ts';
-import { describeFailures, judgeGate } from '../harness/gate/verdict.ts';
-import { waitUntil } from '../harness/index.ts';
-import type { LoadResult } from '../harness/load/engine.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+import {
+  describeFailures,
+  judgeGate,
+  type LoadResult,
+  runProfilesOn,
+  scenario,
+  waitUntil,
+} from '../harness/index.ts';
 import { type LoadProfile, validateProfile } from '../load/profile.ts';
 import { loadProfile } from '../load/profiles/index.ts';
 import { API } from './support/ai-platform.ts';

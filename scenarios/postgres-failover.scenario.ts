@@ -1,9 +1,13 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
-import { NumberedWriter, type PgTarget, secretPgTarget } from '../harness/data/pg-writer.ts';
-import { missingDataServices } from '../harness/data/requirements.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+import {
+  missingDataServices,
+  NumberedWriter,
+  type PgTarget,
+  scenario,
+  secretPgTarget,
+} from '../harness/index.ts';
 import { pollUntil, sleep } from './support/cluster-state.ts';
 
 const NS = 'data-services';

@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
-import { secretPgTarget } from '../harness/data/pg-writer.ts';
 import {
   type Address,
   ask,
@@ -9,9 +8,10 @@ import {
   ClusterWriter,
   clusterInfo,
   clusterNodes,
-} from '../harness/data/redis-cluster-writer.ts';
-import { missingDataServices } from '../harness/data/requirements.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+  missingDataServices,
+  scenario,
+  secretPgTarget,
+} from '../harness/index.ts';
 import { pollUntil, sleep } from './support/cluster-state.ts';
 
 const NS = 'data';

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
 import {
+  missingDataServices,
   type SentinelTarget,
   SentinelWriter,
+  scenario,
   sentinelMaster,
   waitForNewMaster,
   waitForSentinelReplicas,
-} from '../harness/data/redis-writer.ts';
-import { missingDataServices } from '../harness/data/requirements.ts';
-import { waitUntil } from '../harness/index.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+  waitUntil,
+} from '../harness/index.ts';
 import { sleep } from './support/cluster-state.ts';
 
 const NS = 'data-services';
