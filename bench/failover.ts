@@ -36,8 +36,12 @@ export async function benchFailover(): Promise<void> {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'twin-bench-failover-'));
   // mkdtemp makes it 0700; the postgres user that servers run as (when root) must traverse it.
   await chmod(workDir, 0o755);
-  const env = await localEnvironment.up({ system: 'lambda-microservice', overlay: 'production', workDir });
   try {
+    await using env = await localEnvironment.up({
+      system: 'lambda-microservice',
+      overlay: 'production',
+      workDir,
+    });
     const sentinels = async () =>
       (await env.kube.list({ kind: 'Pod' }, { namespace: NS }))
         .filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'sentinel' && p.status?.podIP)
@@ -61,7 +65,6 @@ export async function benchFailover(): Promise<void> {
     process.exitCode = 1;
     throw err;
   } finally {
-    await env.down();
     if (!process.exitCode) await rm(workDir, { recursive: true, force: true });
   }
 }

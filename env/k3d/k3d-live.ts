@@ -2,6 +2,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { isTwinError, TwinError } from '../../core/errors.ts';
+import { TeardownStack } from '../../core/teardown.ts';
 import { waitUntil } from '../../core/wait.ts';
 import { ScaledClock } from '../../kube/clock.ts';
 import {
@@ -89,15 +90,18 @@ export async function upK3d(options: EnvironmentOptions): Promise<Environment> {
     return new ClientNodeKubeApi(kc, beforeWrite);
   };
   const state: K3dRunState = { vars: {}, started: [] };
+  // Registered before the steps run: a failure or Ctrl-C halfway undoes what had started.
+  const teardown = new TeardownStack(progress);
+  teardown.defer('k3d down steps', () => runK3dSteps(run.downSteps, deps));
+  teardown.defer('containers this run started', () => stopStarted(state));
   try {
     await runK3dSteps(run.steps, deps, state);
     if (!state.kube) throw new TwinError('TWIN_INVALID', 'k3d: no kubeconfig step in the plan');
   } catch (err) {
-    await stopStarted(state);
-    await runK3dSteps(run.downSteps, deps).catch(() => {});
+    await teardown.unwind().catch(() => {});
     throw err;
   }
-  return new K3dEnvironment(run, state, deps);
+  return new K3dEnvironment(run, state, deps, teardown);
 }
 
 /** LocalStack from the running compose stack when there is one, else a testcontainers container this run owns. */
@@ -137,8 +141,9 @@ export class K3dEnvironment implements Environment {
 
   constructor(
     readonly run: K3dRunPlan,
-    private readonly state: K3dRunState,
+    state: K3dRunState,
     private readonly deps: K3dRunnerDeps,
+    private readonly teardown: TeardownStack,
   ) {
     const client = state.kube!;
     this.client = client;
@@ -277,8 +282,7 @@ export class K3dEnvironment implements Environment {
     this.stopGpuWatch();
     for (const s of this.forwards) s.close();
     await this.faults.undo();
-    await stopStarted(this.state);
-    await runK3dSteps(this.run.downSteps, this.deps);
+    await this.teardown.unwind();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
