@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import os from 'node:os';
 import path from 'node:path';
 import { childPids, processesWithEnvironment, processRuns } from '../core/process.ts';
+import { waitUntil } from '../core/wait.ts';
 import { REPO_ROOT } from '../system/repo-root.ts';
 import { relocatedPodsDir } from '../twin/kubelet/pods-dir.ts';
 
@@ -165,14 +166,32 @@ function launch(args: string[], marker: string): Launched {
   return { npm, output: () => out, exited };
 }
 
-async function waitFor(pattern: RegExp, l: Launched, timeoutMs: number): Promise<boolean> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < timeoutMs) {
-    if (pattern.test(l.output())) return true;
-    if (l.npm.exitCode !== null) return false;
-    await sleep(20);
-  }
-  return false;
+/** Whether `pattern` appears in the command's output before it exits or `timeoutMs` passes. */
+function waitFor(pattern: RegExp, l: Launched, timeoutMs: number): Promise<boolean> {
+  return waitUntil(
+    () => (pattern.test(l.output()) ? 'seen' : l.npm.exitCode !== null ? 'exited' : undefined),
+    {
+      what: `${pattern} in the output`,
+      timeout: timeoutMs,
+      interval: 20,
+    },
+  ).then(
+    (r) => r === 'seen',
+    () => false,
+  );
+}
+
+/** Real ms from t0 until `done` holds, or undefined when `timeoutMs` passed first. */
+function timeUntil(
+  done: () => boolean,
+  what: string,
+  timeoutMs: number,
+  t0: number,
+): Promise<number | undefined> {
+  return waitUntil(done, { what, timeout: timeoutMs, interval: 20 }).then(
+    () => Math.round(performance.now() - t0),
+    () => undefined,
+  );
 }
 
 /** The CLI (`node … harness/cli/main.ts`): npm's child, as the npm scripts exec node. */
@@ -234,14 +253,20 @@ export async function runTrial(
       result.problems.push(`signal: ${(err as Error).message}`);
     }
     // The CLI tears down within 10 s of SIGINT, SIGTERM or SIGHUP (and of its npm's death).
-    while (processRuns(cli) && performance.now() - t0 < 20_000) await sleep(20);
-    result.cliExitMs = Math.round(performance.now() - t0);
-    if (processRuns(cli)) result.problems.push('the CLI was still running 20 s after the signal');
-    else if (trial.signal !== 'SIGKILL' || trial.target === 'npm')
-      if (result.cliExitMs > 10_000)
-        result.problems.push(`the CLI took ${result.cliExitMs} ms to tear down (> 10 s)`);
-    while (trialProcesses().length > 0 && performance.now() - t0 < 20_000) await sleep(50);
-    result.settledMs = Math.round(performance.now() - t0);
+    const exitMs = await timeUntil(() => !processRuns(cli), 'the CLI to exit', 20_000, t0);
+    if (exitMs === undefined) result.problems.push('the CLI was still running 20 s after the signal');
+    else {
+      result.cliExitMs = exitMs;
+      if ((trial.signal !== 'SIGKILL' || trial.target === 'npm') && exitMs > 10_000)
+        result.problems.push(`the CLI took ${exitMs} ms to tear down (> 10 s)`);
+    }
+    const settled = await timeUntil(
+      () => trialProcesses().length === 0,
+      'every process of the run to exit',
+      Math.max(0, 20_000 - (performance.now() - t0)),
+      t0,
+    );
+    if (settled !== undefined) result.settledMs = settled;
   } else {
     result.problems.push(
       seen

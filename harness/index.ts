@@ -1,7 +1,7 @@
 /**
  * The scenario kit: everything a scenario imports besides the Environment API (env/environment.ts).
  * Listed by name so the surface scenarios depend on is visible in one place and pinned by
- * test/harness/exports.test.ts; change it on purpose, not by accident.
+ * test/exports.test.ts; change it on purpose, not by accident.
  */
 
 export { isTwinError, TwinError, type TwinErrorCode } from '../core/errors.ts';

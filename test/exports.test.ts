@@ -74,6 +74,8 @@ const HARNESS_KIT = [
 const ENVIRONMENT_API = [
   'AwsEndpoint',
   'Clock',
+  'ConnectCheck',
+  'ConnectResult',
   'DrainReport',
   'Environment',
   'EnvironmentBackend',

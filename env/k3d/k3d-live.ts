@@ -142,7 +142,7 @@ export class K3dEnvironment implements Environment {
   constructor(
     readonly run: K3dRunPlan,
     state: K3dRunState,
-    deps: K3dRunnerDeps,
+    private readonly deps: K3dRunnerDeps,
     private readonly teardown: TeardownStack,
   ) {
     const client = state.kube!;

@@ -24,7 +24,7 @@ describe.skipIf(!hasKustomize)('localEnvironment.up (needs kubectl or kustomize 
       })
       .catch((e) => e);
     expect(isTwinError(err, 'TWIN_MANIFEST_INVALID')).toBe(true);
-    expect(err.message).toContain('Deployment shop/cart: spec.selector is required');
+    expect(err.message).toMatch(/Deployment shop\/cart: spec.selector: Required value/);
     expect(lines.join('\n')).not.toContain('AWS edge');
     expect(existsSync(path.join(workDir, 'aws'))).toBe(false);
   }, 60_000);
