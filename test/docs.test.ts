@@ -39,6 +39,8 @@ const GENERATED = new Set([
 /** Files outside the repository that a doc names on purpose, with where they are. */
 const ELSEWHERE = new Set([
   'entrypoint.sh', // the quay.io/opstree/redis image's own script (docs/data-services.md)
+  'prometheus.yml', // a key of the production Prometheus ConfigMap (docs/prometheus.md)
+  'test/e2e/cases.go', // kwok's repository, the model of test/conformance (docs/conformance.md)
 ]);
 
 const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' })
@@ -52,10 +54,12 @@ function namedFiles(text: string): string[] {
     const token = m[1]!.trim().replace(/[.,:;)]+$/, '');
     if (/[\s<>*{}$|=]/.test(token) || token.startsWith('http') || token.startsWith('@')) continue;
     const clean = token.replace(/:\d+(:\d+)?$/, '').replace(/\/$/, ''); // file:line, a folder's slash
-    const first = clean.split('/')[0]!;
-    if (clean.includes('/') && TOP.has(first)) out.push(clean);
-    else if (!clean.includes('/') && FILE.test(clean) && !GENERATED.has(clean) && !ELSEWHERE.has(clean))
-      out.push(clean);
+    if (ELSEWHERE.has(clean)) continue;
+    const segments = clean.split('/');
+    // A path, not a namespace/name reference (`system/prometheus`): a file name, a folder's slash, or deeper.
+    const looksLikePath = FILE.test(clean) || token.endsWith('/') || segments.length >= 3;
+    if (clean.includes('/') && TOP.has(segments[0]!) && looksLikePath) out.push(clean);
+    else if (!clean.includes('/') && FILE.test(clean) && !GENERATED.has(clean)) out.push(clean);
   }
   return out;
 }
@@ -68,9 +72,9 @@ describe('docs name only files that exist', () => {
   it('finds the paths a doc names, and only those', () => {
     expect(
       namedFiles(
-        'See `twin/kubelet/probe.ts:40`, `docs/nope.md`, `probe.ts`, `apps/v1`, `infra/<system>/k8s`, `reports/x`, `k6/http` and `result.json`.',
+        'See `twin/kubelet/probe.ts:40`, `docs/nope.md`, `twin/nope/`, `probe.ts`, `apps/v1`, `system/prometheus`, `infra/<system>/k8s`, `reports/x`, `k6/http` and `result.json`.',
       ),
-    ).toEqual(['twin/kubelet/probe.ts', 'docs/nope.md', 'probe.ts']);
+    ).toEqual(['twin/kubelet/probe.ts', 'docs/nope.md', 'twin/nope', 'probe.ts']);
   });
 
   it.each(docs)('%s', (doc) => {
