@@ -15,7 +15,7 @@ import path from 'node:path';
 import { childPids, processesWithEnvironment, processRuns } from '../core/process.ts';
 import { waitUntil } from '../core/wait.ts';
 import { REPO_ROOT } from '../system/repo-root.ts';
-import { relocatedPodsDir } from '../twin/kubelet/pods-dir.ts';
+import { relocatedDir } from '../twin/kubelet/pods-dir.ts';
 
 export type Phase = 'render' | 'boot' | 'readiness' | 'up' | 'scenario';
 export type Target = 'npm' | 'cli' | 'group';
@@ -51,6 +51,9 @@ export interface TrialResult extends Trial {
   downAfter?: string;
   leftProcesses: string[];
   leftListeners: string[];
+  /** Left when the run had ended (only after SIGKILL may something wait for the next twin). */
+  leftBeforeNextUp: string[];
+  /** Still left after the next up and down: always a problem. */
   leftDirectories: string[];
   /** The next `up` on the same work directory came up (and went down with `twin down`). */
   nextUpOk: boolean;
@@ -222,6 +225,7 @@ export async function runTrial(
     sent: false,
     leftProcesses: [],
     leftListeners: [],
+    leftBeforeNextUp: [],
     leftDirectories: [],
     nextUpOk: false,
     problems: [],
@@ -295,23 +299,25 @@ export async function runTrial(
       result.problems.push(`state.json was left after ${trial.signal} to ${trial.target}`);
   }
   const env = path.join(options.workDir, 'environment');
-  for (const dir of [
-    env,
-    path.join(options.workDir, 'state.json'),
-    relocatedPodsDir(env),
-    // Kustomize wrappers (named after their process) that appeared during the trial and whose process is gone.
-    ...kustomizeWrappers()
-      .filter((d) => !wrappersBefore.has(d))
-      .filter((d) => !processRuns(Number(/twin-kustomize-(\d+)-/.exec(d)![1]))),
-  ])
-    if (existsSync(dir)) result.leftDirectories.push(dir);
-  if (trial.phase === 'scenario' && existsSync(reportDir)) {
-    for (const run of readdirSync(reportDir)) {
-      const work = path.join(reportDir, run, 'work');
-      const relocated = relocatedPodsDir(work);
-      if (existsSync(relocated)) result.leftDirectories.push(relocated);
-    }
-  }
+  const scenarioWork = () =>
+    trial.phase === 'scenario' && existsSync(reportDir)
+      ? readdirSync(reportDir).map((run) => path.join(reportDir, run, 'work'))
+      : [];
+  const leftDirectories = () =>
+    [
+      env,
+      path.join(options.workDir, 'state.json'),
+      relocatedDir(env, 'pods'),
+      relocatedDir(env, 'volumes'),
+      ...scenarioWork().flatMap((w) => [relocatedDir(w, 'pods'), relocatedDir(w, 'volumes')]),
+      // Kustomize wrappers (named after their process) that appeared during the trial and whose process is gone.
+      ...kustomizeWrappers()
+        .filter((d) => !wrappersBefore.has(d))
+        .filter((d) => !processRuns(Number(/twin-kustomize-(\d+)-/.exec(d)![1]))),
+    ].filter((d) => existsSync(d));
+  // What only the next twin can remove (a SIGKILLed scenario worker's relocated pods): counted only
+  // when it is still there after the next up and down below.
+  result.leftBeforeNextUp = leftDirectories();
   // The next up on the same work directory works.
   const next = launch(
     ['twin', '--', 'up', '--system', options.system, '--work-dir', options.workDir],
@@ -325,6 +331,11 @@ export async function runTrial(
   try {
     process.kill(-next.npm.pid!, 'SIGKILL');
   } catch {}
+  result.leftDirectories = leftDirectories();
+  if (result.leftBeforeNextUp.length && (trial.signal !== 'SIGKILL' || trial.target === 'npm'))
+    result.problems.push(
+      `left until the next up after ${trial.signal} to ${trial.target}: ${result.leftBeforeNextUp.join(', ')}`,
+    );
   rmSync(reportDir, { recursive: true, force: true });
   if (result.leftProcesses.length) result.problems.push(`processes left: ${result.leftProcesses.join('; ')}`);
   if (result.leftListeners.length) result.problems.push(`listeners left: ${result.leftListeners.join(', ')}`);
@@ -333,7 +344,11 @@ export async function runTrial(
   options.log(
     `#${trial.index} ${trial.signal} to ${trial.target} at ${trial.phase} (+${trial.delayMs} ms): ${
       result.sent ? `CLI gone in ${result.cliExitMs} ms, all processes in ${result.settledMs} ms` : 'not sent'
-    }${result.downAfter ? `; twin down: ${result.downAfter}` : ''}; next up ${result.nextUpOk ? 'ok' : 'FAILED'}${
+    }${result.downAfter ? `; twin down: ${result.downAfter}` : ''}${
+      result.leftBeforeNextUp.length
+        ? `; removed by the next twin: ${result.leftBeforeNextUp.join(', ')}`
+        : ''
+    }; next up ${result.nextUpOk ? 'ok' : 'FAILED'}${
       result.problems.length ? `\n    PROBLEMS: ${result.problems.join('\n    ')}` : ''
     }`,
   );
@@ -374,6 +389,7 @@ export function summarize(results: TrialResult[]): string {
     `${results.length} interruptions (${sent.length} sent): ${by('phase')}; ${by('signal')}; to ${by('target')}`,
     `teardown after SIGINT/SIGTERM/SIGHUP or a SIGKILLed npm: median ${q(teardown, 0.5)} ms, p95 ${q(teardown, 0.95)} ms, max ${teardown.at(-1)} ms (limit 10000)`,
     `left behind: ${results.reduce((n, r) => n + r.leftProcesses.length, 0)} processes, ${results.reduce((n, r) => n + r.leftListeners.length, 0)} listeners, ${results.reduce((n, r) => n + r.leftDirectories.length, 0)} directories; next up ok ${results.filter((r) => r.nextUpOk).length}/${results.length}`,
+    `after a SIGKILL, left for the next twin to remove: ${results.reduce((n, r) => n + r.leftBeforeNextUp.length, 0)} directories (in ${results.filter((r) => r.leftBeforeNextUp.length).length} trials)`,
     `trials with problems: ${results.filter((r) => r.problems.length).length}`,
   ].join('\n');
 }

@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { processesWithEnvironment, processRuns } from '../../core/process.ts';
 import { waitUntil } from '../../core/wait.ts';
-import { relocatedPodsDir, removeRelocatedPodsDir } from '../../twin/kubelet/pods-dir.ts';
+import { relocatedDir, removeRelocatedPodsDir } from '../../twin/kubelet/pods-dir.ts';
 
 /**
  * What a local twin that died without tearing down (SIGKILL, a crash) can have left in its work
  * directory's name: pod processes that outlived it (a pod's orphan guard normally ends them within
- * a second) and the relocated pods directory under the temporary directory. Removes them; returns
+ * a second) and the relocated pods and volumes directories under the temporary directory. Removes them; returns
  * what it removed, for the user to read.
  */
 export async function reclaimLocal(workDir: string): Promise<string[]> {
@@ -32,8 +32,8 @@ export async function reclaimLocal(workDir: string): Promise<string[]> {
     });
     removed.push(`${pids.length} pod processes (${pids.join(', ')})`);
   }
-  const relocated = relocatedPodsDir(workDir);
-  if (existsSync(relocated)) {
+  for (const relocated of [relocatedDir(workDir, 'pods'), relocatedDir(workDir, 'volumes')]) {
+    if (!existsSync(relocated)) continue;
     removeRelocatedPodsDir(relocated);
     removed.push(relocated);
   }

@@ -110,11 +110,6 @@ export function relocatedDir(workDir: string, name: 'pods' | 'volumes'): string 
   return path.join(tmpdir(), 'infra-twin-pods', createHash('sha1').update(link).digest('hex').slice(0, 16));
 }
 
-/** Where the pods of a work directory live when relocated. */
-export function relocatedPodsDir(workDir: string): string {
-  return relocatedDir(workDir, 'pods');
-}
-
 /** Removes the link and the relocated directory; with keepLogs the pods' logs are copied back first. */
 function releaseRelocated(link: string, real: string, keepLogs: boolean): void {
   let isLink = false;
