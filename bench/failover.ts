@@ -1,8 +1,11 @@
 /**
  * bench failover — failover figures of lambda-microservice's data tier on the twin (live programs):
- *   Redis Sentinel: time from killing the master pod to the sentinels naming a new master, with the
- *     seed's settings (the production overlay: Redis's default down-after-milliseconds 30000) and
- *     with down-after-milliseconds 1000 (SENTINEL SET on every sentinel);
+ *   Redis Sentinel: the master's node loses power while no replacement pod can be scheduled (every
+ *     node cordoned); time until the sentinels name a new master, the client's longest time without an
+ *     acknowledged write, and the acknowledged writes lost (those a replica had confirmed with WAIT 1
+ *     apart, and when the lost ones were acknowledged), with the seed's settings (the production
+ *     overlay: Redis's default down-after-milliseconds 30000) and with down-after-milliseconds 1000
+ *     (SENTINEL SET on every sentinel);
  *   PostgreSQL (CloudNativePG Cluster, failoverDelay 0): from killing the primary pod to the new
  *     primary in the Cluster status, and to the first commit on the new primary through postgres-rw
  *     and through PgBouncer (the postgres-pooler-rw Pooler).
@@ -14,6 +17,7 @@ import { waitUntil } from '../core/wait.ts';
 import type { Environment } from '../env/environment.ts';
 import { localEnvironment } from '../env/local/local-environment.ts';
 import { NumberedWriter, secretPgTarget } from '../harness/data/pg-writer.ts';
+import { PodAddresses } from '../harness/data/pod-addresses.ts';
 import {
   onEachSentinel,
   type SentinelTarget,
@@ -28,7 +32,7 @@ const NS = 'data-services';
 const CLUSTER = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', namespace: NS, name: 'postgres' };
 
 export async function benchFailover(): Promise<void> {
-  const missing = missingDataServices(['redis', 'postgres']);
+  const missing = missingDataServices(['redis', 'postgres', 'pgbouncer']);
   if (missing) {
     console.log(`bench:failover skipped (${missing})`);
     return;
@@ -44,18 +48,25 @@ export async function benchFailover(): Promise<void> {
     });
     const sentinels = async () =>
       (await env.kube.list({ kind: 'Pod' }, { namespace: NS }))
-        .filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'sentinel' && p.status?.podIP)
+        .filter(
+          (p) =>
+            p.metadata.labels?.['app.kubernetes.io/component'] === 'sentinel' &&
+            p.status?.podIP &&
+            (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+        )
         .map((p) => ({ host: p.status.podIP as string, port: 26379 }));
-    const target: SentinelTarget = { sentinels: await sentinels(), masterName: 'mymaster' };
-    const seed = await redisFailover(env, target, sentinels);
-    console.log(
-      `bench:failover  Redis, seed settings (down-after-milliseconds 30000): new master ${seed.rto.toFixed(2)} s after the kill, client without an acknowledged write for ${seed.gap.toFixed(2)} s, ${seed.lost} acknowledged writes lost${revived(seed.revived)}`,
-    );
+    const pods = await PodAddresses.start(env, NS);
+    const target: SentinelTarget = {
+      sentinels: await sentinels(),
+      masterName: 'mymaster',
+      natMap: pods.natMap,
+    };
+    const seed = await redisFailover(env, target, sentinels, pods, 'seed');
+    console.log(`bench:failover  Redis, seed settings (down-after-milliseconds 30000): ${describe(seed)}`);
     await onEachSentinel(await sentinels(), 'SENTINEL', 'SET', 'mymaster', 'down-after-milliseconds', '1000');
-    const fast = await redisFailover(env, target, sentinels);
-    console.log(
-      `bench:failover  Redis, down-after-milliseconds 1000: new master ${fast.rto.toFixed(2)} s after the kill, client without an acknowledged write for ${fast.gap.toFixed(2)} s, ${fast.lost} acknowledged writes lost${revived(fast.revived)}`,
-    );
+    const fast = await redisFailover(env, target, sentinels, pods, 'fast');
+    console.log(`bench:failover  Redis, down-after-milliseconds 1000: ${describe(fast)}`);
+    pods.close();
     const p = await postgresFailover(env);
     console.log(
       `bench:failover  PostgreSQL (CNPG, failoverDelay 0, async): new primary ${p.promotion.toFixed(2)} s after the kill; RTO through postgres-rw ${p.rto.toFixed(2)} s, through PgBouncer (postgres-pooler-rw) ${p.pooledRto.toFixed(2)} s; ${p.lost} committed transactions lost`,
@@ -69,28 +80,61 @@ export async function benchFailover(): Promise<void> {
   }
 }
 
-const revived = (n: number) =>
-  n ? ` (the ioredis client ended ${n}× during the failover and was connected again)` : '';
+type RedisFigures = Awaited<ReturnType<typeof redisFailover>>;
+
+function describe(r: RedisFigures): string {
+  if ('failed' in r) return `no new master: ${r.failed}`;
+  return `new master ${r.rto.toFixed(2)} s after the master's node lost power, client without an acknowledged write for ${r.gap.toFixed(2)} s, ${r.lost} acknowledged writes lost (${r.lostReplicated} of them confirmed by a replica${r.lostWhen ? `; acknowledged ${r.lostWhen} before the fault` : ''})${r.revived ? ` (the ioredis client ended ${r.revived}× and was connected again)` : ''}`;
+}
 
 async function redisFailover(
   env: Environment,
   target: SentinelTarget,
   sentinels: () => Promise<Array<{ host: string; port: number }>>,
+  pods: PodAddresses,
+  /** Key prefix: each run writes its own keys, so one run's keys cannot stand in for another's lost ones. */
+  prefix: string,
 ) {
   await waitForSentinelReplicas(sentinels, target.masterName, 2, 90_000);
-  const writer = new SentinelWriter(target);
+  const ask = async () => sentinelMaster({ ...target, sentinels: await sentinels() });
+  const writer = new SentinelWriter(target, prefix);
   await writer.start();
-  await new Promise((r) => setTimeout(r, 500));
-  const master = (await sentinelMaster(target))!;
-  const pods = await env.kube.list({ kind: 'Pod' }, { namespace: NS });
-  const pod = pods.find(
-    (x) =>
-      x.status?.podIP === master.split(':')[0] &&
-      x.metadata.labels?.['app.kubernetes.io/component'] === 'node',
-  )!;
+  await new Promise((r) => setTimeout(r, 2000));
+  const master = (await ask())!;
+  const pod = (await pods.podOf(master))!;
+  const node = pod.spec.nodeName as string;
+  const nodes = (await env.kube.list({ kind: 'Node' })).map((n) => n.metadata.name);
+  for (const n of nodes) await env.faults.cordon(n);
   const faultAt = performance.now();
-  await env.faults.killPod({ namespace: NS, name: pod.metadata.name });
-  const promoted = await waitForNewMaster(target, master, 120_000);
+  await env.faults.stopNode(node);
+  let promoted: { master: string; at: number };
+  try {
+    promoted = await waitForNewMaster(
+      async () => ({ ...target, sentinels: await sentinels() }),
+      master,
+      120_000,
+    );
+  } catch (err) {
+    // Sentinel's own outcome, e.g. a split vote (-failover-abort-not-elected) that postpones the next
+    // attempt by twice failover-timeout: reported, and the master's node brought back.
+    const said = new Set<string>();
+    for (const p of await env.kube.list({ kind: 'Pod' }, { namespace: NS }))
+      if (p.metadata.labels?.['app.kubernetes.io/component'] === 'sentinel')
+        for (const line of (
+          await env.kube.logs({ namespace: NS, name: p.metadata.name }, { tailLines: 2000 })
+        ).split('\n'))
+          if (/-failover-abort|Next failover delay|\+elected-leader|voted for/.test(line))
+            said.add(
+              line
+                .replace(/^\d+:X .*?\d\d:\d\d:\d\d\.\d+ [#*] /, '')
+                .replace(/ master mymaster .*$/, '')
+                .replace(/ on .*$/, ''),
+            );
+    writer.disconnect();
+    await env.faults.startNode(node);
+    for (const n of nodes) await env.faults.uncordon(n);
+    return { failed: `${(err as Error).message}; the sentinels logged: ${[...said].join(' | ')}` } as const;
+  }
   await waitUntil(() => writer.acked.filter((a) => a.at > promoted.at).length >= 20, {
     what: `20 writes after the sentinels promoted ${promoted.master}`,
     timeout: 60_000,
@@ -101,9 +145,19 @@ async function redisFailover(
   });
   await writer.stop();
   const w = writer.windowSince(faultAt);
-  const lost = (await writer.lostAcknowledged()).length;
+  const lost = await writer.lostWrites();
+  const ages = lost.lost.map((seq) => (faultAt - (writer.ackedAt(seq) ?? faultAt)) / 1000);
   writer.disconnect();
-  return { rto: (promoted.at - faultAt) / 1000, gap: w.longestGapMs / 1000, lost, revived: writer.revived };
+  await env.faults.startNode(node);
+  for (const n of nodes) await env.faults.uncordon(n);
+  return {
+    rto: (promoted.at - faultAt) / 1000,
+    gap: w.longestGapMs / 1000,
+    lost: lost.lost.length,
+    lostReplicated: lost.lostReplicated.length,
+    lostWhen: ages.length ? `${Math.min(...ages).toFixed(3)}–${Math.max(...ages).toFixed(3)} s` : '',
+    revived: writer.revived,
+  };
 }
 
 async function postgresFailover(env: Environment) {

@@ -7,6 +7,8 @@
  *   load   — the embedded load engine against wrk on one loopback target (bench/load.ts; not in `all`)
  *   failover — Redis Sentinel and PostgreSQL failover of lambda-microservice (bench/failover.ts; not in `all`)
  *   promql — the twin Prometheus' canary-analysis queries over ~4 000 series (bench/promql.ts; not in `all`)
+ *   apiserver — the twin's API server: kubectl get pods -A, write-to-watch latency, 1,000 informers
+ *               (bench/apiserver.ts; not in `all`; `apiserver kubectl|watch|informers` runs one)
  *   interrupt — ≥ 50 seeded interruptions of up and a scenario; nothing may be left (bench/interrupt.ts; not in `all`)
  *   stability — each scenario N times in a row, counting passes (bench/stability.ts; not in `all`)
  */
@@ -98,6 +100,8 @@ if (which === 'load') await (await import('./load.ts')).benchLoad(args);
 if (which === 'edge') await (await import('./edge.ts')).benchEdge(args);
 if (which === 'failover') await (await import('./failover.ts')).benchFailover();
 if (which === 'promql') await (await import('./promql.ts')).benchPromql(args);
+if (which === 'apiserver')
+  await (await import('./apiserver.ts')).benchApiServer(args.slice(args.indexOf('apiserver') + 1));
 if (which === 'interrupt') await (await import('./interrupt.ts')).benchInterrupt(args);
 if (which === 'stability') await (await import('./stability.ts')).benchStability(args);
 

@@ -1,8 +1,13 @@
 /**
- * The nightly chaos run: the scenarios `npm run chaos` (and the nightly CI workflow) run in order,
- * each with its own report directory. Later issues add the AZ-outage and failover scenarios here.
+ * The nightly chaos suite: what `npm run chaos` (and .github/workflows/nightly-chaos.yml) runs in order,
+ * each with its own report directory. An experiment is chaos/experiments/<name>.yaml (Chaos Toolkit's
+ * model with Chaos Mesh faults, docs/chaos.md); a scenario is scenarios/<name>.scenario.ts.
  */
-export const nightly: Array<{ scenario: string; timeScale?: number }> = [
+export type SuiteEntry = { experiment: string } | { scenario: string; timeScale?: number };
+
+export const nightly: SuiteEntry[] = [
+  { experiment: 'api-latency' },
+  { experiment: 'api-pod-kill' },
   { scenario: 'canary-rollout' },
   { scenario: 'pipeline-e2e' },
   { scenario: 'az-outage' },

@@ -118,6 +118,22 @@ export interface Faults {
   drain(name: string, options?: { timeoutSeconds?: number }): Promise<DrainReport>;
   /** One eviction through the eviction API (PodDisruptionBudgets apply). */
   evict(ref: { namespace: string; name: string }): Promise<EvictionAnswer>;
+  /**
+   * A Chaos Mesh chaos object (PodChaos, NetworkChaos, HTTPChaos; kube/chaos-mesh.ts): where Chaos Mesh
+   * runs (k3d) it is applied exactly as given and deleting it recovers; the twin plays it with its own
+   * faults (pods killed, delay/loss/partition/HTTP faults on its proxies). Resolves once it is in effect.
+   */
+  chaos(object: KubeObject): Promise<ChaosInjection>;
+}
+
+/** A chaos object in effect. */
+export interface ChaosInjection {
+  /** "NetworkChaos production/api-delay". */
+  readonly name: string;
+  /** The pods it acts on, "namespace/name". */
+  readonly targets: string[];
+  /** Ends it (deletes the object on a cluster); the targets recover. Idempotent. */
+  recover(): Promise<void>;
 }
 
 /**
@@ -150,6 +166,8 @@ export const FAULT_EVENTS = [
   'NodeDrain',
   'NodeDrained',
   'LoadSet',
+  'ChaosInjected',
+  'ChaosRecovered',
 ] as const;
 export type FaultEvent = (typeof FAULT_EVENTS)[number];
 
@@ -166,6 +184,8 @@ export interface TimelineEvent {
 export interface Environment extends AsyncDisposable {
   readonly name: string;
   readonly kube: KubeApi;
+  /** A kubeconfig for real clients (kubectl, k9s, client libraries) while the environment is up. */
+  readonly kubeconfig?: string;
   readonly net: Network;
   readonly aws: AwsEndpoint | undefined;
   readonly faults: Faults;

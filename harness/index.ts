@@ -6,7 +6,8 @@
 
 export { isTwinError, TwinError, type TwinErrorCode } from '../core/errors.ts';
 export { type Check, sleep, type WaitOptions, type WaitProgress, waitUntil } from '../core/wait.ts';
-export { NumberedWriter, type PgTarget, secretPgTarget } from './data/pg-writer.ts';
+export { NumberedWriter, type PgTarget, ReplicationMonitor, secretPgTarget } from './data/pg-writer.ts';
+export { PodAddresses } from './data/pod-addresses.ts';
 export {
   type Address,
   ask,
@@ -17,6 +18,7 @@ export {
   type ShardWindow,
 } from './data/redis-cluster-writer.ts';
 export {
+  type LostWrites,
   onEachSentinel,
   type SentinelTarget,
   SentinelWriter,

@@ -22,6 +22,13 @@ export function matchesRequirement(req: LabelSelectorRequirement, labels: Record
       return has;
     case 'DoesNotExist':
       return !has;
+    // Gt and Lt (label selector strings "a>1", "a<1", node selectors): both sides must be integers.
+    case 'Gt':
+    case 'Lt': {
+      if (!has || !/^-?\d+$/.test(value!)) return false;
+      const bound = Number((req.values ?? [])[0]);
+      return req.operator === 'Gt' ? Number(value) > bound : Number(value) < bound;
+    }
     default:
       return false;
   }

@@ -50,6 +50,7 @@ scenario(
     let traffic: SteadyTraffic;
     let t0 = 0;
     let outage: ReturnType<SteadyTraffic['snapshot']>;
+    let users: ReturnType<typeof s.journeys>;
 
     it('serves steady traffic from both zones, with a DoNotSchedule zone-spread workload placed', async () => {
       const env = s.env;
@@ -74,6 +75,9 @@ scenario(
       const w = SteadyTraffic.between(before, traffic.snapshot());
       s.measure('steady-state requests', w.requests, 'requests', { atLeast: zoneOutageTraffic.rate });
       s.measure('steady-state error rate', pct(w.errors, w.requests), '%', { below: 1 });
+      // A person using the web app (open it, predict, see the result) from here on: the browser starts
+      // before the outage, and what they saw during it goes into the report.
+      users = s.journeys('predict', { everyMs: 2000 });
       const zones = await zonesOf(env, [
         ...(await podsOf(env, 'production', API)),
         ...(await podsOf(env, 'production', WEB)),
@@ -181,6 +185,25 @@ scenario(
           description: `failed share × ${windowMin.toFixed(1)} control-plane minutes, of the 21.6 minutes a 99.95 % month allows`,
         },
       );
+      const seen = users.summary(0, t0);
+      if (!seen.skipped) {
+        s.measure(
+          'browser journeys during the outage (open the web app, predict, see the result)',
+          seen.runs,
+          'journeys',
+        );
+        s.measure('browser journeys that succeeded during the outage', pct(seen.ok, seen.runs), '%');
+        s.measure(
+          'time to interactive during the outage (p95)',
+          seen.timeToInteractiveP95 ?? Number.NaN,
+          'ms',
+        );
+        s.measure('browser console errors during the outage', seen.consoleErrors, 'errors');
+        if (seen.runs === 0)
+          s.note('no browser journey ended during the outage (each takes seconds; the machine was slow)');
+        for (const f of seen.failures.slice(0, 5)) s.note(`a user saw: ${f.title}`);
+        for (const e of seen.consoleErrorSamples) s.note(`the browser console during the outage: ${e}`);
+      }
       const settled = traffic.snapshot();
       await sleep(1000);
       const after = SteadyTraffic.between(settled, traffic.snapshot());

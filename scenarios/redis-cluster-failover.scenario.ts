@@ -36,8 +36,15 @@ const LIMIT_S = 2 * NODE_TIMEOUT_S + 8;
  * follower after cluster-node-timeout. Measured from outside: time until the follower is promoted
  * (CLUSTER NODES of a surviving node), the killed shard's client-visible error window, acknowledged
  * writes lost, time until every slot is served again, and the old leader back as a replica.
+ *
+ * Losses, as Redis Cluster documents them for this configuration (asynchronous replication, no
+ * min-replicas-to-write): a write its master acknowledged but had not yet sent to the replica can be
+ * lost when the replica takes over; one the replica confirmed (each write is followed by `WAIT 1`) is
+ * kept; a master restarted before cluster-node-timeout reloads its AOF (appendfsync everysec: written
+ * before the reply, so a killed process loses nothing acknowledged). Every run reports what each fault
+ * lost.
  */
-const missing = missingDataServices(['redis-server', 'postgres']);
+const missing = missingDataServices(['redis-cluster', 'postgres']);
 if (missing)
   describe.skip(`redis-cluster-failover (${missing})`, () => it('runs live Redis and PostgreSQL', () => {}));
 else
@@ -55,6 +62,7 @@ else
     },
     (s) => {
       let writer: ClusterWriter;
+      const losses: string[] = [];
 
       it('CloudNativePG postgres-cluster is healthy; a row written through postgres-cluster-rw reads back', async () => {
         const cluster = await s.step(`wait for Cluster postgres-cluster: "${PG_HEALTHY}"`, () =>
@@ -188,11 +196,19 @@ else
           below: LIMIT_S,
         });
         s.measure('failed client operations on the shard (quick restart)', w.failed, 'operations');
-        const lost = await writer.lostAcknowledged();
-        s.measure('acknowledged writes lost (quick restart)', lost.length, 'writes', {
-          atMost: 5,
-          description:
-            'the restarted master reloads its AOF (appendfsync everysec); a replica promoted instead has what it received',
+        const lost = await writer.lostWrites();
+        losses.push(
+          `quick restart: ${lost.lost.length} lost, ${lost.lostReplicated.length} replica-confirmed`,
+        );
+        s.measure('acknowledged writes lost (quick restart)', lost.lost.length, 'writes', {
+          ...(failedOver ? {} : { equals: 0 }),
+          description: failedOver
+            ? 'the replica took over: writes it had not received are lost'
+            : 'the restarted master reloads its AOF (appendfsync everysec: written before the reply)',
+        });
+        s.measure('replica-confirmed writes lost (quick restart)', lost.lostReplicated.length, 'writes', {
+          equals: 0,
+          description: 'WAIT 1 confirmed the replica had them',
         });
         await s.step('wait for RedisCluster redis-cluster: state Ready again', () => redisReady(s.env));
       });
@@ -260,11 +276,15 @@ else
         s.measure('writes acknowledged after the kill', writer.acked.length - ackedBefore, 'writes', {
           atLeast: 50,
         });
-        const lost = await writer.lostAcknowledged();
-        s.measure('acknowledged writes lost (failover)', lost.length, 'writes', {
-          atMost: 5,
+        const lost = await writer.lostWrites();
+        losses.push(`failover: ${lost.lost.length} lost, ${lost.lostReplicated.length} replica-confirmed`);
+        s.measure('acknowledged writes lost (failover)', lost.lost.length, 'writes', {
           description:
-            'asynchronous replication: only writes acknowledged in the last replication round trip can go',
+            'asynchronous replication: writes the replica had not received when the master died can be lost',
+        });
+        s.measure('replica-confirmed writes lost (failover)', lost.lostReplicated.length, 'writes', {
+          equals: 0,
+          description: 'WAIT 1 confirmed the replica had them; the replica takes over with them',
         });
 
         const healAt = performance.now();
@@ -296,9 +316,12 @@ else
         await s.step('wait for RedisCluster redis-cluster: state Ready again', () => redisReady(s.env));
         await sleep(500);
         await writer.stop();
-        s.measure('acknowledged writes lost (end)', (await writer.lostAcknowledged()).length, 'writes', {
-          atMost: 5,
-        });
+        const end = await writer.lostWrites();
+        s.measure('acknowledged writes lost (end)', end.lost.length, 'writes');
+        s.measure('replica-confirmed writes lost (end)', end.lostReplicated.length, 'writes', { equals: 0 });
+        s.note(
+          `writes lost in this run: ${losses.join('; ')}; at the end ${end.lost.length} (${end.lostReplicated.length} replica-confirmed)`,
+        );
         s.measure('acknowledged writes in total', writer.acked.length, 'writes', { atLeast: 300 });
         expect(writer.readMismatches).toEqual([]);
         writer.disconnect();

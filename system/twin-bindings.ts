@@ -4,23 +4,31 @@ import path from 'node:path';
 import { parse, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { TwinError } from '../core/errors.ts';
+import { type ImageConfig, readDockerfile } from './dockerfile.ts';
 import { aliasProblem, MAX_ALIAS_COUNT } from './render/manifest-yaml.ts';
 
 /**
- * Twin bindings map container images to local commands: an image with a binding runs live as a
- * child process, every other image is emulated through the pod lifecycle.
+ * Twin bindings map container images to local programs: an image with a binding runs live, every
+ * other image is emulated through the pod lifecycle. A binding is one of
+ *  - `dockerfile`: the image is that Dockerfile (FROM the Debian base, packages the machine has); its
+ *    container runs in a sandbox over the machine's root filesystem with the image's ENTRYPOINT, CMD,
+ *    ENV, WORKDIR and USER and the pod's volumes, as a container runtime runs it (system/dockerfile.ts);
+ *  - `entry`: a TypeScript program bundled and run with node (the reference workloads, whose images
+ *    run that program; and the twin's stand-ins for operator programs);
+ *  - `command`: an executable run as it is, with the container's arguments.
  */
 const bindingSchema = z
   .object({
     image: z.string().min(1),
     entry: z.string().min(1).optional(),
     command: z.array(z.string()).min(1).optional(),
+    dockerfile: z.string().min(1).optional(),
     env: z.record(z.string(), z.string()).optional(),
   })
   .strict()
-  .refine((b) => (b.entry === undefined) !== (b.command === undefined), {
+  .refine((b) => [b.entry, b.command, b.dockerfile].filter((x) => x !== undefined).length === 1, {
     message:
-      'exactly one of entry (a TypeScript file run with node) or command (an executable and its arguments) is required',
+      'exactly one of dockerfile (the image, built from Debian packages the machine has), entry (a TypeScript file run with node) or command (an executable and its arguments) is required',
   });
 
 const bindingsSchema = z
@@ -38,14 +46,26 @@ export interface ResolvedBinding {
   entry?: string;
   /** Executable and arguments, run as they are. */
   command?: string[];
+  /** The image's configuration, run in a container sandbox. */
+  image?: ImageConfig;
   env: Record<string, string>;
 }
 
 export class TwinBindings {
+  private readonly images = new Map<string, ImageConfig>();
+
   constructor(
     private readonly bindings: TwinBinding[],
     private readonly baseDir: string,
-  ) {}
+  ) {
+    for (const b of bindings)
+      if (b.dockerfile) this.images.set(b.dockerfile, readDockerfile(path.resolve(baseDir, b.dockerfile)));
+  }
+
+  /** Every binding as written (image name and what it binds to). */
+  list(): readonly TwinBinding[] {
+    return this.bindings;
+  }
 
   static empty(): TwinBindings {
     return new TwinBindings([], process.cwd());
@@ -77,8 +97,15 @@ export class TwinBindings {
     }
     parsed.data.images.forEach((b, i) => {
       if (b.entry !== undefined) checkEntry(file, `images[${i}].entry`, b.entry, baseDir);
+      if (b.dockerfile !== undefined) checkEntry(file, `images[${i}].dockerfile`, b.dockerfile, baseDir);
     });
-    return new TwinBindings(parsed.data.images, baseDir);
+    try {
+      return new TwinBindings(parsed.data.images, baseDir);
+    } catch (err) {
+      if (err instanceof TwinError)
+        throw new TwinError(err.code, `${file}: images[].dockerfile: ${err.message}`);
+      throw err;
+    }
   }
 
   /** The binding for an image reference (any tag or digest of the bound repository), or undefined. */
@@ -93,6 +120,7 @@ export class TwinBindings {
     const resolved: ResolvedBinding = { env };
     if (binding.entry) resolved.entry = path.resolve(this.baseDir, binding.entry);
     if (binding.command) resolved.command = binding.command;
+    if (binding.dockerfile) resolved.image = this.images.get(binding.dockerfile)!;
     return resolved;
   }
 }
@@ -112,7 +140,7 @@ function checkEntry(file: string, field: string, entry: string, baseDir: string)
   if (!inside(abs, root))
     throw new TwinError(
       'TWIN_BINDINGS_INVALID',
-      `${file}: ${field}: "${entry}" is outside the repository ${root}; an entry is a file of the repository, relative to it`,
+      `${file}: ${field}: "${entry}" is outside the repository ${root}; it names a file of the repository, relative to it`,
     );
   let real: string;
   try {
@@ -120,13 +148,13 @@ function checkEntry(file: string, field: string, entry: string, baseDir: string)
   } catch {
     throw new TwinError(
       'TWIN_BINDINGS_INVALID',
-      `${file}: ${field}: "${entry}" does not exist (${abs}); name a TypeScript file of the repository`,
+      `${file}: ${field}: "${entry}" does not exist (${abs}); name a file of the repository, relative to it`,
     );
   }
   if (!inside(real, realpathSync(root)))
     throw new TwinError(
       'TWIN_BINDINGS_INVALID',
-      `${file}: ${field}: "${entry}" leads outside the repository (to ${real}); an entry is a file of the repository`,
+      `${file}: ${field}: "${entry}" leads outside the repository (to ${real}); it names a file of the repository`,
     );
   if (!statSync(real).isFile())
     throw new TwinError('TWIN_BINDINGS_INVALID', `${file}: ${field}: "${entry}" is not a file`);

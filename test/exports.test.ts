@@ -35,9 +35,12 @@ const HARNESS_KIT = [
   'ClusterWriter',
   'GateVerdict',
   'LoadResult',
+  'LostWrites',
   'Measurement',
   'NumberedWriter',
   'PgTarget',
+  'PodAddresses',
+  'ReplicationMonitor',
   'ScenarioContext',
   'ScenarioOptions',
   'SentinelTarget',
@@ -73,6 +76,7 @@ const HARNESS_KIT = [
 
 const ENVIRONMENT_API = [
   'AwsEndpoint',
+  'ChaosInjection',
   'Clock',
   'ConnectCheck',
   'ConnectResult',
@@ -123,6 +127,8 @@ describe('the user-facing surface', () => {
       'NodeDrain',
       'NodeDrained',
       'LoadSet',
+      'ChaosInjected',
+      'ChaosRecovered',
     ]);
   }, 120_000);
 });

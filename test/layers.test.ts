@@ -27,6 +27,7 @@ describe('layers (biome noRestrictedImports)', () => {
   it.each([
     ['env/k3d/k3d-live.ts', 'twin/twin.ts'],
     ['env/environment.ts', 'twin/nodes/eviction.ts'],
+    ['env/kube-client.ts', 'twin/apiserver/api-server.ts'],
     ['env/containers/services.ts', 'twin/data/binaries.ts'],
     ['twin/network/twin-network.ts', 'env/environment.ts'],
     ['twin/twin.ts', 'harness/scenario/scenario.ts'],
@@ -37,7 +38,7 @@ describe('layers (biome noRestrictedImports)', () => {
     ['scenarios/az-outage.scenario.ts', 'twin/twin.ts'],
     ['test/conformance/cases/scheduling.ts', 'twin/scheduler/schedule.ts'],
     ['test/conformance/case-context.ts', 'env/local/local-environment.ts'],
-    ['test/conformance/objects.ts', 'env/k3d/kube-client.ts'],
+    ['test/conformance/objects.ts', 'env/kube-client.ts'],
     ['scenarios/az-outage.scenario.ts', 'harness/scenario/scenario.ts'],
     ['scenarios/support/cluster-state.ts', 'harness/data/pg-writer.ts'],
   ])('%s may not import %s', async (from, to) => {
@@ -48,6 +49,8 @@ describe('layers (biome noRestrictedImports)', () => {
 
   it.each([
     ['env/local/local-environment.ts', 'twin/twin.ts'],
+    ['env/local/local-environment.ts', 'env/kube-client.ts'],
+    ['env/k3d/k3d-live.ts', 'env/kube-client.ts'],
     ['env/k3d/k3d-live.ts', 'kube/clock.ts'],
     ['env/k3d/k3d-run-plan.ts', 'system/system.ts'],
     ['twin/twin.ts', 'system/system.ts'],

@@ -1,19 +1,32 @@
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { TwinError } from '../core/errors.ts';
+import { isTwinError, TwinError } from '../core/errors.ts';
 import { TeardownStack } from '../core/teardown.ts';
+import { waitUntil } from '../core/wait.ts';
 import { ScaledClock } from '../kube/clock.ts';
 import { describeObject, type KubeObject } from '../kube/object.ts';
+import { validateObject } from '../kube/schema/validate-object.ts';
 import { classifyKinds, describeStoredOnly } from '../system/render/index.ts';
 import type { LoadedSystem } from '../system/system.ts';
 import { storageClassObject } from '../system/topology/cluster-storage.ts';
 import { type ClusterStorage, topologyToNodes } from '../system/topology/topology.ts';
 import type { TwinBindings } from '../system/twin-bindings.ts';
 import { addonControllers, describeAddons } from './addon-controllers.ts';
+import type { ValidateObject } from './apiserver/admission.ts';
+import { ApiServer } from './apiserver/api-server.ts';
+import {
+  kubernetesService,
+  publishApiServerEndpoints,
+  SYSTEM_NAMESPACES,
+  serviceAccountFiles,
+  systemNamespace,
+} from './apiserver/in-cluster.ts';
 import { EmulatedUsage, HorizontalPodAutoscalerController } from './autoscaling/index.ts';
 import type { Controller, ControllerContext } from './controllers/controller.ts';
 import { builtinControllers } from './controllers/index.ts';
+import { NamespaceController } from './controllers/namespace.ts';
+import { ServiceAccountController } from './controllers/service-account.ts';
 import { assignGpuDevices, GpuAllocator, type GpuMode, listHostGpus } from './gpu/index.ts';
 import { Kubelet } from './kubelet/kubelet.ts';
 import { preparePodsDir, prepareVolumesDir, type SharedDir } from './kubelet/pods-dir.ts';
@@ -21,6 +34,7 @@ import { WorkloadBundler } from './kubelet/workload-bundler.ts';
 import { TwinNetwork } from './network/twin-network.ts';
 import {
   defaultTolerationSeconds,
+  evictPod,
   NodeHeartbeats,
   NodeLifecycleController,
   type NodeLifecycleSettings,
@@ -54,6 +68,10 @@ export interface TwinOptions {
   storage?: ClusterStorage;
   /** Aborts the bring-up (Ctrl-C): what had started is torn down and up() rejects with TWIN_ABORTED. */
   signal?: AbortSignal;
+  /** Schema validation of every write through the API server; kube/schema's validateObject by default. */
+  validate?: ValidateObject;
+  /** RBAC on the API server: record a Warning Event for what it would forbid (default) or answer 403. */
+  rbac?: 'warn' | 'enforce';
 }
 
 /**
@@ -72,6 +90,8 @@ export class Twin {
   readonly nodeLifecycle: NodeLifecycleController;
   /** The resource usage each workload shows (emulated from the load scenarios set); the HPA reads it. */
   readonly usage = new EmulatedUsage();
+  /** The Kubernetes API on loopback (HTTPS); its kubeconfig is `<workDir>/kubeconfig`. */
+  readonly apiServer: ApiServer;
   /** Kinds stored without a controller of their own (reported, never dropped). */
   storedOnly = '';
   private readonly controllers: Controller[] = [];
@@ -121,11 +141,30 @@ export class Twin {
       allocatePodIp: (uid) => this.network.allocatePodIp(uid),
       releasePodIp: (uid) => this.network.releasePodIp(uid),
       nodeImports: this.network.nodePreloads,
+      serviceAccountFiles: (pod) =>
+        this.apiServer.tokens
+          ? serviceAccountFiles(this.store, this.apiServer.tokens, this.apiServer.caPem, pod)
+          : undefined,
       dnsFile: this.network.dnsFile,
       podNetworkEnv: (pod, ip) => this.network.podSourceEnv(pod, ip),
       networkReady: () => this.network.policySynced(),
+      sandboxCacheDir: path.join(options.system.layout.root, '.twin', 'sandbox'),
+      nameserver: () => this.network.nameserver,
       ...(options.podEnv ? { podEnv: options.podEnv } : {}),
       ...(gpus ? { gpus } : {}),
+    });
+    this.apiServer = new ApiServer({
+      store: this.store,
+      clock: this.clock,
+      events: this.events,
+      pkiDir: path.join(options.workDir, 'pki'),
+      kubeconfigFile: path.join(options.workDir, 'kubeconfig'),
+      logs: this.kubelet,
+      evict: (ref) => evictPod({ store: this.store, clock: this.clock, events: this.events }, ref),
+      // Every write through the API is checked as kube-apiserver checks it (kube/schema).
+      validate: options.validate ?? validateObject,
+      ...(options.rbac ? { rbac: options.rbac } : {}),
+      log,
     });
     this.nodes = new NodeHeartbeats(this.kubelet, options.nodeLifecycle?.leaseRenewIntervalSeconds);
     this.nodeLifecycle = new NodeLifecycleController(this.nodes, options.nodeLifecycle);
@@ -178,9 +217,21 @@ export class Twin {
         });
     };
     aborted();
+    const preparing = this.apiServer.prepare();
+    preparing.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
+    // What every cluster has before anything is applied: its namespaces and the `kubernetes` Service.
+    for (const name of SYSTEM_NAMESPACES)
+      if (!this.store.peek({ apiVersion: 'v1', kind: 'Namespace', name }))
+        this.store.create(systemNamespace(name));
+    if (!this.store.peek({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'kubernetes' }))
+      this.store.create(kubernetesService());
     this.teardown.defer('network', () => this.network.stop());
     await this.network.start();
     for (const line of this.network.describePolicyEnforcement()) progress(line);
+    await preparing;
+    aborted();
+    this.teardown.defer('API server', () => this.apiServer.stop());
+    await this.startApiServer();
     aborted();
     this.teardown.defer('kubelet (every live pod)', () => this.kubelet.shutdown());
     const ctx: ControllerContext = {
@@ -190,6 +241,8 @@ export class Twin {
       log: (m) => this.log(m),
     };
     this.controllers.push(
+      new NamespaceController(),
+      new ServiceAccountController(this.apiServer.caPem),
       new SchedulerController(),
       new PersistentVolumeController({
         provisioners: this.storage.provisioners,
@@ -243,8 +296,29 @@ export class Twin {
   }
 
   /**
-   * Stops what started, newest first: the controllers, every live process, the listeners; the pod
-   * directories move back under the work directory (or, with removeWorkDir, the work directory goes).
+   * Serves the API once the `kubernetes` Service has its ClusterIP (the serving certificate names it),
+   * then points the Service at the server.
+   */
+  private async startApiServer(): Promise<void> {
+    const ref = { apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'kubernetes' };
+    // Without a ClusterIP in time the certificate names 127.0.0.1 only (in-cluster clients then fail TLS).
+    const serviceIp = await waitUntil(() => this.store.peek(ref)?.spec?.clusterIP as string | undefined, {
+      what: 'the kubernetes Service to get its ClusterIP',
+      timeout: 5_000,
+      interval: 5,
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+    }).catch((err) => {
+      if (isTwinError(err, 'TWIN_TIMEOUT')) return undefined;
+      throw err;
+    });
+    await this.apiServer.start(serviceIp ? { serviceIp } : {});
+    publishApiServerEndpoints(this.store, '127.0.0.1', this.apiServer.port);
+  }
+
+  /**
+   * Stops what started, newest first: the controllers, every live process, the API server, the
+   * listeners; the pod directories move back under the work directory (or, with removeWorkDir, the
+   * work directory goes).
    */
   async down(options: { removeWorkDir?: boolean } = {}): Promise<void> {
     await this.teardown.unwind();

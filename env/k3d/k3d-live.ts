@@ -4,6 +4,7 @@ import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { isTwinError, TwinError } from '../../core/errors.ts';
 import { TeardownStack } from '../../core/teardown.ts';
 import { waitUntil } from '../../core/wait.ts';
+import { describeChaos } from '../../kube/chaos-mesh.ts';
 import { ScaledClock } from '../../kube/clock.ts';
 import {
   type ConnectCheck,
@@ -14,6 +15,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { REPO_ROOT } from '../../system/system.ts';
 import type {
   AwsEndpoint,
+  ChaosInjection,
   Environment,
   EnvironmentOptions,
   KubeApi,
@@ -21,7 +23,9 @@ import type {
   TimelineEvent,
 } from '../environment.ts';
 import { FaultLedger } from '../fault-ledger.ts';
+import { ClientNodeKubeApi } from '../kube-client.ts';
 import { gpuStatusPatch, gpusToRepatch } from './k3d-addons.ts';
+import { chaosInjected, chaosTargets, chaosWaitingFor } from './k3d-chaos-mesh.ts';
 import { connectCheckArgv, connectOutcome } from './k3d-connect-check.ts';
 import { agentsInZone, type K3dAgent, type K3dClusterPlan } from './k3d-plan.ts';
 import { type K3dRunPlan, k3dSettings, planK3dRun } from './k3d-run-plan.ts';
@@ -34,7 +38,6 @@ import {
   kubeconfigFile,
   LOCALSTACK_ENDPOINT_VAR,
 } from './k3d-up-plan.ts';
-import { ClientNodeKubeApi } from './kube-client.ts';
 
 async function clusterExists(name: string): Promise<boolean> {
   const out = await execaCommand(['k3d', 'cluster', 'list', '--output', 'json']);
@@ -127,6 +130,7 @@ async function stopStarted(state: K3dRunState): Promise<void> {
 export class K3dEnvironment implements Environment {
   readonly name = 'k3d';
   readonly kube: KubeApi;
+  readonly kubeconfig: string;
   readonly net: Network;
   readonly aws: AwsEndpoint | undefined;
   readonly clock = new ScaledClock(1);
@@ -146,6 +150,7 @@ export class K3dEnvironment implements Environment {
     private readonly teardown: TeardownStack,
   ) {
     const client = state.kube!;
+    this.kubeconfig = path.join(run.stateDir, 'kubeconfig');
     this.client = client;
     this.kube = client;
     const endpoint = state.vars[LOCALSTACK_ENDPOINT_VAR];
@@ -490,7 +495,56 @@ export class K3dFaults {
     return report;
   }
 
-  /** Undoes every fault in effect, newest first: nodes started and reconnected, cordons lifted (down() calls it). */
+  /**
+   * The chaos object applied exactly as given: Chaos Mesh (installed from the system's add-on list)
+   * selects and injects; resolved once its AllInjected condition is True, with the pods of its records.
+   * Its deletion is registered on the ledger before it is applied, so down() recovers it.
+   */
+  async chaos(object: KubeObject): Promise<ChaosInjection> {
+    const name = describeChaos(object);
+    const ref = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata.namespace ?? 'default',
+      name: object.metadata.name,
+    };
+    let recovered = false;
+    const recover = async () => {
+      if (recovered) return;
+      recovered = true;
+      this.ledger.undone(`chaos/${name}`);
+      await this.kube.delete(ref);
+      await this.kube.waitFor(ref, (o) => o === undefined, {
+        timeout: 180_000,
+        what: `${name} deleted (Chaos Mesh recovers its targets before removing its finalizer)`,
+      });
+      this.ledger.record('ChaosRecovered', name, `${name} deleted`, 'Normal');
+    };
+    this.ledger.willUndo(`chaos/${name}`, recover);
+    this.ledger.record('ChaosInjected', name, `kubectl apply of ${name} (Chaos Mesh injects it)`);
+    await this.kube.apply(object);
+    let last: KubeObject | undefined;
+    const injected = await this.kube
+      .waitFor(
+        ref,
+        (o) => {
+          last = o;
+          return chaosInjected(o);
+        },
+        { timeout: 180_000, what: `${name} injected by Chaos Mesh (condition AllInjected)` },
+      )
+      .catch((err) => {
+        if (!isTwinError(err, 'TWIN_TIMEOUT')) throw err;
+        throw new TwinError('TWIN_TIMEOUT', `${(err as Error).message}; ${chaosWaitingFor(last)}`);
+      });
+    const targets = chaosTargets(injected);
+    return { name, targets, recover };
+  }
+
+  /**
+   * Undoes every fault in effect, newest first: chaos objects deleted, nodes started and reconnected,
+   * cordons lifted (down() calls it).
+   */
   async undo(): Promise<void> {
     await this.ledger.undoAll();
   }

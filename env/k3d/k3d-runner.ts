@@ -5,8 +5,8 @@ import { TwinError } from '../../core/errors.ts';
 import { waitUntil } from '../../core/wait.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { parseYamlDocuments, toKubeObjects } from '../../system/render/index.ts';
+import type { ClientNodeKubeApi } from '../kube-client.ts';
 import { formatStep, type K3dStep, shellQuote } from './k3d-steps.ts';
-import type { ClientNodeKubeApi } from './kube-client.ts';
 
 /** What running the steps needs; tests pass fakes. */
 export interface K3dRunnerDeps {

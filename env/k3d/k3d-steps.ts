@@ -1,12 +1,8 @@
 import { stringify } from 'yaml';
 import type { KubeObject } from '../../kube/object.ts';
+import { FIELD_MANAGER, type JsonPatchOp } from '../kube-client.ts';
 
-/** A JSON Patch operation (RFC 6902). */
-export interface JsonPatchOp {
-  op: 'add' | 'replace' | 'remove';
-  path: string;
-  value?: unknown;
-}
+export { FIELD_MANAGER, type JsonPatchOp };
 
 /**
  * One thing `up` does, in order. The same list is executed (k3d-runner.ts) or printed (`--dry-run`),
@@ -32,8 +28,6 @@ export type K3dStep =
       namespace?: string;
       why: string;
     };
-
-export const FIELD_MANAGER = 'infra-twin';
 
 /** POSIX-shell quoting, so printed commands can be pasted. */
 export function shellQuote(arg: string): string {

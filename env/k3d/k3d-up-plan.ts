@@ -5,6 +5,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import type { LoadedAddon } from '../../system/addons/addons-file.ts';
 import { splitImage, type TwinBindings } from '../../system/twin-bindings.ts';
 import { terraformApplyCommands } from '../containers/terraform.ts';
+import { forApply } from '../kube-client.ts';
 import { addonInstallSteps, gpuStatusPatch, nvidiaDevicePluginObjects } from './k3d-addons.ts';
 import { type K3dClusterPlan, K3S_CUDA_IMAGE, k3dConfig, TOPOLOGY_NODE_LABEL } from './k3d-plan.ts';
 import type { K3dStep } from './k3d-steps.ts';
@@ -59,26 +60,6 @@ export function k3dImageImportArgv(clusterName: string, images: string[]): strin
   return ['k3d', 'image', 'import', ...images, '--cluster', clusterName, '--mode', 'auto'];
 }
 
-const CLUSTER_SCOPED = new Set([
-  'Namespace',
-  'CustomResourceDefinition',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'StorageClass',
-  'IngressClass',
-  'PriorityClass',
-  'RuntimeClass',
-  'PersistentVolume',
-  'MutatingWebhookConfiguration',
-  'ValidatingWebhookConfiguration',
-  'APIService',
-  'Node',
-]);
-
-export function isClusterScoped(kind: string): boolean {
-  return CLUSTER_SCOPED.has(kind);
-}
-
 /**
  * GPU passthrough: pod templates that ask for nvidia.com/gpu run with `runtimeClassName: nvidia`
  * (k3s keeps runc as the default runtime; only the nvidia runtime exposes the granted devices).
@@ -108,13 +89,6 @@ export function applyOrder(objects: KubeObject[]): KubeObject[] {
     .map((o, i) => ({ o, i }))
     .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
     .map(({ o }) => forApply(o));
-}
-
-/** What server-side apply is sent: the object as written, without status or server-owned metadata. */
-export function forApply(o: KubeObject): KubeObject {
-  const { status: _status, ...rest } = o;
-  const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, ...metadata } = o.metadata;
-  return { ...rest, metadata } as KubeObject;
 }
 
 export interface K3dUpInput {

@@ -1,6 +1,6 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import { TwinError } from '../../core/errors.ts';
 import { TeardownStack } from '../../core/teardown.ts';
-import { waitUntil } from '../../core/wait.ts';
 import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
 import { describeObject, type KubeObject, type ObjectRef } from '../../kube/object.ts';
 import { loadSystem, resolveSystem } from '../../system/system.ts';
@@ -14,13 +14,14 @@ import type {
   EnvironmentOptions,
   Faults,
   KubeApi,
-  KubeWaitOptions,
   LoadControl,
   Network,
   TimelineEvent,
 } from '../environment.ts';
 import { FaultLedger } from '../fault-ledger.ts';
+import { ClientNodeKubeApi } from '../kube-client.ts';
 import { type AwsDataPlane, startAwsDataPlane } from './aws-data-plane.ts';
+import { playChaos } from './chaos-mesh-player.ts';
 import { reclaimLocal } from './reclaim.ts';
 
 /** The embedded default: the twin in this process, live pods as child processes on loopback. */
@@ -74,7 +75,9 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 
 export class LocalEnvironment implements Environment {
   readonly name = 'local';
+  /** The twin's API through @kubernetes/client-node, as on k3d (the same client, the same requests). */
   readonly kube: KubeApi;
+  readonly kubeconfig: string;
   readonly net: Network;
   readonly aws: AwsEndpoint | undefined;
   readonly faults: Faults;
@@ -96,35 +99,10 @@ export class LocalEnvironment implements Environment {
       (m) => twin.options.progress?.(m),
     );
     const store = twin.store;
-    this.kube = {
-      async apply(objects) {
-        return (Array.isArray(objects) ? objects : [objects]).map((o) => store.apply(o));
-      },
-      async get(ref) {
-        return store.get(ref);
-      },
-      async list(type, options) {
-        return store.list(type, options);
-      },
-      async patch(ref, mutate, options) {
-        if (options?.subresource !== 'status') return store.patch(ref, mutate);
-        return store.patch(ref, (obj) => {
-          const changed = structuredClone(obj);
-          mutate(changed);
-          obj.status = changed.status;
-        });
-      },
-      async delete(ref) {
-        store.delete(ref);
-      },
-      watch(type, handler) {
-        return store.watch(type, (e) => handler({ type: e.type, object: e.object }));
-      },
-      waitFor: (ref, predicate, options) => waitFor(twin, ref, predicate, options),
-      async logs(ref, options) {
-        return twin.kubelet.logs(ref.namespace, ref.name, options?.tailLines);
-      },
-    };
+    this.kubeconfig = twin.apiServer.kubeconfigFile;
+    const kc = new KubeConfig();
+    kc.loadFromFile(this.kubeconfig);
+    this.kube = new ClientNodeKubeApi(kc);
     this.net = {
       ingressUrl: (ref) => twin.network.ingressUrl(ref),
       serviceUrl: (ref) => twin.network.serviceUrl(ref),
@@ -229,6 +207,18 @@ export class LocalEnvironment implements Environment {
         const r = evictPod(twin, { kind: 'Pod', ...ref });
         return { code: r.code, message: r.message };
       },
+      chaos: (object) =>
+        playChaos(
+          {
+            twin,
+            killPod: (ref) => this.faults.killPod(ref),
+            record: (kind, object, message) =>
+              ledger.record(kind, object, message, kind === 'ChaosInjected' ? 'Warning' : 'Normal'),
+            willUndo: (key, undo) => ledger.willUndo(key, undo),
+            undone: (key) => ledger.undone(key),
+          },
+          object,
+        ),
     };
     this.load = {
       set: async (w, load) => {
@@ -313,36 +303,4 @@ export class LocalEnvironment implements Environment {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.down();
   }
-}
-
-/** kube.waitFor on the twin: the predicate is checked again on every change of the object. */
-function waitFor(
-  twin: Twin,
-  ref: ObjectRef,
-  predicate: (obj: KubeObject | undefined) => boolean,
-  options: KubeWaitOptions,
-): Promise<KubeObject | undefined> {
-  let last: KubeObject | undefined;
-  return waitUntil(
-    (progress) => {
-      last = twin.store.get(ref);
-      if (predicate(last)) return { obj: last };
-      progress.status(
-        `×${twin.clock.scale} control-plane time; ${describeObject(ref)} status: ${JSON.stringify(last?.status ?? null).slice(0, 400)}`,
-      );
-      return undefined;
-    },
-    {
-      ...options,
-      interval: 1000,
-      wake: (recheck) =>
-        twin.store.watch(
-          { kind: ref.kind, ...(ref.apiVersion ? { apiVersion: ref.apiVersion } : {}) },
-          (e) => {
-            if (e.object.metadata.name === ref.name && e.object.metadata.namespace === ref.namespace)
-              recheck();
-          },
-        ),
-    },
-  ).then((r) => r.obj);
 }

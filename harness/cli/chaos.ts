@@ -1,26 +1,61 @@
-import { nightly } from '../../chaos/nightly.ts';
-import { interruptCause } from '../../core/interrupt.ts';
+import { TwinError } from '../../core/errors.ts';
 import { progress } from '../scenario/progress.ts';
 import type { RunOptions } from '../scenario/run-options.ts';
 import { runScenario } from './run-scenario.ts';
 
+/** What `twin chaos` adds to the run options every command shares. */
+export interface ChaosCommandOptions {
+  /** --time-scale was given: it overrides a scenario's own in chaos/nightly.ts. */
+  timeScaleGiven: boolean;
+  only?: string;
+  summary?: string;
+  history?: string;
+  random?: boolean;
+  seed?: string;
+  budget?: string;
+  system?: string;
+  dryRun?: boolean;
+}
+
 /**
- * Runs the nightly scenarios one after another; the exit code is the worst of them. A scenario's
- * time scale in chaos/nightly.ts applies unless --time-scale was given.
+ * `twin chaos`: the nightly suite (chaos/nightly.ts: experiments and scenarios, one after another), or
+ * with --random a seeded randomized run (harness/chaos/random-plan.ts). The exit code is the worst.
  */
-export async function runChaos(
-  root: string,
-  run: RunOptions,
-  options: { timeScaleGiven: boolean },
-): Promise<number> {
-  let worst = 0;
-  for (const entry of nightly) {
-    if (interruptCause()) break;
-    progress(`chaos: ${entry.scenario}`);
-    const timeScale =
-      !options.timeScaleGiven && entry.timeScale !== undefined ? entry.timeScale : run.timeScale;
-    const code = await runScenario(root, entry.scenario, { ...run, timeScale });
-    worst = Math.max(worst, code);
+export async function runChaos(root: string, run: RunOptions, opts: ChaosCommandOptions): Promise<number> {
+  const timeScale = opts.timeScaleGiven ? { timeScale: run.timeScale } : {};
+  if (opts.random) {
+    const { randomCommand } = await import('../chaos/random-run.ts');
+    return randomCommand(root, {
+      env: run.env,
+      reportDir: run.reportDir,
+      ...timeScale,
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(opts.budget !== undefined ? { budget: opts.budget } : {}),
+      ...(opts.system !== undefined ? { system: opts.system } : {}),
+      ...(opts.dryRun ? { dryRun: true } : {}),
+      ...(opts.summary ? { summary: opts.summary } : {}),
+      ...(opts.history ? { history: opts.history } : {}),
+      progress,
+    });
   }
-  return worst;
+  const only = opts.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (only !== undefined && only.length === 0)
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `--only ${JSON.stringify(opts.only)}: names no suite entry (chaos/nightly.ts); leave it out to run them all`,
+    );
+  const { runSuite } = await import('../chaos/suite.ts');
+  return runSuite(root, {
+    env: run.env,
+    ...timeScale,
+    reportDir: run.reportDir,
+    ...(only ? { only } : {}),
+    ...(opts.summary ? { summary: opts.summary } : {}),
+    ...(opts.history ? { history: opts.history } : {}),
+    progress,
+    runScenario: (name, o) => runScenario(root, name, { ...run, ...o }),
+  });
 }

@@ -90,8 +90,15 @@ export async function environmentUp(run: RunOptions): Promise<number> {
     for (const w of await env.kube.list({ kind }))
       workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
   }
-  updateUpState(root, { phase: 'up', ingresses, workloads });
+  updateUpState(root, {
+    phase: 'up',
+    ingresses,
+    workloads,
+    ...(env.kubeconfig ? { kubeconfig: env.kubeconfig } : {}),
+  });
   for (const [name, url] of Object.entries(ingresses)) progress(`Ingress ${name}: ${url}`);
+  if (env.kubeconfig)
+    progress(`kubeconfig: ${env.kubeconfig} (kubectl --kubeconfig ${env.kubeconfig} get pods -A)`);
   progress(`${system} is up on ${run.env}; Ctrl-C or \`twin down${workDirFlag(root)}\` stops it`);
   await new Promise<void>((resolve) => {
     if (interruption().aborted) return resolve();
@@ -118,8 +125,22 @@ export async function environmentStatus(root: string): Promise<number> {
     ...Object.entries(state.ingresses).map(([n, u]) => `  Ingress ${n}: ${u}`),
     ...state.workloads.map((w) => `  ${w}`),
     `  pod logs: ${path.join(state.workDir, 'pods')}`,
+    ...(state.kubeconfig ? [`  kubeconfig: ${state.kubeconfig}`] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+/** `twin kubeconfig`: the path of the running environment's kubeconfig (for `kubectl --kubeconfig` / KUBECONFIG). */
+export async function environmentKubeconfig(root: string): Promise<number> {
+  const state = readUpState(root);
+  if (!state || !stateOwnerRuns(state) || !state.kubeconfig) {
+    process.stderr.write(
+      'twin: no environment is up (start one with `twin up`), so there is no kubeconfig\n',
+    );
+    return 1;
+  }
+  process.stdout.write(`${state.kubeconfig}\n`);
   return 0;
 }
 

@@ -88,9 +88,11 @@ program
     });
   });
 
-program
+const chaos = program
   .command('chaos')
-  .description('run the nightly chaos scenarios (chaos/nightly.ts) one after another')
+  .description(
+    'run the chaos suite (chaos/nightly.ts: experiments under chaos/experiments/ and scenarios), or a seeded randomized run (docs/chaos.md)',
+  )
   .addOption(envOption())
   .addOption(
     new Option(
@@ -100,11 +102,40 @@ program
   )
   .addOption(gpuOption())
   .option('--report-dir <dir>', 'where reports go', 'reports')
+  .option('--only <names>', 'comma-separated suite entries to run (default: all)')
+  .option('--summary <file>', 'append the key figures as Markdown ($GITHUB_STEP_SUMMARY)')
+  .option('--history <dir>', 'append this run to a history directory (a chaos-history checkout)')
+  .option('--random', 'randomized chaos: faults picked under a seed within the system’s declared limits')
+  .option('--seed <n>', 'seed of the randomized run (the same seed gives the same plan and journal)')
+  .option('--budget <duration>', 'time budget of the randomized run (Go duration)', '10m')
+  .option('--system <name>', 'system of the randomized run', 'ai-platform')
+  .option('--dry-run', 'print the plan a seed gives and exit (--random)')
   .action(async (opts) => {
     const { runChaos } = await import('./chaos.ts');
     process.exitCode = await runChaos(root, runOptions(opts), {
+      ...opts,
       timeScaleGiven: opts.timeScale !== undefined,
     });
+  });
+chaos
+  .command('report')
+  .description('render trends from a chaos history: pass rate, recovery times, error budgets, flaky entries')
+  .option('--history <dir>', 'the history directory (runs/*.json)', 'chaos-history')
+  .option('--out <dir>', 'where trends.html, trends.json and summary.md go', 'reports/chaos-trends')
+  .option('--summary <file>', 'append the trends as Markdown ($GITHUB_STEP_SUMMARY)')
+  .action(async (opts) => {
+    const { trendsCommand } = await import('../chaos/trends.ts');
+    process.exitCode = await trendsCommand(opts);
+  });
+chaos
+  .command('history')
+  .description('append the chaos runs (chaos-run-*.json) found under a directory to a history directory')
+  .requiredOption('--from <dir>', 'where the runs’ reports are')
+  .option('--history <dir>', 'the history directory', 'chaos-history')
+  .option('--run-label <label>', 'added to each appended file’s name (the CI run id)')
+  .action(async (opts) => {
+    const { historyCommand } = await import('../chaos/trends.ts');
+    process.exitCode = await historyCommand(opts);
   });
 
 program
@@ -172,6 +203,17 @@ program
   .action(async (opts) => {
     const { environmentStatus } = await import('./environment-commands.ts');
     process.exitCode = await environmentStatus(checkWritableDirectory('--work-dir', opts.workDir));
+  });
+
+program
+  .command('kubeconfig')
+  .description(
+    'print the path of the kubeconfig of the environment started by `twin up` (export KUBECONFIG=$(twin kubeconfig))',
+  )
+  .addOption(workDirOption())
+  .action(async (opts) => {
+    const { environmentKubeconfig } = await import('./environment-commands.ts');
+    process.exitCode = await environmentKubeconfig(checkWritableDirectory('--work-dir', opts.workDir));
   });
 
 program

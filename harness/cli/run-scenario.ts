@@ -32,7 +32,7 @@ export async function runScenario(
   if (flags.dryRun) return dryRunScenario(root, name, run);
   const file = scenarioFile(root, name);
   await environmentBackend(run.env).preflight();
-  const runId = newRunId(name);
+  const runId = run.runId ?? newRunId(name);
   process.env[RUN_OPTIONS_VAR] = serializeRunOptions({ ...run, runId });
   const options = {
     root,

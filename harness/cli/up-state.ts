@@ -23,6 +23,8 @@ const upStateSchema = z
     workDir: z.string(),
     ingresses: z.record(z.string(), z.string()),
     workloads: z.array(z.string()),
+    /** The environment's kubeconfig (`twin kubeconfig` prints it). */
+    kubeconfig: z.string().optional(),
   })
   .strict();
 

@@ -42,7 +42,8 @@ export async function secretPgTarget(
  * when the fault landed.
  */
 export class NumberedWriter {
-  readonly acked: Array<{ n: number; at: number; server: string }> = [];
+  /** Acknowledged commits: when, on which server, and (with `recordLsn`) a WAL position at or after the commit. */
+  readonly acked: Array<{ n: number; at: number; server: string; lsn?: bigint }> = [];
   readonly failures: number[] = [];
   private n = 0;
   private running = false;
@@ -53,14 +54,22 @@ export class NumberedWriter {
     private readonly target: PgTarget,
     /** Table suffix, so that several writers can share a database. */
     private readonly name = 'probe',
+    /** Also read pg_current_wal_lsn() after each commit, so a ReplicationMonitor can tell whether a standby had it. */
+    private readonly recordLsn = false,
   ) {}
 
   private get table(): string {
     return `failover_${this.name}`;
   }
 
-  async prepare(): Promise<void> {
-    const c = await this.connect();
+  async prepare(timeoutMs = 30_000): Promise<void> {
+    // The first connection through a Service or a pooler may take a while on a loaded machine.
+    const c = await waitUntil(() => this.connect(), {
+      what: `a first connection to PostgreSQL (${this.name} writer)`,
+      timeout: timeoutMs,
+      interval: 250,
+      retryIf: () => true,
+    });
     await c.query(
       `create table if not exists ${this.table} (n bigint primary key, at timestamptz default now())`,
     );
@@ -79,7 +88,12 @@ export class NumberedWriter {
             `insert into ${this.table} (n) values ($1) returning host(inet_server_addr()) as server`,
             [n],
           );
-          this.acked.push({ n, at: performance.now(), server: String(r.rows[0]?.server) });
+          const at = performance.now();
+          const server = String(r.rows[0]?.server);
+          if (this.recordLsn) {
+            const l = await c.query('select pg_current_wal_lsn()::text as lsn');
+            this.acked.push({ n, at, server, lsn: parseLsn(String(l.rows[0]?.lsn)) });
+          } else this.acked.push({ n, at, server });
         } catch {
           this.failures.push(performance.now());
           this.drop();
@@ -181,5 +195,62 @@ export class NumberedWriter {
     const c = this.client;
     this.client = undefined;
     c?.end().catch(() => {});
+  }
+}
+
+/** A WAL position ("16/B374D848") as a number. */
+export function parseLsn(text: string): bigint {
+  const [hi, lo] = text.split('/');
+  return (BigInt(`0x${hi || '0'}`) << 32n) + BigInt(`0x${lo || '0'}`);
+}
+
+/**
+ * What the standbys had: the highest WAL position a standby reported flushed (pg_stat_replication on the
+ * primary, read every 25 ms as the superuser), with when it was read. A commit whose position a standby
+ * had flushed before the primary died is on that standby; CloudNativePG promotes the most aligned
+ * standby, so such a commit survives an asynchronous failover.
+ */
+export class ReplicationMonitor {
+  readonly samples: Array<{ at: number; flushed: bigint }> = [];
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly superuser: PgTarget) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = (async () => {
+      let c: pg.Client | undefined;
+      while (this.running) {
+        try {
+          if (!c) {
+            c = new pg.Client({ ...this.superuser, connectionTimeoutMillis: 1000, query_timeout: 1000 });
+            c.on('error', () => {});
+            await c.connect();
+          }
+          const r = await c.query(
+            "select coalesce(max(flush_lsn), '0/0')::text as f from pg_stat_replication where not pg_is_in_recovery()",
+          );
+          if (r.rows[0]) this.samples.push({ at: performance.now(), flushed: parseLsn(String(r.rows[0].f)) });
+        } catch {
+          await c?.end().catch(() => {});
+          c = undefined;
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await c?.end().catch(() => {});
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /** The highest position a standby had flushed, as read before `time` (performance.now()). */
+  flushedBefore(time: number): bigint {
+    let best = 0n;
+    for (const s of this.samples) if (s.at < time && s.flushed > best) best = s.flushed;
+    return best;
   }
 }

@@ -2,7 +2,7 @@ import { Cluster } from 'ioredis';
 import { waitUntil } from '../../core/wait.ts';
 import { redisCall } from '../../twin/data/redis/redis-call.ts';
 import { type ClusterNode, parseClusterNodes } from '../../twin/redis-operator/redis-cluster-spec.ts';
-import { writerWindow } from './redis-writer.ts';
+import { WAIT_TIMEOUT_MS, writerWindow } from './redis-writer.ts';
 
 export type { ClusterNode };
 
@@ -28,7 +28,8 @@ export interface ShardWindow {
 
 /**
  * Continuous acknowledged writes through a cluster-aware client (ioredis `Cluster`): one writer loop
- * per shard (slot range of a master at the start), each doing `SET {tag}:<n> <n>` then a `GET` of it,
+ * per shard (slot range of a master at the start), each doing `SET {tag}:<n> <n>` and `WAIT 1 100` in
+ * one pipeline to the key's master (did its replica get it?), then a `GET` of it,
  * with hash tags chosen so that every shard gets keys. A shard whose master dies stalls alone; the
  * others keep writing. What each loop saw is kept per operation, so a shard's client-visible error
  * window and the acknowledged writes lost can be counted afterwards.
@@ -36,6 +37,8 @@ export interface ShardWindow {
 export class ClusterWriter {
   readonly client: Cluster;
   readonly acked: Array<{ key: string; n: number; slot: number; at: number }> = [];
+  /** Keys whose write `WAIT 1` confirmed a replica had. */
+  readonly replicated = new Set<string>();
   readonly failures: Array<{ slot: number; at: number }> = [];
   readonly readMismatches: string[] = [];
   /** The shards at the start: slot range and the tags that fall in it. */
@@ -96,8 +99,14 @@ export class ClusterWriter {
           const n = ++this.n;
           const key = `{${t.tag}}:${n}`;
           try {
-            await this.client.set(key, String(n));
+            const [set, wait] = (await this.client
+              .pipeline()
+              .set(key, String(n))
+              .call('WAIT', '1', String(WAIT_TIMEOUT_MS))
+              .exec()) as Array<[Error | null, unknown]>;
+            if (!set || set[0]) throw set?.[0] ?? new Error('no reply');
             this.acked.push({ key, n, slot: t.slot, at: performance.now() });
+            if (wait && !wait[0] && Number(wait[1]) >= 1) this.replicated.add(key);
             const back = await this.client.get(key);
             if (back !== String(n)) this.readMismatches.push(key);
           } catch {
@@ -124,6 +133,12 @@ export class ClusterWriter {
       this.failures.filter((f) => inShard(f.slot)).map((f) => f.at),
       since,
     );
+  }
+
+  /** Acknowledged writes whose key does not read back, and which of them a replica had confirmed. */
+  async lostWrites(timeoutMs = 20_000): Promise<{ lost: string[]; lostReplicated: string[] }> {
+    const lost = await this.lostAcknowledged(timeoutMs);
+    return { lost, lostReplicated: lost.filter((k) => this.replicated.has(k)) };
   }
 
   /** Acknowledged writes whose key does not read back (MGET per hash tag, one slot each). */

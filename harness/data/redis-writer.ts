@@ -5,6 +5,11 @@ import { redisCall } from '../../twin/data/redis/redis-call.ts';
 export interface SentinelTarget {
   sentinels: Array<{ host: string; port: number }>;
   masterName: string;
+  /**
+   * Maps the "host:port" the sentinels hand out to an address this process reaches (sentinels with
+   * `announce-hostnames yes` name pods by their cluster DNS names; see PodAddresses).
+   */
+  natMap?: (key: string) => { host: string; port: number } | null;
 }
 
 export interface WriterWindow {
@@ -38,15 +43,34 @@ export function writerWindow(ackTimes: number[], failTimes: number[], since: num
   };
 }
 
+/** How long a writer's `WAIT 1 <ms>` waits for a replica to confirm a write. */
+export const WAIT_TIMEOUT_MS = 100;
+
+/**
+ * Acknowledged writes that a failover lost: every one, and those among them that a replica had
+ * confirmed (`WAIT 1` answered 1 or more) before the fault. With Redis's asynchronous replication the
+ * first can be non-zero (a write the master acknowledged but had not sent to a replica goes with the
+ * master); the second is 0 whenever the promoted replica is the most up to date, as Sentinel and Redis
+ * Cluster choose it. https://redis.io/docs/latest/commands/wait/
+ */
+export interface LostWrites {
+  lost: number[];
+  /** Lost writes that a replica had confirmed. */
+  lostReplicated: number[];
+}
+
 /**
  * Continuous acknowledged writes and read-backs through a Sentinel-aware client (ioredis): one
- * `SET w:<n> <n>` at a time, each followed by a `GET` of the same key. What the client saw
- * (acknowledged, failed, the gaps) is kept per operation, so a fault's client-visible error window
- * and the acknowledged writes lost can be counted afterwards.
+ * `SET w:<n> <n>` at a time, each followed by `WAIT 1 100` (did a replica get it?) and a `GET` of the
+ * same key. What the client saw (acknowledged, confirmed by a replica, failed, the gaps) is kept per
+ * operation, so a fault's client-visible error window and the acknowledged writes lost can be counted
+ * afterwards.
  */
 export class SentinelWriter {
   readonly client: Redis;
   readonly acked: Array<{ seq: number; at: number }> = [];
+  /** Writes that `WAIT 1` confirmed a replica had. */
+  readonly replicated = new Set<number>();
   readonly failures: number[] = [];
   readonly readMismatches: number[] = [];
   private seq = 0;
@@ -78,6 +102,7 @@ export class SentinelWriter {
     const client = new Redis({
       sentinels: target.sentinels,
       name: target.masterName,
+      ...(target.natMap ? { natMap: target.natMap } : {}),
       role: 'master',
       // A frozen master answers nothing: time out quickly, and let the sentinels' +switch-master
       // notification move the client to the promoted replica.
@@ -114,6 +139,8 @@ export class SentinelWriter {
         try {
           await this.client.set(`${this.prefix}:${n}`, String(n));
           this.acked.push({ seq: n, at: performance.now() });
+          const replicas = Number(await this.client.call('WAIT', '1', String(WAIT_TIMEOUT_MS)));
+          if (replicas >= 1) this.replicated.add(n);
           const back = await this.client.get(`${this.prefix}:${n}`);
           if (back !== String(n)) this.readMismatches.push(n);
         } catch {
@@ -137,6 +164,17 @@ export class SentinelWriter {
       this.failures,
       since,
     );
+  }
+
+  /** Acknowledged writes missing from the current master, and which of them a replica had confirmed. */
+  async lostWrites(): Promise<LostWrites> {
+    const lost = await this.lostAcknowledged();
+    return { lost, lostReplicated: lost.filter((seq) => this.replicated.has(seq)) };
+  }
+
+  /** When a write was acknowledged (performance.now()), or undefined. */
+  ackedAt(seq: number): number | undefined {
+    return this.acked.find((a) => a.seq === seq)?.at;
   }
 
   /** Acknowledged writes missing from the current master (read back in batches). */
@@ -173,29 +211,40 @@ export class SentinelWriter {
   }
 }
 
-/** The master the sentinels name, asking each until one answers. */
+/**
+ * The master the sentinels name ("host:port"): each is asked (`SENTINEL master`) and the answer with the
+ * highest configuration epoch wins, as a sentinel that just started from its initial configuration
+ * still names the first master until the others' hello messages reach it.
+ */
 export async function sentinelMaster(target: SentinelTarget): Promise<string | undefined> {
+  let best: { addr: string; epoch: number } | undefined;
   for (const s of target.sentinels) {
-    const r = await askSentinel<string[] | null>(s, 'get-master-addr-by-name', target.masterName);
-    if (r) return `${r[0]}:${r[1]}`;
+    const r = await askSentinel<string[]>(s, 'master', target.masterName);
+    if (!Array.isArray(r)) continue;
+    const field = (k: string) => r[r.indexOf(k) + 1];
+    const epoch = Number(field('config-epoch') ?? -1);
+    if (!best || epoch > best.epoch) best = { addr: `${field('ip')}:${field('port')}`, epoch };
   }
-  return undefined;
+  return best?.addr;
 }
 
 /** One SENTINEL command on a short-lived connection; undefined when the sentinel does not answer in time. */
 function askSentinel<T>(addr: { host: string; port: number }, ...args: string[]): Promise<T | undefined> {
-  return redisCall<T>(addr, ['SENTINEL', ...args], { connectMs: 300, commandMs: 300 });
+  return redisCall<T>(addr, ['SENTINEL', ...args], { connectMs: 1000, commandMs: 1000 });
 }
 
-/** Polls the sentinels until they name a master other than `previous`; resolves with when (performance.now()). */
+/**
+ * Polls the sentinels until they name a master other than `previous`; resolves with it and when
+ * (performance.now()). `target` may be a function, so that each poll asks the sentinels that are up.
+ */
 export async function waitForNewMaster(
-  target: SentinelTarget,
+  target: SentinelTarget | (() => Promise<SentinelTarget>),
   previous: string,
   timeoutMs: number,
 ): Promise<{ master: string; at: number }> {
   return waitUntil(
     async (progress) => {
-      const m = await sentinelMaster(target);
+      const m = await sentinelMaster(typeof target === 'function' ? await target() : target);
       if (m && m !== previous) return { master: m, at: performance.now() };
       progress.status(m ? `they still name ${previous}` : 'no sentinel answers');
       return undefined;

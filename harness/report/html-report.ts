@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { escapeHtml as h } from './html-escape.ts';
 import {
@@ -13,8 +13,11 @@ import { renderTimeline, sortedEvents } from './timeline-plot.ts';
 
 export const REPORT_HTML = 'report.html';
 
-/** One self-contained HTML page (inline CSS and SVG, no scripts, no external assets) for a run. */
-export function renderHtmlReport(record: RunRecord): string {
+/**
+ * One self-contained HTML page (inline CSS and SVG, no scripts, no external assets) for a run.
+ * `images` maps an attachment's screenshot path to its data: URI (writeHtmlReport reads them).
+ */
+export function renderHtmlReport(record: RunRecord, images: Record<string, string> = {}): string {
   const failed = record.status === 'failed';
   const title = `${record.scenario} — ${failed ? 'FAILED' : 'passed'}`;
   return `<!doctype html>
@@ -32,6 +35,7 @@ ${renderWhyFailed(record)}
 <section><h2>Measurements</h2>${renderMeasurements(record)}</section>
 ${renderAnalysis(record)}
 <section><h2>Timeline</h2>${renderTimeScaleLine(record)}${renderTimeline(record.timeline)}</section>
+${renderAttachments(record, images)}
 <section><h2>Steps</h2>${renderSteps(record)}</section>
 <section><h2>Events</h2>${renderEvents(record)}</section>
 ${record.notes.length > 0 ? `<section><h2>Notes</h2><ul class="notes">${record.notes.map((n) => `<li>${h(n)}</li>`).join('')}</ul></section>` : ''}
@@ -44,9 +48,34 @@ ${record.notes.length > 0 ? `<section><h2>Notes</h2><ul class="notes">${record.n
 
 export async function writeHtmlReport(dir: string, record: RunRecord): Promise<string> {
   await mkdir(dir, { recursive: true });
+  const images: Record<string, string> = {};
+  for (const a of record.attachments ?? []) {
+    if (!a.screenshot) continue;
+    const png = await readFile(path.join(dir, a.screenshot)).catch(() => undefined);
+    if (png) images[a.screenshot] = `data:image/png;base64,${png.toString('base64')}`;
+  }
   const file = path.join(dir, REPORT_HTML);
-  await writeFile(file, renderHtmlReport(record));
+  await writeFile(file, renderHtmlReport(record, images));
   return file;
+}
+
+/** Failed browser journeys: what the person saw (the screenshot, embedded) and the trace to replay. */
+function renderAttachments(r: RunRecord, images: Record<string, string>): string {
+  const list = r.attachments ?? [];
+  if (list.length === 0) return '';
+  const items = list.map((a) => {
+    const when = a.t === undefined ? '' : `<span class="muted"> at ${h(formatOffset(a.t))}</span>`;
+    const img = a.screenshot
+      ? images[a.screenshot]
+        ? `<img class="shot" alt="${h(`screenshot: ${a.title}`)}" src="${images[a.screenshot]}">`
+        : `<p class="muted">screenshot: <code>${h(a.screenshot)}</code> (not found)</p>`
+      : '';
+    const trace = a.trace
+      ? `<p>Playwright trace: <a href="${h(a.trace)}">${h(a.trace)}</a> (<code>npx playwright show-trace ${h(a.trace)}</code>)</p>`
+      : '';
+    return `<figure class="attachment"><figcaption><b>${h(a.title)}</b>${when}</figcaption>${img}${trace}</figure>`;
+  });
+  return `<section><h2>What users saw: failed browser journeys</h2>${items.join('')}</section>`;
 }
 
 function renderHeader(r: RunRecord): string {
@@ -207,5 +236,7 @@ svg text{font-family:inherit}
 .lane-label{font-size:11px;font-weight:600}
 .event-line{opacity:.7}
 .notes{margin:0;padding-left:20px}
+figure.attachment{margin:0 0 16px}
+img.shot{display:block;max-width:100%;border:1px solid #e5e7eb;border-radius:4px;margin-top:6px}
 footer{color:#9ca3af;font-size:12px;text-align:center;margin:16px 0}
 `;

@@ -5,6 +5,7 @@ export { type WrittenReport, writeReport } from './report-writer.ts';
 export { RESULT_JSON, writeResultJson } from './result-json.ts';
 export type {
   AnalysisMeasurement,
+  RunAttachment,
   RunMeasurement,
   RunRecord,
   RunStep,

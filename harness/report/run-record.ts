@@ -82,4 +82,17 @@ export interface RunRecord {
   };
   /** e.g. "control-plane time scale ×60: a 10-minute pause took 10 s" */
   notes: string[];
+  /** What a failed browser journey left: a screenshot and a Playwright trace, relative to the report. */
+  attachments?: RunAttachment[];
+}
+
+export interface RunAttachment {
+  /** "during: predict journey #3: the prediction failed: 502 …" */
+  title: string;
+  /** Control-plane ms since the run started. */
+  t?: number;
+  /** A PNG, relative to the report directory (embedded in report.html). */
+  screenshot?: string;
+  /** A Playwright trace (npx playwright show-trace <file>), relative to the report directory. */
+  trace?: string;
 }

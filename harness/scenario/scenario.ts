@@ -1,13 +1,15 @@
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { TwinError } from '../../core/errors.ts';
 import { handleInterrupts, interruptCause, interruption } from '../../core/interrupt.ts';
 import type { Environment, TimelineEvent } from '../../env/environment.ts';
 import { upEnvironment } from '../../env/registry.ts';
+import { JourneyLoop } from '../journeys/journey-loop.ts';
+import { JourneyRunner } from '../journeys/journey-runner.ts';
 import { analysisMeasurementsOf, mergeAnalysisMeasurements } from '../report/analysis-measurements.ts';
 import { writeReport } from '../report/report-writer.ts';
-import type { AnalysisMeasurement, RunMeasurement, RunRecord } from '../report/run-record.ts';
+import type { AnalysisMeasurement, RunAttachment, RunMeasurement, RunRecord } from '../report/run-record.ts';
 import { SteadyTraffic, type SteadyTrafficOptions } from '../traffic/steady-traffic.ts';
 import { progress } from './progress.ts';
 import { newRunId, runOptionsFromWorker } from './run-options.ts';
@@ -41,6 +43,12 @@ export interface ScenarioContext {
   ): number;
   /** Starts steady client traffic; it is stopped at the end of the scenario if still running. */
   traffic(options: SteadyTrafficOptions): SteadyTraffic;
+  /**
+   * A person using the system in a browser (harness/journeys): the system's journey runs in a loop
+   * until stopped; failed journeys' screenshots and traces go into the report. Skipped, saying why,
+   * where no Chromium is found.
+   */
+  journeys(journey: string, options?: { everyMs?: number; timeoutMs?: number }): JourneyLoop;
   /** Adds an event of the scenario's own to the timeline. */
   event(kind: string, message: string): void;
   progress(message: string): void;
@@ -77,6 +85,9 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
   const notes: string[] = [];
   const traffics: SteadyTraffic[] = [];
   const analysis: AnalysisMeasurement[] = [];
+  const journeyRunner = new JourneyRunner(reportDir);
+  const journeyLoops: JourneyLoop[] = [];
+  const attachments: RunAttachment[] = [];
   let unsubscribe: (() => void) | undefined;
   let unwatchAnalysis: (() => void) | undefined;
   let failed = false;
@@ -153,6 +164,12 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       t.start();
       return t;
     },
+    journeys(journey, journeyOptions) {
+      const loop = new JourneyLoop(journeyRunner, ctx.env, options.system, journey, journeyOptions);
+      if (loop.skipped) notes.push(`browser journey ${journey} skipped: ${loop.skipped}`);
+      journeyLoops.push(loop);
+      return loop;
+    },
     event(kind, message) {
       events.push({ t: ctx.env.clock.now(), kind, message, type: 'Normal' });
     },
@@ -181,6 +198,11 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
           signal: interruption(),
         }),
       );
+      // Real clients (kubectl, k9s) reach the environment through this file while the scenario runs.
+      if (env.kubeconfig) {
+        await copyFile(env.kubeconfig, path.join(reportDir, 'kubeconfig'));
+        progress(`kubeconfig: ${path.relative(process.cwd(), path.join(reportDir, 'kubeconfig'))}`);
+      }
       startedAtVirtual = env.clock.now();
       unsubscribe = env.onEvent((e) => events.push(e));
       // Argo keeps the last 10 measurements of a metric; watching keeps every one for the report.
@@ -202,6 +224,8 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
     afterAll(async ({}, suite) => {
       sampler?.stop();
       await Promise.allSettled(traffics.map((t) => t.stop()));
+      for (const loop of journeyLoops) attachments.push(...(await loop.stop(startedAtVirtual)).failures);
+      await journeyRunner.close();
       unsubscribe?.();
       unwatchAnalysis?.();
       // A test that failed outside s.step/s.measure (a plain expect) fails the run too.
@@ -238,13 +262,20 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
           `control-plane time scale ×${scale}: durations in the manifests (pauses, analysis intervals, probe periods) ran ${scale}× faster than real time; live processes ran in real time`,
           ...notes,
         ],
+        ...(attachments.length > 0 ? { attachments } : {}),
       };
       const files = await writeReport(reportDir, record, { junit: true });
-      if (env && (!run.keep || interruptCause())) await env.down();
-      else if (env) {
+      if (env && (!run.keep || interruptCause())) {
+        await env.down();
+        await rm(path.join(reportDir, 'kubeconfig'), { force: true });
+      } else if (env) {
         // --keep: the environment stays until this worker is told to stop (Ctrl-C, Vitest closing it).
         const kept = env;
-        interruption().addEventListener('abort', () => void kept.down(), { once: true });
+        interruption().addEventListener(
+          'abort',
+          () => void kept.down().then(() => rm(path.join(reportDir, 'kubeconfig'), { force: true })),
+          { once: true },
+        );
       }
       progress(`report: ${path.relative(process.cwd(), files.reportHtml)}`);
     }, 60_000);

@@ -18,6 +18,8 @@ export interface CustomResourceInfo {
   }[];
   /** Whether this version is the one objects are stored in. */
   storage: boolean;
+  /** Fields objects can be selected by (`?fieldSelector=`) beyond metadata.name and metadata.namespace. */
+  selectableFields?: { jsonPath: string }[];
   /** The scale subresource's paths, when the CRD enables it. */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
 }
@@ -119,6 +121,7 @@ export class ResourceRegistry {
           additionalPrinterColumns: v.additionalPrinterColumns ?? [],
           storage: v.storage === true,
           ...(v.subresources?.scale ? { scale: v.subresources.scale } : {}),
+          ...(v.selectableFields ? { selectableFields: v.selectableFields } : {}),
         },
       };
       served.push(r);

@@ -159,6 +159,35 @@ export const ADDON_CATALOGUE: readonly AddonEntry[] = [
       },
     },
   },
+  {
+    name: 'chaos-mesh',
+    title: 'Chaos Mesh',
+    groups: ['chaos-mesh.org'],
+    // The twin plays the chaos objects of an experiment with its own faults (harness/chaos, docs/chaos.md);
+    // applied to the twin's API they are stored only.
+    twinReconciles: [],
+    controllerImages: ['ghcr.io/chaos-mesh/chaos-mesh', 'ghcr.io/chaos-mesh/chaos-daemon'],
+    reference: 'https://chaos-mesh.org/docs/',
+    releases: {
+      'v2.8.2': {
+        // k3s runs containerd with its socket under /run/k3s (Chaos Mesh's K3s installation notes).
+        install: {
+          kind: 'helm',
+          release: 'chaos-mesh',
+          chart: 'chaos-mesh',
+          repo: 'https://charts.chaos-mesh.org',
+          version: '2.8.2',
+          namespace: 'chaos-mesh',
+          set: {
+            'chaosDaemon.runtime': 'containerd',
+            'chaosDaemon.socketPath': '/run/k3s/containerd/containerd.sock',
+            'dashboard.create': 'false',
+          },
+        },
+        controllerNamespace: 'chaos-mesh',
+      },
+    },
+  },
 ];
 
 export function catalogueEntry(name: string): AddonEntry | undefined {

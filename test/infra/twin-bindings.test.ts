@@ -7,7 +7,8 @@ import { podTemplateOf, readBase, SYSTEM_DIR } from './manifests.ts';
 
 interface Binding {
   image: string;
-  entry: string;
+  entry?: string;
+  dockerfile?: string;
   env?: Record<string, string>;
 }
 
@@ -18,10 +19,11 @@ describe('ai-platform twin bindings', () => {
     images: Binding[];
   };
 
-  it('names existing entries and passes the image tag as BUILD_VERSION', () => {
+  it('names existing entries and Dockerfiles and passes the image tag as BUILD_VERSION', () => {
     expect([bindings.apiVersion, bindings.kind]).toEqual(['twin.dev/v1alpha1', 'TwinBindings']);
     for (const b of bindings.images) {
-      expect(existsSync(join(REPO_ROOT, b.entry)), b.entry).toBe(true);
+      const file = b.entry ?? b.dockerfile!;
+      expect(existsSync(join(REPO_ROOT, file)), file).toBe(true);
       expect(b.image, 'a repository without a tag').not.toMatch(/:[^/]+$/);
       // Our reference images carry their tag as BUILD_VERSION; the RDS stand-in's postgres image does not.
       if (b.image.includes('ai-platform/')) expect(b.env?.['BUILD_VERSION']).toBe('{{image.tag}}');

@@ -21,6 +21,30 @@ describe('built-in API resources (generated from @kubernetes/client-node)', () =
     }
   });
 
+  it('have the upstream OpenAPI definition names the generator derives (npm run generate:kube-api)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'twin-kube-api-'));
+    try {
+      await execa('npx', ['tsx', 'scripts/generate-openapi-names.ts', dir], { cwd: root });
+      const file = 'builtin-definition-names.json';
+      const generated = readFileSync(path.join(dir, file), 'utf8');
+      expect(generated, `kube/api/${file} is stale`).toBe(
+        readFileSync(path.join(root, 'kube', 'api', file), 'utf8'),
+      );
+      const { names, unmatched } = JSON.parse(generated);
+      expect(unmatched).toEqual([]);
+      expect(names).toMatchObject({
+        V1Deployment: 'io.k8s.api.apps.v1.Deployment',
+        CoreV1Event: 'io.k8s.api.core.v1.Event',
+        EventsV1Event: 'io.k8s.api.events.v1.Event',
+        V1ObjectMeta: 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta',
+        V1CustomResourceDefinition:
+          'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('describe the kinds as kube-apiserver serves them', () => {
     expect(KUBERNETES_VERSION).toMatch(/^v1\.\d+\.\d+$/);
     const find = (group: string, name: string) =>

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isTwinError } from '../../core/errors.ts';
+import { REPO_ROOT } from '../../system/repo-root.ts';
 import { splitImage, TwinBindings } from '../../system/twin-bindings.ts';
 
 const ROOT = '/srv/repo';
@@ -59,9 +60,9 @@ describe('TwinBindings.load', () => {
     writeFileSync(file, text);
     return file;
   };
-  async function loadError(file: string): Promise<{ code: string; message: string }> {
+  async function loadError(file: string, base = dir): Promise<{ code: string; message: string }> {
     try {
-      await TwinBindings.load(file, dir);
+      await TwinBindings.load(file, base);
     } catch (e) {
       if (isTwinError(e)) return { code: e.code, message: e.message };
       throw e;
@@ -135,14 +136,30 @@ describe('TwinBindings.load', () => {
     expect(kind.message).toContain('kind.yaml: kind:');
   });
 
-  it('requires exactly one of entry and command', async () => {
+  it('requires exactly one of dockerfile, entry and command', async () => {
     const both = await loadError(
       write('both.yaml', `${header}images:\n  - image: a/b\n    entry: x.ts\n    command: [x]\n`),
     );
     expect(both.code).toBe('TWIN_BINDINGS_INVALID');
-    expect(both.message).toContain('images[0]: exactly one of entry');
+    expect(both.message).toContain('images[0]: exactly one of dockerfile');
     const neither = await loadError(write('neither.yaml', `${header}images:\n  - image: a/b\n`));
-    expect(neither.message).toContain('exactly one of entry');
+    expect(neither.message).toContain('exactly one of dockerfile');
+  });
+
+  it('reads a Dockerfile binding’s image and reports a Dockerfile it cannot run, naming both files', async () => {
+    const ok = await TwinBindings.load(
+      write('df.yaml', `${header}images:\n  - image: redis\n    dockerfile: docker/redis/Dockerfile\n`),
+      REPO_ROOT,
+    );
+    expect(ok.resolve('redis:7.0')?.image?.cmd).toEqual(['redis-server']);
+    const bad = await loadError(
+      write('bad-df.yaml', `${header}images:\n  - image: x\n    dockerfile: workloads/api/Dockerfile\n`),
+      REPO_ROOT,
+    );
+    expect(bad.code).toBe('TWIN_BINDINGS_INVALID');
+    expect(bad.message).toMatch(
+      /bad-df\.yaml: images\[\]\.dockerfile: .*workloads\/api\/Dockerfile:2: FROM node:\S+: an image the twin runs live builds FROM local\/debian:bookworm/,
+    );
   });
 
   it('reports YAML syntax errors with file, line and column', async () => {

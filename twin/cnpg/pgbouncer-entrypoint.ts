@@ -3,16 +3,15 @@
  * `pgbouncer` from the machine (Debian package pgbouncer), configured as CNPG configures it
  * (pgbouncer-config.ts) from the environment the Pooler controller gives the pod, listening on the
  * pod's address. The target Service's name is resolved through the twin's DNS (PgBouncer uses the
- * system resolver, which does not know the cluster's names).
+ * system resolver, which does not know the cluster's names). Without pgbouncer on the machine the
+ * container exits with 127 and its log names the Debian package, as an image that lacks its program.
  *
- * Without pgbouncer on the machine the pod says so in its log and passes connections through to the
- * target Service as a plain TCP proxy (no pooling), so clients of the Pooler's Service still work.
+ * Twin simplification: the stand-in for CloudNativePG's `/controller/manager pgbouncer instance` runs PgBouncer outside a container sandbox, so it gives PgBouncer the target Service's address instead of its name and listens on the pod's address instead of `*` (https://cloudnative-pg.io/documentation/current/connection_pooling/).
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { findBinary } from '../data/binaries.ts';
+import { requireBinary } from '../data/binaries.ts';
 import { podIp, podPath } from '../data/container-paths.ts';
 import { resolveHost, runEntrypoint, runServer } from '../data/entrypoint.ts';
 import { asUser, chownTree, serviceUser } from '../data/run-as.ts';
@@ -33,8 +32,7 @@ async function main(): Promise<number> {
   const targetName = required('PGBOUNCER_TARGET_HOST');
   const targetPort = Number(env['PGBOUNCER_TARGET_PORT'] || 5432);
   const targetHost = await resolveHost(targetName, 60_000);
-  const bin = findBinary({ name: 'pgbouncer', dirs: ['/usr/sbin'] });
-  if (!bin) return passThrough(ip, port, targetName, targetHost, targetPort);
+  const bin = requireBinary({ name: 'pgbouncer', debianPackage: 'pgbouncer', dirs: ['/usr/sbin'] });
 
   const version = pgbouncerVersion(execFileSync(bin, ['--version'], { encoding: 'utf8' }));
   const dir = podPath('/controller/configs');
@@ -70,33 +68,6 @@ async function main(): Promise<number> {
   );
   // CNPG's pooler stops PgBouncer with SIGINT (safe shutdown: wait for clients) on SIGTERM.
   return runServer(argv, ['SIGTERM', 'SIGINT'], { SIGTERM: 'SIGINT' }).exited;
-}
-
-/** No pgbouncer here: every connection goes straight to the target Service, one socket pair each. */
-async function passThrough(
-  ip: string,
-  port: number,
-  targetName: string,
-  targetHost: string,
-  targetPort: number,
-): Promise<number> {
-  log(
-    `pgbouncer not found on this machine (Debian package pgbouncer: apt-get install -y pgbouncer); passing connections through to ${targetName} (${targetHost}:${targetPort}) without pooling`,
-  );
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host: targetHost, port: targetPort });
-    client.pipe(upstream).pipe(client);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
-  });
-  await new Promise<void>((r, j) => server.once('error', j).listen(port, ip, () => r()));
-  return await new Promise<number>((r) => {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => server.close(() => r(0)));
-  });
 }
 
 runEntrypoint(main, log);

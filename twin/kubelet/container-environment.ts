@@ -17,6 +17,7 @@ export function containerEnvironment(
   const ns = pod.metadata.namespace ?? 'default';
   const env: Record<string, string> = {};
   if (pod.spec?.enableServiceLinks !== false) Object.assign(env, serviceLinks(store, ns));
+  Object.assign(env, masterServiceLinks(store));
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? '';
     if (from.configMapRef) {
@@ -119,6 +120,32 @@ function secretData(store: ObjectStore, ns: string, name: string): Record<string
     out[k] = Buffer.from(v, 'base64').toString('utf8');
   for (const [k, v] of Object.entries((secret['stringData'] as Record<string, string>) ?? {})) out[k] = v;
   return out;
+}
+
+/**
+ * The `kubernetes` Service's variables, which every container gets whatever its namespace and
+ * enableServiceLinks say (KUBERNETES_SERVICE_HOST/_PORT: how in-cluster clients find the API server).
+ */
+function masterServiceLinks(store: ObjectStore): Record<string, string> {
+  const svc = store.peek({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'kubernetes' });
+  const ip = svc?.spec?.clusterIP;
+  const port = svc?.spec?.ports?.[0];
+  if (!ip || ip === 'None' || !port) return {};
+  const proto = String(port.protocol ?? 'TCP');
+  const addr = `${proto.toLowerCase()}://${ip}:${port.port}`;
+  const key = `KUBERNETES_PORT_${port.port}_${proto}`;
+  return {
+    KUBERNETES_SERVICE_HOST: ip,
+    KUBERNETES_SERVICE_PORT: String(port.port),
+    ...(port.name
+      ? { [`KUBERNETES_SERVICE_PORT_${String(port.name).toUpperCase()}`]: String(port.port) }
+      : {}),
+    KUBERNETES_PORT: addr,
+    [key]: addr,
+    [`${key}_PROTO`]: proto.toLowerCase(),
+    [`${key}_PORT`]: String(port.port),
+    [`${key}_ADDR`]: ip,
+  };
 }
 
 /** Docker-link style variables for every Service in the namespace (enableServiceLinks). */

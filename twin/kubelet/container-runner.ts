@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { trackProcessGroup } from '../../core/process.ts';
 import { findBinary } from '../data/binaries.ts';
 
@@ -8,7 +8,19 @@ export interface ContainerProcessSpec {
   env: Record<string, string>;
   cwd: string;
   logFile: string;
+  /** The clock log lines are timed by (the kubelet's: control-plane time); real time by default. */
+  now?: () => number;
+  /** The signal that stops the container (the image's STOPSIGNAL; SIGTERM by default). */
+  stopSignal?: NodeJS.Signals;
+  /**
+   * Send the stop signal to the main process only (a container runtime signals process 1; the
+   * sandbox launcher passes it on), not to its whole process group.
+   */
+  stopMainProcessOnly?: boolean;
 }
+
+/** How many chunks of output keep their arrival time (for `kubectl logs --timestamps` and `--since`). */
+const MAX_TIMED_CHUNKS = 20_000;
 
 /**
  * One live container: a child process in its own process group (so the whole tree can be signalled),
@@ -23,8 +35,35 @@ export class ContainerProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly log: WriteStream;
   private exitedFlag = false;
+  /** Byte offset in the log file where this instance's output begins (the file holds every restart's output). */
+  readonly logStart: number;
+  /** When this instance started (the spec's clock). */
+  readonly startedAt: number;
+  /** Where each chunk of output begins in the log file and when it arrived, oldest first (bounded). */
+  readonly timedChunks: { offset: number; time: number }[] = [];
+  readonly logFile: string;
+
+  private readonly stopSignal: NodeJS.Signals;
+  private readonly stopMainProcessOnly: boolean;
 
   constructor(spec: ContainerProcessSpec) {
+    this.stopSignal = spec.stopSignal ?? 'SIGTERM';
+    this.stopMainProcessOnly = spec.stopMainProcessOnly ?? false;
+    const now = spec.now ?? Date.now;
+    this.logFile = spec.logFile;
+    let size = 0;
+    try {
+      size = statSync(spec.logFile).size;
+    } catch {}
+    this.logStart = size;
+    this.startedAt = now();
+    let offset = size;
+    const timeChunk = (chunk: Buffer) => {
+      this.timedChunks.push({ offset, time: now() });
+      if (this.timedChunks.length > MAX_TIMED_CHUNKS)
+        this.timedChunks.splice(0, this.timedChunks.length - MAX_TIMED_CHUNKS);
+      offset += chunk.length;
+    };
     this.log = createWriteStream(spec.logFile, { flags: 'a', mode: 0o600 });
     // A log that cannot be written (its directory removed under a running pod) loses lines, never the twin.
     this.log.on('error', () => {
@@ -39,6 +78,8 @@ export class ContainerProcess {
       detached: true,
     });
     const untrack = this.child.pid !== undefined ? trackProcessGroup(this.child.pid) : () => {};
+    this.child.stdout!.on('data', timeChunk);
+    this.child.stderr!.on('data', timeChunk);
     this.child.stdout!.pipe(this.log, { end: false });
     this.child.stderr!.pipe(this.log, { end: false });
     // The exit is reported once the log holds everything the container wrote, as a runtime's log does
@@ -82,10 +123,20 @@ export class ContainerProcess {
     return !this.exitedFlag;
   }
 
-  /** SIGTERM to the process group, SIGKILL after graceMs; resolves once it has exited. */
+  /** The stop signal (to the process group, or the main process only), SIGKILL after graceMs (at once for 0); resolves once it has exited. */
   async stop(graceMs: number): Promise<void> {
     if (!this.running) return;
-    this.signal('SIGTERM');
+    if (graceMs <= 0) {
+      // No grace (a node losing power): everything dies at once.
+      this.signal('SIGKILL');
+      await this.exited;
+      return;
+    }
+    if (this.stopMainProcessOnly) {
+      try {
+        this.child.kill(this.stopSignal);
+      } catch {}
+    } else this.signal(this.stopSignal);
     const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);

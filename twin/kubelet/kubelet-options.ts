@@ -20,6 +20,16 @@ export interface KubeletOptions {
   dnsFile: string;
   /** Variables every live container gets (the environment's AWS endpoint); the container's own env wins. */
   podEnv?: Record<string, string>;
+  /**
+   * The projected service account volume of a pod (token, ca.crt, namespace), written under the pod's
+   * root at /var/run/secrets/kubernetes.io/serviceaccount for pods with live containers; undefined
+   * when the pod mounts none (automountServiceAccountToken: false, or no API server).
+   */
+  serviceAccountFiles?: (pod: KubeObject) => Record<string, string> | undefined;
+  /** Compiled sandbox helpers and image layers of images bound by their Dockerfile (<root>/.twin/sandbox). */
+  sandboxCacheDir?: string;
+  /** The cluster DNS server's address for pods' resolv.conf (undefined when none runs). */
+  nameserver?: () => string | undefined;
   /** The NVIDIA device plugin's exclusive GPU assignment (NVIDIA_VISIBLE_DEVICES / CUDA_VISIBLE_DEVICES). */
   gpus?: GpuAllocator;
   /** What a live container needs to connect from its pod's address (TWIN_POD_SOURCE_IP, LD_PRELOAD). */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describeObject, type KubeObject } from '../../kube/object.ts';
 import type { Controller, ControllerContext } from '../controllers/controller.ts';
 import type { KubeletOptions } from './kubelet-options.ts';
-import { PodWorker } from './pod-worker.ts';
+import { type ContainerLog, PodWorker } from './pod-worker.ts';
 
 const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));
 
@@ -14,12 +14,17 @@ const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url
  * binding run live as child processes; all others are emulated through the pod lifecycle.
  *
  * Twin simplification: one kubelet serves all nodes; deletion is immediate (the store has no
- * graceful-deletion phase), and the processes get SIGTERM then SIGKILL after a short real-time grace.
+ * graceful-deletion period: a pod held by finalizers is stopped when it gets its deletionTimestamp),
+ * and the processes get SIGTERM then SIGKILL after a short real-time grace.
  */
 export class Kubelet implements Controller {
   readonly name = 'kubelet';
   private ctx!: ControllerContext;
   private readonly workers = new Map<string, PodWorker>();
+  /** Pods (namespace/name) whose containers are still stopping after the pod object was deleted. */
+  private readonly terminating = new Map<string, Promise<void>>();
+  /** Pods deleted while their node is partitioned: settled once the healed node's kubelet stopped them. */
+  private readonly awaitingStop = new Map<string, (stopped: Promise<void>) => void>();
   /** Nodes that are off (their pods' processes were killed) or partitioned (their processes are frozen). */
   private readonly downNodes = new Map<string, 'stopped' | 'partitioned'>();
   /** Pods whose node is off: their addresses stay taken until the pod object is gone. */
@@ -40,9 +45,21 @@ export class Kubelet implements Controller {
         lost?.releaseIp();
         lost?.removePodDir();
         this.lostWithNode.delete(uid);
-        // A partitioned node's kubelet does not hear of the deletion until the partition heals.
-        if (this.downNodes.get(this.workers.get(uid)?.nodeName ?? '') === 'partitioned') return;
+        // A partitioned node's kubelet does not hear of the deletion until the partition heals; the
+        // pod's containers run (frozen) until then.
+        const frozen = this.workers.get(uid);
+        if (frozen && this.downNodes.get(frozen.nodeName) === 'partitioned') {
+          const key = `${frozen.namespace}/${frozen.podName}`;
+          if (!this.awaitingStop.has(uid))
+            this.terminating.set(key, new Promise<void>((resolve) => this.awaitingStop.set(uid, resolve)));
+          return;
+        }
         this.stopWorker(uid);
+        return;
+      }
+      // Deletion held by finalizers: the kubelet stops the containers; the object stays until they are removed.
+      if (e.object.metadata.deletionTimestamp) {
+        if (this.downNodes.get(this.workers.get(uid)?.nodeName ?? '') !== 'partitioned') this.stopWorker(uid);
         return;
       }
       if (
@@ -178,6 +195,13 @@ export class Kubelet implements Controller {
     return out.join('\n');
   }
 
+  /** A container's log instances (for the API's pods/log); undefined when the pod runs on no kubelet or lacks the container. */
+  containerLog(namespace: string, name: string, container: string): ContainerLog | undefined {
+    for (const w of this.workers.values()) if (w.is(namespace, name)) return w.containerLog(container);
+    for (const w of this.lostWithNode.values()) if (w.is(namespace, name)) return w.containerLog(container);
+    return undefined;
+  }
+
   private startWorker(pod: KubeObject): void {
     const node = this.ctx.store.get({ kind: 'Node', name: pod.spec.nodeName });
     if (!node) return;
@@ -187,11 +211,20 @@ export class Kubelet implements Controller {
       orphanGuard: ORPHAN_GUARD,
     });
     this.workers.set(pod.metadata.uid!, worker);
-    worker
-      .start()
-      .catch((err) =>
-        this.ctx.log(`kubelet: ${describeObject(pod)}: ${err instanceof Error ? err.stack : err}`),
-      );
+    // Twin simplification: a deleted pod's object is gone at once (no Terminating phase), so the
+    // StatefulSet controller recreates a pod of the same name while the old one's containers still
+    // stop; the new one's containers start once they have (a cluster creates the replacement only
+    // then), so two of them never share the pod's volumes.
+    // https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#deployment-and-scaling-guarantees
+    const prior = this.terminating.get(podKey(pod));
+    const begin = () =>
+      worker
+        .start()
+        .catch((err) =>
+          this.ctx.log(`kubelet: ${describeObject(pod)}: ${err instanceof Error ? err.stack : err}`),
+        );
+    if (prior) void prior.then(begin);
+    else void begin();
   }
 
   /** The pod is gone: its containers are stopped, then its emptyDir volumes and container layers removed. */
@@ -199,8 +232,22 @@ export class Kubelet implements Controller {
     const worker = this.workers.get(uid);
     if (!worker) return;
     this.workers.delete(uid);
-    void worker.stop(2000).then(() => worker.removePodDir());
+    const key = `${worker.namespace}/${worker.podName}`;
+    const stopped = worker.stop(2000);
+    void stopped.then(() => worker.removePodDir());
+    const waiting = this.awaitingStop.get(uid);
+    this.awaitingStop.delete(uid);
+    waiting?.(stopped);
+    const entry = (waiting && this.terminating.get(key)) || stopped;
+    this.terminating.set(key, entry);
+    void entry.finally(() => {
+      if (this.terminating.get(key) === entry) this.terminating.delete(key);
+    });
   }
+}
+
+function podKey(pod: KubeObject): string {
+  return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
 }
 
 function isTerminal(pod: KubeObject): boolean {

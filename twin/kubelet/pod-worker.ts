@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isTwinError } from '../../core/errors.ts';
 import { describeObject, type KubeObject } from '../../kube/object.ts';
 import type { ControllerContext } from '../controllers/controller.ts';
+import type { ContainerMount } from '../data/container-paths.ts';
 import { podGpuRequest } from '../gpu/gpu-allocator.ts';
 import { clockEnvironment } from './clock-environment.ts';
 import { ContainerConfigError, containerEnvironment, expand } from './container-environment.ts';
@@ -9,10 +11,14 @@ import { ContainerProcess } from './container-runner.ts';
 import { emulatedLifecycleFor } from './emulated-lifecycle.ts';
 import type { KubeletOptions } from './kubelet-options.ts';
 import { PROBE_DEFAULTS, type ProbeSpec, runProbe } from './probe.ts';
-import { containerMounts, type VolumeDirs } from './volume-mounts.ts';
+import { prepareSandboxedContainer, type SandboxedContainer } from './sandbox/sandboxed-container.ts';
+import { prepareVolumeOwnership } from './sandbox/volume-ownership.ts';
+import { containerMounts, type VolumeDirs, type VolumeFile } from './volume-mounts.ts';
 
 /** How often the kubelet retries mounting a pod's volumes (control-plane time). */
 const MOUNT_RETRY_MS = 10_000;
+/** Where in-cluster clients (client-go's rest.InClusterConfig, client-node) read the service account. */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 type ContainerState =
   | { kind: 'waiting'; reason: string; message?: string }
@@ -28,7 +34,18 @@ interface ContainerSlot {
   started: boolean;
   restartCount: number;
   process?: ContainerProcess;
+  /** The instance before the current one (what `kubectl logs --previous` shows). */
+  previous?: ContainerProcess;
   cancel: Array<() => void>;
+}
+
+/** A container's log as the kubelet keeps it: its live instances (current last), or none for an emulated container. */
+export interface ContainerLog {
+  live: boolean;
+  /** waiting reason while no instance has started. */
+  waiting?: string;
+  current?: ContainerProcess;
+  previous?: ContainerProcess;
 }
 
 const MAX_BACKOFF_SECONDS = 300;
@@ -69,11 +86,36 @@ export class PodWorker {
     }));
   }
 
+  is(namespace: string, name: string): boolean {
+    return this.ns === namespace && this.pod.metadata.name === name;
+  }
+
+  /** The log of one container, undefined when the pod has no such container. */
+  containerLog(name: string): ContainerLog | undefined {
+    const slot = this.slots.find((s) => s.spec.name === name);
+    if (!slot) return undefined;
+    return {
+      live: slot.live,
+      ...(slot.state.kind === 'waiting' ? { waiting: slot.state.reason } : {}),
+      ...(slot.process ? { current: slot.process } : {}),
+      ...(slot.previous ? { previous: slot.previous } : {}),
+    };
+  }
+
   livePids(): number[] {
     return this.slots.flatMap((s) => (s.process?.running && s.process.pid ? [s.process.pid] : []));
   }
 
+  get namespace(): string {
+    return this.ns;
+  }
+
+  get podName(): string {
+    return this.pod.metadata.name;
+  }
+
   async start(): Promise<void> {
+    if (this.stopped) return;
     mkdirSync(this.options.logDir, { recursive: true, mode: 0o711 });
     this.podIP = this.pod.spec?.hostNetwork
       ? this.hostIP()
@@ -141,6 +183,22 @@ export class PodWorker {
     // Only live containers open connections; emulated ones need not wait for the network's rules.
     if (this.slots.some((s) => s.live)) await this.options.networkReady?.();
     await Promise.all(this.slots.map((slot) => this.startContainer(slot)));
+  }
+
+  /**
+   * The service account's token, ca.crt and namespace at /var/run/secrets/kubernetes.io/serviceaccount,
+   * where in-cluster clients look for them, unless the container mounts something there itself.
+   * Twin simplification: the kube-api-access-* projected volume the ServiceAccount admission plugin adds
+   * is not written into the pod spec; the kubelet mounts its files directly.
+   */
+  private mountServiceAccount(resolved: { mounts: ContainerMount[]; files: VolumeFile[] }): void {
+    if (resolved.mounts.some((m) => path.posix.resolve('/', m.mountPath) === SERVICE_ACCOUNT_DIR)) return;
+    const files = this.options.serviceAccountFiles?.(this.pod);
+    if (!files) return;
+    const dir = path.join(this.volumeDirs.podVolumesDir, 'kube-api-access');
+    for (const [name, content] of Object.entries(files))
+      resolved.files.push({ path: path.join(dir, name), content: Buffer.from(content) });
+    resolved.mounts.push({ mountPath: SERVICE_ACCOUNT_DIR, path: dir, readOnly: true });
   }
 
   private slotsWaiting(reason: string): void {
@@ -240,16 +298,85 @@ export class PodWorker {
   private async startLive(slot: ContainerSlot): Promise<void> {
     const binding = this.options.bindings.resolve(slot.spec.image)!;
     let env: Record<string, string>;
+    let current: KubeObject;
     try {
-      const current =
+      current =
         this.ctx.store.get({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }) ?? this.pod;
       current.status = { ...current.status, podIP: this.podIP, hostIP: this.hostIP() };
-      env = { ...binding.env, ...containerEnvironment(this.ctx.store, current, slot.spec) };
+      env = containerEnvironment(this.ctx.store, current, slot.spec);
+      if (!binding.image) env = { ...binding.env, ...env };
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
-      slot.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: err.message };
-      this.writeStatus();
-      slot.cancel.push(this.ctx.clock.after(10_000, () => void this.startLive(slot)));
+      this.configError(slot, err.message);
+      return;
+    }
+    const logFile = path.join(this.options.logDir, `${slot.spec.name}.log`);
+    if (binding.image) {
+      const resolved = containerMounts(this.pod, slot.spec, this.volumeDirs, this.volumeLookup);
+      if ('failedMount' in resolved) {
+        slot.state = { kind: 'waiting', reason: 'ContainerCreating' };
+        this.writeStatus();
+        slot.cancel.push(this.ctx.clock.after(MOUNT_RETRY_MS, () => void this.startLive(slot)));
+        return;
+      }
+      this.mountServiceAccount(resolved);
+      let sandbox: SandboxedContainer;
+      try {
+        for (const file of resolved.files) {
+          mkdirSync(path.dirname(file.path), { recursive: true });
+          writeFileSync(file.path, file.content);
+        }
+        prepareVolumeOwnership(
+          resolved.mounts,
+          path.join(this.volumeDirs.podVolumesDir, 'empty-dir'),
+          this.pod.spec?.securityContext?.fsGroup,
+        );
+        sandbox = await prepareSandboxedContainer({
+          image: binding.image,
+          pod: current,
+          podIp: this.podIP,
+          container: slot.spec,
+          env,
+          mounts: resolved.mounts,
+          podDir: this.podUidDir,
+          containerDir: path.join(this.podUidDir, 'containers', `${slot.spec.name}-${slot.restartCount}`),
+          cacheDir: this.options.sandboxCacheDir ?? path.join(this.options.cwd, '.twin', 'sandbox'),
+          nameserver: this.options.nameserver?.(),
+        });
+      } catch (err) {
+        if (err instanceof ContainerConfigError) {
+          this.configError(slot, err.message);
+          return;
+        }
+        // The image cannot be had on this machine (packages, compiler, its layer): as an image that cannot be pulled.
+        const message = isTwinError(err) ? err.message : String(err);
+        try {
+          appendFileSync(logFile, `twin: ${message}\n`);
+        } catch {}
+        slot.state = { kind: 'waiting', reason: 'ErrImagePull', message };
+        this.ctx.events.record(
+          this.pod,
+          'Warning',
+          'Failed',
+          `Failed to pull image "${slot.spec.image}": ${message}`,
+          'kubelet',
+        );
+        this.writeStatus();
+        return;
+      }
+      if (this.stopped) return;
+      await this.run(
+        slot,
+        new ContainerProcess({
+          argv: sandbox.argv,
+          now: () => this.ctx.clock.now(),
+          env: sandbox.env,
+          cwd: '/',
+          logFile,
+          stopSignal: sandbox.stopSignal,
+          stopMainProcessOnly: true,
+        }),
+      );
       return;
     }
     const args: string[] = (slot.spec.args ?? []).map((a: string) => expand(a, env));
@@ -283,6 +410,7 @@ export class PodWorker {
       slot.cancel.push(this.ctx.clock.after(MOUNT_RETRY_MS, () => void this.startLive(slot)));
       return;
     }
+    this.mountServiceAccount(resolved);
     // A container (re)started by the runtime gets a new, empty writable layer; its volumes stay.
     const rootfs = path.join(this.podUidDir, 'containers', `${slot.spec.name}-${slot.restartCount}`);
     for (const file of resolved.files) {
@@ -293,8 +421,9 @@ export class PodWorker {
       if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
     const proc = new ContainerProcess({
       argv,
+      now: () => this.ctx.clock.now(),
       cwd: this.options.cwd,
-      logFile: path.join(this.options.logDir, `${slot.spec.name}.log`),
+      logFile,
       env: {
         PATH: process.env['PATH'] ?? '/usr/bin:/bin',
         HOME: process.env['HOME'] ?? '/tmp',
@@ -314,6 +443,18 @@ export class PodWorker {
         ...(this.options.gpus?.environment(this.gpuDevices) ?? {}),
       },
     });
+    await this.run(slot, proc);
+  }
+
+  private configError(slot: ContainerSlot, message: string): void {
+    slot.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message };
+    this.writeStatus();
+    slot.cancel.push(this.ctx.clock.after(10_000, () => void this.startLive(slot)));
+  }
+
+  /** Watches a started container: probes, its exit, and the restart policy's back-off. */
+  private async run(slot: ContainerSlot, proc: ContainerProcess): Promise<void> {
+    if (slot.process) slot.previous = slot.process;
     slot.process = proc;
     slot.state = { kind: 'running', startedAt: this.nowIso() };
     slot.ready = false;

@@ -67,6 +67,12 @@ export class ClusterDns {
     return undefined;
   }
 
+  /** The addresses of a fully qualified name (no search list), or undefined when it has no record. */
+  addresses(fqdn: string): string[] | undefined {
+    const ips = this.merged.get(fqdn.toLowerCase().replace(/\.$/, ''));
+    return ips ? [...ips] : undefined;
+  }
+
   /** Every record, by fully qualified name. */
   records(): Record<string, string[]> {
     return Object.fromEntries([...this.merged].sort(([a], [b]) => a.localeCompare(b)));

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../../kube/clock.ts';
 import type { Endpoint } from './endpoint-table.ts';
+import type { TrafficFaults } from './traffic-faults.ts';
 import type { TrafficMetrics } from './traffic-metrics.ts';
 
 const HOP_BY_HOP = new Set([
@@ -37,6 +38,13 @@ export interface ForwardOptions {
    * connection timed out, 504 after connectTimeoutMs.
    */
   unreachable?: 'connect' | 'emulate';
+  /**
+   * The proxy is transparent at L4 (kube-proxy): when the pod's server aborts a connection (HTTPChaos
+   * abort) the client sees the reset itself; an L7 load balancer answers 502 instead.
+   */
+  transparent?: boolean;
+  /** Why the endpoint is unreachable, for the 504's text (default: NetworkPolicy). */
+  unreachableWhy?: string;
 }
 
 /**
@@ -51,6 +59,8 @@ export class HttpForwarder {
     private readonly metrics: TrafficMetrics,
     private readonly clock: Pick<Clock, 'now'>,
     private readonly timeoutMs = 60_000,
+    /** Network faults in effect on the pods' traffic (NetworkChaos / HTTPChaos). */
+    private readonly faults?: TrafficFaults,
   ) {}
 
   forward(
@@ -83,11 +93,73 @@ export class HttpForwarder {
       done(503, 'no ready endpoint');
       return;
     }
+    const effect = this.faults?.effect({
+      pod: endpoint.pod,
+      port: endpoint.port,
+      client: req.socket.remoteAddress ?? '',
+      ...(req.method ? { method: req.method } : {}),
+      ...(req.url ? { path: req.url } : {}),
+    });
+    if (effect?.unreachable) {
+      // The request never reaches the pod: what a client meets when its SYNs are dropped.
+      this.connect(
+        req,
+        res,
+        endpoint,
+        { ...o, unreachable: 'emulate', unreachableWhy: effect.by.join(', ') },
+        done,
+      );
+      return;
+    }
+    if (effect && effect.by.length > 0) {
+      if (effect.delayMs > 0 || effect.abort || effect.code !== undefined) {
+        req.pause();
+        let gone = false;
+        const onClose = () => {
+          gone = true;
+          clearTimeout(timer);
+          done(499);
+        };
+        res.once('close', onClose);
+        const timer = setTimeout(() => {
+          res.off('close', onClose);
+          if (gone) return;
+          if (effect.abort) {
+            req.resume();
+            if (o.transparent) res.destroy();
+            else respond(res, 502, `upstream ${endpoint.ip}:${endpoint.port}: connection aborted\n`);
+            done(502, 'ECONNRESET');
+          } else if (effect.code !== undefined) {
+            req.resume();
+            respond(res, effect.code, `fault: status ${effect.code} (${effect.by.join(', ')})\n`);
+            done(effect.code);
+          } else {
+            req.resume();
+            this.connect(req, res, endpoint, o, done);
+          }
+        }, effect.delayMs);
+        return;
+      }
+    }
+    this.connect(req, res, endpoint, o, done);
+  }
+
+  private connect(
+    req: IncomingMessage,
+    res: ServerResponse,
+    endpoint: Endpoint,
+    o: ForwardOptions,
+    done: (status: number, error?: string) => void,
+  ): void {
     const connectTimeoutMs = o.connectTimeoutMs ?? this.timeoutMs;
     if (o.unreachable === 'emulate') {
       req.resume();
       const timer = setTimeout(() => {
-        respond(res, 504, `upstream ${endpoint.ip}:${endpoint.port}: connect timed out (NetworkPolicy)\n`);
+        respond(
+          res,
+          504,
+          `upstream ${endpoint.ip}:${endpoint.port}: connect timed out (${o.unreachableWhy ?? 'NetworkPolicy'})\n`,
+        );
         done(504, 'ETIMEDOUT');
       }, connectTimeoutMs);
       res.once('close', () => {

@@ -7,6 +7,7 @@ import { type HttpForwarder, pipeBoth } from './http-forwarder.ts';
 import { closeServer, listen } from './listen.ts';
 import type { ConnectionPolicy } from './network-policy-enforcer.ts';
 import { HOST_ADDRESS } from './network-policy-ruleset.ts';
+import type { TrafficFaults } from './traffic-faults.ts';
 
 /** How long a new connection may stay silent before it is taken for a server-speaks-first protocol. */
 const SNIFF_TIMEOUT_MS = 250;
@@ -52,6 +53,7 @@ export class ServiceProxy {
     private readonly forwarder: HttpForwarder,
     private readonly log: (message: string) => void = () => {},
     private readonly policy?: ConnectionPolicy,
+    private readonly faults?: TrafficFaults,
   ) {}
 
   start(): void {
@@ -139,6 +141,7 @@ export class ServiceProxy {
         ...at,
         noEndpointMessage: `no ready endpoints for Service ${service} port ${l.portRef}\n`,
         ...sourceOf(client),
+        transparent: true,
       });
     });
     http.on('upgrade', (req, socket, head) => {
@@ -230,10 +233,21 @@ export class ServiceProxy {
       socket.destroy();
       return;
     }
-    const upstream = connect({ host: ep.ip, port: ep.port, noDelay: true, ...sourceOf(client) });
-    if (first) upstream.write(first);
-    pipeBoth(socket, upstream);
-    socket.resume();
+    // Twin simplification: faults on a piped (non-HTTP) connection delay its setup or hold it, not each packet.
+    const effect = this.faults?.effect({ pod: ep.pod, port: ep.port, client });
+    if (effect?.unreachable) {
+      this.hold(socket);
+      return;
+    }
+    const open = () => {
+      if (socket.destroyed) return;
+      const upstream = connect({ host: ep.ip, port: ep.port, noDelay: true, ...sourceOf(client) });
+      if (first) upstream.write(first);
+      pipeBoth(socket, upstream);
+      socket.resume();
+    };
+    if (effect && effect.delayMs > 0) setTimeout(open, effect.delayMs);
+    else open();
   }
 
   private async close(l: Listener): Promise<void> {

@@ -23,6 +23,7 @@ import {
 import { lastUsableAddress, parseCidr } from './cidr.ts';
 import { ClusterDns, type LookupFunction } from './cluster-dns.ts';
 import { attemptConnection } from './connect-attempt.ts';
+import { DnsServer } from './dns-server.ts';
 import { EndpointTable, readyEndpoints } from './endpoint-table.ts';
 import { HttpForwarder } from './http-forwarder.ts';
 import { IngressProxy } from './ingress-proxy.ts';
@@ -33,6 +34,7 @@ import { HOST_ADDRESS, type PresentedActor } from './network-policy-ruleset.ts';
 import { podSourceShim } from './pod-source-shim.ts';
 import { ServiceIpController } from './service-ip-controller.ts';
 import { ServiceProxy } from './service-proxy.ts';
+import { TrafficFaults } from './traffic-faults.ts';
 import { TrafficMetrics, type TrafficMetricsOptions } from './traffic-metrics.ts';
 
 export interface TwinNetworkOptions {
@@ -67,6 +69,8 @@ export const SOURCE_PRELOAD = fileURLToPath(new URL('./pod-source-preload.mjs', 
  */
 export class TwinNetwork {
   readonly metrics: TrafficMetrics;
+  /** Network faults on pods' traffic, played by the proxies (NetworkChaos / HTTPChaos on a cluster). */
+  readonly trafficFaults = new TrafficFaults();
   readonly dns: ClusterDns;
   readonly dnsFile: string;
   /** Absolute path of the preload for `node --import`; live pods also need TWIN_DNS_FILE and TWIN_POD_NAMESPACE. */
@@ -81,6 +85,8 @@ export class TwinNetwork {
   private readonly serviceProxy: ServiceProxy;
   private readonly ingressProxy: IngressProxy;
   private readonly metricsApi: MetricsApi;
+  private readonly dnsServer: DnsServer;
+  private nameserverIp: string | undefined;
   private readonly log: (message: string) => void;
   private started = false;
   private addressBlock: ReturnType<typeof claimAddressBlock> | undefined;
@@ -101,7 +107,7 @@ export class TwinNetwork {
     );
     this.serviceIpController = new ServiceIpController(this.serviceIps);
     this.table = new EndpointTable(store);
-    this.forwarder = new HttpForwarder(this.metrics, clock, options.upstreamTimeoutMs);
+    this.forwarder = new HttpForwarder(this.metrics, clock, options.upstreamTimeoutMs, this.trafficFaults);
     const network = this;
     const policy: ConnectionPolicy = {
       allows: (address, endpoint) => this.enforcer?.allows(address, endpoint) ?? true,
@@ -110,7 +116,14 @@ export class TwinNetwork {
       },
       synced: () => this.enforcer?.synced() ?? Promise.resolve(),
     };
-    this.serviceProxy = new ServiceProxy(store, this.table, this.forwarder, this.log, policy);
+    this.serviceProxy = new ServiceProxy(
+      store,
+      this.table,
+      this.forwarder,
+      this.log,
+      policy,
+      this.trafficFaults,
+    );
     this.ingressProxy = new IngressProxy(store, this.table, this.forwarder, {
       log: this.log,
       ...(options.ingressPorts ? { ports: options.ingressPorts } : {}),
@@ -118,6 +131,7 @@ export class TwinNetwork {
       sources: () => this.actors.map((a) => a.address),
     });
     this.metricsApi = new MetricsApi(this.metrics);
+    this.dnsServer = new DnsServer((fqdn) => this.dns.addresses(fqdn));
   }
 
   async start(): Promise<void> {
@@ -155,6 +169,20 @@ export class TwinNetwork {
     this.metricsAddress = { ip, port };
     this.dns.setStatic('twin-metrics', { [METRICS_SERVICE_NAME]: [ip] });
     await this.dns.flush();
+    const dnsIp = this.serviceIps.allocate('kube-system/kube-dns');
+    try {
+      await this.dnsServer.start(dnsIp);
+      this.nameserverIp = dnsIp;
+    } catch (err) {
+      this.log(
+        `cluster DNS server not started on ${dnsIp}:53 (${(err as Error).message}; port 53 needs root): live images cannot resolve cluster names`,
+      );
+    }
+  }
+
+  /** The cluster DNS server's address for a pod's resolv.conf (kube-dns), or undefined when it could not start. */
+  get nameserver(): string | undefined {
+    return this.nameserverIp;
   }
 
   async stop(): Promise<void> {
@@ -162,7 +190,13 @@ export class TwinNetwork {
     this.started = false;
     this.serviceIpController.stop();
     this.dns.stop();
-    await Promise.all([this.serviceProxy.stop(), this.ingressProxy.stop(), this.metricsApi.stop()]);
+    await Promise.all([
+      this.serviceProxy.stop(),
+      this.ingressProxy.stop(),
+      this.metricsApi.stop(),
+      this.dnsServer.stop(),
+    ]);
+    this.nameserverIp = undefined;
     this.table.stop();
     this.forwarder.close();
     await this.dns.flush();

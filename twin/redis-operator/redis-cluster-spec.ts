@@ -12,13 +12,8 @@ export const GROUP = 'redis.redis.opstreelabs.in';
 export const ROLES = ['leader', 'follower'] as const;
 export type Role = (typeof ROLES)[number];
 export const CLUSTER_SLOTS = 16384;
-/** The image's entrypoint writes cluster-node-timeout 5000 (OT-CONTAINER-KIT/redis entrypoint.sh). */
-export const CLUSTER_NODE_TIMEOUT_MS = 5000;
 /** Where the image's redis.conf includes the additionalRedisConfig ConfigMap from. */
 export const EXTERNAL_CONFIG_DIR = '/etc/redis/external.conf.d';
-export const EXTERNAL_CONFIG_KEY = 'redis-additional.conf';
-/** The variable through which the twin hands the ConfigMap's file to the entrypoint (volumes are not mounted). */
-export const TWIN_EXTERNAL_CONFIG_ENV = 'TWIN_REDIS_ADDITIONAL_CONFIG';
 
 export interface RoleSpec {
   replicas: number;
@@ -43,6 +38,8 @@ export interface RedisClusterSpec {
   storage?: { volumeClaimTemplate?: any; nodeConfVolume: boolean; nodeConfVolumeClaimTemplate?: any };
   env?: unknown[];
   passwordSecret?: { name: string; key: string };
+  /** spec.podSecurityContext: the pods' securityContext (the image runs as user 1000). */
+  podSecurityContext?: unknown;
 }
 
 /** The CRD's probe default: {initialDelaySeconds: 1, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3}. */
@@ -91,6 +88,7 @@ export function redisClusterSpec(cr: KubeObject): RedisClusterSpec {
       : {}),
     ...(spec.env ? { env: spec.env } : {}),
     ...(secret?.name && secret?.key ? { passwordSecret: { name: secret.name, key: secret.key } } : {}),
+    ...(spec.podSecurityContext ? { podSecurityContext: spec.podSecurityContext } : {}),
   };
 }
 
@@ -177,14 +175,6 @@ export function roleStatefulSet(cr: KubeObject, spec: RedisClusterSpec, role: Ro
     });
   env.push(...((spec.env as any[]) ?? []));
   env.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  // Twin simplification: volumes are not mounted; the additionalRedisConfig ConfigMap's file reaches the entrypoint through this variable.
-  if (r.additionalRedisConfig)
-    env.push({
-      name: TWIN_EXTERNAL_CONFIG_ENV,
-      valueFrom: {
-        configMapKeyRef: { name: r.additionalRedisConfig, key: EXTERNAL_CONFIG_KEY, optional: true },
-      },
-    });
   const mounts: any[] = [];
   if (spec.storage?.nodeConfVolume) mounts.push({ name: 'node-conf', mountPath: '/node-conf' });
   if (spec.persistenceEnabled) mounts.push({ name, mountPath: '/data' });
@@ -242,6 +232,7 @@ export function roleStatefulSet(cr: KubeObject, spec: RedisClusterSpec, role: Ro
           ...(r.nodeSelector ? { nodeSelector: r.nodeSelector } : {}),
           ...(r.affinity ? { affinity: r.affinity } : {}),
           ...(r.tolerations ? { tolerations: r.tolerations } : {}),
+          ...(spec.podSecurityContext ? { securityContext: spec.podSecurityContext } : {}),
           volumes,
         },
       },

@@ -9,7 +9,10 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The page: what the server saw of the api, plus a form that calls /api/v1/predict through the ingress. */
+/**
+ * The page: what the server saw of the api, plus a form that calls /api/v1/predict through the ingress.
+ * The result's `data-state` (pending, ok, error) tells a browser journey when the answer is in.
+ */
 export function renderPage(data: PageData): string {
   const api = data.api.error
     ? `<p class="error" id="api-error">api unavailable: ${escapeHtml(data.api.error)}</p>`
@@ -43,11 +46,14 @@ document.getElementById('predict-form').addEventListener('submit', async (event)
   const form = new FormData(event.target);
   const query = new URLSearchParams({ sensor: form.get('sensor'), value: form.get('value') });
   const out = document.getElementById('client-prediction');
+  out.dataset.state = 'pending';
   try {
     const res = await fetch('/api/v1/predict?' + query);
     out.textContent = res.status + ' ' + JSON.stringify(await res.json(), null, 2);
+    out.dataset.state = res.ok ? 'ok' : 'error';
   } catch (e) {
     out.textContent = 'request failed: ' + e;
+    out.dataset.state = 'error';
   }
 });
 </script>

@@ -141,7 +141,9 @@ describe.skipIf(skipPg)(
           {
             target: '/docker-entrypoint-initdb.d/10-replication.sh',
             content: [
-              'psql -v ON_ERROR_STOP=1 --dbname postgres -c "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD \'rep\'"',
+              // As the image's documentation writes init scripts: psql as POSTGRES_USER (the OS user
+              // postgres has no role when POSTGRES_USER is another).
+              'psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres -c "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD \'rep\'"',
               'echo "host replication replicator all scram-sha-256" >> "$PGDATA/pg_hba.conf"',
               '',
             ].join('\n'),

@@ -6,7 +6,7 @@ import { K3dFaults } from '../../../env/k3d/k3d-live.ts';
 import { planK3dCluster } from '../../../env/k3d/k3d-plan.ts';
 import { runK3dSteps } from '../../../env/k3d/k3d-runner.ts';
 import type { K3dStep } from '../../../env/k3d/k3d-steps.ts';
-import type { ClientNodeKubeApi } from '../../../env/k3d/kube-client.ts';
+import type { ClientNodeKubeApi } from '../../../env/kube-client.ts';
 import { parseTopology } from '../../../system/topology/topology.ts';
 
 const topology = parseTopology(

@@ -425,6 +425,7 @@ describe('up steps', () => {
       'https://github.com/argoproj/argo-rollouts/releases/download/v1.8.3/install.yaml',
       'https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v2.8.2/helm/aws-load-balancer-controller/crds/crds.yaml',
       'https://github.com/cert-manager/cert-manager/releases/download/v1.15.3/cert-manager.crds.yaml',
+      'helm upgrade --install chaos-mesh chaos-mesh --repo https://charts.chaos-mesh.org --version 2.8.2 --namespace chaos-mesh --create-namespace --wait --set chaosDaemon.runtime=containerd --set chaosDaemon.socketPath=/run/k3s/containerd/containerd.sock --set dashboard.create=false',
     ]);
     expect(await urls('lambda-microservice')).toEqual([
       'https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.30/releases/cnpg-1.30.0.yaml',

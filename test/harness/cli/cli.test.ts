@@ -194,11 +194,16 @@ describe('twin CLI', () => {
       const status = twin(['status', '--work-dir', workDir]);
       expect(status.code).toBe(0);
       expect(status.stdout).toContain('Ingress production/ai-platform: http://127.0.0.1:');
+      const kubeconfig = twin(['kubeconfig', '--work-dir', workDir]);
+      expect(kubeconfig.code).toBe(0);
+      expect(kubeconfig.stdout.trim()).toBe(path.join(workDir, 'environment', 'kubeconfig'));
+      expect(readFileSync(kubeconfig.stdout.trim(), 'utf8')).toContain('server: https://127.0.0.1:');
       const down = twin(['down', '--work-dir', workDir]);
       expect(down.code).toBe(0);
       expect(down.stdout).toContain('ai-platform on local is down');
       expect(await upExit).toBe(0);
       expect(processesUnder(workDir)).toEqual([]);
+      expect(twin(['kubeconfig', '--work-dir', workDir]).code).toBe(1);
     }, 120_000);
 
     it('Ctrl-C during a scenario leaves no child process behind', async () => {

@@ -45,7 +45,7 @@ describe('the add-on catalogue (system/addons)', () => {
       return f;
     };
     await expect(loadAddons(file('  - { name: istio, version: 1.0.0 }\n'), 'x/addons.yaml')).rejects.toThrow(
-      'x/addons.yaml: addons[0].name: "istio" is not in the add-on catalogue (system/addons: argo-rollouts, cloudnative-pg, redis-operator, cert-manager, aws-load-balancer-controller)',
+      'x/addons.yaml: addons[0].name: "istio" is not in the add-on catalogue (system/addons: argo-rollouts, cloudnative-pg, redis-operator, cert-manager, aws-load-balancer-controller, chaos-mesh)',
     );
     await expect(
       loadAddons(file('  - { name: cloudnative-pg, version: 1.25.1 }\n'), 'x/addons.yaml'),

@@ -62,7 +62,7 @@ describe.skipIf(!hasKubectl())('the twin Prometheus as a pod (needs kubectl to r
     const [ts] = await query('timestamp(up{job="app"})');
     const sampleMs = Number(ts!.value[1]) * 1000;
     expect(Math.abs(sampleMs - env.clock.now())).toBeLessThan(60_000);
-    expect(sampleMs - Date.now()).toBeGreaterThan(200_000);
+    expect(sampleMs - Date.now()).toBeGreaterThan(60_000); // not the machine's clock: at ×100 the lead is minutes even on a loaded machine
     const [count] = await query('count_over_time(up{job="app"}[1m])');
     expect(Number(count!.value[1])).toBeGreaterThanOrEqual(3);
     expect(Number(count!.value[1])).toBeLessThanOrEqual(5);

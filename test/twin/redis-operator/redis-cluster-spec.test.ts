@@ -9,7 +9,6 @@ import {
   roleServices,
   roleStatefulSet,
   slotRanges,
-  TWIN_EXTERNAL_CONFIG_ENV,
 } from '../../../twin/redis-operator/redis-cluster-spec.ts';
 
 const cr = (spec: Record<string, unknown>): KubeObject => ({
@@ -111,11 +110,6 @@ describe('RedisCluster spec (OT redis-operator v1beta2)', () => {
       REDIS_PORT: '6379',
       SERVER_MODE: 'cluster',
       SETUP_MODE: 'cluster',
-    });
-    expect(c.env.find((e: any) => e.name === TWIN_EXTERNAL_CONFIG_ENV).valueFrom.configMapKeyRef).toEqual({
-      name: 'redis-cluster-config',
-      key: 'redis-additional.conf',
-      optional: true,
     });
     expect(c.volumeMounts.map((m: any) => m.mountPath)).toEqual([
       '/node-conf',

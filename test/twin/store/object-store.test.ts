@@ -309,3 +309,123 @@ describe('ObjectStore copies', () => {
     );
   });
 });
+
+describe('ObjectStore history', () => {
+  it('replays the changes after a resourceVersion, and gives up once they were compacted', () => {
+    const store = new ObjectStore(Date.now, { historyLimit: 3 });
+    const a = store.create(configMap('a'));
+    store.create(configMap('b'));
+    const gone = store.delete({ kind: 'ConfigMap', namespace: 'default', name: 'a' })!;
+    expect(Number(gone.metadata.resourceVersion)).toBe(store.currentRevision);
+    expect(Number(gone.metadata.resourceVersion)).toBeGreaterThan(Number(a.metadata.resourceVersion));
+    const after = store.history.since(Number(a.metadata.resourceVersion))!;
+    expect(after.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED b', 'DELETED a']);
+    expect(store.history.since(0)).toHaveLength(3);
+    store.create(configMap('c'));
+    expect(store.history.since(0)).toBeUndefined();
+    expect(store.history.since(Number(a.metadata.resourceVersion))).toHaveLength(3);
+  });
+});
+
+describe('ObjectStore deletion with finalizers and propagation policies', () => {
+  const owner = (o: KubeObject) => [
+    {
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      name: o.metadata.name,
+      uid: o.metadata.uid!,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
+  function family(store: ObjectStore) {
+    const d = store.create(deployment('a'));
+    const rs = store.create({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'a-1', namespace: 'default', ownerReferences: owner(d) },
+    });
+    const pod = store.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'a-1-x', namespace: 'default', ownerReferences: owner(rs) },
+    });
+    return { d, rs, pod };
+  }
+  const podRef = { kind: 'Pod', namespace: 'default', name: 'a-1-x' };
+
+  it('keeps an object with finalizers, marked for deletion, until the last finalizer goes', () => {
+    const store = new ObjectStore();
+    store.create({
+      ...configMap('f'),
+      metadata: { name: 'f', namespace: 'default', finalizers: ['example.com/x'] },
+    });
+    const ref = { kind: 'ConfigMap', namespace: 'default', name: 'f' };
+    const marked = store.delete(ref)!;
+    expect(marked.metadata.deletionTimestamp).toBeDefined();
+    expect(store.get(ref)?.metadata.deletionTimestamp).toBe(marked.metadata.deletionTimestamp);
+    const events: string[] = [];
+    store.watch({}, (e) => events.push(e.type));
+    store.patch(ref, (o) => {
+      o.metadata.finalizers = [];
+    });
+    expect(store.get(ref)).toBeUndefined();
+    expect(events).toEqual(['MODIFIED', 'DELETED']);
+  });
+
+  it('Orphan leaves the dependents without the owner reference', () => {
+    const store = new ObjectStore();
+    family(store);
+    store.delete(dref('a'), { propagationPolicy: 'Orphan' });
+    expect(store.get(dref('a'))).toBeUndefined();
+    const rs = store.get({ kind: 'ReplicaSet', namespace: 'default', name: 'a-1' });
+    expect(rs?.metadata.ownerReferences).toBeUndefined();
+    expect(store.get(podRef)).toBeDefined();
+  });
+
+  it('Foreground deletes the dependents first and the owner after its blocking dependents are gone', () => {
+    const store = new ObjectStore();
+    const { pod } = family(store);
+    store.patch(podRef, (p) => {
+      p.metadata.finalizers = ['example.com/hold'];
+    });
+    const marked = store.delete(dref('a'), { propagationPolicy: 'Foreground' })!;
+    expect(marked.metadata.finalizers).toEqual(['foregroundDeletion']);
+    expect(store.get(dref('a'))?.metadata.deletionTimestamp).toBeDefined();
+    expect(
+      store.get({ kind: 'ReplicaSet', namespace: 'default', name: 'a-1' })?.metadata.deletionTimestamp,
+    ).toBeDefined();
+    expect(store.get(podRef)?.metadata.deletionTimestamp).toBeDefined();
+    store.patch(podRef, (p) => {
+      p.metadata.finalizers = [];
+    });
+    expect(store.get(podRef)).toBeUndefined();
+    expect(store.get({ kind: 'ReplicaSet', namespace: 'default', name: 'a-1' })).toBeUndefined();
+    expect(store.get(dref('a'))).toBeUndefined();
+    expect(pod.metadata.uid).toBeDefined();
+  });
+
+  it('Background keeps a dependent that still has another owner, dropping the dangling reference', () => {
+    const store = new ObjectStore();
+    const a = store.create(deployment('a'));
+    const b = store.create(deployment('b'));
+    store.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'shared', namespace: 'default', ownerReferences: [...owner(a), ...owner(b)] },
+    });
+    store.delete(dref('a'));
+    const shared = store.get({ kind: 'ConfigMap', namespace: 'default', name: 'shared' });
+    expect(shared?.metadata.ownerReferences?.map((o) => o.name)).toEqual(['b']);
+    store.delete(dref('b'));
+    expect(store.get({ kind: 'ConfigMap', namespace: 'default', name: 'shared' })).toBeUndefined();
+  });
+
+  it('refuses a delete whose preconditions do not hold', () => {
+    const store = new ObjectStore();
+    store.create(configMap('p'));
+    const ref = { kind: 'ConfigMap', namespace: 'default', name: 'p' };
+    expect(codeOf(() => store.delete(ref, { preconditions: { uid: 'other' } }))).toBe('TWIN_CONFLICT');
+    expect(store.get(ref)).toBeDefined();
+  });
+});
