@@ -83,10 +83,15 @@ export class Kubelet implements Controller {
   /** Stops every pod's containers (SIGTERM, then SIGKILL) and waits for them. */
   async shutdown(graceMs = 2000): Promise<void> {
     this.unwatch?.();
-    await Promise.all([...this.workers.values()].map((w) => w.stop(graceMs)));
+    await Promise.all(
+      [...this.workers.values()].map((w) => w.stop(graceMs).then(() => w.removeSecretVolumes())),
+    );
     for (const node of [...this.thawGuards.keys()]) this.endThawGuard(node);
     this.workers.clear();
-    for (const w of this.lostWithNode.values()) w.releaseIp();
+    for (const w of this.lostWithNode.values()) {
+      w.releaseIp();
+      w.removeSecretVolumes();
+    }
     this.lostWithNode.clear();
   }
 

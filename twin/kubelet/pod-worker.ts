@@ -206,6 +206,16 @@ export class PodWorker {
     this.writeStatus();
   }
 
+  /**
+   * Deletes the files of the pod's secret, projected and service-account volumes: a kubelet keeps them
+   * on tmpfs, so they never outlive the pod's containers on disk (the twin's work directory is kept
+   * with the reports).
+   */
+  removeSecretVolumes(): void {
+    for (const dir of ['secret', 'projected', 'kube-api-access'])
+      rmSync(path.join(this.volumeDirs.podVolumesDir, dir), { recursive: true, force: true });
+  }
+
   /** Deletes the pod's emptyDir volumes and container layers (the pod is gone). */
   removePodDir(): void {
     rmSync(this.podUidDir, { recursive: true, force: true });
