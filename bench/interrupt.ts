@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- interrupt [--runs 50] [--seed 1] [--system ai-platform]`: seeded interruptions of
+ * `npm run bench -- interrupt [--runs 50] [--seed 1] [--system ai-platform] [--time-scale N]`: seeded interruptions of
  * the commands users run, as a terminal, `timeout`, a supervisor or a CI runner send them: SIGINT,
  * SIGTERM, SIGHUP or SIGKILL, to npm, to the CLI, or to the whole process group, at render, boot,
  * readiness, once up, and in the middle of a scenario. After each one it checks that no process of
@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import os from 'node:os';
 import path from 'node:path';
 import { childPids, processesWithEnvironment, processRuns } from '../core/process.ts';
+import { seededRandom } from '../core/seeded-random.ts';
 import { waitUntil } from '../core/wait.ts';
 import { REPO_ROOT } from '../system/repo-root.ts';
 import { relocatedDir } from '../twin/kubelet/pods-dir.ts';
@@ -60,21 +61,9 @@ export interface TrialResult extends Trial {
   problems: string[];
 }
 
-/** mulberry32: a small seeded PRNG, so a run can be repeated. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The trials of a seed: every phase in turn (so each is covered), signal, target and delay drawn. */
 export function planTrials(runs: number, seed: number): Trial[] {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
   return Array.from({ length: runs }, (_, index) => {
     const phase = PHASES[index % PHASES.length]!;
@@ -216,8 +205,16 @@ function twinCommand(args: string[], marker: string): Promise<{ code: number | n
 /** Runs one trial in `scratch`; the work directory is shared by every trial (the next up reuses it). */
 export async function runTrial(
   trial: Trial,
-  options: { system: string; workDir: string; scratch: string; log: (m: string) => void },
+  options: {
+    system: string;
+    workDir: string;
+    scratch: string;
+    log: (m: string) => void;
+    /** The commands' --time-scale (default: the CLI's). */
+    timeScale?: number;
+  },
 ): Promise<TrialResult> {
+  const scale = options.timeScale !== undefined ? ['--time-scale', String(options.timeScale)] : [];
   const marker = `interrupt-${process.pid}-${trial.index}`;
   const reportDir = path.join(options.scratch, `reports-${trial.index}`);
   const result: TrialResult = {
@@ -234,8 +231,8 @@ export async function runTrial(
   const wrappersBefore = new Set(kustomizeWrappers());
   const args =
     trial.phase === 'scenario'
-      ? ['scenario', '--', 'canary-rollout', '--report-dir', reportDir]
-      : ['twin', '--', 'up', '--system', options.system, '--work-dir', options.workDir];
+      ? ['scenario', '--', 'canary-rollout', '--report-dir', reportDir, ...scale]
+      : ['twin', '--', 'up', '--system', options.system, '--work-dir', options.workDir, ...scale];
   const run = launch(args, marker);
   const trialProcesses = () => [
     ...new Set([
@@ -320,7 +317,7 @@ export async function runTrial(
   result.leftBeforeNextUp = leftDirectories();
   // The next up on the same work directory works.
   const next = launch(
-    ['twin', '--', 'up', '--system', options.system, '--work-dir', options.workDir],
+    ['twin', '--', 'up', '--system', options.system, '--work-dir', options.workDir, ...scale],
     `${marker}-next`,
   );
   result.nextUpOk = await waitFor(/is up on local/, next, 180_000);
@@ -359,6 +356,7 @@ export async function runInterruptions(options: {
   runs: number;
   seed: number;
   system?: string;
+  timeScale?: number;
   log?: (m: string) => void;
 }): Promise<TrialResult[]> {
   const log = options.log ?? ((m: string) => console.log(m));
@@ -367,7 +365,15 @@ export async function runInterruptions(options: {
   const results: TrialResult[] = [];
   try {
     for (const trial of planTrials(options.runs, options.seed))
-      results.push(await runTrial(trial, { system: options.system ?? 'ai-platform', workDir, scratch, log }));
+      results.push(
+        await runTrial(trial, {
+          system: options.system ?? 'ai-platform',
+          workDir,
+          scratch,
+          log,
+          ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+        }),
+      );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -402,8 +408,17 @@ export async function benchInterrupt(args: string[]): Promise<void> {
   const runs = Number(arg('--runs') ?? 50);
   const seed = Number(arg('--seed') ?? 1);
   const system = arg('--system') ?? 'ai-platform';
-  console.log(`interrupt: ${runs} seeded interruptions (seed ${seed}) of ${system}`);
-  const results = await runInterruptions({ runs, seed, system });
+  const scale = arg('--time-scale');
+  const timeScale = scale !== undefined ? Number(scale) : undefined;
+  console.log(
+    `interrupt: ${runs} seeded interruptions (seed ${seed}) of ${system}${scale ? ` at time scale ×${scale}` : ''}`,
+  );
+  const results = await runInterruptions({
+    runs,
+    seed,
+    system,
+    ...(timeScale !== undefined ? { timeScale } : {}),
+  });
   console.log(summarize(results));
   if (results.some((r) => r.problems.length > 0)) process.exitCode = 1;
 }

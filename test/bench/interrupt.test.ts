@@ -37,6 +37,10 @@ describe('interruption trials (bench/interrupt.ts)', () => {
           workDir: path.join(scratch, 'up'),
           scratch,
           log: () => {},
+          // ×10 rather than the CLI's ×100: on a loaded machine the AI platform's Prometheus (liveness
+          // probe every 0.15 s at ×100, 1 s real timeout) restarts and the next up times out for that
+          // reason alone; the interruption and teardown do not depend on the scale.
+          timeScale: 10,
         });
         expect(r.sent).toBe(true);
         expect(r.leftProcesses).toEqual([]);
