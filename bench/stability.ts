@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- stability [--runs 20] [--scenarios canary-rollout,az-outage]`: runs each scenario
+ * `npm run bench -- stability [--runs 20] [--scenarios canary-rollout,az-outage] [--time-scale N]`: runs each scenario
  * `--runs` times in a row through the CLI, as a user runs it, and counts passes; a failed run's
  * report directory is kept and named. The default is every scenario of scenarios/ (a long run: for
  * the integrator's machine, not a shared one).
@@ -18,8 +18,11 @@ export async function benchStability(args: string[]): Promise<void> {
   };
   const runs = Number(arg('--runs') ?? 20);
   const names = arg('--scenarios')?.split(',') ?? scenarioNames(REPO_ROOT);
+  const scale = arg('--time-scale');
   const reports = mkdtempSync(path.join(os.tmpdir(), 'twin-stability-'));
-  console.log(`stability: ${names.join(', ')} × ${runs} (reports of failed runs under ${reports})`);
+  console.log(
+    `stability: ${names.join(', ')} × ${runs}${scale ? ` at time scale ×${scale}` : ''} (reports of failed runs under ${reports})`,
+  );
   const lines: string[] = [];
   let failed = 0;
   for (const name of names) {
@@ -32,7 +35,16 @@ export async function benchStability(args: string[]): Promise<void> {
       const code = await new Promise<number | null>((resolve) => {
         const child = spawn(
           process.execPath,
-          ['--import', 'tsx', 'harness/cli/main.ts', 'scenario', name, '--report-dir', dir],
+          [
+            '--import',
+            'tsx',
+            'harness/cli/main.ts',
+            'scenario',
+            name,
+            '--report-dir',
+            dir,
+            ...(scale ? ['--time-scale', scale] : []),
+          ],
           { cwd: REPO_ROOT, stdio: 'ignore', env: { ...process.env, TWIN_QUIET: '1' } },
         );
         child.once('exit', (c) => resolve(c));
