@@ -25,7 +25,9 @@ function twin(args: string[]) {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, TWIN_QUIET: '1' },
-      timeout: 60_000, // a command that hangs fails here instead of passing late
+      // A command that hangs fails here instead of passing late (a loaded 2-core machine took up to 70 s
+      // to start tsx and reject an input).
+      timeout: 150_000,
     },
   );
   return { code: r.status, signal: r.signal, stderr: r.stderr, stdout: r.stdout, ms: performance.now() - t0 };
@@ -59,7 +61,7 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
       w,
     );
     rejected(['scenario', 'canary-rollout', '--time-scale', 'fast'], '--time-scale: "fast"');
-  }, 120_000);
+  }, 600_000);
 
   it('--gpu outside its choices', () => {
     const w = fresh();
@@ -69,11 +71,11 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
       w,
     );
     rejected(['scenario', 'canary-rollout', '--gpu', 'quantum'], 'Allowed choices are emulated, passthrough');
-  }, 60_000);
+  }, 300_000);
 
   it('gate --profiles naming nothing', () => {
     rejected(['gate', '--profiles', ',', '--report-dir', fresh()], '--profiles: "," names nothing');
-  }, 60_000);
+  }, 300_000);
 
   it('--baseline that does not exist, is a directory, or is under a file', () => {
     rejected(
@@ -89,7 +91,7 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
       ['gate', '--update-baseline', '--baseline', 'package.json/b.json'],
       '--baseline package.json/b.json: a parent of it is a file',
     );
-  }, 120_000);
+  }, 600_000);
 
   it('--work-dir or --report-dir that is a file, under a file, or on /proc (without hanging)', () => {
     const file = path.join(scratch, 'a-file');
@@ -103,7 +105,7 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
       ['gate', '--report-dir', '/proc/x'],
       '--report-dir /proc/x: /proc is on the proc pseudo filesystem',
     );
-  }, 180_000);
+  }, 600_000);
 
   it('a corrupt state.json is an error that leaves the file as it is', () => {
     const w = fresh();
@@ -116,7 +118,7 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
     }
     expect(readFileSync(path.join(w, 'state.json'), 'utf8')).toBe('{"pid": 1');
     expect(existsSync(path.join(w, 'environment'))).toBe(false);
-  }, 120_000);
+  }, 600_000);
 
   it('down never signals a process that got the pid of a dead twin (pid reuse)', async () => {
     const stranger = spawn('sleep', ['60'], { stdio: 'ignore' });
@@ -150,7 +152,7 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
     } finally {
       stranger.kill();
     }
-  }, 60_000);
+  }, 300_000);
 
   describe.skipIf(!hasKustomize)('definitions (needs kubectl or kustomize on the PATH)', () => {
     it('a YAML alias bomb in a manifest', () => {
@@ -160,7 +162,7 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
         'test/fixtures/systems/alias-bomb/k8s/overlays/local/app.yaml: document 3: its aliases expand more than 1000 times',
         w,
       );
-    }, 60_000);
+    }, 300_000);
 
     it('a system without twin-bindings.yaml', () => {
       const w = fresh();
@@ -169,7 +171,7 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
         'test/fixtures/systems/no-bindings lacks test/fixtures/systems/no-bindings/twin-bindings.yaml',
         w,
       );
-    }, 60_000);
+    }, 300_000);
 
     it('a twin-binding entry outside the repository', () => {
       const w = fresh();
@@ -178,7 +180,7 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
         'test/fixtures/systems/escaping-entry/twin-bindings.yaml: images[0].entry: "../../../../etc/passwd" is outside the repository',
         w,
       );
-    }, 60_000);
+    }, 300_000);
 
     it('nodesPerZone past the bound, naming the bound and how to raise it', () => {
       const w = fresh();
@@ -187,7 +189,7 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
         'test/fixtures/systems/huge-topology/topology.yaml: nodePools[0].nodesPerZone: 1000000 × 1 zone brings the topology to 1000000 nodes, more than the 5000 the twin models (Kubernetes supports 5,000 nodes per cluster); lower it, or raise the bound with TWIN_MAX_NODES=<n>',
         w,
       );
-    }, 60_000);
+    }, 300_000);
 
     it('a second up on the same work directory fails and deletes nothing of the first', async () => {
       const w = fresh();
@@ -224,6 +226,6 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
       }
       expect(existsSync(path.join(w, 'state.json'))).toBe(false);
       expect(existsSync(w)).toBe(false);
-    }, 120_000);
+    }, 600_000);
   });
 });
