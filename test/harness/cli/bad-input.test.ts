@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processesWithEnvironment, processRuns, processStartTime } from '../../../core/process.ts';
+import { waitUntil } from '../../../core/wait.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const hasKustomize = ['kubectl', 'kustomize'].some(
@@ -210,9 +211,10 @@ describe('bad input: exit 2, the file and field named, nothing started', () => {
       const exited = new Promise((r) => first.once('exit', r));
       try {
         const controlPlaneLog = path.join(w, 'environment', 'control-plane.log');
-        for (let i = 0; i < 600 && !existsSync(controlPlaneLog); i++)
-          await new Promise((r) => setTimeout(r, 100));
-        expect(existsSync(controlPlaneLog)).toBe(true);
+        await waitUntil(() => existsSync(controlPlaneLog), {
+          what: `the first up to start its twin (${controlPlaneLog})`,
+          timeout: 240_000,
+        });
         const r = twin(['up', '--system', 'test/fixtures/systems/good', '--work-dir', w]);
         expect(r.code).toBe(2);
         expect(r.stderr).toMatch(
