@@ -34,12 +34,17 @@ const GENERATED = new Set([
   'postgresql.auto.conf',
   'pg_hba.conf',
   'postgres.log',
+  'journal.json', // a chaos experiment's or randomized run's journal (docs/chaos.md)
+  'trends.html', // npm run chaos -- report (docs/chaos.md)
+  'trends.json',
 ]);
 
 /** Files outside the repository that a doc names on purpose, with where they are. */
 const ELSEWHERE = new Set([
   'entrypoint.sh', // the quay.io/opstree/redis image's own script (docs/data-services.md)
   'prometheus.yml', // a key of the production Prometheus ConfigMap (docs/prometheus.md)
+  'sentinel-start.sh', // keys of lambda-microservice's ConfigMap redis-scripts (docs/data-services.md)
+  'redis-start.sh',
   'test/e2e/cases.go', // kwok's repository, the model of test/conformance (docs/conformance.md)
 ]);
 
