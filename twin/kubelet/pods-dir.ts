@@ -6,6 +6,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmdirSync,
   rmSync,
   statSync,
@@ -90,6 +91,12 @@ export function removeOrphanedPodsDirs(base: string): string[] {
   }
   for (const name of entries) {
     const dir = path.join(base, name);
+    // Given up by its twin (renamed before removal): a twin killed while removing it left the rest.
+    if (name.endsWith(REMOVING)) {
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+      continue;
+    }
     let owner: string;
     try {
       owner = readFileSync(path.join(dir, OWNER_FILE), 'utf8');
@@ -130,9 +137,22 @@ function releaseRelocated(link: string, real: string, keepLogs: boolean): void {
   removeRelocatedPodsDir(real);
 }
 
-/** Removes a relocated directory (and its parent once empty); what a crashed run left too. */
+/** The suffix of a relocated directory being removed (see removeRelocatedPodsDir). */
+const REMOVING = '.removing';
+
+/**
+ * Removes a relocated directory (and its parent once empty); what a crashed run left too. It is
+ * renamed first, so a twin killed halfway through the removal (its owner file already gone) leaves a
+ * directory the next twin knows to remove.
+ */
 export function removeRelocatedPodsDir(real: string): void {
-  rmSync(real, { recursive: true, force: true });
+  const doomed = `${real}.${process.pid}${REMOVING}`;
+  let target = real;
+  try {
+    renameSync(real, doomed);
+    target = doomed;
+  } catch {}
+  rmSync(target, { recursive: true, force: true });
   try {
     rmdirSync(path.dirname(real)); // only when empty: another run's pods may live beside
   } catch {}

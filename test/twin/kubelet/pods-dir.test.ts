@@ -18,6 +18,7 @@ import { processStartTime } from '../../../core/process.ts';
 import {
   preparePodsDir,
   removeOrphanedPodsDirs,
+  removeRelocatedPodsDir,
   traversableByOthers,
 } from '../../../twin/kubelet/pods-dir.ts';
 
@@ -96,13 +97,25 @@ describe('pods directory', () => {
         writeFileSync(path.join(base, name, '.owner'), owner);
       }
       mkdirSync(path.join(base, 'unknown'));
+      // A twin killed while removing its directory: renamed first, its owner file already gone.
+      mkdirSync(path.join(base, 'half.4242.removing', 'system_web-0'), { recursive: true });
       expect(
         removeOrphanedPodsDirs(base)
           .map((d) => path.basename(d))
           .sort(),
-      ).toEqual(['gone', 'reused']);
+      ).toEqual(['gone', 'half.4242.removing', 'reused']);
       expect(existsSync(path.join(base, 'mine'))).toBe(true);
       expect(existsSync(path.join(base, 'unknown'))).toBe(true);
     },
   );
+
+  it('a relocated directory is renamed before it is removed, and its parent goes once empty', () => {
+    const base = path.join(tempDir(0o755), 'infra-twin-pods');
+    const real = path.join(base, 'abc');
+    mkdirSync(path.join(real, 'system_web-0'), { recursive: true });
+    writeFileSync(path.join(real, 'system_web-0', 'web.log'), 'x');
+    removeRelocatedPodsDir(real);
+    expect(existsSync(real)).toBe(false);
+    expect(existsSync(base)).toBe(false);
+  });
 });
