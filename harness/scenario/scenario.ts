@@ -228,6 +228,13 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       await journeyRunner.close();
       unsubscribe?.();
       unwatchAnalysis?.();
+      // Interrupted: the environment goes first, the report after, so the teardown fits in the time
+      // the CLI gives it (it forces the exit 9 s after the signal).
+      const interrupted = interruptCause() !== undefined;
+      if (env && interrupted) {
+        await env.down();
+        await rm(path.join(reportDir, 'kubeconfig'), { force: true });
+      }
       // A test that failed outside s.step/s.measure (a plain expect) fails the run too.
       for (const task of suite.tasks) {
         if (task.result?.state !== 'fail') continue;
@@ -265,7 +272,9 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
         ...(attachments.length > 0 ? { attachments } : {}),
       };
       const files = await writeReport(reportDir, record, { junit: true });
-      if (env && (!run.keep || interruptCause())) {
+      if (interrupted) {
+        // torn down above
+      } else if (env && (!run.keep || interruptCause())) {
         await env.down();
         await rm(path.join(reportDir, 'kubeconfig'), { force: true });
       } else if (env) {
