@@ -87,8 +87,12 @@ export async function environmentUp(run: RunOptions): Promise<number> {
   }
   const workloads: string[] = [];
   for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']) {
-    for (const w of await env.kube.list({ kind }))
-      workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
+    // A system without Argo Rollouts has no Rollout kind to list (the API server answers 404).
+    const listed = await env.kube.list({ kind }).catch((err) => {
+      if ((err as { code?: number }).code === 404) return [];
+      throw err;
+    });
+    for (const w of listed) workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
   }
   updateUpState(root, {
     phase: 'up',
