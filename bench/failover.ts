@@ -13,6 +13,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { waitUntil } from '../core/wait.ts';
 import type { Environment } from '../env/environment.ts';
 import { localEnvironment } from '../env/local/local-environment.ts';
 import { NumberedWriter, secretPgTarget } from '../harness/data/pg-writer.ts';
@@ -39,8 +40,12 @@ export async function benchFailover(): Promise<void> {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'twin-bench-failover-'));
   // mkdtemp makes it 0700; the postgres user that servers run as (when root) must traverse it.
   await chmod(workDir, 0o755);
-  const env = await localEnvironment.up({ system: 'lambda-microservice', overlay: 'production', workDir });
   try {
+    await using env = await localEnvironment.up({
+      system: 'lambda-microservice',
+      overlay: 'production',
+      workDir,
+    });
     const sentinels = async () =>
       (await env.kube.list({ kind: 'Pod' }, { namespace: NS }))
         .filter(
@@ -71,7 +76,6 @@ export async function benchFailover(): Promise<void> {
     process.exitCode = 1;
     throw err;
   } finally {
-    await env.down();
     if (!process.exitCode) await rm(workDir, { recursive: true, force: true });
   }
 }
@@ -131,14 +135,14 @@ async function redisFailover(
     for (const n of nodes) await env.faults.uncordon(n);
     return { failed: `${(err as Error).message}; the sentinels logged: ${[...said].join(' | ')}` } as const;
   }
-  const deadline = performance.now() + 60_000;
-  while (writer.acked.filter((a) => a.at > promoted.at).length < 20) {
-    if (performance.now() > deadline) {
-      writer.disconnect();
-      throw new Error(`the client wrote nothing in 60 s after the sentinels promoted ${promoted.master}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(() => writer.acked.filter((a) => a.at > promoted.at).length >= 20, {
+    what: `20 writes after the sentinels promoted ${promoted.master}`,
+    timeout: 60_000,
+    interval: 50,
+  }).catch((err) => {
+    writer.disconnect();
+    throw err;
+  });
   await writer.stop();
   const w = writer.windowSince(faultAt);
   const lost = await writer.lostWrites();
@@ -158,13 +162,13 @@ async function redisFailover(
 
 async function postgresFailover(env: Environment) {
   await env.kube.waitFor(CLUSTER, (c) => c?.status?.phase === 'Cluster in healthy state', {
-    timeoutMs: 120_000,
+    timeout: 120_000,
     what: 'Cluster data-services/postgres healthy',
   });
   await env.kube.waitFor(
     { kind: 'Deployment', namespace: NS, name: 'postgres-pooler-rw' },
     (d) => (d?.status?.availableReplicas ?? 0) >= 1,
-    { timeoutMs: 60_000, what: 'PgBouncer pods of Pooler data-services/postgres-pooler-rw' },
+    { timeout: 60_000, what: 'PgBouncer pods of Pooler data-services/postgres-pooler-rw' },
   );
   const target = (service: string) => secretPgTarget(env, { namespace: NS, secret: 'postgres-app', service });
   const writer = new NumberedWriter(await target('postgres-rw'));
@@ -181,7 +185,7 @@ async function postgresFailover(env: Environment) {
   const faultAt = performance.now();
   await env.faults.killPod({ namespace: NS, name: old });
   await env.kube.waitFor(CLUSTER, (c) => c?.status?.currentPrimary && c.status.currentPrimary !== old, {
-    timeoutMs: 60_000,
+    timeout: 60_000,
     what: 'a new primary',
   });
   const promotedAt = performance.now();

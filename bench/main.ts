@@ -11,6 +11,8 @@
  *   promql — the twin Prometheus' canary-analysis queries over ~4 000 series (bench/promql.ts; not in `all`)
  *   apiserver — the twin's API server: kubectl get pods -A, write-to-watch latency, 1,000 informers
  *               (bench/apiserver.ts; not in `all`; `apiserver kubectl|watch|informers` runs one)
+ *   interrupt — ≥ 50 seeded interruptions of up and a scenario; nothing may be left (bench/interrupt.ts; not in `all`)
+ *   stability — each scenario N times in a row, counting passes (bench/stability.ts; not in `all`)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -117,6 +119,8 @@ if (which === 'kafka') await (await import('./kafka.ts')).benchKafka(args);
 if (which === 'promql') await (await import('./promql.ts')).benchPromql(args);
 if (which === 'apiserver')
   await (await import('./apiserver.ts')).benchApiServer(args.slice(args.indexOf('apiserver') + 1));
+if (which === 'interrupt') await (await import('./interrupt.ts')).benchInterrupt(args);
+if (which === 'stability') await (await import('./stability.ts')).benchStability(args);
 
 function safe(f: () => string | undefined): string {
   try {

@@ -1,3 +1,4 @@
+import type { WaitOptions } from '../core/wait.ts';
 import type { Clock } from '../kube/clock.ts';
 import type { ConnectCheck, ConnectResult } from '../kube/connectivity.ts';
 import type { DrainReport } from '../kube/drain.ts';
@@ -48,15 +49,22 @@ export interface KubeApi {
     type: { apiVersion?: string; kind: string; namespace?: string },
     handler: (e: KubeWatchEvent) => void,
   ): () => void;
-  /** Waits until `predicate` holds for the object, re-checking on every change; rejects after `timeoutMs` of real time naming what it waited for. */
+  /**
+   * Waits until `predicate` holds for the object, re-checking on every change: rejects with
+   * TWIN_TIMEOUT after `timeout` ms of real time naming `what` and the object's last status, or with
+   * TWIN_ABORTED when `signal` (or Ctrl-C) aborts.
+   */
   waitFor(
     ref: ObjectRef,
     predicate: (obj: KubeObject | undefined) => boolean,
-    options: { timeoutMs: number; what: string; signal?: AbortSignal },
+    options: KubeWaitOptions,
   ): Promise<KubeObject | undefined>;
   /** The last lines a pod's container wrote. */
   logs(ref: { namespace: string; name: string }, options?: { tailLines?: number }): Promise<string>;
 }
+
+/** How long and for what a wait waits (core/wait.ts WaitOptions): `what` names it in every message. */
+export type KubeWaitOptions = Pick<WaitOptions, 'what' | 'timeout' | 'signal' | 'log'>;
 
 export interface Network {
   /** Host-reachable base URL of an Ingress (e.g. http://127.0.0.1:41234). */
@@ -143,9 +151,31 @@ export interface LoadControl {
   clear(workload: { namespace: string; name: string }): Promise<void>;
 }
 
+/**
+ * The fault events on the timeline, the same names on every environment (env/fault-ledger.ts
+ * records them); a fault's undoing has its own name (NodeStarted, ZoneRestored, NodeUncordoned).
+ */
+export const FAULT_EVENTS = [
+  'PodKilled',
+  'NodeStopped',
+  'NodeStarted',
+  'NodePartitioned',
+  'ZoneFailed',
+  'ZoneRestored',
+  'NodeCordoned',
+  'NodeUncordoned',
+  'NodeDrain',
+  'NodeDrained',
+  'LoadSet',
+  'ChaosInjected',
+  'ChaosRecovered',
+] as const;
+export type FaultEvent = (typeof FAULT_EVENTS)[number];
+
 export interface TimelineEvent {
   /** Control-plane time (epoch ms). */
   t: number;
+  /** A FaultEvent, a Kubernetes Event's reason, or a scenario's own event kind. */
   kind: string;
   object?: string;
   message: string;
@@ -194,9 +224,12 @@ export interface EnvironmentOptions {
   gpu?: 'emulated' | 'passthrough';
   /** Directory for this run's state: pod logs, data directories, the control-plane log. */
   workDir: string;
-  /** Progress lines for long steps. */
+  /** Progress lines for long steps (what the bring-up waits for). */
   progress?: (message: string) => void;
+  /** Aborts the bring-up: what had started is torn down and up() rejects with TWIN_ABORTED. */
   signal?: AbortSignal;
+  /** Real milliseconds the bring-up may wait for every workload to be ready (default 60 000). */
+  readyTimeout?: number;
 }
 
 export interface EnvironmentBackend {
@@ -204,6 +237,11 @@ export interface EnvironmentBackend {
   /** How this environment meets each fault need, or why it cannot (env/fault-needs.ts): checked before a scenario starts. */
   readonly faultSupport: FaultSupport;
   /** Throws a TwinError saying what is missing when this environment cannot run here. */
-  preflight(): Promise<void>;
+  preflight(target?: { kubeconfig?: string; context?: string }): Promise<void>;
   up(options: EnvironmentOptions): Promise<Environment>;
+  /**
+   * Removes what a run of this environment that died without tearing down (SIGKILL, a crash) left
+   * for the work directory it was given (processes, directories elsewhere); returns what it removed.
+   */
+  reclaim?(workDir: string): Promise<string[]>;
 }

@@ -11,9 +11,10 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { TwinError } from '../core/errors.ts';
+import { waitUntil } from '../core/wait.ts';
 import type { LabelSelector } from '../kube/labels.ts';
 import type { KubeObject, ObjectRef } from '../kube/object.ts';
-import type { KubeApi, KubeWatchEvent } from './environment.ts';
+import type { KubeApi, KubeWaitOptions, KubeWatchEvent } from './environment.ts';
 
 /** The field manager of every environment's server-side applies. */
 export const FIELD_MANAGER = 'infra-twin';
@@ -333,38 +334,26 @@ export class ClientNodeKubeApi implements KubeApi {
   async waitFor(
     ref: ObjectRef,
     predicate: (obj: KubeObject | undefined) => boolean,
-    options: { timeoutMs: number; what: string; signal?: AbortSignal },
+    options: KubeWaitOptions,
   ): Promise<KubeObject | undefined> {
-    const deadline = Date.now() + options.timeoutMs;
-    let last: KubeObject | undefined;
-    let changed: () => void = () => {};
-    const stop = this.watch({ ...ref, namespace: ref.namespace }, (e) => {
-      if (e.object.metadata?.name === ref.name) changed();
-    });
-    try {
-      for (;;) {
-        last = await this.get(ref);
-        if (predicate(last)) return last;
-        if (options.signal?.aborted)
-          throw new TwinError('TWIN_ABORTED', `aborted waiting for ${options.what}`);
-        const left = deadline - Date.now();
-        if (left <= 0)
-          throw new TwinError(
-            'TWIN_TIMEOUT',
-            `timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what}`,
-          );
-        // Re-check on the next change, or after at most 2 s (a watch may be re-establishing).
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.min(left, 2000));
-          changed = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-      }
-    } finally {
-      stop();
-    }
+    // Re-checked on every change, and every 2 s (a watch may be re-establishing).
+    const found = await waitUntil(
+      async (progress) => {
+        const last = await this.get(ref);
+        if (predicate(last)) return { last };
+        progress.status(`status: ${JSON.stringify(last?.status ?? null).slice(0, 400)}`);
+        return undefined;
+      },
+      {
+        ...options,
+        interval: 2000,
+        wake: (recheck) =>
+          this.watch({ ...ref, namespace: ref.namespace }, (e) => {
+            if (e.object.metadata?.name === ref.name) recheck();
+          }),
+      },
+    );
+    return found.last;
   }
 
   /** The last lines of each of the pod's containers (one after another, as the interface promises one text). */

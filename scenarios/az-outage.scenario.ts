@@ -1,7 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
-import { SteadyTraffic } from '../harness/traffic/steady-traffic.ts';
+import { SteadyTraffic, scenario } from '../harness/index.ts';
 import { zoneOutageTraffic } from '../load/zone-outage-traffic.ts';
 import { API, API_AND_WEB_TIMELINE, INGRESS, WEB } from './support/ai-platform.ts';
 import {

@@ -1,7 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
-import { SteadyTraffic } from '../harness/traffic/steady-traffic.ts';
+import { SteadyTraffic, scenario } from '../harness/index.ts';
 import { steadyCanaryTraffic } from '../load/steady-canary-traffic.ts';
 import { INGRESS } from './support/ai-platform.ts';
 import { pct, sleep } from './support/cluster-state.ts';
@@ -60,7 +59,7 @@ scenario(
       await s.step('roll out api 2.0.0', () => setApiImage(env, '2.0.0'));
       const done = await s.step('wait for the canary to reach 100 % and become stable', () =>
         env.kube.waitFor(ROLLOUT, (r) => isPromoted(r, previousStable), {
-          timeoutMs: realMs(env, 30 * 60_000) + 60_000,
+          timeout: realMs(env, 30 * 60_000) + 60_000,
           what: 'Rollout production/api to promote 2.0.0',
         }),
       );
@@ -116,7 +115,7 @@ scenario(
       );
       const aborted = await s.step('wait for the analysis to fail and the rollout to abort', () =>
         env.kube.waitFor(ROLLOUT, (r) => r?.status?.abort === true && r.status?.phase === 'Degraded', {
-          timeoutMs: realMs(env, 15 * 60_000) + 30_000,
+          timeout: realMs(env, 15 * 60_000) + 30_000,
           what: 'Rollout production/api to abort 2.1.0',
         }),
       );

@@ -1,7 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
-import { SteadyTraffic } from '../harness/traffic/steady-traffic.ts';
+import { SteadyTraffic, scenario } from '../harness/index.ts';
 import { API, WEB } from './support/ai-platform.ts';
 import {
   condition,

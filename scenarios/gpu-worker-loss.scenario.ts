@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Environment } from '../env/environment.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+import { scenario } from '../harness/index.ts';
 
 const BACKEND = { namespace: 'imageflow-backend', name: 'backend-api', port: 8000 };
 const FIRST = 10;
@@ -119,7 +119,7 @@ async function waitForDeployments(env: Environment): Promise<void> {
     await env.kube.waitFor(
       { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name },
       (d) => (d?.status?.availableReplicas ?? 0) >= (d?.spec?.replicas ?? 1),
-      { timeoutMs: 180_000, what: `Deployment ${namespace}/${name} available` },
+      { timeout: 180_000, what: `Deployment ${namespace}/${name} available` },
     );
 }
 

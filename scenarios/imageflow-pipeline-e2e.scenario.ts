@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+import { scenario } from '../harness/index.ts';
 
 const IMAGES = 20;
 const BACKEND = { namespace: 'imageflow-backend', name: 'backend-api', port: 8000 };
@@ -211,7 +211,7 @@ async function waitForDeployments(env: Environment): Promise<void> {
     await env.kube.waitFor(
       { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name },
       (d) => (d?.status?.availableReplicas ?? 0) >= (d?.spec?.replicas ?? 1),
-      { timeoutMs: 180_000, what: `Deployment ${namespace}/${name} available` },
+      { timeout: 180_000, what: `Deployment ${namespace}/${name} available` },
     );
 }
 

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { ConnectResult, Environment, KubeObject } from '../env/environment.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+import { scenario } from '../harness/index.ts';
 import { API, WEB } from './support/ai-platform.ts';
 import { isReady, podsOf } from './support/cluster-state.ts';
 

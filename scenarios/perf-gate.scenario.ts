@@ -1,9 +1,13 @@
 import { expect, it } from 'vitest';
 import type { Environment } from '../env/environment.ts';
-import { runProfilesOn } from '../harness/gate/gate.ts';
-import { describeFailures, judgeGate } from '../harness/gate/verdict.ts';
-import type { LoadResult } from '../harness/load/engine.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+import {
+  describeFailures,
+  judgeGate,
+  type LoadResult,
+  runProfilesOn,
+  scenario,
+  waitUntil,
+} from '../harness/index.ts';
 import { type LoadProfile, validateProfile } from '../load/profile.ts';
 import { loadProfile } from '../load/profiles/index.ts';
 import { API } from './support/ai-platform.ts';
@@ -120,17 +124,16 @@ async function addApiLatency(env: Environment, ms: number): Promise<void> {
   const oldNames = new Set(old.map((p) => p.metadata.name));
   for (const pod of old)
     await env.kube.delete({ kind: 'Pod', namespace: 'production', name: pod.metadata.name });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const pods = await env.kube.list(
-      { kind: 'Pod' },
-      { namespace: 'production', labelSelector: { matchLabels: API } },
-    );
-    const fresh = pods.filter((p) => !oldNames.has(p.metadata.name) && isReady(p));
-    if (fresh.length >= old.length && pods.every((p) => !oldNames.has(p.metadata.name))) return;
-    if (Date.now() > deadline) {
-      throw new Error(`api pods not replaced and Ready within 60 s (${fresh.length}/${old.length} Ready)`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitUntil(
+    async (progress) => {
+      const pods = await env.kube.list(
+        { kind: 'Pod' },
+        { namespace: 'production', labelSelector: { matchLabels: API } },
+      );
+      const fresh = pods.filter((p) => !oldNames.has(p.metadata.name) && isReady(p));
+      progress.status(`${fresh.length}/${old.length} Ready`);
+      return fresh.length >= old.length && pods.every((p) => !oldNames.has(p.metadata.name));
+    },
+    { what: 'the api pods to be replaced and Ready', timeout: 60_000, interval: 200 },
+  );
 }

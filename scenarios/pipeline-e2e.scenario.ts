@@ -4,7 +4,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import pg from 'pg';
 import { expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+import { scenario } from '../harness/index.ts';
 
 const CRONJOB = { apiVersion: 'batch/v1', kind: 'CronJob', namespace: 'data-pipeline', name: 'etl' };
 const CONFIG = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'data-pipeline', name: 'pipeline-config' };
@@ -222,7 +222,7 @@ async function runJobFromCronJob(env: Environment): Promise<KubeObject> {
     (j) =>
       (j?.status?.succeeded ?? 0) > 0 ||
       (j?.status?.conditions ?? []).some((c: any) => c.type === 'Failed' && c.status === 'True'),
-    { timeoutMs: 120_000, what: `Job data-pipeline/${name} to finish` },
+    { timeout: 120_000, what: `Job data-pipeline/${name} to finish` },
   );
   if (!((done?.status?.succeeded ?? 0) > 0)) {
     const logs = await jobLogs(env, name).catch(() => '');

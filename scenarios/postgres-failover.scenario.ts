@@ -2,13 +2,13 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
 import {
+  missingDataServices,
   NumberedWriter,
   type PgTarget,
   ReplicationMonitor,
+  scenario,
   secretPgTarget,
-} from '../harness/data/pg-writer.ts';
-import { missingDataServices } from '../harness/data/requirements.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+} from '../harness/index.ts';
 import { pollUntil, sleep } from './support/cluster-state.ts';
 
 const NS = 'data-services';
@@ -65,7 +65,7 @@ else
           s.env.kube.waitFor(
             { kind: 'Deployment', namespace: NS, name: 'postgres-pooler-rw' },
             (d) => (d?.status?.availableReplicas ?? 0) >= 3,
-            { timeoutMs: 60_000, what: 'Deployment data-services/postgres-pooler-rw available' },
+            { timeout: 60_000, what: 'Deployment data-services/postgres-pooler-rw available' },
           ),
         );
         pooled = new NumberedWriter(await appTarget(s.env, 'postgres-pooler-rw'), 'pooled');
@@ -142,7 +142,7 @@ async function failover(
       (c) =>
         (c?.status?.currentPrimaryFailoverCount ?? 0) > failoversBefore &&
         c?.status?.currentPrimary !== oldPrimary,
-      { timeoutMs: 30_000, what: `a new primary instead of ${oldPrimary}` },
+      { timeout: 30_000, what: `a new primary instead of ${oldPrimary}` },
     ),
   );
   const promotedAt = performance.now();
@@ -270,7 +270,7 @@ async function whereAre(env: Environment, ns: number[]): Promise<string> {
 
 async function waitHealthy(env: Environment, timeoutMs: number): Promise<KubeObject | undefined> {
   return env.kube.waitFor(CLUSTER, (c) => c?.status?.phase === HEALTHY, {
-    timeoutMs,
+    timeout: timeoutMs,
     what: `Cluster ${NS}/postgres to reach "${HEALTHY}"`,
   });
 }

@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
-import { secretPgTarget } from '../harness/data/pg-writer.ts';
 import {
   type Address,
   ask,
@@ -9,9 +8,10 @@ import {
   ClusterWriter,
   clusterInfo,
   clusterNodes,
-} from '../harness/data/redis-cluster-writer.ts';
-import { missingDataServices } from '../harness/data/requirements.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+  missingDataServices,
+  scenario,
+  secretPgTarget,
+} from '../harness/index.ts';
 import { pollUntil, sleep } from './support/cluster-state.ts';
 
 const NS = 'data';
@@ -68,7 +68,7 @@ else
       it('CloudNativePG postgres-cluster is healthy; a row written through postgres-cluster-rw reads back', async () => {
         const cluster = await s.step(`wait for Cluster postgres-cluster: "${PG_HEALTHY}"`, () =>
           s.env.kube.waitFor(PG, (c) => c?.status?.phase === PG_HEALTHY, {
-            timeoutMs: 150_000,
+            timeout: 150_000,
             what: `Cluster ${NS}/postgres-cluster to reach "${PG_HEALTHY}"`,
           }),
         );
@@ -110,7 +110,7 @@ else
       it('the RedisCluster forms: 3 leaders over the 16384 slots, each follower replicating a leader in another zone', async () => {
         const rc = await s.step('wait for RedisCluster redis-cluster: state Ready', () =>
           s.env.kube.waitFor(REDIS, (c) => c?.status?.state === 'Ready', {
-            timeoutMs: 120_000,
+            timeout: 120_000,
             what: `RedisCluster ${NS}/redis-cluster to be Ready`,
           }),
         );
@@ -368,7 +368,7 @@ function shardAcks(writer: ClusterWriter, slot: number, since: number, n: number
 
 function redisReady(env: Environment) {
   return env.kube.waitFor(REDIS, (c) => c?.status?.state === 'Ready', {
-    timeoutMs: 60_000,
+    timeout: 60_000,
     what: `RedisCluster ${NS}/redis-cluster to be Ready`,
   });
 }

@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
-import { PodAddresses } from '../harness/data/pod-addresses.ts';
 import {
+  isTwinError,
   type LostWrites,
+  missingDataServices,
+  PodAddresses,
   type SentinelTarget,
   SentinelWriter,
+  scenario,
   sentinelMaster,
   waitForSentinelReplicas,
-} from '../harness/data/redis-writer.ts';
-import { missingDataServices } from '../harness/data/requirements.ts';
-import { scenario } from '../harness/scenario/scenario.ts';
+  waitUntil,
+} from '../harness/index.ts';
 import { sleep } from './support/cluster-state.ts';
 
 const NS = 'data-services';
@@ -235,13 +237,10 @@ else
 
 /** The master the sentinels name ("host:port", highest configuration epoch among them), asking again until one answers. */
 async function masterNow(env: Environment, timeoutMs = 20_000): Promise<string> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const m = await sentinelMaster({ sentinels: await sentinelPods(env), masterName: MASTER_NAME });
-    if (m) return m;
-    if (performance.now() > deadline) throw new Error(`no sentinel named a master within ${timeoutMs} ms`);
-    await sleep(200);
-  }
+  return waitUntil(
+    async () => sentinelMaster({ sentinels: await sentinelPods(env), masterName: MASTER_NAME }),
+    { what: 'a sentinel to name the master', timeout: timeoutMs, interval: 200 },
+  );
 }
 
 /** Polls the sentinels until they name a master other than `previous`; resolves with it and when (performance.now()). */
@@ -250,14 +249,15 @@ async function waitForNewMaster(
   previous: string,
   timeoutMs: number,
 ): Promise<{ master: string; at: number }> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const m = await sentinelMaster({ sentinels: await sentinelPods(env), masterName: MASTER_NAME });
-    if (m && m !== previous) return { master: m, at: performance.now() };
-    if (performance.now() > deadline)
-      throw new Error(`the sentinels still name ${previous} as master after ${timeoutMs} ms`);
-    await sleep(25);
-  }
+  return waitUntil(
+    async (progress) => {
+      const m = await sentinelMaster({ sentinels: await sentinelPods(env), masterName: MASTER_NAME });
+      if (m && m !== previous) return { master: m, at: performance.now() };
+      progress.status(m ? `they still name ${previous}` : 'no sentinel answers');
+      return undefined;
+    },
+    { what: `the sentinels to name a master other than ${previous}`, timeout: timeoutMs, interval: 25 },
+  );
 }
 
 /** Every sentinel knows `count` healthy replicas of the master set. */
@@ -278,22 +278,23 @@ async function sentinelPods(env: Environment): Promise<Array<{ host: string; por
 }
 
 async function waitForAcks(writer: SentinelWriter, since: number, n: number, timeoutMs: number) {
-  const deadline = performance.now() + timeoutMs;
-  while (writer.acked.filter((a) => a.at >= since).length < n) {
-    if (performance.now() > deadline)
-      throw new Error(`fewer than ${n} writes acknowledged within ${timeoutMs} ms`);
-    await sleep(50);
-  }
+  await waitUntil(() => writer.acked.filter((a) => a.at >= since).length >= n, {
+    what: `${n} writes acknowledged after the failover`,
+    timeout: timeoutMs,
+    interval: 50,
+  });
 }
 
 async function firstFailureAfter(writer: SentinelWriter, since: number, timeoutMs: number): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const f = writer.failures.find((t) => t >= since);
-    if (f !== undefined) return f;
-    if (performance.now() > deadline) return since;
-    await sleep(20);
-  }
+  // No failure seen in time: the writer never noticed the fault, so the gap starts at the fault.
+  return waitUntil(() => writer.failures.find((t) => t >= since), {
+    what: 'the writer to see a failed write',
+    timeout: timeoutMs,
+    interval: 20,
+  }).catch((err) => {
+    if (isTwinError(err, 'TWIN_TIMEOUT')) return since;
+    throw err;
+  });
 }
 
 /** maxmemory, policy and AOF settings from the manifests are what the master runs with; returns min-replicas-to-write. */

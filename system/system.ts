@@ -171,7 +171,7 @@ export async function loadSystem(
   if (controllerProblem)
     throw new TwinError('TWIN_MANIFEST_INVALID', `${addonsShown}: ${controllerProblem.message}`);
   const topology = await loadTopology(displayPath(layout.topologyFile, process.cwd()));
-  const bindings = await TwinBindings.load(layout.bindingsFile, layout.root);
+  const bindings = await TwinBindings.load(displayPath(layout.bindingsFile, process.cwd()), layout.root);
   return {
     layout,
     overlay,

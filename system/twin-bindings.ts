@@ -1,9 +1,11 @@
+import { realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { TwinError } from '../core/errors.ts';
 import { type ImageConfig, readDockerfile } from './dockerfile.ts';
+import { aliasProblem, MAX_ALIAS_COUNT } from './render/manifest-yaml.ts';
 import { REPO_ROOT } from './repo-root.ts';
 
 /** Bindings' paths that start with it name a file of this package (installed under node_modules). */
@@ -84,7 +86,7 @@ export class TwinBindings {
     const text = await readFile(file, 'utf8');
     let doc: unknown;
     try {
-      doc = parse(text, { prettyErrors: true });
+      doc = parse(text, { prettyErrors: true, maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
       if (e instanceof YAMLParseError) {
         const pos = e.linePos?.[0];
@@ -93,7 +95,7 @@ export class TwinBindings {
           `${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${e.message.split('\n')[0]}`,
         );
       }
-      throw e;
+      throw new TwinError('TWIN_BINDINGS_INVALID', `${file}: ${aliasProblem(e)}`, { cause: e });
     }
     const parsed = bindingsSchema.safeParse(doc);
     if (!parsed.success) {
@@ -104,6 +106,10 @@ export class TwinBindings {
         .replace(/^\./, '');
       throw new TwinError('TWIN_BINDINGS_INVALID', `${file}: ${field || '(document)'}: ${issue.message}`);
     }
+    parsed.data.images.forEach((b, i) => {
+      if (b.entry !== undefined) checkEntry(file, `images[${i}].entry`, b.entry, baseDir);
+      if (b.dockerfile !== undefined) checkEntry(file, `images[${i}].dockerfile`, b.dockerfile, baseDir);
+    });
     try {
       return new TwinBindings(parsed.data.images, baseDir);
     } catch (err) {
@@ -128,6 +134,41 @@ export class TwinBindings {
     if (binding.dockerfile) resolved.image = this.images.get(binding.dockerfile)!;
     return resolved;
   }
+}
+
+/**
+ * An entry is a TypeScript file of the repository (the base directory): the twin bundles and runs it,
+ * so a path that leaves the repository (`../../etc/passwd`, an absolute path, a symbolic link out)
+ * or names nothing is refused before anything starts.
+ */
+function checkEntry(file: string, field: string, entry: string, baseDir: string): void {
+  const root = path.resolve(baseDir);
+  const abs = path.resolve(root, entry);
+  const inside = (p: string, r: string) => {
+    const rel = path.relative(r, p);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  };
+  if (!inside(abs, root))
+    throw new TwinError(
+      'TWIN_BINDINGS_INVALID',
+      `${file}: ${field}: "${entry}" is outside the repository ${root}; it names a file of the repository, relative to it`,
+    );
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    throw new TwinError(
+      'TWIN_BINDINGS_INVALID',
+      `${file}: ${field}: "${entry}" does not exist (${abs}); name a file of the repository, relative to it`,
+    );
+  }
+  if (!inside(real, realpathSync(root)))
+    throw new TwinError(
+      'TWIN_BINDINGS_INVALID',
+      `${file}: ${field}: "${entry}" leads outside the repository (to ${real}); it names a file of the repository`,
+    );
+  if (!statSync(real).isFile())
+    throw new TwinError('TWIN_BINDINGS_INVALID', `${file}: ${field}: "${entry}" is not a file`);
 }
 
 /** Splits "registry:5000/team/app:1.2@sha256:…" into repository and tag ("latest" when absent). */

@@ -45,6 +45,8 @@ describe('layers (biome noRestrictedImports)', () => {
     ['env/k3d/k3d-live.ts', 'env/cluster/cluster-live.ts'],
     ['env/k3d/k3d-live.ts', 'env/cluster/system-deployment.ts'],
     ['scenarios/az-outage.scenario.ts', 'env/cluster/index.ts'],
+    ['scenarios/az-outage.scenario.ts', 'harness/scenario/scenario.ts'],
+    ['scenarios/support/cluster-state.ts', 'harness/data/pg-writer.ts'],
   ])('%s may not import %s', async (from, to) => {
     const r = await lintImport(from, to);
     expect(r.ok).toBe(false);
@@ -59,6 +61,7 @@ describe('layers (biome noRestrictedImports)', () => {
     ['env/k3d/k3d-run-plan.ts', 'system/system.ts'],
     ['twin/twin.ts', 'system/system.ts'],
     ['scenarios/az-outage.scenario.ts', 'env/environment.ts'],
+    ['scenarios/az-outage.scenario.ts', 'harness/index.ts'],
     ['harness/data/redis-writer.ts', 'twin/data/redis/redis-call.ts'],
     ['test/conformance/cases/scheduling.ts', 'env/environment.ts'],
     ['test/conformance/k3d.test.ts', 'env/k3d/k3d-run-plan.ts'],

@@ -1,7 +1,9 @@
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { TwinError } from '../core/errors.ts';
+import { isTwinError, TwinError } from '../core/errors.ts';
+import { TeardownStack } from '../core/teardown.ts';
+import { waitUntil } from '../core/wait.ts';
 import { ScaledClock } from '../kube/clock.ts';
 import { describeObject, type KubeObject } from '../kube/object.ts';
 import { validateObject } from '../kube/schema/validate-object.ts';
@@ -28,7 +30,7 @@ import { NamespaceController } from './controllers/namespace.ts';
 import { ServiceAccountController } from './controllers/service-account.ts';
 import { assignGpuDevices, GpuAllocator, type GpuMode, listHostGpus } from './gpu/index.ts';
 import { Kubelet } from './kubelet/kubelet.ts';
-import { preparePodsDir, prepareVolumesDir } from './kubelet/pods-dir.ts';
+import { preparePodsDir, prepareVolumesDir, type SharedDir } from './kubelet/pods-dir.ts';
 import { WorkloadBundler } from './kubelet/workload-bundler.ts';
 import { TwinNetwork } from './network/twin-network.ts';
 import {
@@ -66,6 +68,8 @@ export interface TwinOptions {
    * on k3s only local-path).
    */
   storage?: ClusterStorage;
+  /** Aborts the bring-up (Ctrl-C): what had started is torn down and up() rejects with TWIN_ABORTED. */
+  signal?: AbortSignal;
   /** Schema validation of every write through the API server; kube/schema's validateObject by default. */
   validate?: ValidateObject;
   /** RBAC on the API server: record a Warning Event for what it would forbid (default) or answer 403. */
@@ -99,7 +103,9 @@ export class Twin {
   readonly storage: ClusterStorage;
   /** What the cluster serves beyond the manifests (its profile and add-ons): Ingress controllers and classes, metrics APIs. */
   readonly capabilities: ClusterCapabilities;
-  private downed = false;
+  /** What undoes each part that started, registered before it starts; down() unwinds it. */
+  private readonly teardown: TeardownStack;
+  private readonly pods: SharedDir;
 
   private constructor(
     readonly options: TwinOptions,
@@ -109,10 +115,9 @@ export class Twin {
     this.clock = new ScaledClock(options.timeScale);
     this.store = new ObjectStore(() => this.clock.now());
     this.events = new EventRecorder(this.store, this.clock);
+    this.teardown = new TeardownStack((m) => options.progress?.(m));
     mkdirSync(options.workDir, { recursive: true });
     this.logFile = path.join(options.workDir, 'control-plane.log');
-    const log = (m: string) =>
-      appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${m}\n`);
     const { profile, topology, addons } = options.system;
     this.storage = options.storage ?? profile.storage(topology);
     this.capabilities = clusterCapabilities(profile, addons);
@@ -120,7 +125,13 @@ export class Twin {
     const ingressControllerPod = builtinController
       ? { name: builtinController.name, ...builtinController.pods }
       : undefined;
-    this.volumesDir = prepareVolumesDir(options.workDir).path;
+    // Registered first, so unwound last: the directories go once every process using them has stopped.
+    const volumes = prepareVolumesDir(options.workDir);
+    this.teardown.defer('volume directories', () => volumes.release());
+    this.volumesDir = volumes.path;
+    this.pods = preparePodsDir(options.workDir);
+    this.teardown.defer('pod directories', () => this.pods.release());
+    const log = (m: string) => this.log(m);
     this.network = new TwinNetwork({
       store: this.store,
       clock: this.clock,
@@ -139,7 +150,7 @@ export class Twin {
     this.kubelet = new Kubelet({
       bindings,
       bundler: new WorkloadBundler(path.join(options.system.layout.root, '.twin', 'bundles')),
-      podsDir: preparePodsDir(options.workDir).path,
+      podsDir: this.pods.path,
       volumesDir: this.volumesDir,
       cwd: options.system.layout.root,
       allocatePodIp: (uid) => this.network.allocatePodIp(uid),
@@ -172,6 +183,11 @@ export class Twin {
     });
     this.nodes = new NodeHeartbeats(this.kubelet, options.nodeLifecycle?.leaseRenewIntervalSeconds);
     this.nodeLifecycle = new NodeLifecycleController(this.nodes, options.nodeLifecycle);
+  }
+
+  /** A line in the control plane's log (`<workDir>/control-plane.log`, readable by the twin's user only). */
+  log(message: string): void {
+    appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${message}\n`, { mode: 0o600 });
   }
 
   static async up(options: TwinOptions): Promise<Twin> {
@@ -211,6 +227,13 @@ export class Twin {
     objects: KubeObject[],
     progress: (m: string) => void,
   ): Promise<void> {
+    const aborted = () => {
+      if (this.options.signal?.aborted)
+        throw new TwinError('TWIN_ABORTED', 'the bring-up was interrupted', {
+          cause: this.options.signal.reason,
+        });
+    };
+    aborted();
     const preparing = this.apiServer.prepare();
     preparing.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
     // What every cluster has before anything is applied: its namespaces and the `kubernetes` Service.
@@ -219,15 +242,20 @@ export class Twin {
         this.store.create(systemNamespace(name));
     if (!this.store.peek({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'kubernetes' }))
       this.store.create(kubernetesService());
+    this.teardown.defer('network', () => this.network.stop());
     await this.network.start();
     for (const line of this.network.describePolicyEnforcement()) progress(line);
     await preparing;
+    aborted();
+    this.teardown.defer('API server', () => this.apiServer.stop());
     await this.startApiServer();
+    aborted();
+    this.teardown.defer('kubelet (every live pod)', () => this.kubelet.shutdown());
     const ctx: ControllerContext = {
       store: this.store,
       clock: this.clock,
       events: this.events,
-      log: (m) => appendFileSync(this.logFile, `${new Date(this.clock.now()).toISOString()} ${m}\n`),
+      log: (m) => this.log(m),
     };
     this.controllers.push(
       new NamespaceController(),
@@ -259,7 +287,10 @@ export class Twin {
       ),
     );
     this.store.addAdmission(defaultStorageClassAdmission(() => this.store.list({ kind: 'StorageClass' })));
-    for (const c of this.controllers) c.start(ctx);
+    for (const c of this.controllers) {
+      this.teardown.defer(`controller ${c.name}`, () => c.stop());
+      c.start(ctx);
+    }
     progress(describeProfile(this.options.system, this.capabilities));
     progress(describeAddons(this.options.system.addons));
     // the add-ons are installed before the system: their CRDs first, as on a prepared cluster
@@ -285,6 +316,7 @@ export class Twin {
     await waitForWorkloadsReady(this.store, {
       timeoutMs: this.options.readyTimeoutMs ?? 60_000,
       progress,
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
   }
 
@@ -294,22 +326,27 @@ export class Twin {
    */
   private async startApiServer(): Promise<void> {
     const ref = { apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'kubernetes' };
-    const deadline = Date.now() + 5_000;
-    while (!this.store.peek(ref)?.spec?.clusterIP && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 5));
-    const serviceIp: string | undefined = this.store.peek(ref)?.spec?.clusterIP;
+    // Without a ClusterIP in time the certificate names 127.0.0.1 only (in-cluster clients then fail TLS).
+    const serviceIp = await waitUntil(() => this.store.peek(ref)?.spec?.clusterIP as string | undefined, {
+      what: 'the kubernetes Service to get its ClusterIP',
+      timeout: 5_000,
+      interval: 5,
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+    }).catch((err) => {
+      if (isTwinError(err, 'TWIN_TIMEOUT')) return undefined;
+      throw err;
+    });
     await this.apiServer.start(serviceIp ? { serviceIp } : {});
     publishApiServerEndpoints(this.store, '127.0.0.1', this.apiServer.port);
   }
 
-  /** Stops every controller, every live process and listener; removes the work directory's processes. */
+  /**
+   * Stops what started, newest first: the controllers, every live process, the API server, the
+   * listeners; the pod directories move back under the work directory (or, with removeWorkDir, the
+   * work directory goes).
+   */
   async down(options: { removeWorkDir?: boolean } = {}): Promise<void> {
-    if (this.downed) return;
-    this.downed = true;
-    for (const c of [...this.controllers].reverse()) c.stop();
-    await this.kubelet.shutdown();
-    await this.apiServer.stop();
-    await this.network.stop();
+    await this.teardown.unwind();
     if (options.removeWorkDir) await rm(this.options.workDir, { recursive: true, force: true });
   }
 }

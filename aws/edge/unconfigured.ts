@@ -1,3 +1,6 @@
+import { isTwinError } from '../../core/errors.ts';
+import { waitUntil } from '../../core/wait.ts';
+
 /** A JSON-protocol call to the emulator behind the edge (used to check that a table or stream exists). */
 export type JsonCall = (target: string, input: unknown) => Promise<{ status: number; body: any }>;
 
@@ -194,17 +197,20 @@ export async function amendJsonAnswer(
 
 async function tagWhenActive(streamName: string, tags: unknown, call: JsonCall): Promise<void> {
   // kinesalite writes the stream record again when it turns ACTIVE, so tags added before would be lost.
-  for (let i = 0; i < 200; i++) {
-    const d = await call('Kinesis_20131202.DescribeStreamSummary', { StreamName: streamName }).catch(
-      () => undefined,
-    );
-    if (d?.status !== 200) return;
-    if (d.body?.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') {
+  await waitUntil(
+    async () => {
+      const d = await call('Kinesis_20131202.DescribeStreamSummary', { StreamName: streamName }).catch(
+        () => undefined,
+      );
+      if (d?.status !== 200) return true; // the stream is gone: nothing to tag
+      if (d.body?.StreamDescriptionSummary?.StreamStatus !== 'ACTIVE') return false;
       await call('Kinesis_20131202.AddTagsToStream', { StreamName: streamName, Tags: tags }).catch(
         () => undefined,
       );
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+      return true;
+    },
+    { what: `Kinesis stream ${streamName} to be ACTIVE`, timeout: 5000, interval: 25 },
+  ).catch((err) => {
+    if (!isTwinError(err, 'TWIN_TIMEOUT')) throw err; // a stream that never turns ACTIVE keeps no tags
+  });
 }

@@ -17,16 +17,16 @@ export const clusterEnvironment: EnvironmentBackend = {
     },
     'chaos-mesh': { how: 'Chaos Mesh installed in the cluster (its chaos objects are applied as given)' },
   },
-  /** The kubeconfig and context are readable (TWIN_KUBECONFIG / TWIN_KUBE_CONTEXT from the CLI). */
-  async preflight() {
-    loadClusterTarget(targetOptions({}));
+  /** The kubeconfig and context are readable (`--kubeconfig` / `--context`, else TWIN_KUBECONFIG / TWIN_KUBE_CONTEXT). */
+  async preflight(target = {}) {
+    loadClusterTarget(targetOptions(target));
   },
   async up(options: EnvironmentOptions): Promise<Environment> {
     return (await import('./cluster-live.ts')).upCluster({ ...options, ...targetOptions(options) });
   },
 };
 
-/** `--kubeconfig` / `--context`: the options, else what the CLI passed to a scenario's worker. */
+/** `--kubeconfig` / `--context`: the options, else TWIN_KUBECONFIG / TWIN_KUBE_CONTEXT from the environment. */
 export function targetOptions(
   options: { kubeconfig?: string; context?: string },
   env: NodeJS.ProcessEnv = process.env,

@@ -111,7 +111,7 @@ export class ClusterEnvironment implements Environment {
     const ing = await this.client.waitFor(
       { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', ...ref },
       (o) => ((o?.status?.loadBalancer?.ingress ?? []) as unknown[]).length > 0,
-      { timeoutMs: 300_000, what: `Ingress ${ref.namespace}/${ref.name} to get a load balancer address` },
+      { timeout: 300_000, what: `Ingress ${ref.namespace}/${ref.name} to get a load balancer address` },
     );
     return ingressUrlOf(ing!);
   }

@@ -149,7 +149,7 @@ export class ClusterFaults implements Faults {
           last = o;
           return chaosInjected(o);
         },
-        { timeoutMs: 180_000, what: `${name} injected by Chaos Mesh (condition AllInjected)` },
+        { timeout: 180_000, what: `${name} injected by Chaos Mesh (condition AllInjected)` },
       )
       .catch((err) => {
         throw new TwinError('TWIN_TIMEOUT', `${(err as Error).message}; ${chaosWaitingFor(last)}`);
@@ -162,7 +162,7 @@ export class ClusterFaults implements Faults {
       this.chaosInEffect.delete(name);
       await this.kube.delete(ref);
       await this.kube.waitFor(ref, (o) => o === undefined, {
-        timeoutMs: 180_000,
+        timeout: 180_000,
         what: `${name} deleted (Chaos Mesh recovers its targets before removing its finalizer)`,
       });
       this.emit({

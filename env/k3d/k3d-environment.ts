@@ -7,7 +7,7 @@ import { k3dDryRun, missingTools } from './k3d-run-plan.ts';
  * (the CLI loads it for every command); the Kubernetes client loads only when a cluster comes up.
  */
 export const k3dEnvironment: EnvironmentBackend & {
-  dryRun(options: { system: string; overlay?: string }): Promise<string>;
+  dryRun(options: { system: string; overlay?: string; gpu?: 'emulated' | 'passthrough' }): Promise<string>;
 } = {
   name: 'k3d',
   faultSupport: {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { TwinError } from '../../core/errors.ts';
+import { TeardownStack } from '../../core/teardown.ts';
 import { ScaledClock } from '../../kube/clock.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { REPO_ROOT } from '../../system/system.ts';
@@ -76,10 +77,11 @@ export async function upK3d(options: EnvironmentOptions): Promise<Environment> {
     ...(options.signal ? { signal: options.signal } : {}),
   };
   const state: K3dRunState = { vars: {}, started: [] };
-  const teardown = async () => {
-    await stopStarted(state);
-    await runK3dSteps(run.downSteps, deps);
-  };
+  // Registered before the steps run: a failure or Ctrl-C halfway undoes what had started (newest first).
+  const stack = new TeardownStack(progress);
+  stack.defer('k3d down steps', () => runK3dSteps(run.downSteps, deps));
+  stack.defer('containers this run started', () => stopStarted(state));
+  const teardown = () => stack.unwind();
   try {
     await runK3dSteps(run.steps, deps, state);
     if (!state.kube || !kc) throw new TwinError('TWIN_INVALID', 'k3d: no kubeconfig step in the plan');
@@ -196,7 +198,7 @@ export class K3dFaults extends ClusterFaults {
     await this.kube.waitFor(
       { kind: 'Node', name: a.nodeName },
       (n) => (n?.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
-      { timeoutMs: 180_000, what: `Node ${a.nodeName} Ready again` },
+      { timeout: 180_000, what: `Node ${a.nodeName} Ready again` },
     );
     // The kubelet re-registers with what it knows: emulated GPUs are advertised again.
     if (this.plan.gpu === 'emulated' && a.gpus > 0)

@@ -44,10 +44,17 @@ export interface K3dSettings {
   k3sImage?: string;
 }
 
-/** Settings from the environment: TWIN_K3D_CLUSTER, TWIN_K3D_GPU (emulated|passthrough|none), TWIN_K3D_INGRESS_PORT, TWIN_K3S_IMAGE. */
-export function k3dSettings(system: string, env: NodeJS.ProcessEnv = process.env): K3dSettings {
-  // `--gpu` on the CLI arrives as TWIN_GPU; TWIN_K3D_GPU can also say none (no GPU nodes' resource at all).
-  const gpu = (env['TWIN_K3D_GPU'] ?? env['TWIN_GPU'] ?? 'emulated') as GpuMode;
+/**
+ * Settings: `--gpu` (the environment options' gpu) and the variables TWIN_K3D_CLUSTER, TWIN_K3D_GPU
+ * (emulated|passthrough|none: it wins over --gpu; none gives GPU nodes no resource at all),
+ * TWIN_K3D_INGRESS_PORT, TWIN_K3S_IMAGE.
+ */
+export function k3dSettings(
+  system: string,
+  env: NodeJS.ProcessEnv = process.env,
+  asked: GpuMode = 'emulated',
+): K3dSettings {
+  const gpu = (env['TWIN_K3D_GPU'] ?? asked) as GpuMode;
   if (!['emulated', 'passthrough', 'none'].includes(gpu))
     throw new TwinError(
       'TWIN_OPTION_INVALID',
@@ -137,12 +144,21 @@ export async function planK3dRun(
 
 /** `--dry-run`: the text of every step up and down would run, without Docker. */
 export async function k3dDryRun(
-  options: { system: string; overlay?: string },
+  options: { system: string; overlay?: string; gpu?: 'emulated' | 'passthrough' },
   root = REPO_ROOT,
 ): Promise<string> {
-  const settings = k3dSettings(options.system);
+  const settings = k3dSettings(options.system, process.env, options.gpu);
   const stateDir = path.join(root, '.twin', 'k3d', settings.clusterName);
-  const run = await planK3dRun({ ...options, stateDir, createCluster: true }, settings, root);
+  const run = await planK3dRun(
+    {
+      system: options.system,
+      ...(options.overlay ? { overlay: options.overlay } : {}),
+      stateDir,
+      createCluster: true,
+    },
+    settings,
+    root,
+  );
   const header = [
     `# k3d dry run: ${options.system} (overlay ${run.overlay}) on cluster ${settings.clusterName}, GPU ${settings.gpu}`,
     `# ${run.cluster.agents.length} agents: ${run.cluster.agents.map((a) => `${a.index}=${a.topologyNode}`).join(', ')}`,

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { TwinError } from '../../core/errors.ts';
+import { waitUntil } from '../../core/wait.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { parseYamlDocuments, toKubeObjects } from '../../system/render/index.ts';
 import { workloadsNotReady } from '../cluster/index.ts';
@@ -131,19 +132,15 @@ async function waitStep(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let pending: string[] = [];
-  for (;;) {
-    pending = await notYet(kube, step);
-    if (pending.length === 0) return;
-    if (signal?.aborted) throw new TwinError('TWIN_ABORTED', `k3d: interrupted waiting for ${step.why}`);
-    if (Date.now() > deadline)
-      throw new TwinError(
-        'TWIN_TIMEOUT',
-        `k3d: ${step.why}: still waiting after ${Math.round(timeoutMs / 1000)} s for ${pending.slice(0, 5).join(', ')}`,
-      );
-    await new Promise((r) => setTimeout(r, 2000));
-  }
+  await waitUntil(
+    async (progress) => {
+      const pending = await notYet(kube, step);
+      if (pending.length === 0) return true;
+      progress.status(`still waiting for ${pending.slice(0, 5).join(', ')}`);
+      return false;
+    },
+    { what: `k3d: ${step.why}`, timeout: timeoutMs, interval: 2000, ...(signal ? { signal } : {}) },
+  );
 }
 
 /** What a wait step is still waiting for (empty when done). */

@@ -7,6 +7,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
 import { AwsEdge } from '../../aws/edge/aws-edge.ts';
 import { TwinError } from '../../core/errors.ts';
+import { interruption } from '../../core/interrupt.ts';
 import type { AwsEndpoint } from '../environment.ts';
 
 /** Where a system keeps the Terraform of its local data plane (applied against the edge). */
@@ -162,7 +163,12 @@ export async function terraformApply(
       all: true,
       reject: false,
       timeout: 300_000,
+      // Terraform ends on its own SIGINT handling when the run is interrupted (Ctrl-C).
+      cancelSignal: interruption(),
+      killSignal: 'SIGINT',
+      forceKillAfterDelay: 5000,
     });
+    if (r.isCanceled) throw new TwinError('TWIN_ABORTED', `terraform ${args[0]} in ${tfDir} was interrupted`);
     await writeFile(logFile, `$ terraform ${args.join(' ')}\n${r.all ?? ''}\n`, { flag: 'a' });
     if (r.exitCode !== 0) {
       const tail = String(r.all ?? '')

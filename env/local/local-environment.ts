@@ -1,5 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { TwinError } from '../../core/errors.ts';
+import { TeardownStack } from '../../core/teardown.ts';
 import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
 import { describeObject, type KubeObject, type ObjectRef } from '../../kube/object.ts';
 import { clusterProfile } from '../../system/profiles/profile-registry.ts';
@@ -18,9 +19,11 @@ import type {
   Network,
   TimelineEvent,
 } from '../environment.ts';
+import { FaultLedger } from '../fault-ledger.ts';
 import { ClientNodeKubeApi } from '../kube-client.ts';
 import { type AwsDataPlane, startAwsDataPlane } from './aws-data-plane.ts';
 import { playChaos } from './chaos-mesh-player.ts';
+import { reclaimLocal } from './reclaim.ts';
 
 /** The embedded default: the twin in this process, live pods as child processes on loopback. */
 export const localEnvironment: EnvironmentBackend = {
@@ -33,36 +36,50 @@ export const localEnvironment: EnvironmentBackend = {
   async preflight() {
     await assertLoopbackRange();
   },
+  reclaim: reclaimLocal,
   async up(options: EnvironmentOptions): Promise<Environment> {
     const layout = await resolveSystem(options.system);
     const profile = clusterProfile(options.profile ?? process.env['TWIN_PROFILE']);
     const overlay = options.overlay ?? profile.defaultOverlay(layout.overlays());
     // Everything is read and checked before anything starts.
     const system = await loadSystem(layout, overlay, options.progress, profile);
-    // The system's AWS data plane (AWS edge + its local Terraform), before the pods that use it start.
-    const awsPlane = await startAwsDataPlane({
-      terraformDir: layout.localTerraformDir,
-      workDir: options.workDir,
-      region: system.topology.region ?? 'us-east-1',
-      ...(options.progress ? { progress: options.progress } : {}),
-    });
-    let twin: Twin;
+    // What starts registers its undoing first; a failure or Ctrl-C below unwinds what had started.
+    const teardown = new TeardownStack(options.progress);
     try {
-      twin = await Twin.up({
+      throwIfAborted(options.signal);
+      // The system's AWS data plane (AWS edge + its local Terraform), before the pods that use it start.
+      let awsPlane: AwsDataPlane | undefined;
+      teardown.defer('AWS data plane', () => awsPlane?.stop());
+      awsPlane = await startAwsDataPlane({
+        terraformDir: layout.localTerraformDir,
+        workDir: options.workDir,
+        region: system.topology.region ?? 'us-east-1',
+        ...(options.progress ? { progress: options.progress } : {}),
+      });
+      throwIfAborted(options.signal);
+      const twin = await Twin.up({
         system,
         timeScale: options.timeScale ?? DEFAULT_TIME_SCALE,
         workDir: options.workDir,
-        gpu: options.gpu ?? (process.env['TWIN_GPU'] === 'passthrough' ? 'passthrough' : 'emulated'),
+        gpu: options.gpu ?? 'emulated',
         ...(options.progress ? { progress: options.progress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.readyTimeout !== undefined ? { readyTimeoutMs: options.readyTimeout } : {}),
         ...(awsPlane ? { podEnv: awsPlane.podEnv } : {}),
       });
+      teardown.defer('twin', () => twin.down());
+      return new LocalEnvironment(twin, teardown, awsPlane?.aws);
     } catch (err) {
-      await awsPlane?.stop();
+      await teardown.unwind().catch(() => {});
       throw err;
     }
-    return new LocalEnvironment(twin, awsPlane);
   },
 };
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted)
+    throw new TwinError('TWIN_ABORTED', 'the bring-up was interrupted', { cause: signal.reason });
+}
 
 export class LocalEnvironment implements Environment {
   readonly name = 'local';
@@ -74,15 +91,21 @@ export class LocalEnvironment implements Environment {
   readonly faults: Faults;
   readonly load: LoadControl;
   private readonly handlers = new Set<(e: TimelineEvent) => void>();
-  /** What undoes each fault still in effect, by what it undoes ("node/<name>", "cordon/<name>"). */
-  private readonly undo = new Map<string, () => Promise<void>>();
-  private readonly unwatchEvents: () => void;
+  /** The faults in effect and what undoes each (registered before the fault is applied). */
+  private readonly ledger: FaultLedger;
 
+  /** `teardown` holds what up() started (the AWS data plane, the twin); down() unwinds it after the faults. */
   constructor(
     readonly twin: Twin,
-    private readonly awsPlane?: AwsDataPlane,
+    private readonly teardown: TeardownStack,
+    aws: AwsEndpoint | undefined,
   ) {
-    this.aws = awsPlane?.aws;
+    this.aws = aws;
+    this.ledger = new FaultLedger(
+      (e) => this.emit(e),
+      () => twin.clock.now(),
+      (m) => twin.options.progress?.(m),
+    );
     const store = twin.store;
     this.kubeconfig = twin.apiServer.kubeconfigFile;
     const kc = new KubeConfig();
@@ -94,38 +117,33 @@ export class LocalEnvironment implements Environment {
       trafficByVersion: (ref, windowMs) => twin.network.trafficByVersion(ref, windowMs),
       canConnect: (check) => twin.network.canConnect(check),
     };
+    const ledger = this.ledger;
     this.faults = {
       killPod: async (ref) => {
         const pod = store.get({ kind: 'Pod', ...ref });
         if (!pod) throw new TwinError('TWIN_NOT_FOUND', `Pod ${ref.namespace}/${ref.name} not found`);
-        this.emit({
-          t: twin.clock.now(),
-          kind: 'PodKilled',
-          object: describeObject(pod),
-          message: `fault: pod ${ref.namespace}/${ref.name} killed`,
-          type: 'Warning',
-        });
+        ledger.record('PodKilled', describeObject(pod), `fault: pod ${ref.namespace}/${ref.name} killed`);
         store.delete({ kind: 'Pod', ...ref });
       },
       stopNode: async (name) => {
         const node = this.node(name);
         if (twin.nodes.powerOf(name) === 'stopped') return;
-        this.fault(
+        ledger.willUndo(`node/${name}`, () => this.faults.startNode(name));
+        ledger.record(
           'NodeStopped',
-          node,
+          describeObject(node),
           `fault: node ${name} powered off (its containers die, its kubelet stops heartbeating)`,
         );
-        this.undo.set(`node/${name}`, () => this.faults.startNode(name));
         await twin.nodes.stopNode(name);
       },
       startNode: async (name) => {
         const node = this.node(name);
         const was = twin.nodes.powerOf(name);
+        ledger.undone(`node/${name}`);
         if (was === 'running') return;
-        this.undo.delete(`node/${name}`);
-        this.fault(
+        ledger.record(
           'NodeStarted',
-          node,
+          describeObject(node),
           was === 'partitioned'
             ? `fault undone: node ${name} partition healed`
             : `fault undone: node ${name} powered on`,
@@ -135,25 +153,22 @@ export class LocalEnvironment implements Environment {
       },
       failZone: async (zone) => {
         const nodes = this.zoneNodes(zone);
-        this.emit({
-          t: twin.clock.now(),
-          kind: 'ZoneFailed',
-          object: `zone ${zone}`,
-          message: `fault: zone ${zone} failed: ${nodes.length} nodes powered off (${nodes.join(', ')})`,
-          type: 'Warning',
-        });
+        ledger.record(
+          'ZoneFailed',
+          `zone ${zone}`,
+          `fault: zone ${zone} failed: ${nodes.length} nodes powered off (${nodes.join(', ')})`,
+        );
         for (const n of nodes) await this.faults.stopNode(n);
         return nodes;
       },
       restoreZone: async (zone) => {
         const nodes = this.zoneNodes(zone).filter((n) => twin.nodes.powerOf(n) !== 'running');
-        this.emit({
-          t: twin.clock.now(),
-          kind: 'ZoneRestored',
-          object: `zone ${zone}`,
-          message: `fault undone: zone ${zone} restored: ${nodes.length} nodes powered on`,
-          type: 'Normal',
-        });
+        ledger.record(
+          'ZoneRestored',
+          `zone ${zone}`,
+          `fault undone: zone ${zone} restored: ${nodes.length} nodes powered on`,
+          'Normal',
+        );
         for (const n of nodes) await this.faults.startNode(n);
         return nodes;
       },
@@ -161,36 +176,36 @@ export class LocalEnvironment implements Environment {
         const node = this.node(name);
         const how =
           'its containers are frozen (SIGSTOP) and its kubelet stops heartbeating: pods share the host loopback, so no network namespace can cut one node off';
-        this.fault('NodePartitioned', node, `fault: node ${name} partitioned (${how})`);
-        this.undo.set(`node/${name}`, () => this.faults.startNode(name));
+        ledger.willUndo(`node/${name}`, () => this.faults.startNode(name));
+        ledger.record('NodePartitioned', describeObject(node), `fault: node ${name} partitioned (${how})`);
         twin.nodes.partitionNode(name);
         return { mode: 'partition', how };
       },
       cordon: async (name) => {
         const node = this.node(name);
-        this.fault('NodeCordoned', node, `fault: node ${name} cordoned`, 'Normal');
-        if (!node.spec?.unschedulable) this.undo.set(`cordon/${name}`, () => this.faults.uncordon(name));
+        if (!node.spec?.unschedulable) ledger.willUndo(`cordon/${name}`, () => this.faults.uncordon(name));
+        ledger.record('NodeCordoned', describeObject(node), `fault: node ${name} cordoned`, 'Normal');
         cordon(twin, name);
       },
       uncordon: async (name) => {
         const node = this.node(name);
-        this.undo.delete(`cordon/${name}`);
-        this.fault('NodeUncordoned', node, `node ${name} uncordoned`, 'Normal');
+        ledger.undone(`cordon/${name}`);
+        ledger.record('NodeUncordoned', describeObject(node), `node ${name} uncordoned`, 'Normal');
         cordon(twin, name, false);
       },
       drain: async (name, options) => {
         const node = this.node(name);
-        this.fault(
+        if (!node.spec?.unschedulable) ledger.willUndo(`cordon/${name}`, () => this.faults.uncordon(name));
+        ledger.record(
           'NodeDrain',
-          node,
+          describeObject(node),
           `fault: draining node ${name} (kubectl drain --ignore-daemonsets)`,
           'Normal',
         );
-        if (!node.spec?.unschedulable) this.undo.set(`cordon/${name}`, () => this.faults.uncordon(name));
         const report = await drain(twin, name, options ?? {});
-        this.fault(
+        ledger.record(
           'NodeDrained',
-          node,
+          describeObject(node),
           `node ${name} drained in ${(report.durationMs / 1000).toFixed(0)} s: ${report.evicted.length} evicted, ${report.refused} evictions refused by PodDisruptionBudgets (retried), ${report.remaining.length} left`,
           'Normal',
         );
@@ -206,15 +221,9 @@ export class LocalEnvironment implements Environment {
             twin,
             killPod: (ref) => this.faults.killPod(ref),
             record: (kind, object, message) =>
-              this.emit({
-                t: twin.clock.now(),
-                kind,
-                object,
-                message,
-                type: kind === 'ChaosInjected' ? 'Warning' : 'Normal',
-              }),
-            willUndo: (key, undo) => this.undo.set(key, undo),
-            undone: (key) => this.undo.delete(key),
+              ledger.record(kind, object, message, kind === 'ChaosInjected' ? 'Warning' : 'Normal'),
+            willUndo: (key, undo) => ledger.willUndo(key, undo),
+            undone: (key) => ledger.undone(key),
           },
           object,
         ),
@@ -222,19 +231,18 @@ export class LocalEnvironment implements Environment {
     this.load = {
       set: async (w, load) => {
         twin.usage.set(w.namespace, w.name, load);
-        this.emit({
-          t: twin.clock.now(),
-          kind: 'LoadSet',
-          object: `${w.namespace}/${w.name}`,
-          message: `load on ${w.namespace}/${w.name}: ${load.cpuCores !== undefined ? `${load.cpuCores} CPU cores` : ''}${load.cpuCores !== undefined && load.memoryBytes !== undefined ? ', ' : ''}${load.memoryBytes !== undefined ? `${(load.memoryBytes / 2 ** 20).toFixed(0)} MiB` : ''}`,
-          type: 'Normal',
-        });
+        ledger.record(
+          'LoadSet',
+          `${w.namespace}/${w.name}`,
+          `load on ${w.namespace}/${w.name}: ${load.cpuCores !== undefined ? `${load.cpuCores} CPU cores` : ''}${load.cpuCores !== undefined && load.memoryBytes !== undefined ? ', ' : ''}${load.memoryBytes !== undefined ? `${(load.memoryBytes / 2 ** 20).toFixed(0)} MiB` : ''}`,
+          'Normal',
+        );
       },
       clear: async (w) => {
         twin.usage.clear(w.namespace, w.name);
       },
     };
-    this.unwatchEvents = store.watch({ kind: 'Event' }, (e) => {
+    const unwatchEvents = store.watch({ kind: 'Event' }, (e) => {
       if (e.type !== 'ADDED') return;
       const ev = e.object as KubeObject & {
         involvedObject?: ObjectRef;
@@ -251,6 +259,7 @@ export class LocalEnvironment implements Environment {
         type: ev.type ?? 'Normal',
       });
     });
+    teardown.defer('event watch', unwatchEvents);
   }
 
   get clock() {
@@ -264,15 +273,6 @@ export class LocalEnvironment implements Environment {
 
   private emit(e: TimelineEvent): void {
     for (const h of this.handlers) h(e);
-  }
-
-  private fault(
-    kind: string,
-    obj: KubeObject,
-    message: string,
-    type: 'Normal' | 'Warning' = 'Warning',
-  ): void {
-    this.emit({ t: this.twin.clock.now(), kind, object: describeObject(obj), message, type });
   }
 
   private node(name: string): KubeObject {
@@ -302,23 +302,10 @@ export class LocalEnvironment implements Environment {
     return nodes;
   }
 
-  /** Undoes every fault still in effect (nodes back on, cordons lifted), newest first. */
-  private async undoFaults(): Promise<void> {
-    for (const [what, fn] of [...this.undo].reverse()) {
-      this.undo.delete(what);
-      try {
-        await fn();
-      } catch (err) {
-        this.twin.options.progress?.(`undoing ${what} failed: ${(err as Error).message}`);
-      }
-    }
-  }
-
+  /** Undoes every fault still in effect (nodes back on, cordons lifted), newest first, then what up() started. */
   async down(): Promise<void> {
-    await this.undoFaults();
-    this.unwatchEvents();
-    await this.twin.down();
-    await this.awsPlane?.stop();
+    await this.ledger.undoAll();
+    await this.teardown.unwind();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

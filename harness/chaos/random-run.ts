@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TwinError } from '../../core/errors.ts';
+import { isTwinError, TwinError } from '../../core/errors.ts';
 import { seededRandom, seedOf } from '../../core/seeded-random.ts';
+import { waitUntil } from '../../core/wait.ts';
 import { pickByMode, pinTargets } from '../../kube/chaos-mesh.ts';
 import { resolveSystem } from '../../system/system.ts';
 import { loadTopology } from '../../system/topology/topology.ts';
@@ -21,7 +22,7 @@ import { finish } from './suite.ts';
 
 export interface RandomCommandOptions {
   env: string;
-  timeScale?: string;
+  timeScale?: number;
   reportDir: string;
   seed?: string;
   budget?: string;
@@ -81,7 +82,7 @@ export async function randomCommand(root: string, o: RandomCommandOptions): Prom
   const t0 = performance.now();
   const { passed, steps } = await runRandom(config, plan, {
     env: o.env,
-    ...(o.timeScale ? { timeScale: Number(o.timeScale) } : {}),
+    ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
     reportDir,
     runId,
     progress: o.progress,
@@ -155,17 +156,24 @@ export async function runRandom(
       const during = await s.check(probes, 'during');
       await s.step(`end ${label}`, end);
       const t1 = performance.now();
-      let recoverySeconds: number | null = null;
-      for (;;) {
-        const { ok } = await s.check(probes, 'recovery');
-        const elapsed = (performance.now() - t1) / 1000;
-        if (ok) {
-          recoverySeconds = Math.round(elapsed * 10) / 10;
-          break;
-        }
-        if (elapsed > config.limits.recoveryTimeout) break;
-        await sleep(1000);
-      }
+      const recoverySeconds = await waitUntil(
+        async () =>
+          (await s.check(probes, 'recovery')).ok && {
+            seconds: Math.round((performance.now() - t1) / 100) / 10,
+          },
+        {
+          what: `the steady state after ${label}`,
+          timeout: config.limits.recoveryTimeout * 1000,
+          interval: 1000,
+        },
+      ).then(
+        (r) => r.seconds,
+        (err) => {
+          // Not recovered within the limit: the journal says so (null), the run goes on.
+          if (isTwinError(err, 'TWIN_TIMEOUT')) return null;
+          throw err;
+        },
+      );
       const step: JournalStep = {
         index: f.index,
         kind: f.kind,

@@ -1,5 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isTwinError } from '../../core/errors.ts';
+import { waitUntil } from '../../core/wait.ts';
 import { writeReport } from '../report/report-writer.ts';
 import { ChaosSession, type Phase, type ProbeRecord, type SessionOptions } from './chaos-session.ts';
 import type { Experiment, Probe } from './experiment.ts';
@@ -170,15 +172,22 @@ export async function runExperiment(
 async function recover(s: ChaosSession, hypothesis: Probe[], e: Experiment): Promise<number | null> {
   const timeoutMs = (e.runtime.recovery?.timeout ?? 60) * 1000;
   const t0 = performance.now();
-  return s.step('steady state again after the rollbacks (time to recover)', async () => {
-    for (;;) {
-      const { ok } = await s.check(hypothesis, 'recovery');
-      const elapsed = performance.now() - t0;
-      if (ok) return Math.round(elapsed / 100) / 10;
-      if (elapsed > timeoutMs) return null;
-      await sleep(1000);
-    }
-  });
+  return s.step('steady state again after the rollbacks (time to recover)', () =>
+    waitUntil(
+      async () =>
+        (await s.check(hypothesis, 'recovery')).ok && {
+          seconds: Math.round((performance.now() - t0) / 100) / 10,
+        },
+      { what: `the steady state of "${e.title}" again`, timeout: timeoutMs, interval: 1000 },
+    ).then(
+      (r) => r.seconds,
+      (err) => {
+        // Not recovered in time: reported as null (the experiment deviated), not thrown.
+        if (isTwinError(err, 'TWIN_TIMEOUT')) return null;
+        throw err;
+      },
+    ),
+  );
 }
 
 /** The report's measurements: each probe before and after, and what it read while the fault was on. */

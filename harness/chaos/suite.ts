@@ -3,6 +3,7 @@ import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { nightly, type SuiteEntry } from '../../chaos/nightly.ts';
 import { TwinError } from '../../core/errors.ts';
+import { interruptCause } from '../../core/interrupt.ts';
 import type { RunRecord } from '../report/run-record.ts';
 import { newRunId } from '../scenario/run-options.ts';
 import { loadExperiment } from './experiment.ts';
@@ -38,7 +39,8 @@ export interface ChaosRunEntry {
 
 export interface SuiteOptions {
   env: string;
-  timeScale?: string;
+  /** The control-plane time scale given on the command line (else each entry's own, or the default). */
+  timeScale?: number;
   reportDir: string;
   /** Entries to run, by name (default: the whole suite). */
   only?: string[];
@@ -47,10 +49,8 @@ export interface SuiteOptions {
   /** A history directory (a checkout of the chaos-history branch) the run is appended to. */
   history?: string;
   progress: (message: string) => void;
-  runScenario: (
-    name: string,
-    options: { env: string; reportDir: string; timeScale?: string },
-  ) => Promise<number>;
+  /** Runs a scenario under the run id given (its report is <reportDir>/<runId>/). */
+  runScenario: (name: string, options: { runId: string; timeScale?: number }) => Promise<number>;
 }
 
 export const CHAOS_RUN_PREFIX = 'chaos-run-';
@@ -63,6 +63,8 @@ export async function runSuite(root: string, o: SuiteOptions): Promise<number> {
   const results: ChaosRunEntry[] = [];
   let worst = 0;
   for (const entry of entries) {
+    // An interruption (Ctrl-C, SIGTERM) ends the suite after the entry it interrupted.
+    if (interruptCause()) break;
     const name = entryName(entry);
     o.progress(`chaos: ${name}`);
     const t0 = performance.now();
@@ -72,7 +74,7 @@ export async function runSuite(root: string, o: SuiteOptions): Promise<number> {
         const e = await loadExperiment(path.join(root, 'chaos', 'experiments', `${name}.yaml`), root);
         const out = await runExperiment(e, {
           env: o.env,
-          ...(o.timeScale ? { timeScale: Number(o.timeScale) } : {}),
+          ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
           reportDir: path.join(reportRoot, runId),
           runId,
           progress: o.progress,
@@ -95,14 +97,10 @@ export async function runSuite(root: string, o: SuiteOptions): Promise<number> {
         });
       }
     } else {
-      const timeScale = o.timeScale ?? (entry.timeScale !== undefined ? String(entry.timeScale) : undefined);
-      const code = await o.runScenario(name, {
-        env: o.env,
-        reportDir: o.reportDir,
-        ...(timeScale ? { timeScale } : {}),
-      });
+      const timeScale = o.timeScale ?? entry.timeScale;
+      const runId = newRunId(name);
+      const code = await o.runScenario(name, { runId, ...(timeScale !== undefined ? { timeScale } : {}) });
       worst = Math.max(worst, code);
-      const runId = process.env['TWIN_RUN_ID'] ?? '';
       results.push(await entryOf(name, 'scenario', code === 0 ? 'passed' : 'failed', runId, reportRoot, t0));
     }
   }

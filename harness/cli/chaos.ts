@@ -1,10 +1,12 @@
+import { TwinError } from '../../core/errors.ts';
 import { progress } from '../scenario/progress.ts';
+import type { RunOptions } from '../scenario/run-options.ts';
 import { runScenario } from './run-scenario.ts';
 
+/** What `twin chaos` adds to the run options every command shares. */
 export interface ChaosCommandOptions {
-  env: string;
-  timeScale?: string;
-  reportDir: string;
+  /** --time-scale was given: it overrides a scenario's own in chaos/nightly.ts. */
+  timeScaleGiven: boolean;
   only?: string;
   summary?: string;
   history?: string;
@@ -19,27 +21,41 @@ export interface ChaosCommandOptions {
  * `twin chaos`: the nightly suite (chaos/nightly.ts: experiments and scenarios, one after another), or
  * with --random a seeded randomized run (harness/chaos/random-plan.ts). The exit code is the worst.
  */
-export async function runChaos(root: string, opts: ChaosCommandOptions): Promise<number> {
+export async function runChaos(root: string, run: RunOptions, opts: ChaosCommandOptions): Promise<number> {
+  const timeScale = opts.timeScaleGiven ? { timeScale: run.timeScale } : {};
   if (opts.random) {
     const { randomCommand } = await import('../chaos/random-run.ts');
-    return randomCommand(root, { ...opts, progress });
+    return randomCommand(root, {
+      env: run.env,
+      reportDir: run.reportDir,
+      ...timeScale,
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(opts.budget !== undefined ? { budget: opts.budget } : {}),
+      ...(opts.system !== undefined ? { system: opts.system } : {}),
+      ...(opts.dryRun ? { dryRun: true } : {}),
+      ...(opts.summary ? { summary: opts.summary } : {}),
+      ...(opts.history ? { history: opts.history } : {}),
+      progress,
+    });
   }
+  const only = opts.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (only !== undefined && only.length === 0)
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `--only ${JSON.stringify(opts.only)}: names no suite entry (chaos/nightly.ts); leave it out to run them all`,
+    );
   const { runSuite } = await import('../chaos/suite.ts');
   return runSuite(root, {
-    env: opts.env,
-    ...(opts.timeScale ? { timeScale: opts.timeScale } : {}),
-    reportDir: opts.reportDir,
-    ...(opts.only
-      ? {
-          only: opts.only
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-        }
-      : {}),
+    env: run.env,
+    ...timeScale,
+    reportDir: run.reportDir,
+    ...(only ? { only } : {}),
     ...(opts.summary ? { summary: opts.summary } : {}),
     ...(opts.history ? { history: opts.history } : {}),
     progress,
-    runScenario: (name, o) => runScenario(root, name, o),
+    runScenario: (name, o) => runScenario(root, name, { ...run, ...o }),
   });
 }

@@ -1,128 +1,140 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isTwinError, TwinError } from '../../core/errors.ts';
-import { processRuns as alive } from '../../core/process.ts';
-import type { Environment } from '../../env/environment.ts';
-import { upEnvironment } from '../../env/registry.ts';
+import { interruption } from '../../core/interrupt.ts';
+import { processRuns } from '../../core/process.ts';
+import { TeardownStack } from '../../core/teardown.ts';
+import { waitUntil } from '../../core/wait.ts';
+import { environmentBackend, upEnvironment } from '../../env/registry.ts';
+import { REPO_ROOT } from '../../system/repo-root.ts';
 import { progress } from '../scenario/progress.ts';
-import { runOptionsFromEnv } from '../scenario/run-options.ts';
+import type { RunOptions } from '../scenario/run-options.ts';
+import {
+  claimUpState,
+  readUpState,
+  releaseUpState,
+  stateFile,
+  stateOwnerRuns,
+  type UpState,
+  updateUpState,
+} from './up-state.ts';
 
-interface UpState {
-  pid: number;
-  system: string;
-  env: string;
-  /** The cluster profile the twin was brought up as (eks when none was given). */
-  profile?: string;
-  startedAt: string;
-  timeScale: number;
-  workDir: string;
-  ingresses: Record<string, string>;
-  workloads: string[];
-  /** The environment's kubeconfig (`twin kubeconfig` prints it). */
-  kubeconfig?: string;
-}
-
-const stateFile = (workDir: string) => path.join(workDir, 'state.json');
+/** Where `twin up` keeps the environment's files inside the work directory. */
+const environmentDir = (root: string) => path.join(root, 'environment');
 
 /**
- * `twin up`: the twin lives in this process, so up stays in the foreground until Ctrl-C or
- * `twin down` (SIGTERM), then tears everything down. It leaves a state file for `status`/`down`.
+ * `twin up`: the twin lives in this process, so up stays in the foreground until Ctrl-C, SIGTERM,
+ * SIGHUP or `twin down`, then tears everything down and removes what it created. The state file is
+ * claimed first (the work directory's lock): a second `up` on the same work directory fails and
+ * deletes nothing; what a crashed `up` left is removed before this one starts.
  */
-export async function environmentUp(opts: {
-  system: string;
-  overlay?: string;
-  profile?: string;
-  env: string;
-  timeScale?: string;
-  workDir: string;
-  kubeconfig?: string;
-  context?: string;
-}): Promise<number> {
-  const root = path.resolve(opts.workDir);
-  const existing = await readState(root);
-  if (existing && alive(existing.pid)) {
-    throw new TwinError(
-      'TWIN_OPTION_INVALID',
-      `an environment is already up (pid ${existing.pid}, ${existing.system} on ${existing.env}); run \`twin down\` first`,
-    );
-  }
-  if (opts.timeScale !== undefined) process.env['TWIN_TIME_SCALE'] = opts.timeScale;
-  const { timeScale } = runOptionsFromEnv({ ...process.env, TWIN_ENV: opts.env });
-  const workDir = path.join(root, 'environment');
-  await rm(workDir, { recursive: true, force: true });
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  let env: Environment | undefined;
-  try {
-    env = await upEnvironment(opts.env, {
-      system: opts.system,
-      ...(opts.overlay ? { overlay: opts.overlay } : {}),
-      ...(opts.profile ? { profile: opts.profile } : {}),
-      timeScale,
-      workDir,
-      progress,
-      signal: controller.signal,
-      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
-      ...(opts.context ? { context: opts.context } : {}),
+export async function environmentUp(run: RunOptions): Promise<number> {
+  const root = run.workDir!;
+  const system = run.system ?? 'ai-platform';
+  const backend = environmentBackend(run.env);
+  await backend.preflight({
+    ...(run.kubeconfig !== undefined ? { kubeconfig: run.kubeconfig } : {}),
+    ...(run.context !== undefined ? { context: run.context } : {}),
+  });
+  await using teardown = new TeardownStack(progress);
+  if (!existsSync(root)) {
+    mkdirSync(root, { recursive: true });
+    teardown.defer('work directory', () => {
+      try {
+        rmdirSync(root); // only when empty
+      } catch {}
     });
-    const ingresses: Record<string, string> = {};
-    for (const ing of await env.kube.list({ kind: 'Ingress' })) {
-      const ref = { namespace: ing.metadata.namespace ?? 'default', name: ing.metadata.name };
-      ingresses[`${ref.namespace}/${ref.name}`] = await env.net.ingressUrl(ref);
-    }
-    const workloads: string[] = [];
-    for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']) {
-      // a kind the cluster does not serve (Rollout without Argo Rollouts) has no workloads
-      const listed = await env.kube.list({ kind }).catch((err: unknown) => {
-        if (isTwinError(err, 'TWIN_NOT_FOUND')) return [];
-        throw err;
-      });
-      for (const w of listed) workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
-    }
-    const state: UpState = {
-      pid: process.pid,
-      system: opts.system,
-      env: opts.env,
-      ...(opts.profile ? { profile: opts.profile } : {}),
-      startedAt: new Date().toISOString(),
-      timeScale,
-      workDir,
-      ingresses,
-      workloads,
-      ...(env.kubeconfig ? { kubeconfig: env.kubeconfig } : {}),
-    };
-    await mkdir(root, { recursive: true });
-    await writeFile(stateFile(root), JSON.stringify(state, null, 2));
-    for (const [name, url] of Object.entries(ingresses)) progress(`Ingress ${name}: ${url}`);
-    if (env.kubeconfig)
-      progress(`kubeconfig: ${env.kubeconfig} (kubectl --kubeconfig ${env.kubeconfig} get pods -A)`);
-    progress(
-      `${opts.system} is up on ${opts.env}${opts.profile ? ` (profile ${opts.profile})` : ''}; Ctrl-C or \`twin down\` stops it`,
-    );
-    await new Promise<void>((resolve) =>
-      controller.signal.addEventListener('abort', () => resolve(), { once: true }),
-    );
-    progress('stopping');
-    return 0;
-  } finally {
-    await env?.down();
-    await rm(stateFile(root), { force: true });
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
   }
+  const state = {
+    kind: 'TwinUpState' as const,
+    phase: 'starting' as const,
+    system,
+    env: run.env,
+    ...(run.profile ? { profile: run.profile } : {}),
+    startedAt: new Date().toISOString(),
+    timeScale: run.timeScale,
+    workDir: environmentDir(root),
+    ingresses: {},
+    workloads: [],
+  };
+  for (;;) {
+    const claim = claimUpState(root, state);
+    if (claim.claimed) break;
+    const holder = claim.holder;
+    if (stateOwnerRuns(holder))
+      throw new TwinError(
+        'TWIN_ALREADY_RUNNING',
+        `${root}: an environment is already ${holder.phase} there (pid ${holder.pid}, ${holder.system} on ${holder.env}, since ${holder.startedAt}); run \`twin down${workDirFlag(root)}\` first, or give another --work-dir`,
+      );
+    await reclaim(root, holder);
+  }
+  const me = readUpState(root)!;
+  teardown.defer('state file', () => releaseUpState(root, me));
+  teardown.defer('environment directory', () => rm(environmentDir(root), { recursive: true, force: true }));
+  const env = teardown.adopt(
+    'environment',
+    await upEnvironment(run.env, {
+      system,
+      ...(run.overlay ? { overlay: run.overlay } : {}),
+      ...(run.profile ? { profile: run.profile } : {}),
+      ...(run.kubeconfig ? { kubeconfig: run.kubeconfig } : {}),
+      ...(run.context ? { context: run.context } : {}),
+      timeScale: run.timeScale,
+      gpu: run.gpu,
+      workDir: environmentDir(root),
+      progress,
+      signal: interruption(),
+    }),
+  );
+  const ingresses: Record<string, string> = {};
+  for (const ing of await env.kube.list({ kind: 'Ingress' })) {
+    const ref = { namespace: ing.metadata.namespace ?? 'default', name: ing.metadata.name };
+    ingresses[`${ref.namespace}/${ref.name}`] = await env.net.ingressUrl(ref);
+  }
+  const workloads: string[] = [];
+  for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']) {
+    // A system without Argo Rollouts has no Rollout kind to list (no matches for kind, as kubectl says).
+    const listed = await env.kube.list({ kind }).catch((err: unknown) => {
+      if (isTwinError(err, 'TWIN_NOT_FOUND') || (err as { code?: number }).code === 404) return [];
+      throw err;
+    });
+    for (const w of listed) workloads.push(`${kind} ${w.metadata.namespace}/${w.metadata.name}`);
+  }
+  updateUpState(root, {
+    phase: 'up',
+    ingresses,
+    workloads,
+    ...(env.kubeconfig ? { kubeconfig: env.kubeconfig } : {}),
+  });
+  for (const [name, url] of Object.entries(ingresses)) progress(`Ingress ${name}: ${url}`);
+  if (env.kubeconfig)
+    progress(`kubeconfig: ${env.kubeconfig} (kubectl --kubeconfig ${env.kubeconfig} get pods -A)`);
+  progress(
+    `${system} is up on ${run.env}${run.profile ? ` (profile ${run.profile})` : ''}; Ctrl-C or \`twin down${workDirFlag(root)}\` stops it`,
+  );
+  await new Promise<void>((resolve) => {
+    if (interruption().aborted) return resolve();
+    interruption().addEventListener('abort', () => resolve(), { once: true });
+  });
+  progress('stopping');
+  return 0;
 }
 
-export async function environmentStatus(workDir: string): Promise<number> {
-  const root = path.resolve(workDir);
-  const state = await readState(root);
-  if (!state || !alive(state.pid)) {
+export async function environmentStatus(root: string): Promise<number> {
+  const state = readUpState(root);
+  if (!state) {
     process.stdout.write('no environment is up (start one with `twin up`)\n');
-    return state ? 1 : 0;
+    return 0;
+  }
+  if (!stateOwnerRuns(state)) {
+    process.stdout.write(
+      `the environment of pid ${state.pid} (${state.system} on ${state.env}) exited without tearing down; \`twin down${workDirFlag(root)}\` removes what it left\n`,
+    );
+    return 1;
   }
   const lines = [
-    `${state.system} on ${state.env}${state.profile ? ` (profile ${state.profile})` : ''} (pid ${state.pid}, since ${state.startedAt}, time scale ×${state.timeScale})`,
+    `${state.system} on ${state.env}${state.profile ? ` (profile ${state.profile})` : ''} is ${state.phase} (pid ${state.pid}, since ${state.startedAt}, time scale ×${state.timeScale})`,
     ...Object.entries(state.ingresses).map(([n, u]) => `  Ingress ${n}: ${u}`),
     ...state.workloads.map((w) => `  ${w}`),
     `  pod logs: ${path.join(state.workDir, 'pods')}`,
@@ -133,9 +145,9 @@ export async function environmentStatus(workDir: string): Promise<number> {
 }
 
 /** `twin kubeconfig`: the path of the running environment's kubeconfig (for `kubectl --kubeconfig` / KUBECONFIG). */
-export async function environmentKubeconfig(workDir: string): Promise<number> {
-  const state = await readState(path.resolve(workDir));
-  if (!state || !alive(state.pid) || !state.kubeconfig) {
+export async function environmentKubeconfig(root: string): Promise<number> {
+  const state = readUpState(root);
+  if (!state || !stateOwnerRuns(state) || !state.kubeconfig) {
     process.stderr.write(
       'twin: no environment is up (start one with `twin up`), so there is no kubeconfig\n',
     );
@@ -145,27 +157,67 @@ export async function environmentKubeconfig(workDir: string): Promise<number> {
   return 0;
 }
 
-export async function environmentDown(workDir: string): Promise<number> {
-  const root = path.resolve(workDir);
-  const state = await readState(root);
-  if (!state || !alive(state.pid)) {
-    await rm(stateFile(root), { force: true });
+/** How long `twin down` waits for `twin up` to tear down (up forces its own exit after 9 s). */
+const DOWN_TIMEOUT_MS = 15_000;
+
+export async function environmentDown(root: string): Promise<number> {
+  const state = readUpState(root);
+  if (!state) {
     process.stdout.write('no environment is up\n');
     return 0;
   }
+  if (!stateOwnerRuns(state)) {
+    const removed = await reclaim(root, state);
+    process.stdout.write(
+      `${state.system} on ${state.env} (pid ${state.pid}) had exited without tearing down; removed ${removed.length ? removed.join(', ') : 'its state'}\n`,
+    );
+    return 0;
+  }
   process.kill(state.pid, 'SIGTERM');
-  const deadline = Date.now() + 20_000;
-  while (alive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(state.pid))
-    throw new TwinError('TWIN_TIMEOUT', `the environment (pid ${state.pid}) did not stop within 20 s`);
+  const stopped = await waitUntil(() => !stateOwnerRuns(state), {
+    what: `the environment (pid ${state.pid}) to tear down`,
+    timeout: DOWN_TIMEOUT_MS,
+    interval: 100,
+  }).catch((err) => {
+    if (!(err instanceof TwinError) || err.code !== 'TWIN_TIMEOUT') throw err;
+    return false;
+  });
+  if (!stopped) {
+    process.kill(state.pid, 'SIGKILL');
+    await waitUntil(() => !processRuns(state.pid), { what: `pid ${state.pid} to exit`, timeout: 5000 });
+    const removed = await reclaim(root, state);
+    process.stdout.write(
+      `${state.system} on ${state.env} did not stop within ${DOWN_TIMEOUT_MS / 1000} s of SIGTERM: killed pid ${state.pid}${removed.length ? `; removed ${removed.join(', ')}` : ''}\n`,
+    );
+    return 1;
+  }
   process.stdout.write(`${state.system} on ${state.env} is down\n`);
   return 0;
 }
 
-async function readState(root: string): Promise<UpState | undefined> {
+/** Removes what the dead `up` of `state` left: its processes, directories and the state file. */
+async function reclaim(root: string, state: UpState): Promise<string[]> {
+  progress(
+    `the environment of pid ${state.pid} (${state.system} on ${state.env}, since ${state.startedAt}) is gone; removing what it left`,
+  );
+  // The directory is always this work directory's: a state file never decides what gets deleted.
+  const dir = environmentDir(root);
+  const removed: string[] = [];
   try {
-    return JSON.parse(await readFile(stateFile(root), 'utf8'));
-  } catch {
-    return undefined;
+    removed.push(...((await environmentBackend(state.env).reclaim?.(dir)) ?? []));
+  } catch (err) {
+    progress(`reclaiming ${dir}: ${(err as Error).message}`);
   }
+  if (existsSync(dir)) {
+    await rm(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  // Still the dead one's file (a concurrent `up` may have replaced it meanwhile): then remove it.
+  releaseUpState(root, state);
+  removed.push(stateFile(root));
+  return removed;
+}
+
+function workDirFlag(root: string): string {
+  return path.resolve(root) === path.join(REPO_ROOT, '.twin', 'up') ? '' : ` --work-dir ${root}`;
 }

@@ -2,10 +2,15 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { isTwinError } from '../../core/errors.ts';
+import { handleInterrupts, interruptCause, signalExitCode } from '../../core/interrupt.ts';
 import { ENVIRONMENT_NAMES } from '../../env/environment-names.ts';
+import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
 import { PROFILE_NAMES } from '../../system/profiles/profile-names.ts';
 import { projectRoot } from '../../system/project.ts';
 import { REPO_ROOT as REPO_ROOT_FALLBACK } from '../../system/repo-root.ts';
+import { progress } from '../scenario/progress.ts';
+import { defaultRunOptions, GPU_MODES, type GpuMode, type RunOptions } from '../scenario/run-options.ts';
+import { checkWritableDirectory, parseTimeScale } from './option-values.ts';
 import { DEFAULT_SCENARIO, scenarioNames } from './scenario-catalog.ts';
 
 // Commands load their implementation when they run, so `twin --help` does not import the twin,
@@ -20,7 +25,7 @@ const timeScaleOption = () =>
   new Option(
     '--time-scale <n>',
     "control-plane time scale on the twin: manifest durations run N× faster (default: the scenario's own, else 100); with --env cluster, the scale the cluster runs at (default 1; a `twin up`'s scale when the cluster is a twin)",
-  );
+  ).argParser(parseTimeScale);
 const kubeconfigOption = () =>
   new Option(
     '--kubeconfig <file>',
@@ -32,34 +37,58 @@ const contextOption = () =>
     'kubeconfig context of the existing cluster (--env cluster; default its current-context)',
   );
 
-/** GPU nodes' devices; the choice reaches the environment (also in a scenario's worker) as TWIN_GPU. */
 const gpuOption = () =>
   new Option(
     '--gpu <mode>',
     'GPU nodes on the twin: emulated nvidia.com/gpu, or the host GPUs nvidia-smi -L lists',
   )
-    .choices(['emulated', 'passthrough'])
-    .argParser((mode: string) => {
-      process.env['TWIN_GPU'] = mode;
-      return mode;
-    });
+    .choices(GPU_MODES)
+    .default('emulated');
 
-/** The kind of cluster the twin is; it reaches the environment (also in a scenario's worker) as TWIN_PROFILE. */
+/** The kind of cluster the twin is (RunOptions.profile). */
 const profileOption = () =>
   new Option(
     '--profile <name>',
     "the cluster the twin is: eks (the seeds' production, default) or k3s (what k3d provides: docs/k3d.md)",
-  )
-    .choices(PROFILE_NAMES)
-    .argParser((name: string) => {
-      process.env['TWIN_PROFILE'] = name;
-      return name;
-    });
+  ).choices(PROFILE_NAMES);
 
 const workDirOption = () =>
   new Option('--work-dir <dir>', 'state of the environment started by `twin up` (pod logs, data)').default(
     path.join(root, '.twin', 'up'),
   );
+
+/** The one parse of the options every command shares; each command adds its own. */
+function runOptions(opts: {
+  env?: string;
+  timeScale?: number;
+  gpu?: GpuMode;
+  reportDir?: string;
+  keep?: boolean;
+  system?: string;
+  overlay?: string;
+  workDir?: string;
+  kubeconfig?: string;
+  context?: string;
+  profile?: string;
+}): RunOptions {
+  const d = defaultRunOptions();
+  const env = opts.env ?? d.env;
+  return {
+    env,
+    // Not given: the twin's default (a scenario may set its own); a real cluster runs in real time.
+    timeScale: opts.timeScale ?? (env === 'local' ? d.timeScale : 1),
+    timeScaleGiven: opts.timeScale !== undefined,
+    ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}),
+    ...(opts.context !== undefined ? { context: opts.context } : {}),
+    ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+    gpu: opts.gpu ?? d.gpu,
+    reportDir: opts.reportDir ? checkWritableDirectory('--report-dir', opts.reportDir) : d.reportDir,
+    keep: opts.keep === true,
+    ...(opts.system !== undefined ? { system: opts.system } : {}),
+    ...(opts.overlay !== undefined ? { overlay: opts.overlay } : {}),
+    ...(opts.workDir !== undefined ? { workDir: checkWritableDirectory('--work-dir', opts.workDir) } : {}),
+  };
+}
 
 const program = new Command('twin')
   .description('Bring production infrastructure definitions up locally and run scenarios against them')
@@ -91,7 +120,11 @@ program
   .option('--dry-run', 'print every command and object the environment would run, in order, and exit (k3d)')
   .action(async (name: string, opts) => {
     const { runScenario } = await import('./run-scenario.ts');
-    process.exitCode = await runScenario(root, name, opts);
+    process.exitCode = await runScenario(root, name, runOptions(opts), {
+      ...(opts.testNamePattern ? { testNamePattern: opts.testNamePattern } : {}),
+      watch: opts.watch === true,
+      dryRun: opts.dryRun === true,
+    });
   });
 
 program
@@ -119,7 +152,13 @@ const chaos = program
     'run the chaos suite (chaos/nightly.ts: experiments under chaos/experiments/ and scenarios), or a seeded randomized run (docs/chaos.md)',
   )
   .addOption(envOption())
-  .addOption(timeScaleOption())
+  .addOption(
+    new Option(
+      '--time-scale <n>',
+      `control-plane time scale on the twin (default ${DEFAULT_TIME_SCALE}, or what chaos/nightly.ts sets for a scenario)`,
+    ).argParser(parseTimeScale),
+  )
+  .addOption(gpuOption())
   .option('--report-dir <dir>', 'where reports go', 'reports')
   .option('--only <names>', 'comma-separated suite entries to run (default: all)')
   .option('--summary <file>', 'append the key figures as Markdown ($GITHUB_STEP_SUMMARY)')
@@ -131,7 +170,10 @@ const chaos = program
   .option('--dry-run', 'print the plan a seed gives and exit (--random)')
   .action(async (opts) => {
     const { runChaos } = await import('./chaos.ts');
-    process.exitCode = await runChaos(root, opts);
+    process.exitCode = await runChaos(root, runOptions(opts), {
+      ...opts,
+      timeScaleGiven: opts.timeScale !== undefined,
+    });
   });
 chaos
   .command('report')
@@ -176,9 +218,16 @@ program
   )
   .option('--report-dir <dir>', 'where reports/gate-<system>-<time>/ goes', 'reports')
   .addOption(timeScaleOption())
+  .addOption(gpuOption())
   .action(async (opts) => {
     const { gateCommand } = await import('../gate/cli.ts');
-    process.exitCode = await gateCommand(root, opts);
+    process.exitCode = await gateCommand(root, runOptions(opts), {
+      ...(opts.profiles !== undefined ? { profiles: opts.profiles } : {}),
+      ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
+      updateBaseline: opts.updateBaseline === true,
+      ...(opts.runs !== undefined ? { runs: opts.runs } : {}),
+      runner: opts.runner,
+    });
   });
 
 program
@@ -208,7 +257,7 @@ program
   .addOption(workDirOption())
   .action(async (opts) => {
     const { environmentUp } = await import('./environment-commands.ts');
-    process.exitCode = await environmentUp(opts);
+    process.exitCode = await environmentUp(runOptions(opts));
   });
 
 program
@@ -238,7 +287,7 @@ program
   .addOption(workDirOption())
   .action(async (opts) => {
     const { environmentStatus } = await import('./environment-commands.ts');
-    process.exitCode = await environmentStatus(opts.workDir);
+    process.exitCode = await environmentStatus(checkWritableDirectory('--work-dir', opts.workDir));
   });
 
 program
@@ -249,7 +298,7 @@ program
   .addOption(workDirOption())
   .action(async (opts) => {
     const { environmentKubeconfig } = await import('./environment-commands.ts');
-    process.exitCode = await environmentKubeconfig(opts.workDir);
+    process.exitCode = await environmentKubeconfig(checkWritableDirectory('--work-dir', opts.workDir));
   });
 
 program
@@ -258,13 +307,21 @@ program
   .addOption(workDirOption())
   .action(async (opts) => {
     const { environmentDown } = await import('./environment-commands.ts');
-    process.exitCode = await environmentDown(opts.workDir);
+    process.exitCode = await environmentDown(checkWritableDirectory('--work-dir', opts.workDir));
   });
+
+// Ctrl-C, SIGTERM and SIGHUP (also relayed by npm) and the loss of the parent (a SIGKILLed npm) end
+// every wait at once and tear down what the command started; a second signal forces the exit.
+handleInterrupts({ log: progress, watchParent: true });
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (isTwinError(err)) {
+  const interrupted = interruptCause();
+  if (interrupted && isTwinError(err, 'TWIN_ABORTED')) {
+    process.stderr.write(`twin: interrupted (${interrupted.reason})\n`);
+    process.exitCode = signalExitCode(interrupted.signal);
+  } else if (isTwinError(err)) {
     process.stderr.write(`twin: ${err.message}\n`);
     process.exitCode = err.isInputError ? 2 : 1;
   } else if (
@@ -281,3 +338,5 @@ try {
     process.exitCode = 1;
   }
 }
+const interrupted = interruptCause();
+if (interrupted && process.exitCode === undefined) process.exitCode = signalExitCode(interrupted.signal);

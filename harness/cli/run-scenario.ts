@@ -1,101 +1,124 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startVitest } from 'vitest/node';
+import { createVitest, startVitest } from 'vitest/node';
 import { TwinError } from '../../core/errors.ts';
+import { interruptCause, interruption, onForcedExit } from '../../core/interrupt.ts';
+import { childPids } from '../../core/process.ts';
 import { assertFaultsSupported } from '../../env/fault-needs.ts';
 import { environmentBackend } from '../../env/registry.ts';
 import { defaultOverlayOf, loadProject } from '../../system/project.ts';
 import { resolveSystem } from '../../system/system.ts';
-import { newRunId, runOptionsFromEnv } from '../scenario/run-options.ts';
+import { newRunId, RUN_OPTIONS_VAR, type RunOptions, serializeRunOptions } from '../scenario/run-options.ts';
 import type { ScenarioOptions } from '../scenario/scenario.ts';
 import { isGenericScenario, scenarioFile } from './scenario-catalog.ts';
 
-export interface ScenarioCommandOptions {
-  env: string;
-  timeScale?: string;
-  keep?: boolean;
-  reportDir: string;
+export interface ScenarioFlags {
   testNamePattern?: string;
   watch?: boolean;
   dryRun?: boolean;
-  /** The system a generic scenario runs on (a name of twin.yaml, under infra/, or a directory). */
-  system?: string;
-  /** The overlay to deploy instead of the scenario's own (required with --env cluster). */
-  overlay?: string;
-  /** The cluster environment's kubeconfig file and context. */
-  kubeconfig?: string;
-  context?: string;
 }
 
 /**
- * Runs one scenario as a Vitest suite (filtering, watch and reporters come from Vitest); the options
- * reach the scenario's worker through TWIN_* variables. Returns the process exit code.
+ * Runs one scenario as a Vitest suite (filtering, watch and reporters come from Vitest); the run's
+ * options reach the scenario's worker serialized once (TWIN_RUN_OPTIONS). Returns the exit code.
+ *
+ * Signals: this process owns them (core/interrupt.ts). An interruption is passed on to the worker,
+ * which aborts its waits and tears the environment down in the scenario's afterAll before the run
+ * ends; Vitest's own handlers, which would exit at once and orphan the worker, are removed.
  */
 export async function runScenario(
   root: string,
   name: string,
-  options: ScenarioCommandOptions,
+  run: RunOptions,
+  flags: ScenarioFlags = {},
 ): Promise<number> {
-  if (options.dryRun) return dryRunScenario(root, name, options.env);
-  process.env['TWIN_ENV'] = options.env;
-  process.env['TWIN_PROJECT_ROOT'] = root;
-  if (options.overlay !== undefined) process.env['TWIN_OVERLAY'] = options.overlay;
-  if (options.kubeconfig !== undefined) process.env['TWIN_KUBECONFIG'] = options.kubeconfig;
-  if (options.context !== undefined) process.env['TWIN_KUBE_CONTEXT'] = options.context;
-  if (options.timeScale !== undefined) process.env['TWIN_TIME_SCALE'] = options.timeScale;
-  const backend = environmentBackend(options.env);
-  await backend.preflight();
-  const file = scenarioFile(root, name, options.system !== undefined ? { system: options.system } : {});
-  const target = genericTarget(root, file, options);
-  if (target) {
-    process.env['TWIN_SYSTEM'] = target.system;
-    if (target.overlay !== undefined) process.env['TWIN_OVERLAY'] = target.overlay;
-  }
+  if (flags.dryRun) return dryRunScenario(root, name, run);
+  const backend = environmentBackend(run.env);
+  await backend.preflight({
+    ...(run.kubeconfig !== undefined ? { kubeconfig: run.kubeconfig } : {}),
+    ...(run.context !== undefined ? { context: run.context } : {}),
+  });
+  const file = scenarioFile(root, name, run.system !== undefined ? { system: run.system } : {});
+  const target = genericTarget(root, file, run);
   // Checked before anything starts: the faults the scenario declares, and the overlay it will deploy.
   const declared = await captureScenario(root, file);
   assertFaultsSupported(backend, `scenario ${name}`, declared.faults ?? []);
-  if (options.env === 'cluster') await assertOverlay(declared.system, options.overlay, root);
-  const runId = newRunId(name);
-  process.env['TWIN_KEEP'] = options.keep ? '1' : '0';
-  process.env['TWIN_REPORT_DIR'] = path.resolve(options.reportDir);
-  process.env['TWIN_RUN_ID'] = runId;
-  runOptionsFromEnv();
-  const filter = options.testNamePattern ? { testNamePattern: options.testNamePattern } : {};
+  if (run.env === 'cluster') await assertOverlay(target?.system ?? declared.system, run.overlay, root);
+  const runId = run.runId ?? newRunId(name);
+  process.env[RUN_OPTIONS_VAR] = serializeRunOptions({
+    ...run,
+    runId,
+    ...(target ? { system: target.system } : {}),
+    ...(target?.overlay !== undefined ? { overlay: target.overlay } : {}),
+  });
+  const filter = flags.testNamePattern ? { testNamePattern: flags.testNamePattern } : {};
   const ownProject = loadProject(root) === undefined && !isGenericScenario(file);
-  const vitest = ownProject
-    ? await startVitest('test', [path.relative(root, file)], {
+  const options = ownProject
+    ? {
         root,
         config: path.join(root, 'vitest.config.ts'),
         project: ['scenarios'],
-        watch: options.watch ?? false,
+        watch: flags.watch ?? false,
         ...filter,
-      })
+      }
     : // A generic scenario (inside this package, perhaps under node_modules) or one of a user's
       // repository: the scenarios project's settings, rooted at the scenario's own folder.
-      await startVitest('test', [path.basename(file)], {
+      {
         root: path.dirname(file),
-        config: false,
+        config: false as const,
         include: [`*${SCENARIO_FILE_SUFFIX}`],
         exclude: [],
-        pool: 'forks',
+        pool: 'forks' as const,
         testTimeout: 300_000,
         hookTimeout: 180_000,
         fileParallelism: false,
-        watch: options.watch ?? false,
+        watch: flags.watch ?? false,
         // Transformed, not loaded by Node as a dependency: the package's TypeScript under node_modules.
         server: { deps: { inline: [/infra-twin/, /\.ts$/] } },
         ...filter,
-      });
-  if (!vitest) return 1;
-  if (options.watch) return 0;
-  await vitest.close();
+      };
+  const filters = [ownProject ? path.relative(root, file) : path.basename(file)];
+  throwIfInterrupted();
+  if (flags.watch) {
+    await startVitest('test', filters, options);
+    return 0;
+  }
+  const own = new Map(SIGNALS.map((s) => [s, process.listeners(s)]));
+  const vitest = await createVitest('test', options);
+  for (const s of SIGNALS)
+    for (const l of process.listeners(s)) if (!own.get(s)!.includes(l)) process.off(s, l as () => void);
+  const workers = () => childPids().filter((pid) => pid !== process.pid);
+  const relay = () => {
+    const sig = interruptCause()?.signal ?? 'SIGTERM';
+    for (const pid of workers()) {
+      try {
+        process.kill(pid, sig);
+      } catch {}
+    }
+  };
+  interruption().addEventListener('abort', relay, { once: true });
+  const forget = onForcedExit(() => {
+    for (const pid of workers()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+  });
+  try {
+    await vitest.start(filters);
+  } finally {
+    interruption().removeEventListener('abort', relay);
+    await vitest.close();
+    forget();
+  }
   const failed =
     vitest.state.getCountOfFailedTests() > 0 ||
     vitest.state.getFiles().some((f) => f.result?.state === 'fail');
-  const reportDir = path.join(path.resolve(options.reportDir), runId);
+  const reportDir = path.join(run.reportDir, runId);
   process.stderr.write(
     `\nreports: ${path.relative(process.cwd(), reportDir)}/{result.json,junit.xml,report.html}\n`,
   );
+  throwIfInterrupted();
   return failed ? 1 : 0;
 }
 
@@ -108,28 +131,36 @@ const SCENARIO_FILE_SUFFIX = '.scenario.ts';
 function genericTarget(
   root: string,
   file: string,
-  options: ScenarioCommandOptions,
+  run: RunOptions,
 ): { system: string; overlay?: string } | undefined {
   if (!isGenericScenario(file)) return undefined;
   const project = loadProject(root);
-  const system = options.system ?? (project?.systems.length === 1 ? project.systems[0]!.name : undefined);
+  const system = run.system ?? (project?.systems.length === 1 ? project.systems[0]!.name : undefined);
   if (system === undefined)
     throw new TwinError(
       'TWIN_OPTION_INVALID',
       `scenario ${path.basename(file, SCENARIO_FILE_SUFFIX)} is generic: name the system it runs on with --system <name|dir>${project ? ` (twin.yaml names ${project.systems.map((s) => s.name).join(', ') || 'none'})` : ''}`,
     );
   const configured = project?.systems.find((s) => s.name === system);
-  const overlay = options.overlay ?? (configured ? defaultOverlayOf(configured) : undefined);
+  const overlay = run.overlay ?? (configured ? defaultOverlayOf(configured) : undefined);
   return overlay === undefined ? { system } : { system, overlay };
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function throwIfInterrupted(): void {
+  const cause = interruptCause();
+  if (cause) throw new TwinError('TWIN_ABORTED', `interrupted: ${cause.reason}`);
 }
 
 /**
  * `--dry-run`: loads the scenario file only to learn which system it brings up, then prints every
  * command and object the environment would run for it, in order. Nothing is started.
  */
-async function dryRunScenario(root: string, name: string, env: string): Promise<number> {
+async function dryRunScenario(root: string, name: string, run: RunOptions): Promise<number> {
+  const env = run.env;
   const backend = environmentBackend(env) as {
-    dryRun?: (o: { system: string; overlay?: string }) => Promise<string>;
+    dryRun?: (o: { system: string; overlay?: string; gpu?: RunOptions['gpu'] }) => Promise<string>;
   };
   if (!backend.dryRun)
     throw new TwinError(
@@ -141,6 +172,7 @@ async function dryRunScenario(root: string, name: string, env: string): Promise<
     await backend.dryRun({
       system: captured.system,
       ...(captured.overlay ? { overlay: captured.overlay } : {}),
+      gpu: run.gpu,
     }),
   );
   return 0;

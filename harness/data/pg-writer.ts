@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { waitUntil } from '../../core/wait.ts';
 import type { Environment } from '../../env/environment.ts';
 
 export interface PgTarget {
@@ -63,17 +64,12 @@ export class NumberedWriter {
 
   async prepare(timeoutMs = 30_000): Promise<void> {
     // The first connection through a Service or a pooler may take a while on a loaded machine.
-    const deadline = performance.now() + timeoutMs;
-    let c: pg.Client;
-    for (;;) {
-      try {
-        c = await this.connect();
-        break;
-      } catch (err) {
-        if (performance.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+    const c = await waitUntil(() => this.connect(), {
+      what: `a first connection to PostgreSQL (${this.name} writer)`,
+      timeout: timeoutMs,
+      interval: 250,
+      retryIf: () => true,
+    });
     await c.query(
       `create table if not exists ${this.table} (n bigint primary key, at timestamptz default now())`,
     );
@@ -138,39 +134,45 @@ export class NumberedWriter {
   }
 
   async waitForAcks(since: number, count: number, timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.acked.filter((a) => a.at >= since).length < count) {
-      if (performance.now() > deadline)
-        throw new Error(`fewer than ${count} transactions committed within ${timeoutMs} ms of the fault`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(
+      (progress) => {
+        const n = this.acked.filter((a) => a.at >= since).length;
+        progress.status(`${n} committed`);
+        return n >= count;
+      },
+      { what: `${count} transactions committed after the fault`, timeout: timeoutMs, interval: 50 },
+    );
   }
 
   /** Acknowledged numbers the primary does not have. */
   async lostCommitted(): Promise<number[]> {
     // Only what was acknowledged before the query: the writer may still be running.
     const acked = this.acked.slice();
-    const deadline = performance.now() + 20_000;
-    for (;;) {
-      const c = new pg.Client({ ...this.target, connectionTimeoutMillis: 1000 });
-      c.on('error', () => {});
-      try {
-        await c.connect();
-        // Right after a failover the Service may still send a new connection to a standby.
-        const rec = await c.query('select pg_is_in_recovery() as r');
-        if (rec.rows[0].r) throw new Error('postgres-rw reached a standby');
-        const r = await c.query(`select n from ${this.table} where n = any($1::bigint[])`, [
-          acked.map((a) => a.n),
-        ]);
-        const have = new Set(r.rows.map((row) => Number(row.n)));
-        return acked.filter((a) => !have.has(a.n)).map((a) => a.n);
-      } catch (err) {
-        if (performance.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      } finally {
-        await c.end().catch(() => {});
-      }
-    }
+    return waitUntil(
+      async () => {
+        const c = new pg.Client({ ...this.target, connectionTimeoutMillis: 1000 });
+        c.on('error', () => {});
+        try {
+          await c.connect();
+          // Right after a failover the Service may still send a new connection to a standby.
+          const rec = await c.query('select pg_is_in_recovery() as r');
+          if (rec.rows[0].r) throw new Error('postgres-rw reached a standby');
+          const r = await c.query(`select n from ${this.table} where n = any($1::bigint[])`, [
+            acked.map((a) => a.n),
+          ]);
+          const have = new Set(r.rows.map((row) => Number(row.n)));
+          return acked.filter((a) => !have.has(a.n)).map((a) => a.n);
+        } finally {
+          await c.end().catch(() => {});
+        }
+      },
+      {
+        what: 'the primary to read back the acknowledged writes',
+        timeout: 20_000,
+        interval: 200,
+        retryIf: () => true,
+      },
+    );
   }
 
   private async connect(): Promise<pg.Client> {

@@ -1,4 +1,5 @@
 import { Cluster } from 'ioredis';
+import { waitUntil } from '../../core/wait.ts';
 import { redisCall } from '../../twin/data/redis/redis-call.ts';
 import { type ClusterNode, parseClusterNodes } from '../../twin/redis-operator/redis-cluster-spec.ts';
 import { WAIT_TIMEOUT_MS, writerWindow } from './redis-writer.ts';
@@ -67,12 +68,13 @@ export class ClusterWriter {
 
   /** Waits for the client, then picks hash tags: `perShard` for every master's slot range. */
   async prepare(perShard = 8, timeoutMs = 20_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.client.status !== 'ready') {
-      if (performance.now() > deadline)
-        throw new Error(`the cluster client is not ready (${this.client.status})`);
-      await sleep(25);
-    }
+    await waitUntil(
+      (progress) => {
+        progress.status(`client ${this.client.status}`);
+        return this.client.status === 'ready';
+      },
+      { what: 'the Redis Cluster client to be ready', timeout: timeoutMs, interval: 25 },
+    );
     const slots = (await this.client.cluster('SLOTS')) as Array<[number, number, ...unknown[]]>;
     this.shards = slots
       .map(([a, b]) => ({ range: [a, b] as [number, number], tags: [] as Tag[] }))
@@ -191,15 +193,13 @@ export function ask<T>(address: Address, ...args: string[]): Promise<T | undefin
 }
 
 async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (performance.now() > deadline) throw err;
-      await sleep(100);
-    }
-  }
+  const { value } = await waitUntil(async () => ({ value: await fn() }), {
+    what: 'the Redis Cluster to answer',
+    timeout: timeoutMs,
+    interval: 100,
+    retryIf: () => true,
+  });
+  return value;
 }
 
 function sleep(ms: number) {

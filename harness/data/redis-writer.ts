@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { waitUntil } from '../../core/wait.ts';
 import { redisCall } from '../../twin/data/redis/redis-call.ts';
 
 export interface SentinelTarget {
@@ -120,12 +121,13 @@ export class SentinelWriter {
 
   /** Resolves once the client is connected to the master the sentinels name. */
   static async ready(client: Redis, timeoutMs = 20_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (client.status !== 'ready') {
-      if (performance.now() > deadline)
-        throw new Error(`no Redis master reachable through the sentinels (${client.status})`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await waitUntil(
+      (progress) => {
+        progress.status(`client ${client.status}`);
+        return client.status === 'ready';
+      },
+      { what: 'a Redis master reachable through the sentinels', timeout: timeoutMs, interval: 25 },
+    );
   }
 
   async start(): Promise<void> {
@@ -193,16 +195,14 @@ export class SentinelWriter {
 
   /** Retries while the client moves to the promoted master (READONLY, reconnecting). */
   private async withRetry<T>(fn: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      try {
-        await SentinelWriter.ready(this.client, Math.max(0, deadline - performance.now()));
-        return await fn();
-      } catch (err) {
-        if (performance.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const { value } = await waitUntil(
+      async (progress) => {
+        await SentinelWriter.ready(this.client, progress.remaining());
+        return { value: await fn() };
+      },
+      { what: 'the Redis master to answer', timeout: timeoutMs, interval: 100, retryIf: () => true },
+    );
+    return value;
   }
 
   disconnect(): void {
@@ -242,14 +242,15 @@ export async function waitForNewMaster(
   previous: string,
   timeoutMs: number,
 ): Promise<{ master: string; at: number }> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const m = await sentinelMaster(typeof target === 'function' ? await target() : target);
-    if (m && m !== previous) return { master: m, at: performance.now() };
-    if (performance.now() > deadline)
-      throw new Error(`the sentinels still name ${previous} as master after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  return waitUntil(
+    async (progress) => {
+      const m = await sentinelMaster(typeof target === 'function' ? await target() : target);
+      if (m && m !== previous) return { master: m, at: performance.now() };
+      progress.status(m ? `they still name ${previous}` : 'no sentinel answers');
+      return undefined;
+    },
+    { what: `the sentinels to name a master other than ${previous}`, timeout: timeoutMs, interval: 25 },
+  );
 }
 
 /**
@@ -262,16 +263,16 @@ export async function waitForSentinelReplicas(
   count: number,
   timeoutMs = 60_000,
 ): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    const views = await Promise.all((await sentinels()).map((s) => healthyReplicas(s, masterName)));
-    last = views.map((v) => (v === undefined ? 'unreachable' : String(v))).join(', ');
-    if (views.every((v) => v === undefined || v >= count) && views.some((v) => v !== undefined)) return;
-    if (performance.now() > deadline)
-      throw new Error(`the sentinels do not all know ${count} healthy replicas (they know: ${last})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitUntil(
+    async (progress) => {
+      const views = await Promise.all((await sentinels()).map((s) => healthyReplicas(s, masterName)));
+      progress.status(
+        `they know: ${views.map((v) => (v === undefined ? 'unreachable' : String(v))).join(', ')}`,
+      );
+      return views.every((v) => v === undefined || v >= count) && views.some((v) => v !== undefined);
+    },
+    { what: `every sentinel to know ${count} healthy replicas`, timeout: timeoutMs, interval: 250 },
+  );
 }
 
 async function healthyReplicas(addr: { host: string; port: number }, masterName: string) {

@@ -32,6 +32,7 @@ export interface GateOptions {
   runner: Runner;
   reportDir: string;
   timeScale?: number;
+  gpu?: 'emulated' | 'passthrough';
   signal?: AbortSignal;
   progress: (message: string) => void;
 }
@@ -111,20 +112,19 @@ export async function runGate(options: GateOptions): Promise<GateOutcome> {
   }
   const startedAt = new Date().toISOString();
   options.progress(`bringing ${options.system} up on ${options.env} (overlay ${options.overlay})`);
-  const env = await upEnvironment(options.env, {
-    system: options.system,
-    overlay: options.overlay,
-    workDir: path.join(options.reportDir, 'work'),
-    progress: options.progress,
-    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
   let runs: LoadResult[][];
-  try {
+  {
+    await using env = await upEnvironment(options.env, {
+      system: options.system,
+      overlay: options.overlay,
+      workDir: path.join(options.reportDir, 'work'),
+      progress: options.progress,
+      ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+      ...(options.gpu ? { gpu: options.gpu } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     runs = await runProfilesOn(env, options);
-  } finally {
     options.progress(`stopping ${options.env}`);
-    await env.down();
   }
   const last = runs.at(-1)!;
   let baselineWritten: string | undefined;

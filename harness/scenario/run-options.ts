@@ -1,60 +1,102 @@
+import path from 'node:path';
 import { TwinError } from '../../core/errors.ts';
 import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
 
 export { DEFAULT_TIME_SCALE };
 
-/** What the CLI passes to a scenario run (through the environment, since vitest runs it in a worker). */
+export type GpuMode = 'emulated' | 'passthrough';
+export const GPU_MODES: readonly GpuMode[] = ['emulated', 'passthrough'];
+
+/**
+ * What a run of the harness is asked to do, parsed once from the command line
+ * (harness/cli/run-options-parse.ts) and passed as it is: to `twin up`, the gate and chaos directly,
+ * and to a scenario's Vitest worker serialized in one variable (TWIN_RUN_OPTIONS).
+ */
 export interface RunOptions {
+  /** The environment (`--env`): local (the twin) or k3d. */
   env: string;
-  /** The control plane's time scale: the twin's (default 100); 1 elsewhere unless stated (a twin reached as a cluster). */
+  /** The system (`--system`: a name of twin.yaml, under infra/ or a directory); a scenario names its own, a generic one takes it. */
+  system?: string;
+  /** The kustomize overlay (`--overlay`): instead of a scenario's own (required with --env cluster). */
+  overlay?: string;
+  /** Where `twin up` keeps its state (`--work-dir`), absolute; a scenario works under its report. */
+  workDir?: string;
+  /**
+   * Control-plane time scale (`--time-scale`): the twin runs at it; the cluster environment reads the
+   * cluster's clock at it. Not given: on the twin DEFAULT_TIME_SCALE (a scenario may set its own,
+   * ScenarioOptions.timeScale), elsewhere 1.
+   */
   timeScale: number;
-  /** `--overlay`: the overlay to deploy instead of the scenario's own (the cluster environment needs one; a generic scenario's: undefined is the system's default). */
-  overlay: string | undefined;
+  /** Whether `--time-scale` was given (then it wins over a scenario's own). */
+  timeScaleGiven?: boolean;
   /** `--kubeconfig` / `--context` of the cluster environment. */
-  kubeconfig: string | undefined;
-  context: string | undefined;
+  kubeconfig?: string;
+  context?: string;
+  /** The kind of cluster the twin is (`--profile`: eks, k3s); default TWIN_PROFILE, else eks. */
+  profile?: string;
+  /** GPU nodes' devices (`--gpu`). */
+  gpu: GpuMode;
+  /** Where reports/<run-id>/ go (`--report-dir`), absolute. */
+  reportDir: string;
+  /** Leave the environment running after a scenario (`--keep`). */
   keep: boolean;
-  reportRoot: string;
-  runId: string | undefined;
-  /** The system a generic scenario runs on (`twin scenario <name> --system …`). */
-  system: string | undefined;
+  /** The run's id (reports/<run-id>/); a scenario makes one when absent. */
+  runId?: string;
+}
+
+/** The variable that carries RunOptions into a scenario's Vitest worker. */
+export const RUN_OPTIONS_VAR = 'TWIN_RUN_OPTIONS';
+
+export function defaultRunOptions(): RunOptions {
+  return {
+    env: 'local',
+    timeScale: DEFAULT_TIME_SCALE,
+    gpu: 'emulated',
+    reportDir: path.resolve('reports'),
+    keep: false,
+  };
+}
+
+export function serializeRunOptions(options: RunOptions): string {
+  return JSON.stringify(options);
 }
 
 /**
- * The run's options from TWIN_* variables. The time scale is `--time-scale` when given, else on the
- * twin the scenario's own (`scenarioTimeScale`, see ScenarioOptions.timeScale) or DEFAULT_TIME_SCALE;
- * elsewhere 1: a real cluster's control plane runs in real time.
+ * The RunOptions the CLI handed to this worker (TWIN_RUN_OPTIONS), or the defaults for a scenario
+ * run by Vitest directly (`npx vitest run --project scenarios`).
  */
-export function runOptionsFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  scenarioTimeScale?: number,
-): RunOptions {
-  const name = env['TWIN_ENV'] ?? 'local';
-  const timeScale =
-    env['TWIN_TIME_SCALE'] === undefined
-      ? name === 'local'
-        ? (scenarioTimeScale ?? DEFAULT_TIME_SCALE)
-        : 1
-      : Number(env['TWIN_TIME_SCALE']);
-  if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
+export function runOptionsFromWorker(env: NodeJS.ProcessEnv = process.env): RunOptions {
+  const text = env[RUN_OPTIONS_VAR];
+  if (!text) return defaultRunOptions();
+  let parsed: Partial<RunOptions>;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new TwinError('TWIN_OPTION_INVALID', `${RUN_OPTIONS_VAR}: not JSON (${(err as Error).message})`);
+  }
+  const options = { ...defaultRunOptions(), ...parsed };
+  if (!(options.timeScale > 0) || !Number.isFinite(options.timeScale))
     throw new TwinError(
       'TWIN_OPTION_INVALID',
-      env['TWIN_TIME_SCALE'] === undefined
-        ? `the scenario's timeScale must be a positive number, got ${timeScale}`
-        : `--time-scale must be a positive number, got "${env['TWIN_TIME_SCALE']}"`,
+      `${RUN_OPTIONS_VAR}: timeScale must be a positive number, got ${options.timeScale}`,
     );
-  }
-  return {
-    env: name,
-    timeScale,
-    overlay: env['TWIN_OVERLAY'] || undefined,
-    kubeconfig: env['TWIN_KUBECONFIG'] || undefined,
-    context: env['TWIN_KUBE_CONTEXT'] || undefined,
-    keep: env['TWIN_KEEP'] === '1',
-    reportRoot: env['TWIN_REPORT_DIR'] ?? 'reports',
-    runId: env['TWIN_RUN_ID'] || undefined,
-    system: env['TWIN_SYSTEM'] || undefined,
-  };
+  if (!GPU_MODES.includes(options.gpu))
+    throw new TwinError('TWIN_OPTION_INVALID', `${RUN_OPTIONS_VAR}: gpu must be emulated or passthrough`);
+  return options;
+}
+
+/**
+ * A scenario's run options: `--time-scale` wins; else on the twin the scenario's own
+ * (ScenarioOptions.timeScale), else the default; a real cluster's clock is never rescaled by a scenario.
+ */
+export function scenarioRunOptions(run: RunOptions, scenarioTimeScale: number | undefined): RunOptions {
+  if (run.timeScaleGiven || run.env !== 'local' || scenarioTimeScale === undefined) return run;
+  if (!(scenarioTimeScale > 0) || !Number.isFinite(scenarioTimeScale))
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `the scenario's timeScale must be a positive number, got ${scenarioTimeScale}`,
+    );
+  return { ...run, timeScale: scenarioTimeScale };
 }
 
 export function newRunId(scenario: string, now = new Date()): string {

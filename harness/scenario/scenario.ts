@@ -1,6 +1,8 @@
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { TwinError } from '../../core/errors.ts';
+import { handleInterrupts, interruptCause, interruption } from '../../core/interrupt.ts';
 import type { Environment, TimelineEvent } from '../../env/environment.ts';
 import type { FaultName } from '../../env/fault-needs.ts';
 import { assertFaultsSupported } from '../../env/fault-needs.ts';
@@ -12,7 +14,7 @@ import { writeReport } from '../report/report-writer.ts';
 import type { AnalysisMeasurement, RunAttachment, RunMeasurement, RunRecord } from '../report/run-record.ts';
 import { SteadyTraffic, type SteadyTrafficOptions } from '../traffic/steady-traffic.ts';
 import { progress } from './progress.ts';
-import { newRunId, runOptionsFromEnv } from './run-options.ts';
+import { newRunId, runOptionsFromWorker, scenarioRunOptions } from './run-options.ts';
 import { type SampledService, type SampledWorkload, TimelineSampler } from './timeline-sampler.ts';
 
 export interface ScenarioOptions {
@@ -82,9 +84,12 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
     capture(name, options);
     return;
   }
-  const run = runOptionsFromEnv(process.env, options.timeScale);
+  const run = scenarioRunOptions(runOptionsFromWorker(), options.timeScale);
   const runId = run.runId ?? newRunId(name);
-  const reportDir = path.resolve(run.reportRoot, runId);
+  const reportDir = path.resolve(run.reportDir, runId);
+  // In the Vitest worker the signals (relayed by the CLI, or Ctrl-C from the terminal) and the loss
+  // of the CLI end every wait; afterAll then tears the environment down before the worker exits.
+  interruptOnce();
   let env: Environment | undefined;
   let sampler: TimelineSampler | undefined;
   let startedAtVirtual = 0;
@@ -111,6 +116,10 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
     reportDir,
     async step(stepName, fn) {
       const begin = new Date();
+      // After Ctrl-C no step starts: the remaining tests fail at once and afterAll tears down.
+      const stopped = interruptCause();
+      if (stopped)
+        throw new TwinError('TWIN_ABORTED', `${stepName}: not started, interrupted (${stopped.reason})`);
       progress(`▶ ${stepName}`);
       const t0 = performance.now();
       try {
@@ -200,10 +209,13 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
           system: options.system,
           ...(overlay ? { overlay } : {}),
           timeScale: run.timeScale,
+          gpu: run.gpu,
           workDir: path.join(reportDir, 'work'),
           progress,
           ...(run.kubeconfig ? { kubeconfig: run.kubeconfig } : {}),
           ...(run.context ? { context: run.context } : {}),
+          ...(run.profile ? { profile: run.profile } : {}),
+          signal: interruption(),
         });
       });
       // Real clients (kubectl, k9s) reach the environment through this file while the scenario runs.
@@ -236,6 +248,13 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
       await journeyRunner.close();
       unsubscribe?.();
       unwatchAnalysis?.();
+      // Interrupted: the environment goes first, the report after, so the teardown fits in the time
+      // the CLI gives it (it forces the exit 9 s after the signal).
+      const interrupted = interruptCause() !== undefined;
+      if (env && interrupted) {
+        await env.down();
+        await rm(path.join(reportDir, 'kubeconfig'), { force: true });
+      }
       // A test that failed outside s.step/s.measure (a plain expect) fails the run too.
       for (const task of suite.tasks) {
         if (task.result?.state !== 'fail') continue;
@@ -273,15 +292,32 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
         ...(attachments.length > 0 ? { attachments } : {}),
       };
       const files = await writeReport(reportDir, record, { junit: true });
-      if (env && !run.keep) {
+      if (interrupted) {
+        // torn down above
+      } else if (env && (!run.keep || interruptCause())) {
         await env.down();
         await rm(path.join(reportDir, 'kubeconfig'), { force: true });
+      } else if (env) {
+        // --keep: the environment stays until this worker is told to stop (Ctrl-C, Vitest closing it).
+        const kept = env;
+        interruption().addEventListener(
+          'abort',
+          () => void kept.down().then(() => rm(path.join(reportDir, 'kubeconfig'), { force: true })),
+          { once: true },
+        );
       }
       progress(`report: ${path.relative(process.cwd(), files.reportHtml)}`);
     }, 60_000);
 
     body(ctx);
   });
+}
+
+let interruptsHandled = false;
+function interruptOnce(): void {
+  if (interruptsHandled) return;
+  interruptsHandled = true;
+  handleInterrupts({ log: progress, watchParent: true });
 }
 
 function formatValue(v: number): string {

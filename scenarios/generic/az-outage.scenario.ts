@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../../env/environment.ts';
-import { scenario } from '../../harness/scenario/scenario.ts';
+import { scenario } from '../../harness/index.ts';
 import {
   condition,
   GRACE,

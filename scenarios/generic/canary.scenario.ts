@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../../env/environment.ts';
-import { scenario } from '../../harness/scenario/scenario.ts';
+import { scenario } from '../../harness/index.ts';
 import { pollUntil } from '../support/cluster-state.ts';
 import { genericTarget } from './support/system-target.ts';
 
@@ -44,7 +44,7 @@ if (target)
         );
       await s.step(`wait for Rollout ${ref.namespace}/${ref.name} to be Healthy`, () =>
         env.kube.waitFor(ref, (r) => r?.status?.phase === 'Healthy', {
-          timeoutMs: 120_000,
+          timeout: 120_000,
           what: `Rollout ${ref.name} Healthy`,
         }),
       );
@@ -154,7 +154,7 @@ if (target)
         env.kube.waitFor(
           ref,
           (r) => r?.status?.currentPodHash !== stable && (r?.status?.currentStepIndex ?? 0) >= firstPause,
-          { timeoutMs: 120_000, what: `Rollout ${ref.name} at step ${firstPause}` },
+          { timeout: 120_000, what: `Rollout ${ref.name} at step ${firstPause}` },
         ),
       );
       const at = (await env.kube.get(ref))!.status;
@@ -171,7 +171,7 @@ if (target)
       );
       const aborted = await s.step('wait for the Rollout to be Degraded on its stable revision', () =>
         env.kube.waitFor(ref, (r) => r?.status?.phase === 'Degraded', {
-          timeoutMs: 60_000,
+          timeout: 60_000,
           what: `Rollout ${ref.name} Degraded`,
         }),
       );

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../env/environment.ts';
-import { NumberedWriter, secretPgTarget } from '../../harness/data/pg-writer.ts';
-import { missingDataServices } from '../../harness/data/requirements.ts';
-import { scenario } from '../../harness/scenario/scenario.ts';
+import { missingDataServices, NumberedWriter, scenario, secretPgTarget } from '../../harness/index.ts';
 import { pollUntil, sleep } from '../support/cluster-state.ts';
 import { cnpgClusters, genericTarget } from './support/system-target.ts';
 
@@ -42,7 +40,7 @@ else if (target)
           (c) =>
             c?.status?.phase === HEALTHY && (c?.status?.readyInstances ?? 0) >= (c?.spec?.instances ?? 1),
           {
-            timeoutMs: 180_000,
+            timeout: 180_000,
             what: `Cluster ${ref.name} "${HEALTHY}" with every instance ready`,
           },
         ),
@@ -76,7 +74,7 @@ else if (target)
           (c) =>
             (c?.status?.currentPrimaryFailoverCount ?? 0) > failovers &&
             c?.status?.currentPrimary !== oldPrimary,
-          { timeoutMs: 60_000, what: `a new primary instead of ${oldPrimary}` },
+          { timeout: 60_000, what: `a new primary instead of ${oldPrimary}` },
         ),
       );
       const promotedAt = performance.now();

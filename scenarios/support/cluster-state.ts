@@ -1,4 +1,5 @@
 import type { Environment, KubeObject } from '../../env/environment.ts';
+import { sleep as abortableSleep, waitUntil } from '../../harness/index.ts';
 
 /** What the zone/node scenarios read from the cluster: pods, nodes and their conditions, in control-plane time. */
 
@@ -54,20 +55,15 @@ export async function pendingWithReason(
 }
 
 /** Polls `check` every `everyMs` of real time until it returns a value; rejects naming `what` after `timeoutMs`. */
-export async function pollUntil<T>(
+export function pollUntil<T>(
   check: () => Promise<T | undefined>,
   options: { timeoutMs: number; what: string; everyMs?: number },
 ): Promise<T> {
-  const deadline = performance.now() + options.timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (performance.now() > deadline)
-      throw new Error(
-        `timed out after ${(options.timeoutMs / 1000).toFixed(1)} s waiting for ${options.what}`,
-      );
-    await sleep(options.everyMs ?? 25);
-  }
+  return waitUntil(check, {
+    what: options.what,
+    timeout: options.timeoutMs,
+    interval: options.everyMs ?? 25,
+  });
 }
 
 /** Tracks the fewest Ready pods of a selector seen while it runs (checked on every pod change). */
@@ -90,8 +86,9 @@ export function pct(part: number, whole: number): number {
   return whole === 0 ? 0 : (part / whole) * 100;
 }
 
+/** Real-time sleep; Ctrl-C ends it (TWIN_ABORTED) with every other wait. */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+  return abortableSleep(ms);
 }
 
 /** A 99.95 % monthly availability target allows 21.6 minutes of full outage in 30 days. */

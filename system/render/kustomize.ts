@@ -1,9 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parse as parseYaml } from 'yaml';
 import { TwinError } from '../../core/errors.ts';
+import { interruption } from '../../core/interrupt.ts';
+import { processRuns } from '../../core/process.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { checkKustomizationTree, KUSTOMIZATION_FILES, kustomizationFile } from './kustomization-tree.ts';
 import { findKustomizeTool } from './kustomize-tool.ts';
@@ -46,7 +48,8 @@ export async function renderKustomization(
       `rendering ${shown} needs kustomize: install kubectl (it bundles kustomize as \`kubectl kustomize\`) or the kustomize binary, and put it on the PATH`,
     );
   }
-  const wrapper = await mkdtemp(path.join(tmpdir(), 'twin-kustomize-'));
+  await removeStaleWrappers();
+  const wrapper = await mkdtemp(path.join(tmpdir(), `${WRAPPER_PREFIX}${process.pid}-`));
   try {
     const relative = path.relative(wrapper, abs).split(path.sep).join('/');
     await writeFile(
@@ -59,8 +62,14 @@ export async function renderKustomization(
       {
         reject: false,
         stripFinalNewline: true,
+        // Ctrl-C while rendering ends kustomize too (core/interrupt.ts).
+        cancelSignal: interruption(),
       },
     );
+    if (result.isCanceled)
+      throw new TwinError('TWIN_ABORTED', `rendering ${shown} was interrupted`, {
+        cause: interruption().reason,
+      });
     if (result.exitCode !== 0 || result.failed) {
       const stderr = cleanStderr(String(result.stderr ?? ''))
         .replaceAll(`${wrapper}${path.sep}`, '')
@@ -74,6 +83,19 @@ export async function renderKustomization(
     return objects.map((object) => ({ object, source: takeOrigin(object, wrapper, cwd) ?? shown }));
   } finally {
     await rm(wrapper, { recursive: true, force: true });
+  }
+}
+
+/** Wrapper directories are named after the process, so one a killed process left can be told apart. */
+const WRAPPER_PREFIX = 'twin-kustomize-';
+
+/** Removes the wrapper directories of processes that are gone (a render killed with SIGKILL). */
+async function removeStaleWrappers(): Promise<void> {
+  const entries = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const name of entries) {
+    const m = new RegExp(`^${WRAPPER_PREFIX}(\\d+)-`).exec(name);
+    if (m && !processRuns(Number(m[1])))
+      await rm(path.join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 

@@ -17,9 +17,29 @@ export function parseYamlDocuments(text: string, file: string): unknown[] {
       const problem = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       throw new TwinError('TWIN_MANIFEST_YAML', `${where}: ${problem}`, { cause: error });
     }
-    out.push(doc.toJS({ maxAliasCount: 1000 }));
+    try {
+      out.push(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
+    } catch (err) {
+      throw new TwinError('TWIN_MANIFEST_YAML', `${file}: document ${out.length + 1}: ${aliasProblem(err)}`, {
+        cause: err,
+      });
+    }
   }
   return out;
+}
+
+/**
+ * How many alias expansions one document may make: a YAML alias bomb ("billion laughs") expands a
+ * few lines into gigabytes; the yaml library refuses past this count instead.
+ */
+export const MAX_ALIAS_COUNT = 1000;
+
+/** The message of a document that expands past MAX_ALIAS_COUNT (or fails to convert otherwise). */
+export function aliasProblem(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  return /alias/i.test(message)
+    ? `its aliases expand more than ${MAX_ALIAS_COUNT} times (a YAML alias bomb?); write the values out or use fewer aliases`
+    : message;
 }
 
 /**

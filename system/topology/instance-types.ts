@@ -66,7 +66,7 @@ export function unknownInstanceTypeMessage(name: string): string {
   const examples = (
     sameFamily.length > 0 ? sameFamily : ['t3.large', 'm5.xlarge', 'c5.2xlarge', 'g4dn.xlarge', 'g5.xlarge']
   ).slice(0, 6);
-  return `unknown instance type "${name}"; known types include ${examples.join(', ')} (${TABLE.length} in twin/topology/instance-types.ts)`;
+  return `unknown instance type "${name}"; known types include ${examples.join(', ')} (${TABLE.length} in system/topology/instance-types.ts)`;
 }
 
 export interface NodeResources {

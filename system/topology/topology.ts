@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { TwinError } from '../../core/errors.ts';
+import { LIMITS, limit } from '../limits.ts';
+import { aliasProblem, MAX_ALIAS_COUNT } from '../render/manifest-yaml.ts';
 import { INSTANCE_TYPES, unknownInstanceTypeMessage } from './instance-types.ts';
 import { type Topology, topologySchema } from './topology-schema.ts';
 
@@ -44,7 +46,12 @@ export function parseTopology(text: string, path: string): Topology {
       true,
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    throw invalid(path, '(document)', aliasProblem(err));
+  }
   const parsed = topologySchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -65,6 +72,8 @@ function checkSemantics(t: Topology, path: string): void {
     zones.add(zone);
   });
   const names = new Map<string, number>();
+  const maxNodes = limit('nodes');
+  let nodes = 0;
   t.nodePools.forEach((pool, i) => {
     const at = `nodePools[${i}]`;
     const first = names.get(pool.name);
@@ -96,6 +105,17 @@ function checkSemantics(t: Topology, path: string): void {
         path,
         at,
         `node pool "${pool.name}" sets both nodesPerZone (${pool.nodesPerZone}) and nodes (${pool.nodes}); use one`,
+      );
+    }
+    const poolZones = (pool.zones ?? t.zones).length;
+    nodes += pool.nodes ?? pool.nodesPerZone! * poolZones;
+    if (nodes > maxNodes) {
+      const field = pool.nodes !== undefined ? 'nodes' : 'nodesPerZone';
+      const value = pool.nodes ?? pool.nodesPerZone;
+      throw invalid(
+        path,
+        `${at}.${field}`,
+        `${value}${field === 'nodesPerZone' ? ` × ${poolZones} zone${poolZones === 1 ? '' : 's'}` : ''} brings the topology to ${nodes} nodes, more than the ${maxNodes} the twin models (Kubernetes supports 5,000 nodes per cluster); lower it, or raise the bound with ${LIMITS.nodes.variable}=<n>`,
       );
     }
   });

@@ -96,7 +96,7 @@ describe('KubeApi on @kubernetes/client-node against the twin API server', () =>
     const waiting = kube.waitFor(
       { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'production', name: 'flag' },
       (o) => (o?.['data'] as Record<string, string> | undefined)?.['on'] === 'yes',
-      { timeoutMs: 10_000, what: 'the flag to be on' },
+      { timeout: 10_000, what: 'the flag to be on' },
     );
     await kube.apply({
       apiVersion: 'v1',

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,12 +72,53 @@ describe('TwinBindings.load', () => {
   const header = 'apiVersion: twin.dev/v1alpha1\nkind: TwinBindings\n';
 
   it('loads a valid file and resolves entries against the base directory', async () => {
+    mkdirSync(join(dir, 'web'), { recursive: true });
+    write('web/server.ts', 'export {};\n');
     const file = write(
       'ok.yaml',
       `${header}images:\n  - image: ghcr.io/acme/web\n    entry: web/server.ts\n`,
     );
     const b = await TwinBindings.load(file, dir);
     expect(b.resolve('ghcr.io/acme/web:9')?.entry).toBe(join(dir, 'web/server.ts'));
+  });
+
+  it('confines an entry to the repository and requires it to exist', async () => {
+    const out = await loadError(
+      write('out.yaml', `${header}images:\n  - image: a/b\n    entry: ../../../../etc/passwd\n`),
+    );
+    expect(out.code).toBe('TWIN_BINDINGS_INVALID');
+    expect(out.message).toContain(
+      'out.yaml: images[0].entry: "../../../../etc/passwd" is outside the repository',
+    );
+    const abs = await loadError(
+      write('abs.yaml', `${header}images:\n  - image: a/b\n    entry: /etc/passwd\n`),
+    );
+    expect(abs.message).toContain('images[0].entry: "/etc/passwd" is outside the repository');
+    symlinkSync('/etc', join(dir, 'etc-link'));
+    const link = await loadError(
+      write('link.yaml', `${header}images:\n  - image: a/b\n    entry: etc-link/passwd\n`),
+    );
+    expect(link.message).toContain(
+      'images[0].entry: "etc-link/passwd" leads outside the repository (to /etc/passwd)',
+    );
+    const none = await loadError(
+      write('none.yaml', `${header}images:\n  - image: a/b\n    entry: nope.ts\n`),
+    );
+    expect(none.message).toContain('images[0].entry: "nope.ts" does not exist');
+  });
+
+  it('an alias bomb is refused with the file named', async () => {
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]',
+      'e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]',
+      'f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]',
+    ].join('\n');
+    const r = await loadError(write('bomb.yaml', `${header}images: []\n${bomb}\n`));
+    expect(r.code).toBe('TWIN_BINDINGS_INVALID');
+    expect(r.message).toContain('bomb.yaml: its aliases expand more than 1000 times');
   });
 
   it('names the file and the field of an invalid binding', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SpawnedWorkload, spawnWorkload } from './spawn-workload.ts';
+import { runToExit, type SpawnedWorkload, spawnWorkload } from './spawn-workload.ts';
 
 describe('web', () => {
   const started: SpawnedWorkload[] = [];
@@ -42,5 +42,12 @@ describe('web', () => {
     } finally {
       await lonely.stop();
     }
+  });
+
+  it('refuses to listen on every interface when POD_IP is unset (exit 1, saying what to set)', async () => {
+    const r = await runToExit('workloads/web/server.ts', { PORT: '0' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('web: POD_IP is not set: set it from the downward API');
+    expect(r.stdout).not.toContain('"msg":"listening"');
   });
 });

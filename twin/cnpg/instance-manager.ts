@@ -12,6 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import { isTwinError } from '../../core/errors.ts';
+import { waitUntil } from '../../core/wait.ts';
 import { podIp, podPath } from '../data/container-paths.ts';
 import { findPostgres } from '../data/postgres/postgres-install.ts';
 import { initCluster, isInitialised, run, serverArgv } from '../data/postgres/postgres-server.ts';
@@ -28,6 +29,12 @@ const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ins
 const pod = process.env['HOSTNAME'] ?? 'instance';
 const ip = podIp();
 const dataDir = podPath('/var/lib/postgresql/data/pgdata');
+/**
+ * The superuser password for replication connections, as CloudNativePG keeps it: in a passfile that
+ * primary_conninfo names (`passfile=…`), never in primary_conninfo itself, which ALTER SYSTEM writes
+ * to postgresql.auto.conf and PostgreSQL logs when the configuration is reloaded.
+ */
+const passfile = podPath('/controller/external/pgpass');
 const user = serviceUser();
 
 class InstanceManager {
@@ -283,17 +290,12 @@ class InstanceManager {
       this.client?.end().catch(() => {});
       this.client = undefined;
     });
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      try {
-        await this.query('select 1', d.superuserPassword);
-        return;
-      } catch (err) {
-        if (child.exitCode !== null || Date.now() > deadline)
-          throw new Error(`postgres did not start: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await waitUntil(async () => (await this.query('select 1', d.superuserPassword)).length > 0, {
+      what: 'postgres to accept connections',
+      timeout: 120_000,
+      interval: 100,
+      retryIf: () => child.exitCode === null, // a server that exited will not come up
+    });
   }
 
   async stopServer(): Promise<void> {
@@ -373,8 +375,17 @@ class InstanceManager {
   }
 }
 
+/** A libpq connection string to `host` as the superuser; the password goes to the passfile (0600, the server's user). */
 function conninfo(host: string, password: string): string {
-  return `host=${host} port=${POSTGRES_PORT} user=postgres password=${password} application_name=${pod}`;
+  mkdirSync(path.dirname(passfile), { recursive: true, mode: 0o711 });
+  writeFileSync(passfile, `*:${POSTGRES_PORT}:*:postgres:${pgpassEscape(password)}\n`, { mode: 0o600 });
+  chownTree(passfile, user);
+  return `host=${host} port=${POSTGRES_PORT} user=postgres passfile=${passfile} application_name=${pod}`;
+}
+
+/** The .pgpass format escapes `\` and `:` with a backslash. */
+function pgpassEscape(v: string): string {
+  return v.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
 }
 function literal(v: string): string {
   return `'${v.replaceAll("'", "''")}'`;
@@ -425,6 +436,8 @@ function main(): void {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // The password file lives as long as the instance, as a Secret volume lives with its pod.
+  process.on('exit', () => rmSync(passfile, { force: true }));
 }
 
 main();

@@ -7,20 +7,16 @@
 import { spawn } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { isTwinError } from '../../core/errors.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { waitUntil } from '../../core/wait.ts';
 
 /** The IPv4 address of a cluster name (a Service, a pod's host name), waiting until it exists. */
 export async function resolveHost(host: string, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return (await lookup(host, { family: 4 })).address;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`cannot resolve ${host}: ${(err as Error).message}`);
-      await sleep(250);
-    }
-  }
+  return waitUntil(async () => (await lookup(host, { family: 4 })).address, {
+    what: `${host} to resolve`,
+    timeout: timeoutMs,
+    interval: 250,
+    retryIf: () => true,
+  });
 }
 
 export interface ServerChild {

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { trackProcessGroup } from '../../core/process.ts';
+import { findBinary } from '../data/binaries.ts';
 
 export interface ContainerProcessSpec {
   argv: string[];
@@ -22,7 +24,11 @@ const MAX_TIMED_CHUNKS = 20_000;
 
 /**
  * One live container: a child process in its own process group (so the whole tree can be signalled),
- * with stdout and stderr appended to the container's log file.
+ * with stdout and stderr appended to the container's log file (readable by the twin's user only).
+ * However the twin ends, the group gets SIGKILL (core/process.ts trackProcessGroup); when the twin
+ * itself is killed with SIGKILL, the container's process gets SIGKILL from the kernel (a parent-death
+ * signal set through util-linux's setpriv, which then execs the command: same pid, same group), and a
+ * node pod's orphan guard ends it where setpriv is missing.
  */
 export class ContainerProcess {
   readonly child: ChildProcess;
@@ -58,19 +64,20 @@ export class ContainerProcess {
         this.timedChunks.splice(0, this.timedChunks.length - MAX_TIMED_CHUNKS);
       offset += chunk.length;
     };
-    this.log = createWriteStream(spec.logFile, { flags: 'a' });
+    this.log = createWriteStream(spec.logFile, { flags: 'a', mode: 0o600 });
     // A log that cannot be written (its directory removed under a running pod) loses lines, never the twin.
     this.log.on('error', () => {
       this.child?.stdout?.resume(); // keep draining, so the process never blocks on a full pipe
       this.child?.stderr?.resume();
     });
-    const [file, ...args] = spec.argv;
+    const [file, ...args] = withParentDeathSignal(spec.argv);
     this.child = spawn(file!, args, {
       env: spec.env,
       cwd: spec.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    const untrack = this.child.pid !== undefined ? trackProcessGroup(this.child.pid) : () => {};
     this.child.stdout!.on('data', timeChunk);
     this.child.stderr!.on('data', timeChunk);
     this.child.stdout!.pipe(this.log, { end: false });
@@ -86,6 +93,7 @@ export class ContainerProcess {
         finish({ code: 128, signal: null });
       });
       this.child.once('exit', (code, signal) => {
+        untrack();
         this.exitedFlag = true;
         // A container ends with its main process: what it left running in its group goes too, and its
         // output pipes close; a descendant that left the group and holds them cannot delay the exit.
@@ -153,4 +161,12 @@ export class ContainerProcess {
       } catch {}
     }
   }
+}
+
+let setpriv: string | null | undefined;
+
+/** argv run through `setpriv --pdeathsig=KILL` where setpriv exists (Linux), else unchanged. */
+export function withParentDeathSignal(argv: string[]): string[] {
+  if (setpriv === undefined) setpriv = findBinary({ name: 'setpriv' }) ?? null;
+  return setpriv ? [setpriv, '--pdeathsig=KILL', '--', ...argv] : argv;
 }

@@ -37,7 +37,7 @@ export class Kubelet implements Controller {
 
   start(ctx: ControllerContext): void {
     this.ctx = ctx;
-    mkdirSync(this.options.podsDir, { recursive: true });
+    mkdirSync(this.options.podsDir, { recursive: true, mode: 0o711 });
     this.unwatch = ctx.store.watch({ kind: 'Pod' }, (e) => {
       const uid = e.object.metadata.uid!;
       if (e.type === 'DELETED') {
@@ -83,10 +83,15 @@ export class Kubelet implements Controller {
   /** Stops every pod's containers (SIGTERM, then SIGKILL) and waits for them. */
   async shutdown(graceMs = 2000): Promise<void> {
     this.unwatch?.();
-    await Promise.all([...this.workers.values()].map((w) => w.stop(graceMs)));
+    await Promise.all(
+      [...this.workers.values()].map((w) => w.stop(graceMs).then(() => w.removeSecretVolumes())),
+    );
     for (const node of [...this.thawGuards.keys()]) this.endThawGuard(node);
     this.workers.clear();
-    for (const w of this.lostWithNode.values()) w.releaseIp();
+    for (const w of this.lostWithNode.values()) {
+      w.releaseIp();
+      w.removeSecretVolumes();
+    }
     this.lostWithNode.clear();
   }
 

@@ -118,7 +118,7 @@ export class PodWorker {
 
   async start(): Promise<void> {
     if (this.stopped) return;
-    mkdirSync(this.options.logDir, { recursive: true });
+    mkdirSync(this.options.logDir, { recursive: true, mode: 0o711 });
     this.podIP = this.pod.spec?.hostNetwork
       ? this.hostIP()
       : this.options.allocatePodIp(this.pod.metadata.uid!);
@@ -206,6 +206,16 @@ export class PodWorker {
   private slotsWaiting(reason: string): void {
     for (const slot of this.slots) slot.state = { kind: 'waiting', reason };
     this.writeStatus();
+  }
+
+  /**
+   * Deletes the files of the pod's secret, projected and service-account volumes: a kubelet keeps them
+   * on tmpfs, so they never outlive the pod's containers on disk (the twin's work directory is kept
+   * with the reports).
+   */
+  removeSecretVolumes(): void {
+    for (const dir of ['secret', 'projected', 'kube-api-access'])
+      rmSync(path.join(this.volumeDirs.podVolumesDir, dir), { recursive: true, force: true });
   }
 
   /** Deletes the pod's emptyDir volumes and container layers (the pod is gone). */

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { TwinError } from '../../core/errors.ts';
+import { waitUntil } from '../../core/wait.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ObjectStore, WatchEvent } from '../store/object-store.ts';
 import {
@@ -128,28 +129,21 @@ export class IngressProxy {
         'TWIN_INVALID',
         `Ingress ${key} has no address: no Ingress controller of this cluster serves it (${why})`,
       );
-    if (!this.listeners.has(key)) {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          const list = this.waiters.get(key);
-          list?.splice(list.indexOf(done), 1);
-          reject(
-            new TwinError(
-              'TWIN_TIMEOUT',
-              `Ingress ${key} did not appear within ${timeoutMs} ms; apply it (apiVersion networking.k8s.io/v1) before asking for its URL`,
-            ),
-          );
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          resolve();
-        };
+    const l = await waitUntil(() => this.listeners.get(key), {
+      what: `Ingress ${key} (apply it, apiVersion networking.k8s.io/v1, before asking for its URL)`,
+      timeout: timeoutMs,
+      interval: 1000,
+      wake: (recheck) => {
         const list = this.waiters.get(key) ?? [];
-        list.push(done);
+        list.push(recheck);
         this.waiters.set(key, list);
-      });
-    }
-    const l = this.listeners.get(key)!;
+        return () => {
+          const left = this.waiters.get(key)?.filter((w) => w !== recheck) ?? [];
+          if (left.length) this.waiters.set(key, left);
+          else this.waiters.delete(key);
+        };
+      },
+    });
     return `http://${this.host}:${await l.bound}`;
   }
 

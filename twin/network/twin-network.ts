@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TwinError } from '../../core/errors.ts';
+import { waitUntil } from '../../core/wait.ts';
 import type { Clock } from '../../kube/clock.ts';
 import {
   type ConnectCheck,
@@ -382,28 +383,27 @@ export class TwinNetwork {
     ref: { namespace: string; name: string; port?: number | string },
     timeoutMs = 30_000,
   ): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
     const what = `Service ${ref.namespace}/${ref.name}${ref.port !== undefined ? ` port ${ref.port}` : ''}`;
-    for (;;) {
-      const svc = this.options.store.get({ kind: 'Service', namespace: ref.namespace, name: ref.name });
-      if (svc?.spec?.clusterIP === 'None') {
-        throw new TwinError(
-          'TWIN_INVALID',
-          `${what} is headless (clusterIP: None) and has no proxy; ask for a Service with a ClusterIP`,
-        );
-      }
-      const addr = await this.serviceProxy.address(ref.namespace, ref.name, ref.port);
-      if (addr) return `http://${addr.host}:${addr.port}`;
-      if (Date.now() > deadline) {
-        throw new TwinError(
-          'TWIN_TIMEOUT',
+    return waitUntil(
+      async (progress) => {
+        const svc = this.options.store.get({ kind: 'Service', namespace: ref.namespace, name: ref.name });
+        if (svc?.spec?.clusterIP === 'None') {
+          throw new TwinError(
+            'TWIN_INVALID',
+            `${what} is headless (clusterIP: None) and has no proxy; ask for a Service with a ClusterIP`,
+          );
+        }
+        const addr = await this.serviceProxy.address(ref.namespace, ref.name, ref.port);
+        if (addr) return `http://${addr.host}:${addr.port}`;
+        progress.status(
           svc
-            ? `${what} has no listener after ${timeoutMs} ms; check that the port exists in spec.ports`
-            : `${what} not found after ${timeoutMs} ms; apply it first`,
+            ? 'it has no listener; check that the port exists in spec.ports'
+            : 'it does not exist; apply it first',
         );
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+        return undefined;
+      },
+      { what: `a listener of ${what}`, timeout: timeoutMs, interval: 20 },
+    );
   }
 
   /**

@@ -35,13 +35,13 @@ export interface RunningService {
 }
 
 /**
- * Bootstraps a workload: listens on ${POD_IP ?? 0.0.0.0}:${PORT ?? 8080}, logs every request as JSON,
+ * Bootstraps a workload: listens on ${POD_IP}:${PORT ?? 8080}, logs every request as JSON,
  * answers /healthz and /readyz, exports Prometheus metrics on /metrics (http-metrics.ts), and on SIGTERM turns unready, waits SHUTDOWN_DELAY_MS (so load
  * balancers deregister the pod first), then drains in-flight requests and exits 0.
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const env = options.env ?? process.env;
-  const host = env['POD_IP'] || '0.0.0.0';
+  const host = listenAddress(env);
   const port = numberFromEnv(env, 'PORT', 8080, { min: 0, max: 65535 });
   const shutdownDelayMs = numberFromEnv(env, 'SHUTDOWN_DELAY_MS', 0, { min: 0 });
   const drainTimeoutMs = numberFromEnv(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0 });
@@ -155,6 +155,20 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 }
 
 /** Runs an entry's main; a ConfigError (or any startup failure) prints one line and exits 1. */
+/**
+ * The address to listen on: the pod's own (POD_IP, from the downward API's status.podIP), or an
+ * explicit LISTEN_ADDRESS. Never every interface by default: on the twin every pod shares the
+ * machine's network, and 0.0.0.0 would put the service on the machine's public addresses.
+ */
+export function listenAddress(env: NodeJS.ProcessEnv): string {
+  const host = env['POD_IP'] || env['LISTEN_ADDRESS'];
+  if (!host)
+    throw new ConfigError(
+      'POD_IP is not set: set it from the downward API (env POD_IP, valueFrom.fieldRef.fieldPath: status.podIP), or set LISTEN_ADDRESS (0.0.0.0 listens on every interface, inside a container only)',
+    );
+  return host;
+}
+
 export function runMain(name: string, main: () => Promise<unknown>): void {
   main().catch((e: unknown) => {
     const message = e instanceof ConfigError ? e.message : String((e as Error)?.stack ?? e);

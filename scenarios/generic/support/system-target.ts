@@ -1,15 +1,14 @@
 import { describe, it } from 'vitest';
 import type { Environment, KubeObject } from '../../../env/environment.ts';
-import { runOptionsFromEnv } from '../../../harness/scenario/run-options.ts';
-import type { ScenarioOptions } from '../../../harness/scenario/scenario.ts';
+import { runOptionsFromWorker, type ScenarioOptions } from '../../../harness/index.ts';
 
 /**
  * The system a generic scenario runs on: `twin scenario <name> --system <name|dir>` (or the only
- * system of twin.yaml) reaches the scenario's worker as TWIN_SYSTEM and TWIN_OVERLAY. Without one the
+ * system of twin.yaml) reaches the scenario's worker in its run options (TWIN_RUN_OPTIONS). Without one the
  * scenario is skipped, saying so (it has no system of its own).
  */
 export function genericTarget(name: string): Pick<ScenarioOptions, 'system' | 'overlay'> | undefined {
-  const run = runOptionsFromEnv();
+  const run = runOptionsFromWorker();
   if (!run.system) {
     describe.skip(`${name} (generic: run it with \`twin scenario ${name} --system <name|dir>\`)`, () =>
       it('runs on a named system', () => {}));
@@ -86,7 +85,10 @@ export async function waitForClusters(env: Environment, timeoutMs: number): Prom
         name: c.metadata.name,
       },
       (x) => (x?.status?.readyInstances ?? 0) >= (x?.spec?.instances ?? 1),
-      { timeoutMs, what: `Cluster ${c.metadata.namespace}/${c.metadata.name}: every instance ready` },
+      {
+        timeout: timeoutMs,
+        what: `Cluster ${c.metadata.namespace}/${c.metadata.name}: every instance ready`,
+      },
     );
   return clusters;
 }

@@ -69,11 +69,18 @@ describe('k3d faults', () => {
         { op: 'add', path: '/status/allocatable/nvidia.com~1gpu', value: '1' },
       ])}`,
     ]);
-    expect(events).toEqual(['FaultNodeStopped', 'FaultNodeStopped', 'FaultNodeStarted', 'FaultNodeStarted']);
+    expect(events).toEqual([
+      'ZoneFailed',
+      'NodeStopped',
+      'NodeStopped',
+      'ZoneRestored',
+      'NodeStarted',
+      'NodeStarted',
+    ]);
     await expect(faults.failZone('ap-northeast-1d')).rejects.toThrow(/zone ap-northeast-1d: no agent in it/);
   });
 
-  it('nodes by production name; a partition disconnects the container from the cluster network and down() reconnects it', async () => {
+  it('nodes by production name; a partition disconnects the container from the cluster network and down() undoes the faults newest first', async () => {
     const calls: string[] = [];
     const faults = new K3dFaults(plan, fakeKube(calls), { exec: recordExec(calls), cwd: '/' }, () => {});
     expect(await faults.partitionNode('general-1a-1')).toEqual({
@@ -85,11 +92,11 @@ describe('k3d faults', () => {
     expect(calls).toEqual([
       'docker network disconnect k3d-z k3d-z-agent-0',
       'k3d node stop k3d-z-agent-2',
-      'docker network connect k3d-z k3d-z-agent-0',
-      'waitFor k3d-z-agent-0',
       'k3d node start k3d-z-agent-2',
       'waitFor k3d-z-agent-2',
       expect.stringMatching(/^patchNodeStatus k3d-z-agent-2 /),
+      'docker network connect k3d-z k3d-z-agent-0',
+      'waitFor k3d-z-agent-0',
     ]);
     await expect(faults.stopNode('nope')).rejects.toThrow(/node nope: not an agent of z/);
   });

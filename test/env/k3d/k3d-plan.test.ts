@@ -251,9 +251,9 @@ describe('k3d config (k3d.io/v1alpha5, kind Simple)', () => {
     expect(new Set(gpuTemplates)).toEqual(new Set(['nvidia']));
   });
 
-  it('--gpu reaches k3d as TWIN_GPU; TWIN_K3D_GPU wins', () => {
-    expect(k3dSettings('ai-platform', { TWIN_GPU: 'passthrough' }).gpu).toBe('passthrough');
-    expect(k3dSettings('ai-platform', { TWIN_GPU: 'passthrough', TWIN_K3D_GPU: 'none' }).gpu).toBe('none');
+  it('--gpu reaches k3d through the environment options; TWIN_K3D_GPU wins', () => {
+    expect(k3dSettings('ai-platform', {}, 'passthrough').gpu).toBe('passthrough');
+    expect(k3dSettings('ai-platform', { TWIN_K3D_GPU: 'none' }, 'passthrough').gpu).toBe('none');
     expect(k3dSettings('ai-platform', {})).toEqual({ clusterName: 'twin-ai-platform', gpu: 'emulated' });
     expect(() => k3dSettings('x', { TWIN_K3D_GPU: 'fake' })).toThrow(
       /TWIN_K3D_GPU must be emulated, passthrough or none/,

@@ -63,6 +63,12 @@ describe('twin chaos (CLI)', () => {
     expect(unknown.stderr).toContain(
       '--only no-such-experiment: not in the suite (chaos/nightly.ts: api-latency, api-pod-kill, canary-rollout',
     );
+    const nothing = twin(['chaos', '--only', ',']);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('--only ",": names no suite entry (chaos/nightly.ts)');
+    const reportUnderFile = twin(['chaos', '--only', 'api-latency', '--report-dir', 'package.json/r']);
+    expect(reportUnderFile.code).toBe(2);
+    expect(reportUnderFile.stderr).toContain('--report-dir');
     const noSystem = twin(['chaos', '--random', '--seed', '1', '--system', 'tonebridge', '--dry-run']);
     expect(noSystem.code).toBe(2);
     expect(noSystem.stderr).toContain(

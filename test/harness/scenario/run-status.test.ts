@@ -27,7 +27,11 @@ async function runFixture(name: string) {
     {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, TWIN_REPORT_DIR: reportDir, TWIN_QUIET: '1', TWIN_RUN_ID: name },
+      env: {
+        ...process.env,
+        TWIN_RUN_OPTIONS: JSON.stringify({ reportDir, runId: name }),
+        TWIN_QUIET: '1',
+      },
       timeout: 120_000,
     },
   );

@@ -135,6 +135,28 @@ describe('parseTopology', () => {
     expect(msg).toMatch(/^infra\/x\/topology\.yaml:\d+:\d+: YAML syntax error: /);
   });
 
+  it('bounds the node count by what Kubernetes supports, naming the field and how to raise it', () => {
+    const msg = errorOf(withPool('  - name: huge\n    instanceType: t3.large\n    nodesPerZone: 1000000\n'));
+    expect(msg).toBe(
+      'infra/x/topology.yaml: nodePools[1].nodesPerZone: 1000000 × 2 zones brings the topology to 2000002 nodes, more than the 5000 the twin models (Kubernetes supports 5,000 nodes per cluster); lower it, or raise the bound with TWIN_MAX_NODES=<n>',
+    );
+  });
+
+  it('an alias bomb is refused with the file named', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [prev, next] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+    ])
+      levels.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    expect(errorOf(`${levels.join('\n')}\n`)).toMatch(
+      /^infra\/x\/topology\.yaml: \(document\): its aliases expand more than 1000 times/,
+    );
+  });
+
   it('loads from a file and names the path as given', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'topology-'));
     try {

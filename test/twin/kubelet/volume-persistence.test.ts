@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,16 +67,17 @@ afterEach(async () => {
   for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 });
 
-function start(): { deleted: string[]; volumesDir: string } {
+function start(): { deleted: string[]; volumesDir: string; podsDir: string } {
   const clock = new ScaledClock(100);
   store = new ObjectStore(() => clock.now());
   const ctx: ControllerContext = { store, clock, events: new EventRecorder(store, clock), log: () => {} };
   const deleted: string[] = [];
   const volumesDir = join(dir, `volumes-${++ipSeq}`);
+  const podsDir = join(dir, `pods-${++ipSeq}`);
   kubelet = new Kubelet({
     bindings: new TwinBindings([{ image: IMAGE, entry: 'counter.ts' }], dir),
     bundler,
-    podsDir: join(dir, `pods-${++ipSeq}`),
+    podsDir,
     volumesDir,
     cwd: dir,
     allocatePodIp: () => `127.10.9.${(++ipSeq % 250) + 1}`,
@@ -114,7 +115,7 @@ function start(): { deleted: string[]; volumesDir: string } {
     volumeBindingMode: 'WaitForFirstConsumer',
     reclaimPolicy: 'Delete',
   });
-  return { deleted, volumesDir };
+  return { deleted, volumesDir, podsDir };
 }
 
 const SET: KubeObject = {
@@ -238,4 +239,35 @@ describe('volumes of live containers', () => {
     expect(kubelet.livePids()).toEqual([]);
     expect(existsSync(volumesDir)).toBe(false);
   });
+
+  it('a secret volume’s files are there while the container runs and gone once the kubelet shut down (tmpfs on a node)', async () => {
+    const { podsDir } = start();
+    const value = 'twin-test-secret-value-8c1f';
+    store.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'creds', namespace: 'default' },
+      data: { password: Buffer.from(value).toString('base64') },
+    });
+    const set = structuredClone(SET);
+    set.spec.template.spec.volumes.push({ name: 'creds', secret: { secretName: 'creds' } });
+    set.spec.template.spec.containers[0].volumeMounts.push({ name: 'creds', mountPath: '/etc/creds' });
+    store.create(set);
+    await state();
+    const holding = () => {
+      const out: string[] = [];
+      const walk = (d: string) => {
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          const p = join(d, e.name);
+          if (e.isDirectory()) walk(p);
+          else if (e.isFile() && readFileSync(p, 'utf8').includes(value)) out.push(p);
+        }
+      };
+      walk(podsDir);
+      return out;
+    };
+    expect(holding().some((p) => p.endsWith(join('secret', 'creds', 'password')))).toBe(true);
+    await kubelet.shutdown(500);
+    expect(holding()).toEqual([]);
+  }, 60_000);
 });
