@@ -142,8 +142,10 @@ export class TwinBindings {
  * or names nothing is refused before anything starts.
  */
 function checkEntry(file: string, field: string, entry: string, baseDir: string): void {
-  const root = path.resolve(baseDir);
-  const abs = path.resolve(root, entry);
+  // `infra-twin/…` names a file of this package (installed under node_modules): confined to the package.
+  const ofPackage = entry.startsWith(PACKAGE_PATH_PREFIX);
+  const root = ofPackage ? REPO_ROOT : path.resolve(baseDir);
+  const abs = path.resolve(root, ofPackage ? entry.slice(PACKAGE_PATH_PREFIX.length) : entry);
   const inside = (p: string, r: string) => {
     const rel = path.relative(r, p);
     return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
