@@ -45,6 +45,8 @@ export async function runScenario(
   assertFaultsSupported(backend, `scenario ${name}`, declared.faults ?? []);
   if (run.env === 'cluster') await assertOverlay(target?.system ?? declared.system, run.overlay, root);
   const runId = run.runId ?? newRunId(name);
+  // The worker resolves systems from the same repository (its working directory may be the package's).
+  process.env['TWIN_PROJECT_ROOT'] = root;
   process.env[RUN_OPTIONS_VAR] = serializeRunOptions({
     ...run,
     runId,
