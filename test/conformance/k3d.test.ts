@@ -77,7 +77,7 @@ describe('the k3d entry, checked without Docker', () => {
     expect(run.cluster.agents.filter((a) => a.gpus > 0).map((a) => a.topologyNode)).toEqual(['gpu-1a-1']);
   });
 
-  it('installs Argo Rollouts (the Rollout cases need it), advertises the emulated GPU, and builds no image', async () => {
+  it('installs Argo Rollouts (the Rollout cases need it) but not metrics-server (k3s packages it), advertises the emulated GPU, and builds no image', async () => {
     const run = await planK3dRun(
       {
         system: CONFORMANCE_SYSTEM,
@@ -89,6 +89,7 @@ describe('the k3d entry, checked without Docker', () => {
     );
     const urls = run.steps.flatMap((s) => (s.kind === 'apply-url' ? [s.url] : []));
     expect(urls.some((u) => u.includes('argoproj/argo-rollouts/releases/download/'))).toBe(true);
+    expect(urls.some((u) => u.includes('metrics-server'))).toBe(false);
     expect(run.steps.some((s) => s.kind === 'patch-node-status')).toBe(true);
     expect(run.steps.some((s) => s.kind === 'run' && s.argv[0] === 'docker' && s.argv[1] === 'build')).toBe(
       false,

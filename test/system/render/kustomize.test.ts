@@ -57,7 +57,11 @@ describe('renderKustomization', () => {
 
   describe.skipIf(!tool)('with kubectl or kustomize (skipped: neither is on the PATH)', () => {
     it('gives each object the file that defined it and removes the origin annotation', async () => {
-      const before = (await readdir(tmpdir())).filter((n) => n.startsWith('twin-kustomize-')).length;
+      // This process's wrapper directories only: other processes render at the same time (parallel test
+      // files, a twin up), and a render removes the wrappers that dead processes left.
+      const wrappers = async () =>
+        (await readdir(tmpdir())).filter((n) => n.startsWith(`twin-kustomize-${process.pid}-`));
+      expect(await wrappers()).toEqual([]);
       const rendered = await renderKustomization('infra/app/k8s/overlays/production', { cwd: root });
       const byName = Object.fromEntries(
         rendered.map((r) => [`${r.object.kind}/${r.object.metadata.name}`, r]),
@@ -73,8 +77,7 @@ describe('renderKustomization', () => {
       expect(api.metadata.annotations).toEqual({ team: 'platform' });
       expect(byName['Service/api']!.object.metadata.annotations).toBeUndefined();
       for (const r of rendered) expect(JSON.stringify(r.object)).not.toContain('config.kubernetes.io/origin');
-      const after = (await readdir(tmpdir())).filter((n) => n.startsWith('twin-kustomize-')).length;
-      expect(after).toBe(before);
+      expect(await wrappers()).toEqual([]);
     });
 
     it('reports a kustomize failure with its message', async () => {

@@ -10,6 +10,7 @@ import { TwinBindings } from '../../../system/twin-bindings.ts';
 import type { ControllerContext } from '../../../twin/controllers/controller.ts';
 import { Kubelet } from '../../../twin/kubelet/kubelet.ts';
 import { WorkloadBundler } from '../../../twin/kubelet/workload-bundler.ts';
+import { claimAddressBlock, podAddressAllocator } from '../../../twin/network/address-allocator.ts';
 import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 import { isAlive, until } from './process-state.ts';
@@ -55,10 +56,17 @@ let store: ObjectStore;
 let clock: ScaledClock;
 let kubelet: Kubelet;
 let log: string[];
-let ipSeq = 0;
+let podsSeq = 0;
+// The pods' addresses come from an address block this file claims, as a twin does: a fixed 127.10.0.x
+// is block 0's, which a twin running at the same time (another test file) hands to its pods, and a live
+// pod whose port is taken there exits 1 (EADDRINUSE): a Never pod Failed, an OnFailure pod restarted.
+let block: ReturnType<typeof claimAddressBlock>;
+const podIps = podAddressAllocator();
 const released: string[] = [];
 
 beforeAll(async () => {
+  block = claimAddressBlock();
+  podIps.narrow(block.first, block.last);
   dir = mkdtempSync(join(tmpdir(), 'twin-kubelet-'));
   writeFileSync(join(dir, 'app.ts'), WORKLOAD);
   bundler = new WorkloadBundler(join(dir, 'bundles'));
@@ -77,13 +85,10 @@ function startKubelet(): void {
       dir,
     ),
     bundler,
-    podsDir: join(dir, `pods-${++ipSeq}`),
+    podsDir: join(dir, `pods-${++podsSeq}`),
     volumesDir: join(dir, 'volumes'),
     cwd: dir,
-    allocatePodIp: () => {
-      ipSeq++;
-      return `127.10.${Math.floor(ipSeq / 250)}.${(ipSeq % 250) + 1}`;
-    },
+    allocatePodIp: (uid) => podIps.allocate(uid),
     releasePodIp: (uid) => released.push(uid),
     nodeImports: [],
     dnsFile: join(dir, 'dns.json'),
@@ -105,6 +110,7 @@ afterEach(async () => {
 
 afterAll(() => {
   // nothing of ours may outlive the file
+  block.release();
 });
 
 function livePod(name: string, container: Record<string, unknown> = {}, spec: Record<string, unknown> = {}) {
