@@ -207,7 +207,7 @@ describe.skipIf(!hasKustomize)(
       expect(result.environment).toBe('cluster');
       expect(result.timeScale).toBe(20);
       expect(output).toContain(
-        'applied 68 objects server-side (0 created, 68 already there and updated in place)',
+        'applied 60 objects server-side (0 created, 60 already there and updated in place)',
       );
       expect(output).toContain('removed the 0 objects this run created');
       const step = (name: string) => result.steps.find((s: { name: string }) => s.name === name)?.status;
