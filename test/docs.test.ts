@@ -46,6 +46,7 @@ const ELSEWHERE = new Set([
   'sentinel-start.sh', // keys of lambda-microservice's ConfigMap redis-scripts (docs/data-services.md)
   'redis-start.sh',
   'test/e2e/cases.go', // kwok's repository, the model of test/conformance (docs/conformance.md)
+  'twin.yaml', // the project file at the root of a team's repository (system/project.ts PROJECT_FILE; docs/own-system.md)
 ]);
 
 const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' })

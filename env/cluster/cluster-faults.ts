@@ -1,8 +1,10 @@
-import { TwinError } from '../../core/errors.ts';
+import { isTwinError, TwinError } from '../../core/errors.ts';
+import { waitUntil } from '../../core/wait.ts';
 import { describeChaos } from '../../kube/chaos-mesh.ts';
 import type { DrainReport } from '../../kube/drain.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ChaosInjection, EvictionAnswer, Faults, TimelineEvent } from '../environment.ts';
+import { FaultLedger } from '../fault-ledger.ts';
 import { type FaultName, type FaultSupport, faultUnsupported } from '../fault-needs.ts';
 import type { ClientNodeKubeApi } from '../kube-client.ts';
 import { chaosInjected, chaosTargets, chaosWaitingFor } from './chaos-mesh-status.ts';
@@ -11,26 +13,23 @@ import { chaosInjected, chaosTargets, chaosWaitingFor } from './chaos-mesh-statu
  * Faults through the Kubernetes API of a real cluster: pods deleted, nodes cordoned and drained through
  * the Eviction API, Chaos Mesh objects applied as given. Faults on a node's machine (power, network)
  * need access the API does not give: here they throw the error that says so; an environment that has
- * that access (k3d, through Docker) overrides them.
+ * that access (k3d, through Docker) overrides them. Every fault is on the timeline under its
+ * FAULT_EVENTS name and registers its undo on the ledger before it is applied (env/fault-ledger.ts).
  */
 export class ClusterFaults implements Faults {
-  private readonly chaosInEffect = new Map<string, () => Promise<void>>();
-  /** Nodes cordoned by a fault and not uncordoned since: down() uncordons them. */
-  private readonly cordoned = new Set<string>();
+  protected readonly ledger: FaultLedger;
 
   constructor(
     protected readonly kube: ClientNodeKubeApi,
-    protected readonly emit: (e: TimelineEvent) => void,
+    emit: (e: TimelineEvent) => void,
     protected readonly environment: { name: string; faultSupport: FaultSupport },
-  ) {}
+  ) {
+    this.ledger = new FaultLedger(emit, () => Date.now());
+  }
 
   /** The node's name in the cluster (k3d maps the production node an agent stands for). */
   protected nodeName(name: string): string {
     return name;
-  }
-
-  protected event(kind: string, object: string, message: string): void {
-    this.emit({ t: Date.now(), kind, object, message, type: 'Warning' });
   }
 
   protected unsupported(fault: FaultName): never {
@@ -38,7 +37,7 @@ export class ClusterFaults implements Faults {
   }
 
   async killPod(ref: { namespace: string; name: string }): Promise<void> {
-    this.event('FaultPodKilled', `Pod ${ref.namespace}/${ref.name}`, 'pod deleted with grace period 0');
+    this.ledger.record('PodKilled', `Pod ${ref.namespace}/${ref.name}`, 'pod deleted with grace period 0');
     await this.kube.killPod(ref);
   }
 
@@ -64,15 +63,18 @@ export class ClusterFaults implements Faults {
 
   async cordon(name: string): Promise<void> {
     const node = this.nodeName(name);
+    this.ledger.record('NodeCordoned', `Node ${node}`, `fault: node ${node} cordoned`, 'Normal');
     await this.kube.patch({ kind: 'Node', name: node }, (n) => {
-      if (!n.spec?.unschedulable) this.cordoned.add(node);
+      // a node that was cordoned before the fault stays cordoned after down()
+      if (!n.spec?.unschedulable) this.ledger.willUndo(`cordon/${node}`, () => this.uncordon(node));
       n.spec = { ...(n.spec ?? {}), unschedulable: true };
     });
   }
 
   async uncordon(name: string): Promise<void> {
     const node = this.nodeName(name);
-    this.cordoned.delete(node);
+    this.ledger.undone(`cordon/${node}`);
+    this.ledger.record('NodeUncordoned', `Node ${node}`, `node ${node} uncordoned`, 'Normal');
     await this.kube.patch({ kind: 'Node', name: node }, (n) => {
       if (n.spec) delete n.spec.unschedulable;
     });
@@ -93,38 +95,51 @@ export class ClusterFaults implements Faults {
   async drain(name: string, options: { timeoutSeconds?: number } = {}): Promise<DrainReport> {
     const node = this.nodeName(name);
     const t0 = Date.now();
-    const deadline = t0 + (options.timeoutSeconds ?? 300) * 1000;
     await this.cordon(node);
+    this.ledger.record(
+      'NodeDrain',
+      `Node ${node}`,
+      `fault: draining node ${node} (kubectl drain --ignore-daemonsets)`,
+      'Normal',
+    );
     const evicted: string[] = [];
     const ignored: string[] = [];
     let refused = 0;
-    for (;;) {
-      const pods = (await this.kube.list({ kind: 'Pod' })).filter(
-        (p) => p.spec?.nodeName === node && !['Succeeded', 'Failed'].includes(p.status?.phase),
-      );
-      const movable = pods.filter((p) => {
-        const daemon = (p.metadata.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet');
-        if (daemon && !ignored.includes(`${p.metadata.namespace}/${p.metadata.name}`))
-          ignored.push(`${p.metadata.namespace}/${p.metadata.name}`);
-        return !daemon;
-      });
-      if (movable.length === 0 || Date.now() > deadline)
-        return {
-          node,
-          evicted,
-          ignored,
-          refused,
-          remaining: movable.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
-          durationMs: Date.now() - t0,
-        };
-      for (const p of movable) {
-        const ref = { namespace: p.metadata.namespace ?? 'default', name: p.metadata.name };
-        const answer = await this.evict(ref);
-        if (answer.code === 200) evicted.push(`${ref.namespace}/${ref.name}`);
-        else if (answer.code === 429) refused++;
-      }
-      await new Promise((r) => setTimeout(r, 5000));
-    }
+    let remaining: string[] = [];
+    await waitUntil(
+      async () => {
+        const pods = (await this.kube.list({ kind: 'Pod' })).filter(
+          (p) => p.spec?.nodeName === node && !['Succeeded', 'Failed'].includes(p.status?.phase),
+        );
+        const movable = pods.filter((p) => {
+          const daemon = (p.metadata.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet');
+          if (daemon && !ignored.includes(`${p.metadata.namespace}/${p.metadata.name}`))
+            ignored.push(`${p.metadata.namespace}/${p.metadata.name}`);
+          return !daemon;
+        });
+        remaining = movable.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+        if (movable.length === 0) return true;
+        for (const p of movable) {
+          const ref = { namespace: p.metadata.namespace ?? 'default', name: p.metadata.name };
+          const answer = await this.evict(ref);
+          if (answer.code === 200) evicted.push(`${ref.namespace}/${ref.name}`);
+          else if (answer.code === 429) refused++;
+        }
+        return false;
+      },
+      { what: `node ${node} to drain`, timeout: (options.timeoutSeconds ?? 300) * 1000, interval: 5000 },
+    ).catch((err) => {
+      // kubectl drain --timeout: what is left is reported, not thrown.
+      if (!isTwinError(err, 'TWIN_TIMEOUT')) throw err;
+    });
+    const report = { node, evicted, ignored, refused, remaining, durationMs: Date.now() - t0 };
+    this.ledger.record(
+      'NodeDrained',
+      `Node ${node}`,
+      `node ${node} drained in ${(report.durationMs / 1000).toFixed(0)} s: ${evicted.length} evicted, ${refused} evictions refused (retried), ${remaining.length} left`,
+      'Normal',
+    );
+    return report;
   }
 
   /**
@@ -139,7 +154,20 @@ export class ClusterFaults implements Faults {
       namespace: object.metadata.namespace ?? 'default',
       name: object.metadata.name,
     };
-    this.event('ChaosInjected', name, `kubectl apply of ${name} (Chaos Mesh injects it)`);
+    let recovered = false;
+    const recover = async () => {
+      if (recovered) return;
+      recovered = true;
+      this.ledger.undone(`chaos/${name}`);
+      await this.kube.delete(ref);
+      await this.kube.waitFor(ref, (o) => o === undefined, {
+        timeout: 180_000,
+        what: `${name} deleted (Chaos Mesh recovers its targets before removing its finalizer)`,
+      });
+      this.ledger.record('ChaosRecovered', name, `${name} deleted`, 'Normal');
+    };
+    this.ledger.willUndo(`chaos/${name}`, recover);
+    this.ledger.record('ChaosInjected', name, `kubectl apply of ${name} (Chaos Mesh injects it)`);
     await this.kube.apply(object);
     let last: KubeObject | undefined;
     const injected = await this.kube
@@ -152,34 +180,17 @@ export class ClusterFaults implements Faults {
         { timeout: 180_000, what: `${name} injected by Chaos Mesh (condition AllInjected)` },
       )
       .catch((err) => {
+        if (!isTwinError(err, 'TWIN_TIMEOUT')) throw err;
         throw new TwinError('TWIN_TIMEOUT', `${(err as Error).message}; ${chaosWaitingFor(last)}`);
       });
-    const targets = chaosTargets(injected);
-    let recovered = false;
-    const recover = async () => {
-      if (recovered) return;
-      recovered = true;
-      this.chaosInEffect.delete(name);
-      await this.kube.delete(ref);
-      await this.kube.waitFor(ref, (o) => o === undefined, {
-        timeout: 180_000,
-        what: `${name} deleted (Chaos Mesh recovers its targets before removing its finalizer)`,
-      });
-      this.emit({
-        t: Date.now(),
-        kind: 'ChaosRecovered',
-        object: name,
-        message: `${name} deleted`,
-        type: 'Normal',
-      });
-    };
-    this.chaosInEffect.set(name, recover);
-    return { name, targets, recover };
+    return { name, targets: chaosTargets(injected), recover };
   }
 
-  /** Undoes what the faults left in effect (down() calls it): chaos deleted, nodes a fault cordoned uncordoned. */
+  /**
+   * Undoes every fault still in effect, newest first (down() calls it): chaos objects deleted, cordons
+   * lifted, and what an environment's own faults registered (k3d: nodes started and reconnected).
+   */
   async undo(): Promise<void> {
-    for (const recover of [...this.chaosInEffect.values()].reverse()) await recover().catch(() => {});
-    for (const node of [...this.cordoned]) await this.uncordon(node).catch(() => {});
+    await this.ledger.undoAll();
   }
 }

@@ -149,7 +149,8 @@ async function stopStarted(state: K3dRunState): Promise<void> {
 /**
  * Faults on k3d act on the real thing: a node is the agent's container (`k3d node stop/start`), a zone
  * is every agent labelled with it, a partition disconnects the container from the cluster's Docker
- * network (its processes keep running). The faults through the Kubernetes API are the cluster's.
+ * network (its processes keep running). The faults through the Kubernetes API are the cluster's; all
+ * of them are on the cluster faults' ledger, so down() undoes them together, newest first.
  */
 export class K3dFaults extends ClusterFaults {
   private readonly stopped = new Set<string>();
@@ -181,20 +182,26 @@ export class K3dFaults extends ClusterFaults {
 
   override async stopNode(name: string): Promise<void> {
     const a = this.agent(name);
-    this.event('FaultNodeStopped', `Node ${a.nodeName}`, `k3d node stop ${a.nodeName} (${a.topologyNode})`);
-    await this.deps.exec(['k3d', 'node', 'stop', a.nodeName]);
+    this.ledger.willUndo(`node/${a.nodeName}`, () => this.startNode(a.nodeName));
+    this.ledger.record(
+      'NodeStopped',
+      `Node ${a.nodeName}`,
+      `k3d node stop ${a.nodeName} (${a.topologyNode})`,
+    );
     this.stopped.add(a.nodeName);
+    await this.deps.exec(['k3d', 'node', 'stop', a.nodeName]);
   }
 
   override async startNode(name: string): Promise<void> {
     const a = this.agent(name);
+    this.ledger.undone(`node/${a.nodeName}`);
     if (this.partitioned.delete(a.nodeName)) {
       await this.deps.exec(['docker', 'network', 'connect', `k3d-${this.plan.clusterName}`, a.nodeName]);
     } else {
       await this.deps.exec(['k3d', 'node', 'start', a.nodeName]);
       this.stopped.delete(a.nodeName);
     }
-    this.event('FaultNodeStarted', `Node ${a.nodeName}`, `node ${a.nodeName} back`);
+    this.ledger.record('NodeStarted', `Node ${a.nodeName}`, `node ${a.nodeName} back`, 'Normal');
     await this.kube.waitFor(
       { kind: 'Node', name: a.nodeName },
       (n) => (n?.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
@@ -212,12 +219,23 @@ export class K3dFaults extends ClusterFaults {
         'TWIN_NOT_FOUND',
         `zone ${zone}: no agent in it (zones: ${this.plan.zones.join(', ')})`,
       );
+    this.ledger.record(
+      'ZoneFailed',
+      `zone ${zone}`,
+      `fault: zone ${zone} failed: ${agents.length} nodes stopped (${agents.map((a) => a.nodeName).join(', ')})`,
+    );
     for (const a of agents) await this.stopNode(a.nodeName);
     return agents.map((a) => a.nodeName);
   }
 
   override async restoreZone(zone: string): Promise<string[]> {
     const agents = agentsInZone(this.plan, zone).filter((a) => this.stopped.has(a.nodeName));
+    this.ledger.record(
+      'ZoneRestored',
+      `zone ${zone}`,
+      `fault undone: zone ${zone} restored: ${agents.length} nodes started`,
+      'Normal',
+    );
     for (const a of agents) await this.startNode(a.nodeName);
     return agents.map((a) => a.nodeName);
   }
@@ -225,15 +243,10 @@ export class K3dFaults extends ClusterFaults {
   override async partitionNode(name: string): Promise<{ mode: 'partition' | 'stop'; how: string }> {
     const a = this.agent(name);
     const argv = ['docker', 'network', 'disconnect', `k3d-${this.plan.clusterName}`, a.nodeName];
-    await this.deps.exec(argv);
+    this.ledger.willUndo(`node/${a.nodeName}`, () => this.startNode(a.nodeName));
     this.partitioned.add(a.nodeName);
-    this.event('FaultNodePartitioned', `Node ${a.nodeName}`, argv.join(' '));
+    this.ledger.record('NodePartitioned', `Node ${a.nodeName}`, argv.join(' '));
+    await this.deps.exec(argv);
     return { mode: 'partition', how: argv.join(' ') };
-  }
-
-  /** Chaos and cordons as on any cluster, then starts what the faults stopped and reconnects what they partitioned. */
-  override async undo(): Promise<void> {
-    await super.undo();
-    for (const n of [...this.partitioned, ...this.stopped]) await this.startNode(n).catch(() => {});
   }
 }
