@@ -40,7 +40,7 @@ describe.skipIf(!hasKustomize)('the twin under a profile (needs kubectl or kusto
     }
     // as twin check says (test/system/check/defects.test.ts): the claim waits for ebs.csi.aws.com
     await expect(up('gp3-claims-on-k3s', 'k3d', 'k3s')).rejects.toThrow(
-      'workloads not ready after 8 s: StatefulSet app/prometheus (0/1 ready); pending pods: Pod app/prometheus-0: running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded',
+      'timed out after 8.0 s waiting for every workload to become ready (1 not ready: StatefulSet app/prometheus (0/1 ready); pending pods: Pod app/prometheus-0: running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded)',
     );
   }, 60_000);
 
