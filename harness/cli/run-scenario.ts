@@ -40,10 +40,6 @@ export async function runScenario(
   });
   const file = scenarioFile(root, name, run.system !== undefined ? { system: run.system } : {});
   const target = genericTarget(root, file, run);
-  // Checked before anything starts: the faults the scenario declares, and the overlay it will deploy.
-  const declared = await captureScenario(root, file);
-  assertFaultsSupported(backend, `scenario ${name}`, declared.faults ?? []);
-  if (run.env === 'cluster') await assertOverlay(target?.system ?? declared.system, run.overlay, root);
   const runId = run.runId ?? newRunId(name);
   // The worker resolves systems from the same repository (its working directory may be the package's).
   process.env['TWIN_PROJECT_ROOT'] = root;
@@ -53,6 +49,11 @@ export async function runScenario(
     ...(target ? { system: target.system } : {}),
     ...(target?.overlay !== undefined ? { overlay: target.overlay } : {}),
   });
+  // Checked before anything starts: the faults the scenario declares, and the overlay it will deploy.
+  // (After the options are in place: a generic scenario reads its system from them when it loads.)
+  const declared = await captureScenario(root, file);
+  assertFaultsSupported(backend, `scenario ${name}`, declared.faults ?? []);
+  if (run.env === 'cluster') await assertOverlay(target?.system ?? declared.system, run.overlay, root);
   const filter = flags.testNamePattern ? { testNamePattern: flags.testNamePattern } : {};
   const ownProject = loadProject(root) === undefined && !isGenericScenario(file);
   const options = ownProject
