@@ -1,18 +1,10 @@
 import { expect, it } from 'vitest';
-import type { Environment } from '../env/environment.ts';
 import { scenario } from '../harness/index.ts';
+import { squareImage, until, waitForImageflowDeployments } from './support/imageflow.ts';
 
 const BACKEND = { namespace: 'imageflow-backend', name: 'backend-api', port: 8000 };
 const FIRST = 10;
 const DURING = 10;
-const DEPLOYMENTS = [
-  ['imageflow-processing', 'resize'],
-  ['imageflow-processing', 'detect'],
-  ['imageflow-processing', 'filter'],
-  ['imageflow-backend', 'backend-api'],
-  ['imageflow-backend', 'pipeline-worker'],
-] as const;
-
 /**
  * ImageFlowCanvas (seed 003) loses its only GPU worker mid-batch. Jobs keep being accepted (Kafka
  * keeps them), but the detect stage has nowhere to run: its pod cannot be rescheduled (no other node
@@ -27,7 +19,7 @@ scenario(
     it('holds the jobs while the GPU node is lost and drains them once it returns, losing none', async () => {
       const env = s.env;
       await s.step('wait for the processing services, the backend and the workers', () =>
-        waitForDeployments(env),
+        waitForImageflowDeployments(env),
       );
       const backend = await env.net.serviceUrl(BACKEND);
       await s.step('wait for the backend to be ready', () =>
@@ -36,7 +28,10 @@ scenario(
       const accepted: string[] = [];
       const post = async (n: number) => {
         for (let i = 0; i < n; i++) {
-          const res = await fetch(`${backend}/v1/jobs`, { method: 'POST', body: new Uint8Array(image(i)) });
+          const res = await fetch(`${backend}/v1/jobs`, {
+            method: 'POST',
+            body: new Uint8Array(squareImage(i)),
+          });
           expect(res.status, 'POST /v1/jobs').toBe(202);
           accepted.push(((await res.json()) as { jobId: string }).jobId);
         }
@@ -102,37 +97,3 @@ scenario(
     });
   },
 );
-
-/** A 40×30 PPM with one bright square. */
-function image(n: number): Buffer {
-  const w = 40;
-  const h = 30;
-  const rgb = Buffer.alloc(w * h * 3, 20);
-  const x0 = 5 + (n % 10);
-  for (let y = 8; y < 20; y++)
-    for (let x = x0; x < x0 + 12; x++) rgb.fill(230, (y * w + x) * 3, (y * w + x) * 3 + 3);
-  return Buffer.concat([Buffer.from(`P6\n${w} ${h}\n255\n`, 'ascii'), rgb]);
-}
-
-async function waitForDeployments(env: Environment): Promise<void> {
-  for (const [namespace, name] of DEPLOYMENTS)
-    await env.kube.waitFor(
-      { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name },
-      (d) => (d?.status?.availableReplicas ?? 0) >= (d?.spec?.replicas ?? 1),
-      { timeout: 180_000, what: `Deployment ${namespace}/${name} available` },
-    );
-}
-
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  f: () => Promise<T | undefined | false>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}

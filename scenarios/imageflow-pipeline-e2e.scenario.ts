@@ -2,19 +2,12 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { expect, it } from 'vitest';
 import type { Environment, KubeObject } from '../env/environment.ts';
 import { scenario } from '../harness/index.ts';
+import { until, waitForImageflowDeployments } from './support/imageflow.ts';
 
 const IMAGES = 20;
 const BACKEND = { namespace: 'imageflow-backend', name: 'backend-api', port: 8000 };
 const MINIO = { namespace: 'imageflow-storage', name: 'minio', port: 9000 };
 const MINIO_ROOT = { apiVersion: 'v1', kind: 'Secret', namespace: 'imageflow-storage', name: 'minio-root' };
-const DEPLOYMENTS = [
-  ['imageflow-processing', 'resize'],
-  ['imageflow-processing', 'detect'],
-  ['imageflow-processing', 'filter'],
-  ['imageflow-backend', 'backend-api'],
-  ['imageflow-backend', 'pipeline-worker'],
-] as const;
-
 interface JobStatus {
   jobId: string;
   status: 'queued' | 'completed' | 'failed';
@@ -36,7 +29,7 @@ scenario('imageflow-pipeline-e2e', { system: 'imageflowcanvas', upTimeoutMs: 240
   it('carries every image through backend → Kafka → processing (GPU stage on the GPU node) → MinIO, losing none', async () => {
     const env = s.env;
     await s.step('wait for the processing services, the backend and the workers', () =>
-      waitForDeployments(env),
+      waitForImageflowDeployments(env),
     );
     const backend = await env.net.serviceUrl(BACKEND);
     await s.step('wait for the backend to be ready (Kafka topics created)', () =>
@@ -206,15 +199,6 @@ function syntheticImage(objects: number, seed: number): Buffer {
   return Buffer.concat([Buffer.from(`P6\n${w} ${h}\n255\n`, 'ascii'), rgb]);
 }
 
-async function waitForDeployments(env: Environment): Promise<void> {
-  for (const [namespace, name] of DEPLOYMENTS)
-    await env.kube.waitFor(
-      { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name },
-      (d) => (d?.status?.availableReplicas ?? 0) >= (d?.spec?.replicas ?? 1),
-      { timeout: 180_000, what: `Deployment ${namespace}/${name} available` },
-    );
-}
-
 async function minioClient(env: Environment): Promise<S3Client> {
   const secret = (await env.kube.get(MINIO_ROOT)) as KubeObject & {
     data?: Record<string, string>;
@@ -244,18 +228,4 @@ async function keys(s3: S3Client, bucket: string): Promise<Set<string>> {
 function p95(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] ?? Number.NaN;
-}
-
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  f: () => Promise<T | undefined | false>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }

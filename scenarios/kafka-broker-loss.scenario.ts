@@ -1,19 +1,11 @@
 import { expect, it } from 'vitest';
-import type { Environment } from '../env/environment.ts';
 import { scenario } from '../harness/index.ts';
+import { squareImage, until, waitForImageflowDeployments } from './support/imageflow.ts';
 
 const BACKEND = { namespace: 'imageflow-backend', name: 'backend-api', port: 8000 };
 const JOBS_TOPIC = 'image-processing-jobs';
 const BEFORE = 20;
 const AFTER = 20;
-const DEPLOYMENTS = [
-  ['imageflow-processing', 'resize'],
-  ['imageflow-processing', 'detect'],
-  ['imageflow-processing', 'filter'],
-  ['imageflow-backend', 'backend-api'],
-  ['imageflow-backend', 'pipeline-worker'],
-] as const;
-
 /**
  * ImageFlowCanvas (seed 003) loses one of its three Kafka brokers under load: images keep being
  * posted to the backend, which produces each job with acks=all (replication factor 3,
@@ -29,7 +21,7 @@ scenario(
     it('completes every acknowledged job when the leading broker is killed under load', async () => {
       const env = s.env;
       await s.step('wait for the processing services, the backend and the workers', () =>
-        waitForDeployments(env),
+        waitForImageflowDeployments(env),
       );
       const backend = await env.net.serviceUrl(BACKEND);
       await s.step('wait for the backend to be ready', () =>
@@ -50,7 +42,7 @@ scenario(
           sent++;
           const res = await fetch(`${backend}/v1/jobs`, {
             method: 'POST',
-            body: new Uint8Array(image(sent)),
+            body: new Uint8Array(squareImage(sent)),
           }).catch(() => undefined);
           if (res?.status === 202) accepted.push(((await res.json()) as { jobId: string }).jobId);
           else {
@@ -124,37 +116,3 @@ scenario(
     });
   },
 );
-
-/** A 40×30 PPM with one bright square. */
-function image(n: number): Buffer {
-  const w = 40;
-  const h = 30;
-  const rgb = Buffer.alloc(w * h * 3, 20);
-  const x0 = 5 + (n % 10);
-  for (let y = 8; y < 20; y++)
-    for (let x = x0; x < x0 + 12; x++) rgb.fill(230, (y * w + x) * 3, (y * w + x) * 3 + 3);
-  return Buffer.concat([Buffer.from(`P6\n${w} ${h}\n255\n`, 'ascii'), rgb]);
-}
-
-async function waitForDeployments(env: Environment): Promise<void> {
-  for (const [namespace, name] of DEPLOYMENTS)
-    await env.kube.waitFor(
-      { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name },
-      (d) => (d?.status?.availableReplicas ?? 0) >= (d?.spec?.replicas ?? 1),
-      { timeout: 180_000, what: `Deployment ${namespace}/${name} available` },
-    );
-}
-
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  f: () => Promise<T | undefined | false>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
