@@ -277,7 +277,15 @@ export async function waitForSentinelReplicas(
 
 async function healthyReplicas(addr: { host: string; port: number }, masterName: string) {
   const replicas = await askSentinel<string[][]>(addr, 'REPLICAS', masterName);
-  return replicas?.filter((r) => r[r.indexOf('flags') + 1] === 'slave').length;
+  // A replica is healthy once its link to the master is up (`master-link-status ok`, from the INFO the
+  // sentinel reads every 10 s): until its first full sync ends it is listed but confirms no write.
+  return replicas?.filter((r) => field(r, 'flags') === 'slave' && field(r, 'master-link-status') === 'ok')
+    .length;
+}
+
+function field(entry: string[], name: string): string | undefined {
+  const i = entry.indexOf(name);
+  return i >= 0 && i % 2 === 0 ? entry[i + 1] : undefined;
 }
 
 /** Runs a command on each sentinel (e.g. SENTINEL SET <master> down-after-milliseconds 1000). */
