@@ -44,6 +44,22 @@ export interface SessionOptions {
   traffic?: { ingress: string; paths: string[]; rate: number; timeout: number };
   progress: (message: string) => void;
   keep?: boolean;
+  /** --env cluster: the existing cluster's kubeconfig and context (--kubeconfig / --context). */
+  cluster?: ClusterTarget;
+}
+
+/** The existing cluster a run targets with --env cluster (--kubeconfig / --context). */
+export interface ClusterTarget {
+  kubeconfig?: string;
+  context?: string;
+}
+
+/** The kubeconfig and context of a ClusterTarget as EnvironmentOptions spells them (none when absent). */
+export function clusterTargetOptions(t: ClusterTarget | undefined): ClusterTarget {
+  return {
+    ...(t?.kubeconfig !== undefined ? { kubeconfig: t.kubeconfig } : {}),
+    ...(t?.context !== undefined ? { context: t.context } : {}),
+  };
 }
 
 /**
@@ -90,6 +106,7 @@ export class ChaosSession {
         ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
         workDir: path.join(o.reportDir, 'work'),
         progress: o.progress,
+        ...clusterTargetOptions(o.cluster),
       }),
     );
     this.t0 = this.env.clock.now();

@@ -8,7 +8,7 @@ import { resolveSystem } from '../../system/system.ts';
 import { loadTopology } from '../../system/topology/topology.ts';
 import { writeReport } from '../report/report-writer.ts';
 import { newRunId } from '../scenario/run-options.ts';
-import { ChaosSession } from './chaos-session.ts';
+import { ChaosSession, type ClusterTarget } from './chaos-session.ts';
 import {
   budgetSeconds,
   describePlan,
@@ -33,6 +33,8 @@ export interface RandomCommandOptions {
   /** The targets-and-limits file (default chaos/random/<system>.yaml). */
   config?: string;
   progress: (message: string) => void;
+  /** --env cluster: the existing cluster's kubeconfig and context. */
+  cluster?: ClusterTarget;
 }
 
 /** One fault as it ran: what the plan said, and what was observed. */
@@ -86,6 +88,7 @@ export async function randomCommand(root: string, o: RandomCommandOptions): Prom
     reportDir,
     runId,
     progress: o.progress,
+    ...(o.cluster ? { cluster: o.cluster } : {}),
   });
   const slowest = Math.max(0, ...steps.map((s) => s.recoverySeconds ?? 0));
   await finish(
@@ -121,10 +124,18 @@ export async function randomCommand(root: string, o: RandomCommandOptions): Prom
 export async function runRandom(
   config: RandomConfig,
   plan: RandomPlan,
-  o: { env: string; timeScale?: number; reportDir: string; runId: string; progress: (m: string) => void },
+  o: {
+    env: string;
+    timeScale?: number;
+    reportDir: string;
+    runId: string;
+    progress: (m: string) => void;
+    cluster?: ClusterTarget;
+  },
 ): Promise<{ passed: boolean; steps: JournalStep[] }> {
   const s = new ChaosSession({
     env: o.env,
+    ...(o.cluster ? { cluster: o.cluster } : {}),
     system: config.system,
     ...(config.overlay ? { overlay: config.overlay } : {}),
     ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),

@@ -6,6 +6,7 @@ import { TwinError } from '../../core/errors.ts';
 import { interruptCause } from '../../core/interrupt.ts';
 import type { RunRecord } from '../report/run-record.ts';
 import { newRunId } from '../scenario/run-options.ts';
+import type { ClusterTarget } from './chaos-session.ts';
 import { loadExperiment } from './experiment.ts';
 import { runExperiment } from './run-experiment.ts';
 
@@ -49,6 +50,8 @@ export interface SuiteOptions {
   /** A history directory (a checkout of the chaos-history branch) the run is appended to. */
   history?: string;
   progress: (message: string) => void;
+  /** --env cluster: the existing cluster's kubeconfig and context (experiments; scenarios get them from runScenario). */
+  cluster?: ClusterTarget;
   /** Runs a scenario under the run id given (its report is <reportDir>/<runId>/). */
   runScenario: (name: string, options: { runId: string; timeScale?: number }) => Promise<number>;
 }
@@ -78,6 +81,7 @@ export async function runSuite(root: string, o: SuiteOptions): Promise<number> {
           reportDir: path.join(reportRoot, runId),
           runId,
           progress: o.progress,
+          ...(o.cluster ? { cluster: o.cluster } : {}),
         });
         worst = Math.max(worst, out.passed ? 0 : 1);
         results.push(

@@ -1,4 +1,6 @@
 import { TwinError } from '../../core/errors.ts';
+import { environmentBackend } from '../../env/registry.ts';
+import { clusterTargetOptions } from '../chaos/chaos-session.ts';
 import { progress } from '../scenario/progress.ts';
 import type { RunOptions } from '../scenario/run-options.ts';
 import { runScenario } from './run-scenario.ts';
@@ -23,6 +25,12 @@ export interface ChaosCommandOptions {
  */
 export async function runChaos(root: string, run: RunOptions, opts: ChaosCommandOptions): Promise<number> {
   const timeScale = opts.timeScaleGiven ? { timeScale: run.timeScale } : {};
+  // --env cluster: the experiments and the randomized run bring the cluster up with these too.
+  const target = clusterTargetOptions(run);
+  const cluster = Object.keys(target).length > 0 ? { cluster: target } : {};
+  // Checked before anything starts, as `twin scenario` does: the environment can run here, and with
+  // --env cluster the kubeconfig and context exist (an input error exits 2 with no report written).
+  if (!(opts.random && opts.dryRun)) await environmentBackend(run.env).preflight(target);
   if (opts.random) {
     const { randomCommand } = await import('../chaos/random-run.ts');
     return randomCommand(root, {
@@ -35,6 +43,7 @@ export async function runChaos(root: string, run: RunOptions, opts: ChaosCommand
       ...(opts.dryRun ? { dryRun: true } : {}),
       ...(opts.summary ? { summary: opts.summary } : {}),
       ...(opts.history ? { history: opts.history } : {}),
+      ...cluster,
       progress,
     });
   }
@@ -55,6 +64,7 @@ export async function runChaos(root: string, run: RunOptions, opts: ChaosCommand
     ...(only ? { only } : {}),
     ...(opts.summary ? { summary: opts.summary } : {}),
     ...(opts.history ? { history: opts.history } : {}),
+    ...cluster,
     progress,
     runScenario: (name, o) => runScenario(root, name, { ...run, ...o }),
   });

@@ -159,6 +159,8 @@ const chaos = program
     ).argParser(parseTimeScale),
   )
   .addOption(gpuOption())
+  .addOption(kubeconfigOption())
+  .addOption(contextOption())
   .option('--report-dir <dir>', 'where reports go', 'reports')
   .option('--only <names>', 'comma-separated suite entries to run (default: all)')
   .option('--summary <file>', 'append the key figures as Markdown ($GITHUB_STEP_SUMMARY)')
@@ -219,6 +221,8 @@ program
   .option('--report-dir <dir>', 'where reports/gate-<system>-<time>/ goes', 'reports')
   .addOption(timeScaleOption())
   .addOption(gpuOption())
+  .addOption(kubeconfigOption())
+  .addOption(contextOption())
   .action(async (opts) => {
     const { gateCommand } = await import('../gate/cli.ts');
     process.exitCode = await gateCommand(root, runOptions(opts), {

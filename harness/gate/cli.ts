@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { interruption } from '../../core/interrupt.ts';
+import { environmentBackend } from '../../env/registry.ts';
 import { GATE_PROFILES, loadProfile, REGRESSION_PROFILES } from '../../load/profiles/index.ts';
 import { checkInputFile, checkWritableDirectory, parseNameList, parseRuns } from '../cli/option-values.ts';
 import { progress } from '../scenario/progress.ts';
@@ -32,6 +33,11 @@ export async function gateCommand(root: string, run: RunOptions, flags: GateFlag
     : flags.baseline !== undefined
       ? checkInputFile('--baseline', flags.baseline)
       : path.join(root, 'load', 'baselines', `${systemName}.${run.env}.json`);
+  // Checked before anything starts, as `twin scenario` does (--env cluster: the kubeconfig and context).
+  await environmentBackend(run.env).preflight({
+    ...(run.kubeconfig !== undefined ? { kubeconfig: run.kubeconfig } : {}),
+    ...(run.context !== undefined ? { context: run.context } : {}),
+  });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const reportDir = path.resolve(run.reportDir, `gate-${systemName}-${stamp}`);
   const outcome = await runGate({
@@ -47,6 +53,8 @@ export async function gateCommand(root: string, run: RunOptions, flags: GateFlag
     reportDir,
     timeScale: run.timeScale,
     gpu: run.gpu,
+    ...(run.kubeconfig !== undefined ? { kubeconfig: run.kubeconfig } : {}),
+    ...(run.context !== undefined ? { context: run.context } : {}),
     signal: interruption(),
     progress,
   });

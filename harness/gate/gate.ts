@@ -33,6 +33,9 @@ export interface GateOptions {
   reportDir: string;
   timeScale?: number;
   gpu?: 'emulated' | 'passthrough';
+  /** --env cluster: the existing cluster's kubeconfig and context (--kubeconfig / --context). */
+  kubeconfig?: string;
+  context?: string;
   signal?: AbortSignal;
   progress: (message: string) => void;
 }
@@ -121,6 +124,8 @@ export async function runGate(options: GateOptions): Promise<GateOutcome> {
       progress: options.progress,
       ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
       ...(options.gpu ? { gpu: options.gpu } : {}),
+      ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
+      ...(options.context !== undefined ? { context: options.context } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     runs = await runProfilesOn(env, options);

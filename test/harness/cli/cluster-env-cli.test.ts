@@ -117,4 +117,31 @@ describe('twin scenario --env cluster: input errors exit 2, before anything star
     expect(r.stderr).toContain('faults.partitionNode needs node-access');
     expect(r.stderr).toContain('a managed cluster such as EKS, GKE or AKS never does');
   });
+
+  it('twin gate and twin chaos take --kubeconfig and --context to the cluster they bring up', () => {
+    const missing = path.join(dir, 'nope.yaml');
+    const reports = path.join(dir, 'reports');
+    for (const args of [
+      ['gate', '--profiles', 'smoke', '--overlay', 'local'],
+      ['chaos', '--only', 'api-latency'],
+      ['chaos', '--random', '--seed', '7', '--budget', '1m'],
+    ]) {
+      const r = twin([...args, '--env', 'cluster', '--kubeconfig', missing, '--report-dir', reports]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(`--kubeconfig: ${missing} does not exist`);
+      const c = twin([
+        ...args,
+        '--env',
+        'cluster',
+        '--kubeconfig',
+        kubeconfig,
+        '--context',
+        'qa',
+        '--report-dir',
+        reports,
+      ]);
+      expect(c.code, `${args.join(' ')}: ${c.stderr}`).toBe(2);
+      expect(c.stderr, args.join(' ')).toContain(`--context: context "qa" is not in ${kubeconfig}`);
+    }
+  });
 });
