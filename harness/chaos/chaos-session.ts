@@ -52,10 +52,14 @@ export interface SessionOptions {
 export interface ClusterTarget {
   kubeconfig?: string;
   context?: string;
+  /** The overlay deployed (--overlay; required with --env cluster): it replaces an experiment's own. */
+  overlay?: string;
 }
 
 /** The kubeconfig and context of a ClusterTarget as EnvironmentOptions spells them (none when absent). */
-export function clusterTargetOptions(t: ClusterTarget | undefined): ClusterTarget {
+export function clusterTargetOptions(
+  t: ClusterTarget | undefined,
+): Pick<ClusterTarget, 'kubeconfig' | 'context'> {
   return {
     ...(t?.kubeconfig !== undefined ? { kubeconfig: t.kubeconfig } : {}),
     ...(t?.context !== undefined ? { context: t.context } : {}),
@@ -102,7 +106,7 @@ export class ChaosSession {
     this.env = await this.step(`bring up ${o.system} on ${o.env}`, () =>
       upEnvironment(o.env, {
         system: o.system,
-        overlay: o.overlay ?? 'local',
+        overlay: o.cluster?.overlay ?? o.overlay ?? 'local',
         ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
         workDir: path.join(o.reportDir, 'work'),
         progress: o.progress,

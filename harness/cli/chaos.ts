@@ -3,6 +3,7 @@ import { environmentBackend } from '../../env/registry.ts';
 import { clusterTargetOptions } from '../chaos/chaos-session.ts';
 import { progress } from '../scenario/progress.ts';
 import type { RunOptions } from '../scenario/run-options.ts';
+import { assertOverlay } from './option-values.ts';
 import { runScenario } from './run-scenario.ts';
 
 /** What `twin chaos` adds to the run options every command shares. */
@@ -27,10 +28,21 @@ export async function runChaos(root: string, run: RunOptions, opts: ChaosCommand
   const timeScale = opts.timeScaleGiven ? { timeScale: run.timeScale } : {};
   // --env cluster: the experiments and the randomized run bring the cluster up with these too.
   const target = clusterTargetOptions(run);
-  const cluster = Object.keys(target).length > 0 ? { cluster: target } : {};
+  const where = { ...target, ...(run.overlay !== undefined ? { overlay: run.overlay } : {}) };
+  const cluster = Object.keys(where).length > 0 ? { cluster: where } : {};
   // Checked before anything starts, as `twin scenario` does: the environment can run here, and with
   // --env cluster the kubeconfig and context exist (an input error exits 2 with no report written).
-  if (!(opts.random && opts.dryRun)) await environmentBackend(run.env).preflight(target);
+  if (!(opts.random && opts.dryRun)) {
+    await environmentBackend(run.env).preflight(target);
+    // The suite spans systems: each entry deploys the overlay of that name of its own system.
+    if (run.env === 'cluster' && opts.random)
+      await assertOverlay(opts.system ?? 'ai-platform', run.overlay, root);
+    else if (run.env === 'cluster' && !run.overlay)
+      throw new TwinError(
+        'TWIN_OPTION_INVALID',
+        '--env cluster needs --overlay <name>: which overlay of each system in the suite to deploy on the cluster',
+      );
+  }
   if (opts.random) {
     const { randomCommand } = await import('../chaos/random-run.ts');
     return randomCommand(root, {

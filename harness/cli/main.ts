@@ -161,6 +161,10 @@ const chaos = program
   .addOption(gpuOption())
   .addOption(kubeconfigOption())
   .addOption(contextOption())
+  .option(
+    '--overlay <name>',
+    'the overlay each entry deploys instead of its own (required with --env cluster)',
+  )
   .option('--report-dir <dir>', 'where reports go', 'reports')
   .option('--only <names>', 'comma-separated suite entries to run (default: all)')
   .option('--summary <file>', 'append the key figures as Markdown ($GITHUB_STEP_SUMMARY)')
@@ -205,7 +209,7 @@ program
   )
   .option('--system <name|dir>', 'system under infra/', 'ai-platform')
   .addOption(envOption())
-  .option('--overlay <name>', 'kustomize overlay', 'local')
+  .option('--overlay <name>', 'kustomize overlay (default local; --env cluster needs one named)')
   .option('--profiles <list>', 'comma-separated load profiles (load/profiles/); default smoke,steady,spike')
   .option('--baseline <file>', 'baseline file (default load/baselines/<system>.<env>.json)')
   .option('--update-baseline', 'record a new baseline from the runs instead of comparing')

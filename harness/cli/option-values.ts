@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, statfsSync, statSync } from 'node:fs
 import path from 'node:path';
 import { TwinError } from '../../core/errors.ts';
 import { DEFAULT_TIME_SCALE } from '../../kube/clock.ts';
+import { resolveSystem } from '../../system/system.ts';
 
 /**
  * The CLI's option values, checked where they are parsed: a bad value is TWIN_OPTION_INVALID (exit 2)
@@ -103,4 +104,24 @@ export function checkInputFile(flag: string, file: string, options: { mayBeMissi
   }
   if (!st.isFile()) throw new TwinError('TWIN_OPTION_INVALID', `${flag} ${file}: is a directory, not a file`);
   return abs;
+}
+
+/** --env cluster deploys the overlay named, which must exist: there is no default on someone's cluster. */
+export async function assertOverlay(
+  system: string,
+  overlay: string | undefined,
+  root: string,
+): Promise<void> {
+  const layout = await resolveSystem(system, root);
+  const overlays = layout.overlays();
+  if (!overlay)
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `--env cluster needs --overlay <name>: which overlay of ${system} to deploy on the cluster (overlays: ${overlays.join(', ')})`,
+    );
+  if (!layout.hasOverlay(overlay))
+    throw new TwinError(
+      'TWIN_OPTION_INVALID',
+      `--overlay: ${path.relative(process.cwd(), layout.overlayDir(overlay))} does not exist (overlays of ${system}: ${overlays.join(', ')})`,
+    );
 }

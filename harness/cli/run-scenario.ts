@@ -7,9 +7,9 @@ import { childPids } from '../../core/process.ts';
 import { assertFaultsSupported } from '../../env/fault-needs.ts';
 import { environmentBackend } from '../../env/registry.ts';
 import { defaultOverlayOf, loadProject } from '../../system/project.ts';
-import { resolveSystem } from '../../system/system.ts';
 import { newRunId, RUN_OPTIONS_VAR, type RunOptions, serializeRunOptions } from '../scenario/run-options.ts';
 import type { ScenarioOptions } from '../scenario/scenario.ts';
+import { assertOverlay } from './option-values.ts';
 import { isGenericScenario, scenarioFile } from './scenario-catalog.ts';
 
 export interface ScenarioFlags {
@@ -201,17 +201,3 @@ export async function captureScenario(root: string, file: string): Promise<Scena
 }
 
 /** --env cluster deploys the overlay it is told to on someone's cluster: never a default, and one that exists. */
-async function assertOverlay(system: string, overlay: string | undefined, root: string): Promise<void> {
-  const layout = await resolveSystem(system, root);
-  const overlays = layout.overlays();
-  if (!overlay)
-    throw new TwinError(
-      'TWIN_OPTION_INVALID',
-      `--env cluster needs --overlay <name>: which overlay of ${system} to deploy on the cluster (overlays: ${overlays.join(', ')})`,
-    );
-  if (!layout.hasOverlay(overlay))
-    throw new TwinError(
-      'TWIN_OPTION_INVALID',
-      `--overlay: ${path.relative(process.cwd(), layout.overlayDir(overlay))} does not exist (overlays of ${system}: ${overlays.join(', ')})`,
-    );
-}

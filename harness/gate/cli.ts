@@ -3,7 +3,13 @@ import path from 'node:path';
 import { interruption } from '../../core/interrupt.ts';
 import { environmentBackend } from '../../env/registry.ts';
 import { GATE_PROFILES, loadProfile, REGRESSION_PROFILES } from '../../load/profiles/index.ts';
-import { checkInputFile, checkWritableDirectory, parseNameList, parseRuns } from '../cli/option-values.ts';
+import {
+  assertOverlay,
+  checkInputFile,
+  checkWritableDirectory,
+  parseNameList,
+  parseRuns,
+} from '../cli/option-values.ts';
 import { progress } from '../scenario/progress.ts';
 import type { RunOptions } from '../scenario/run-options.ts';
 import { type Runner, runGate } from './gate.ts';
@@ -38,6 +44,7 @@ export async function gateCommand(root: string, run: RunOptions, flags: GateFlag
     ...(run.kubeconfig !== undefined ? { kubeconfig: run.kubeconfig } : {}),
     ...(run.context !== undefined ? { context: run.context } : {}),
   });
+  if (run.env === 'cluster') await assertOverlay(system, run.overlay, root);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const reportDir = path.resolve(run.reportDir, `gate-${systemName}-${stamp}`);
   const outcome = await runGate({

@@ -123,8 +123,8 @@ describe('twin scenario --env cluster: input errors exit 2, before anything star
     const reports = path.join(dir, 'reports');
     for (const args of [
       ['gate', '--profiles', 'smoke', '--overlay', 'local'],
-      ['chaos', '--only', 'api-latency'],
-      ['chaos', '--random', '--seed', '7', '--budget', '1m'],
+      ['chaos', '--only', 'api-latency', '--overlay', 'local'],
+      ['chaos', '--random', '--seed', '7', '--budget', '1m', '--overlay', 'local'],
     ]) {
       const r = twin([...args, '--env', 'cluster', '--kubeconfig', missing, '--report-dir', reports]);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
@@ -142,6 +142,18 @@ describe('twin scenario --env cluster: input errors exit 2, before anything star
       ]);
       expect(c.code, `${args.join(' ')}: ${c.stderr}`).toBe(2);
       expect(c.stderr, args.join(' ')).toContain(`--context: context "qa" is not in ${kubeconfig}`);
+    }
+  });
+
+  it('twin gate and twin chaos on a cluster need --overlay, as twin scenario does', () => {
+    for (const args of [
+      ['gate', '--profiles', 'smoke'],
+      ['chaos', '--only', 'api-latency'],
+      ['chaos', '--random', '--seed', '7', '--budget', '1m'],
+    ]) {
+      const r = twin([...args, '--env', 'cluster', '--kubeconfig', kubeconfig]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^twin: --env cluster needs --overlay <name>: /);
     }
   });
 });
