@@ -186,7 +186,7 @@ scenario(
           description: `failed share × ${windowMin.toFixed(1)} control-plane minutes, of the 21.6 minutes a 99.95 % month allows`,
         },
       );
-      const seen = users.summary(0, t0);
+      const seen = await users.during(t0, recoveredAt);
       if (!seen.skipped) {
         s.measure(
           'browser journeys during the outage (open the web app, predict, see the result)',

@@ -27,6 +27,8 @@ export class JourneyLoop {
   private readonly outcomes: Array<{ t: number; end: number; outcome: JourneyOutcome }> = [];
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
+  /** The journey in progress: its start (control-plane ms) and its end. */
+  private inFlight: { t: number; done: Promise<void> } | undefined;
   readonly skipped: string | undefined;
 
   constructor(
@@ -48,7 +50,7 @@ export class JourneyLoop {
       const url = await env.net.ingressUrl(journey.ingress);
       while (!this.stopped) {
         const t = this.env.clock.now();
-        const outcome = await this.runner.run(journey, url, this.options.timeoutMs ?? 15_000).catch(
+        const run = this.runner.run(journey, url, this.options.timeoutMs ?? 15_000).catch(
           (err: Error): JourneyOutcome => ({
             ok: false,
             timeToInteractiveMs: null,
@@ -57,7 +59,10 @@ export class JourneyLoop {
             error: err.message,
           }),
         );
+        this.inFlight = { t, done: run.then(() => {}) };
+        const outcome = await run;
         this.outcomes.push({ t, end: this.env.clock.now(), outcome });
+        this.inFlight = undefined;
         if (!this.stopped) await new Promise((r) => setTimeout(r, this.options.everyMs ?? 1000));
       }
     })();
@@ -70,9 +75,24 @@ export class JourneyLoop {
     return this.summary(startedAt);
   }
 
-  /** What the journeys that ended at or after `since` (control-plane ms) saw; `t` relative to `startedAt`. */
-  summary(startedAt = 0, since = 0): JourneySummary {
-    const all = this.outcomes.filter((o) => o.end >= since);
+  /**
+   * What the journeys that overlapped [from, to] (control-plane ms) saw: ended at or after `from` and
+   * started at or before `to`. A journey still in progress that started by `to` is waited for, at most
+   * `waitMs` real ms (it takes seconds: without the wait a short window often has none that ended).
+   */
+  async during(from: number, to: number, waitMs = 20_000): Promise<JourneySummary> {
+    const current = this.inFlight;
+    if (current && current.t <= to)
+      await Promise.race([current.done, new Promise((r) => setTimeout(r, waitMs).unref())]);
+    return this.summary(0, from, to);
+  }
+
+  /**
+   * What the journeys that ended at or after `since` (and started at or before `until`, control-plane
+   * ms) saw; `t` relative to `startedAt`.
+   */
+  summary(startedAt = 0, since = 0, until = Number.POSITIVE_INFINITY): JourneySummary {
+    const all = this.outcomes.filter((o) => o.end >= since && o.t <= until);
     const ok = all.filter((o) => o.outcome.ok).length;
     const tti = all
       .map((o) => o.outcome.timeToInteractiveMs)

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Environment } from '../../../env/environment.ts';
 import { predictJourney } from '../../../harness/journeys/ai-platform.ts';
 import { findChromium, hasChromium } from '../../../harness/journeys/browser.ts';
 import { JourneyRunner } from '../../../harness/journeys/journey-runner.ts';
@@ -101,4 +102,33 @@ describe.skipIf(!hasChromium())('browser journeys in Chromium (needs chromium or
     );
     expect(html).toContain('href="journeys/predict-2.trace.zip"');
   }, 60_000);
+});
+
+describe.skipIf(!hasChromium())('a journey loop over a window (harness/journeys/journey-loop.ts)', () => {
+  it('counts the journeys that overlapped the window, waiting for the one in progress', async () => {
+    const { JourneyLoop } = await import('../../../harness/journeys/journey-loop.ts');
+    let now = 0;
+    // Each journey takes 400 ms of the clock below; the loop waits 50 ms between them.
+    const runner = {
+      run: async () => {
+        await new Promise((r) => setTimeout(r, 400));
+        return { ok: true, timeToInteractiveMs: 100, durationMs: 400, consoleErrors: [] };
+      },
+    } as unknown as JourneyRunner;
+    const clock = { now: () => now + performance.now() };
+    const env = { net: { ingressUrl: async () => 'http://127.0.0.1:9' }, clock } as unknown as Environment;
+    const loop = new JourneyLoop(runner, env, 'ai-platform', 'predict', { everyMs: 50 });
+    expect(loop.skipped).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 100));
+    // A window of 10 ms inside the first journey: none had ended when it closed; during() waits for it.
+    const from = clock.now();
+    const seen = await loop.during(from, from + 10);
+    expect(seen.runs).toBe(1);
+    expect(seen.ok).toBe(1);
+    // A window in the future that no journey started in yet: none.
+    now = 1e9;
+    expect((await loop.during(clock.now() + 1e6, clock.now() + 2e6, 10)).runs).toBe(0);
+    now = 0;
+    await loop.stop();
+  });
 });
