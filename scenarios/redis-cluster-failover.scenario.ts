@@ -8,6 +8,7 @@ import {
   ClusterWriter,
   clusterInfo,
   clusterNodes,
+  isTwinError,
   missingDataServices,
   scenario,
   secretPgTarget,
@@ -147,6 +148,15 @@ else
         writer.start();
         const t0 = performance.now();
         await sleep(1500);
+        // Each write waits up to 100 ms for a replica (WAIT 1 100); a cluster that has just formed may take
+        // a moment before its replicas confirm: wait (bounded) for 10 writes per shard, measured below.
+        await pollUntil(
+          async () =>
+            writer.shards.every((sh) => writer.shardWindow(sh.range[0], t0).acked >= 10) ? true : undefined,
+          { what: '10 acknowledged writes on every shard', timeoutMs: 30_000, everyMs: 100 },
+        ).catch((err) => {
+          if (!isTwinError(err, 'TWIN_TIMEOUT')) throw err;
+        });
         for (const shard of writer.shards) {
           const w = writer.shardWindow(shard.range[0], t0);
           s.measure(`steady-state acknowledged writes, slots ${shard.range.join('-')}`, w.acked, 'writes', {
