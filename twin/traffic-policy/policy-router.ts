@@ -56,19 +56,32 @@ export class PolicyRouter {
     this.random = o.random ?? Math.random;
   }
 
-  handle(req: IncomingMessage, res: ServerResponse, table: RouteTable): void {
-    void this.run(req, res, table).catch((err: Error) => {
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    table: RouteTable,
+    onResult?: (r: RoutedResult) => void,
+  ): void {
+    void this.run(req, res, table, onResult).catch((err: Error) => {
       if (!res.headersSent) localReply(res, 500, `traffic policy: ${err.message}\n`);
       else res.destroy();
     });
   }
 
-  private async run(req: IncomingMessage, res: ServerResponse, table: RouteTable): Promise<void> {
+  private async run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    table: RouteTable,
+    onResult: ((r: RoutedResult) => void) | undefined,
+  ): Promise<void> {
     const flags: string[] = [];
     const facts = factsOf(req);
     const selected = selectRoute(table.routes, facts);
     const route = selected?.route;
-    const finish = (r: Omit<RoutedResult, 'flags'>) => this.o.onResult?.({ ...r, flags }, req);
+    const finish = (r: Omit<RoutedResult, 'flags'>) => {
+      this.o.onResult?.({ ...r, flags }, req);
+      onResult?.({ ...r, flags });
+    };
     if (!route) {
       req.resume();
       flags.push('NR');

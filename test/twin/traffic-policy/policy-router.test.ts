@@ -4,7 +4,7 @@ import { parseRetryOn, retryPolicy } from '../../../twin/traffic-policy/retry-po
 import type { Route, RouteTable } from '../../../twin/traffic-policy/route-table.ts';
 import { call, cluster, front, upstream } from './engine-harness.ts';
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
+const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
