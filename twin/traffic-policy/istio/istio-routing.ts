@@ -47,6 +47,10 @@ export class IstioRouting {
   private readonly clusters = new Map<string, { key: string; cluster: UpstreamCluster }>();
   private readonly unwatch: Array<() => void> = [];
   private readonly reported = new Set<string>();
+  /** The Istio objects by kind, oldest first, as last read (dropped on every change of that kind). */
+  private readonly cache = new Map<string, KubeObject[]>();
+  /** Pods by address, for the sidecar check of mesh clients. */
+  private readonly podsByIp = new Map<string, KubeObject>();
 
   constructor(private readonly o: IstioRoutingOptions) {
     this.router = new PolicyRouter({
@@ -60,9 +64,21 @@ export class IstioRouting {
   }
 
   start(): void {
-    for (const kind of ['VirtualService', 'DestinationRule']) {
-      this.unwatch.push(this.o.store.watch({ kind }, () => this.reported.clear()));
+    for (const kind of ['VirtualService', 'DestinationRule', 'Gateway']) {
+      this.unwatch.push(
+        this.o.store.watch({ apiVersion: `${GROUP}/v1`, kind }, () => {
+          this.cache.delete(kind);
+          this.reported.clear();
+        }),
+      );
     }
+    const track = (pod: KubeObject, gone: boolean) => {
+      for (const [ip, p] of this.podsByIp) if (p.metadata.uid === pod.metadata.uid) this.podsByIp.delete(ip);
+      const ip = pod.status?.podIP;
+      if (!gone && ip) this.podsByIp.set(ip, pod);
+    };
+    this.unwatch.push(this.o.store.watch({ kind: 'Pod' }, (e) => track(e.object, e.type === 'DELETED')));
+    for (const pod of this.o.store.list({ kind: 'Pod' })) track(pod, false);
   }
 
   stop(): void {
@@ -248,7 +264,7 @@ export class IstioRouting {
   /** Whether the client at this address has Istio's sidecar: its namespace is labelled for injection, or the pod asks for it. */
   private hasSidecar(ip: string): boolean {
     if (!ip.startsWith('127.10.')) return false;
-    const pod = this.o.store.list({ kind: 'Pod' }).find((p) => p.status?.podIP === ip);
+    const pod = this.podsByIp.get(ip);
     if (!pod) return false;
     const inject =
       pod.metadata.annotations?.['sidecar.istio.io/inject'] ??
@@ -264,7 +280,9 @@ export class IstioRouting {
   }
 
   private list(kind: string): KubeObject[] {
-    return this.o.store
+    const cached = this.cache.get(kind);
+    if (cached) return cached;
+    const objects = this.o.store
       .list({ apiVersion: `${GROUP}/v1`, kind })
       .sort(
         (a, b) =>
@@ -275,6 +293,8 @@ export class IstioRouting {
             `${b.metadata.namespace}/${b.metadata.name}`,
           ),
       );
+    this.cache.set(kind, objects);
+    return objects;
   }
 }
 
