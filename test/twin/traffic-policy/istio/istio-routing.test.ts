@@ -295,6 +295,71 @@ describe('Istio front end on the Service proxy', () => {
     expect([...seen].sort()).toEqual(['api-v1', 'api-v2']);
   });
 
+  it('ejects a failing pod by the DestinationRule’s outlier detection and overflows its connection pool', async () => {
+    const { store, net } = await cluster();
+    const good = await startPod('127.10.4.2', 'api-good');
+    const bad = await startPod('127.10.4.3', 'api-bad', (_req, res) => {
+      res.statusCode = 500;
+      res.end('broken');
+    });
+    cleanups.push(() => closeAll([good.server, bad.server]));
+    store.create(pod('shop', 'api-good'));
+    store.create(pod('shop', 'api-bad'));
+    store.create(service('shop', 'api', [{ name: 'http', port: 80 }]));
+    const ep = endpoints(
+      'shop',
+      'api',
+      [{ ip: '127.10.4.2', pod: 'api-good' }],
+      [{ name: 'http', port: good.port }],
+    );
+    (ep.subsets as any[]).push({
+      addresses: [{ ip: '127.10.4.3', targetRef: { kind: 'Pod', namespace: 'shop', name: 'api-bad' } }],
+      ports: [{ name: 'http', port: bad.port }],
+    });
+    store.create(ep);
+    store.create({
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'DestinationRule',
+      metadata: { name: 'api', namespace: 'shop' },
+      spec: {
+        host: 'api.shop.svc.cluster.local',
+        trafficPolicy: {
+          outlierDetection: {
+            consecutive5xxErrors: 2,
+            interval: '1s',
+            baseEjectionTime: '60s',
+            maxEjectionPercent: 50,
+          },
+        },
+      },
+    });
+    store.create({
+      ...GATEWAY,
+      metadata: { name: 'shop', namespace: 'shop' },
+      spec: {
+        ...GATEWAY.spec,
+        servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['shop.example.com'] }],
+      },
+    });
+    store.create(
+      virtualService(
+        'shop',
+        {
+          hosts: ['shop.example.com'],
+          gateways: ['shop'],
+          http: [{ route: [{ destination: { host: 'api' } }], retries: { attempts: 0 } }],
+        },
+        'shop',
+      ),
+    );
+    const gw = await net.serviceUrl({ namespace: 'istio-system', name: 'istio-ingressgateway', port: 80 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await get(gw, { host: 'shop.example.com' })).status);
+    // round robin: the bad pod answers 500 twice, is ejected, and every later request goes to the good one
+    expect(statuses.filter((s) => s === 500)).toHaveLength(2);
+    expect(statuses.slice(4)).toEqual(Array(8).fill(200));
+  });
+
   it('answers 500 naming the field when a VirtualService uses what the twin does not implement', async () => {
     const { store, net, log } = await cluster();
     store.create(service('imageflow-backend', 'backend-api', [{ name: 'http', port: 8000 }]));
