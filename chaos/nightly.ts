@@ -16,4 +16,5 @@ export const nightly: SuiteEntry[] = [
   { scenario: 'redis-failover' },
   { scenario: 'postgres-failover' },
   { scenario: 'redis-cluster-failover' },
+  { scenario: 'istio-fault-injection' },
 ];

@@ -28,7 +28,8 @@ export type TwinErrorCode =
   | 'TWIN_ALREADY_RUNNING'
   | 'TWIN_EXPERIMENT_INVALID'
   | 'TWIN_CHAOS_UNSUPPORTED'
-  | 'TWIN_BROWSER_NOT_FOUND';
+  | 'TWIN_BROWSER_NOT_FOUND'
+  | 'TWIN_TRAFFIC_POLICY_INVALID';
 
 const INPUT_ERRORS = new Set<TwinErrorCode>([
   'TWIN_MANIFEST_YAML',
@@ -48,6 +49,7 @@ const INPUT_ERRORS = new Set<TwinErrorCode>([
   'TWIN_EXPERIMENT_INVALID',
   'TWIN_CHAOS_UNSUPPORTED',
   'TWIN_BROWSER_NOT_FOUND',
+  'TWIN_TRAFFIC_POLICY_INVALID',
 ]);
 
 export class TwinError extends Error {

@@ -20,6 +20,9 @@ const IMPLEMENTED: Record<string, (o: AddonControllerOptions) => Controller[]> =
   'redis-operator': () => [new RedisClusterController()],
   // metrics.k8s.io: the emulated usage (twin/autoscaling) the HorizontalPodAutoscaler controller reads
   'metrics-server': () => [],
+  // VirtualService, DestinationRule, Gateway: played by the Service proxy's traffic-policy engine
+  // (twin/traffic-policy/istio), which reads them from the store as istiod does from the API server
+  istio: () => [],
 };
 
 export function implementsAddon(name: string): boolean {

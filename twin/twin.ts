@@ -46,6 +46,7 @@ import { PersistentVolumeController } from './storage/persistent-volume-controll
 import { defaultStorageClassAdmission } from './storage/storage-class.ts';
 import { EventRecorder } from './store/event-recorder.ts';
 import { ObjectStore } from './store/object-store.ts';
+import { ingressGatewayObjects } from './traffic-policy/istio/ingress-gateway.ts';
 import { waitForWorkloadsReady } from './workload-readiness.ts';
 
 export interface TwinOptions {
@@ -146,6 +147,7 @@ export class Twin {
           ? { loadBalancerSubnets: options.system.topology.network.loadBalancerSubnets }
           : {}),
       ingressControllers: new Set(this.capabilities.ingressControllers.keys()),
+      istio: addons.some((a) => a.name === 'istio'),
     });
     this.kubelet = new Kubelet({
       bindings,
@@ -295,6 +297,18 @@ export class Twin {
     progress(describeAddons(this.options.system.addons));
     // the add-ons are installed before the system: their CRDs first, as on a prepared cluster
     for (const crd of this.options.system.addonCrds) this.store.apply(crd);
+    // Istio's install creates its ingress gateway Service, which the system's Gateways select
+    if (this.options.system.addons.some((a) => a.name === 'istio'))
+      for (const obj of ingressGatewayObjects())
+        if (
+          !this.store.peek({
+            apiVersion: obj.apiVersion,
+            kind: obj.kind,
+            namespace: obj.metadata.namespace,
+            name: obj.metadata.name,
+          })
+        )
+          this.store.create(obj);
     // the IngressClasses the cluster (k3s: traefik) and its add-ons' installs (alb) create
     for (const { object } of this.capabilities.ingressClasses) this.store.create(structuredClone(object));
     for (const node of nodes) this.store.create(node);

@@ -240,6 +240,43 @@ export const ADDON_CATALOGUE: readonly AddonEntry[] = [
       },
     },
   },
+  {
+    name: 'istio',
+    title: 'Istio',
+    groups: ['networking.istio.io'],
+    // The twin plays VirtualService, DestinationRule and Gateway with its traffic-policy engine
+    // (twin/traffic-policy, docs/traffic-policy.md): at the Service proxy for mesh traffic, and at the
+    // ingress gateway Service istio-system/istio-ingressgateway that Istio's default install creates.
+    twinReconciles: [
+      'networking.istio.io/VirtualService',
+      'networking.istio.io/DestinationRule',
+      'networking.istio.io/Gateway',
+    ],
+    controllerImages: ['docker.io/istio/pilot', 'docker.io/istio/proxyv2'],
+    reference: 'https://istio.io/v1.24/docs/reference/config/networking/',
+    releases: {
+      '1.24.3': {
+        // istiod from Istio's chart repository; its CRDs come with the `base` chart (crdsOnly).
+        install: {
+          kind: 'helm',
+          release: 'istiod',
+          chart: 'istiod',
+          repo: 'https://istio-release.storage.googleapis.com/charts',
+          version: '1.24.3',
+          namespace: 'istio-system',
+        },
+        crdsOnly: {
+          kind: 'helm',
+          release: 'istio-base',
+          chart: 'base',
+          repo: 'https://istio-release.storage.googleapis.com/charts',
+          version: '1.24.3',
+          namespace: 'istio-system',
+        },
+        controllerNamespace: 'istio-system',
+      },
+    },
+  },
 ];
 
 export function catalogueEntry(name: string): AddonEntry | undefined {

@@ -35,6 +35,10 @@ export const RECONCILED_KINDS: ReadonlySet<string> = new Set([
   'argoproj.io/AnalysisTemplate',
   'argoproj.io/ClusterAnalysisTemplate',
   'argoproj.io/AnalysisRun',
+  // played by the Service proxy's traffic-policy engine where Istio is installed (twin/traffic-policy/istio)
+  'networking.istio.io/VirtualService',
+  'networking.istio.io/DestinationRule',
+  'networking.istio.io/Gateway',
 ]);
 
 export interface KindClassification {

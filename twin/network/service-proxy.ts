@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ObjectStore, WatchEvent } from '../store/object-store.ts';
@@ -8,6 +13,16 @@ import { closeServer, listen } from './listen.ts';
 import type { ConnectionPolicy } from './network-policy-enforcer.ts';
 import { HOST_ADDRESS } from './network-policy-ruleset.ts';
 import type { TrafficFaults } from './traffic-faults.ts';
+
+/** A layer-7 router that may take a Service port's HTTP requests (Istio's rules: twin/traffic-policy/istio). */
+export interface ServiceRouting {
+  /** True when it took the request; false: the proxy forwards it as kube-proxy would. */
+  handle(
+    listener: { namespace: string; name: string; port: number },
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): boolean;
+}
 
 /** How long a new connection may stay silent before it is taken for a server-speaks-first protocol. */
 const SNIFF_TIMEOUT_MS = 250;
@@ -54,6 +69,8 @@ export class ServiceProxy {
     private readonly log: (message: string) => void = () => {},
     private readonly policy?: ConnectionPolicy,
     private readonly faults?: TrafficFaults,
+    /** Istio's rules (the traffic-policy engine) where Istio is installed; they take the requests they apply to. */
+    private readonly routing?: ServiceRouting,
   ) {}
 
   start(): void {
@@ -131,6 +148,7 @@ export class ServiceProxy {
     portRef: number | string,
   ): void {
     const http = createHttpServer({ keepAlive: true }, (req, res) => {
+      if (this.routing?.handle({ namespace, name, port }, req, res)) return;
       const at = this.forwarder.now();
       const client = req.socket.remoteAddress ?? HOST_ADDRESS;
       const ep = this.pick(l, client);

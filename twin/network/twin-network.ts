@@ -13,6 +13,7 @@ import type { TrafficStats } from '../../kube/traffic.ts';
 import { DEFAULT_INGRESS_CLASS_ANNOTATION } from '../../system/profiles/cluster-capabilities.ts';
 import type { EventRecorder } from '../store/event-recorder.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { IstioRouting } from '../traffic-policy/istio/istio-routing.ts';
 import {
   assertLoopbackRange,
   claimAddressBlock,
@@ -68,6 +69,11 @@ export interface TwinNetworkOptions {
    * Ingress whose class no such controller serves gets no listener. Undefined: every Ingress is served.
    */
   ingressControllers?: ReadonlySet<string>;
+  /**
+   * Istio is installed (the system's add-ons list it): the Service proxy plays VirtualServices,
+   * DestinationRules and Gateways with the traffic-policy engine (twin/traffic-policy/istio).
+   */
+  istio?: boolean;
 }
 
 /** Absolute path of the preload that gives live Node pods cluster DNS (`node --import <path>`). */
@@ -95,6 +101,7 @@ export class TwinNetwork {
   private readonly table: EndpointTable;
   private readonly forwarder: HttpForwarder;
   private readonly serviceProxy: ServiceProxy;
+  private readonly istio: IstioRouting | undefined;
   private readonly ingressProxy: IngressProxy;
   private readonly metricsApi: MetricsApi;
   private readonly dnsServer: DnsServer;
@@ -128,6 +135,23 @@ export class TwinNetwork {
       },
       synced: () => this.enforcer?.synced() ?? Promise.resolve(),
     };
+    this.istio = options.istio
+      ? new IstioRouting({
+          store,
+          endpoints: (ns, name, port) => this.table.endpoints(ns, name, port),
+          log: this.log,
+          record: (listener, r, latencyMs) => {
+            const t = clock.now();
+            const pod = r.host?.pod ?? '';
+            const version = pod ? this.table.versionOf(pod) : 'unknown';
+            const services = [`${listener.namespace}/${listener.name}`];
+            const dest = /^outbound\|\d+\|[^|]*\|([^.]+)\.([^.]+)\./.exec(r.cluster);
+            if (dest && `${dest[2]}/${dest[1]}` !== services[0]) services.push(`${dest[2]}/${dest[1]}`);
+            for (const service of services)
+              this.metrics.record({ t, service, version, pod, status: r.status, latencyMs });
+          },
+        })
+      : undefined;
     this.serviceProxy = new ServiceProxy(
       store,
       this.table,
@@ -135,6 +159,7 @@ export class TwinNetwork {
       this.log,
       policy,
       this.trafficFaults,
+      this.istio,
     );
     const controllers = options.ingressControllers;
     this.ingressProxy = new IngressProxy(store, this.table, this.forwarder, {
@@ -176,6 +201,7 @@ export class TwinNetwork {
     this.serviceIpController.start({ store, clock, events, log: this.log });
     this.table.start();
     this.dns.start();
+    this.istio?.start();
     this.serviceProxy.start();
     this.ingressProxy.start();
     const ip = this.serviceIps.allocate('twin-system/twin-metrics');
@@ -211,6 +237,7 @@ export class TwinNetwork {
       this.dnsServer.stop(),
     ]);
     this.nameserverIp = undefined;
+    this.istio?.stop();
     this.table.stop();
     this.forwarder.close();
     await this.dns.flush();

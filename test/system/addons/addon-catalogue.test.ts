@@ -45,8 +45,10 @@ describe('the add-on catalogue (system/addons)', () => {
       writeFileSync(f, `apiVersion: twin.dev/v1alpha1\nkind: Addons\naddons:\n${body}`);
       return f;
     };
-    await expect(loadAddons(file('  - { name: istio, version: 1.0.0 }\n'), 'x/addons.yaml')).rejects.toThrow(
-      'x/addons.yaml: addons[0].name: "istio" is not in the add-on catalogue (system/addons: argo-rollouts, cloudnative-pg, redis-operator, cert-manager, aws-load-balancer-controller, external-secrets, metrics-server, chaos-mesh)',
+    await expect(
+      loadAddons(file('  - { name: linkerd, version: 2.14.0 }\n'), 'x/addons.yaml'),
+    ).rejects.toThrow(
+      'x/addons.yaml: addons[0].name: "linkerd" is not in the add-on catalogue (system/addons: argo-rollouts, cloudnative-pg, redis-operator, cert-manager, aws-load-balancer-controller, external-secrets, metrics-server, chaos-mesh, istio)',
     );
     await expect(
       loadAddons(file('  - { name: cloudnative-pg, version: 1.25.1 }\n'), 'x/addons.yaml'),

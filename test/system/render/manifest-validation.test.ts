@@ -203,6 +203,38 @@ describe('validateObjects', () => {
     expect(manifestProblems(at(rollout), { addons: argo })).toEqual([]);
   });
 
+  it('takes an Istio VirtualService only where Istio is an add-on, with Istio’s fields', () => {
+    const vs = (spec: Record<string, unknown>): KubeObject => ({
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'VirtualService',
+      metadata: { name: 'api', namespace: 'production' },
+      spec,
+    });
+    const seed = vs({
+      hosts: ['api.example.com'],
+      gateways: ['gw'],
+      http: [
+        {
+          match: [{ uri: { prefix: '/v1/' } }],
+          route: [{ destination: { host: 'api', port: { number: 8000 } } }],
+          retries: { attempts: 3, perTryTimeout: '10s' },
+        },
+      ],
+    });
+    expect(manifestProblems(at(seed), { addonsFile: 'infra/x/addons.yaml' }).map((p) => p.message)).toEqual([
+      'no matches for kind "VirtualService" in version "networking.istio.io/v1beta1"; ensure CRDs are installed first: Istio is not an add-on of this system (add it to infra/x/addons.yaml; catalogued releases: 1.24.3)',
+    ]);
+    const istio = [catalogueAddon('istio', '1.24.3')];
+    expect(manifestProblems(at(seed), { addons: istio })).toEqual([]);
+    const typo = vs({
+      hosts: ['api'],
+      http: [{ route: [{ destination: { host: 'api' } }], retry: { attempts: 3 } }],
+    });
+    expect(manifestProblems(at(typo), { addons: istio }).map((p) => p.message)).toEqual([
+      'unknown field "spec.http[0].retry"',
+    ]);
+  });
+
   it('serves the kinds of a CRD the manifests define to the objects after it', () => {
     const crd: KubeObject = {
       apiVersion: 'apiextensions.k8s.io/v1',

@@ -18,6 +18,7 @@ export async function startNetwork(
     networkPolicy?: 'auto' | 'proxy';
     loadBalancerSubnets?: string[];
     ingressControllers?: ReadonlySet<string>;
+    istio?: boolean;
   } = {},
 ) {
   const clock = new ScaledClock(1);
