@@ -23,7 +23,7 @@ import {
   serviceAccountFiles,
   systemNamespace,
 } from './apiserver/in-cluster.ts';
-import { EmulatedUsage, HorizontalPodAutoscalerController } from './autoscaling/index.ts';
+import { EmulatedUsage, HorizontalPodAutoscalerController, LiveUsage } from './autoscaling/index.ts';
 import type { Controller, ControllerContext } from './controllers/controller.ts';
 import { builtinControllers } from './controllers/index.ts';
 import { NamespaceController } from './controllers/namespace.ts';
@@ -93,6 +93,11 @@ export class Twin {
   readonly nodeLifecycle: NodeLifecycleController;
   /** The resource usage each workload shows (emulated from the load scenarios set); the HPA reads it. */
   readonly usage = new EmulatedUsage();
+  /** The resource usage of live pods, measured from their processes; the HPA reads it for them. */
+  readonly liveUsage = new LiveUsage(
+    (pod) => this.kubelet.podProcessGroups(pod.metadata.uid ?? ''),
+    () => this.store.list({ kind: 'Pod' }),
+  );
   /** The Kubernetes API on loopback (HTTPS); its kubeconfig is `<workDir>/kubeconfig`. */
   readonly apiServer: ApiServer;
   /** Kinds stored without a controller of their own (reported, never dropped). */
@@ -253,6 +258,8 @@ export class Twin {
     await this.startApiServer();
     aborted();
     this.teardown.defer('kubelet (every live pod)', () => this.kubelet.shutdown());
+    this.teardown.defer('live usage sampling', () => this.liveUsage.stop());
+    this.liveUsage.start();
     const ctx: ControllerContext = {
       store: this.store,
       clock: this.clock,
@@ -280,6 +287,7 @@ export class Twin {
         undefined,
         undefined,
         this.capabilities.apis.has('metrics.k8s.io'),
+        this.liveUsage,
       ),
     );
     this.store.addAdmission(

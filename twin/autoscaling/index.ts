@@ -13,3 +13,5 @@ export {
   scaleUpLimit,
 } from './hpa-algorithm.ts';
 export { HorizontalPodAutoscalerController } from './hpa-controller.ts';
+export { LiveUsage, type PodProcessGroups } from './live-usage.ts';
+export { type ProcessGroupUsage, parseProcStat, processGroupsUsage } from './process-usage.ts';

@@ -108,6 +108,11 @@ export class PodWorker {
     return this.slots.flatMap((s) => (s.process?.running && s.process.pid ? [s.process.pid] : []));
   }
 
+  /** Whether any of the pod's containers runs live (a bound image), rather than emulated. */
+  get hasLiveContainers(): boolean {
+    return this.slots.some((s) => s.live);
+  }
+
   get namespace(): string {
     return this.ns;
   }
