@@ -4,7 +4,8 @@
  * function runtimes, Prometheus metrics on METRICS_PORT (9090), /healthz and /readyz for the probes.
  *  - `POST /api/v1/functions/<runtime>/invoke`: the call's JSON body is run by the runtime's function
  *    (`<runtime>.<FUNCTION_NAMESPACE>.svc.cluster.local:8080`), within FUNCTION_TIMEOUT; its answer is
- *    returned as it came, an unreachable or late runtime answers 502 / 504;
+ *    returned as it came, an unreachable or late runtime answers 502 / 504. A GET passes its query to
+ *    the function instead of a body (as the OpenFaaS gateway passes a GET on);
  *  - `GET /api/v1/runtimes`: the runtimes it routes to.
  * Stateless: every replica answers every call, so losing one delays the calls it held, nothing more.
  */
@@ -33,19 +34,20 @@ runMain('rust-controller', async () => {
       if (url.pathname === '/api/v1/runtimes' && req.method === 'GET')
         return sendJson(res, 200, { namespace, runtimes: RUNTIMES });
       const m = /^\/api\/v1\/functions\/([^/]+)\/invoke$/.exec(url.pathname);
-      if (!m || req.method !== 'POST')
+      if (!m || (req.method !== 'POST' && req.method !== 'GET'))
         return sendJson(res, 404, { error: `no route for ${req.method} ${url.pathname}` });
       const runtime = decodeURIComponent(m[1]!);
       if (!RUNTIMES.includes(runtime))
         return sendJson(res, 404, {
           error: `no runtime ${runtime}; the runtimes are ${RUNTIMES.join(', ')}`,
         });
-      const payload = Buffer.from(JSON.stringify(await readJsonBody(req)));
+      const payload =
+        req.method === 'POST' ? Buffer.from(JSON.stringify(await readJsonBody(req))) : Buffer.alloc(0);
       await new Promise<void>((resolve) => {
         const upstream = http.request(
-          `http://${runtime}.${namespace}.svc.cluster.local:8080/`,
+          `http://${runtime}.${namespace}.svc.cluster.local:8080/${url.search}`,
           {
-            method: 'POST',
+            method: req.method,
             agent,
             headers: { 'content-type': 'application/json', 'content-length': payload.length },
           },
