@@ -78,16 +78,16 @@ else
           ),
         );
         const recoveredMs = performance.now() - t0;
-        await sleep(3000);
+        await sleep(6000);
         const during = traffic.snapshot();
         const w = SteadyTraffic.between(before, during);
         s.measure('time to three ready controller pods (real)', recoveredMs / 1000, 's', { below: 30 });
-        s.measure('calls answered during the loss', w.requests - w.errors, 'calls', { atLeast: 20 });
+        s.measure('calls answered during the loss', w.requests - w.errors, 'calls', { atLeast: 40 });
         s.measure('calls failed during the loss', w.errors, 'calls', {
           atMost: 3,
           description: 'only calls the killed pod held can fail; the others are routed to the two left',
         });
-        s.measure('failed share during the loss', pct(w.errors, w.requests), '%', { below: 5 });
+        s.measure('failed share during the loss', pct(w.errors, w.requests), '%');
         s.note(
           `latency over the whole run: p50 ${during.latency.p50.toFixed(0)} ms, p99 ${during.latency.p99.toFixed(0)} ms, max ${during.latency.max.toFixed(0)} ms`,
         );

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { missingDataServices, SteadyTraffic, scenario } from '../harness/index.ts';
-import { pct, pollUntil, sleep } from './support/cluster-state.ts';
-import { deployment, GATEWAY, NODE_FUNCTION, NODE_FUNCTION_LABELS, waitAvailable } from './support/lambda.ts';
+import { pct, podsOf, pollUntil, sleep } from './support/cluster-state.ts';
+import {
+  deployment,
+  GATEWAY,
+  NODE_FUNCTION,
+  NODE_FUNCTION_LABELS,
+  readyPods,
+  waitAvailable,
+} from './support/lambda.ts';
 
 /** The control-plane time scale: the HPA's 60 s / 300 s windows are 6 s / 30 s of real time. */
 const TIME_SCALE = 10;
@@ -24,7 +31,8 @@ const METRICS_LAG_S = 2 * TIME_SCALE;
  * live function, each one a process the watchdog forks that computes for 60 ms; the pods' CPU is
  * measured from their processes, as metrics-server reads cgroups. The HPA must scale out no sooner
  * than its 60 s window allows and within it plus a sync and the metrics' lag, and scale back in only
- * once 300 s have passed since the load stopped.
+ * once 300 s have passed since the load stopped. Last, a call that holds more than the seed's 256 MB
+ * function limit gets its pod OOMKilled (exit 137) and restarted.
  */
 const missing = missingDataServices(['redis', 'postgres', 'pgbouncer', 'nats']);
 if (missing)
@@ -128,6 +136,39 @@ else
           after,
           'no scale-in before the scale-down stabilization window allows it',
         ).toBeGreaterThanOrEqual(DOWN_WINDOW_S - SYNC_S);
+      });
+      it('the 256 MB function memory limit bites: a call that holds 300 MB gets its pod OOMKilled', async () => {
+        const pods = await readyPods(s.env, NODE_FUNCTION.namespace, NODE_FUNCTION_LABELS);
+        const restartsBefore = new Map(
+          pods.map((p) => [p.metadata.name, p.status?.containerStatuses?.[0]?.restartCount ?? 0]),
+        );
+        const r = await fetch(`${url}/function/nodejs-runtime`, {
+          method: 'POST',
+          body: JSON.stringify({ allocMb: 300, sleepMs: 3000 }),
+        });
+        s.measure('status of the call over the memory limit', r.status, '', {
+          equals: 502,
+          description: 'the function pod is killed under the call: the gateway reports the upstream error',
+        });
+        const killed = await s.step('wait for the function container to be reported OOMKilled', () =>
+          pollUntil(
+            async () =>
+              (await podsOf(s.env, NODE_FUNCTION.namespace, NODE_FUNCTION_LABELS)).find(
+                (p) =>
+                  p.status?.containerStatuses?.[0]?.lastState?.terminated?.reason === 'OOMKilled' &&
+                  (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >
+                    (restartsBefore.get(p.metadata.name) ?? 0),
+              ),
+            { timeoutMs: 30_000, what: 'a nodejs-runtime container OOMKilled and restarted', everyMs: 200 },
+          ),
+        );
+        const terminated = killed.status.containerStatuses[0].lastState.terminated;
+        s.event(
+          'OOMKilled',
+          `${killed.metadata.name}: exit ${terminated.exitCode}, reason ${terminated.reason}`,
+        );
+        expect(terminated.exitCode).toBe(137);
+        await s.step('wait for it to serve again', () => waitAvailable(s.env, NODE_FUNCTION, 2, 60_000));
       });
     },
   );

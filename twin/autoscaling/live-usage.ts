@@ -1,5 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { processGroupsUsage } from './process-usage.ts';
+import { processGroupsUsage } from '../kubelet/process-usage.ts';
 
 interface Sample {
   at: number;

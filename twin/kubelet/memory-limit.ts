@@ -1,0 +1,37 @@
+import { parseQuantity } from '../../kube/quantity.ts';
+import { processGroupsUsage } from './process-usage.ts';
+
+/** How often a live container's memory is checked against its limit (real milliseconds). */
+export const MEMORY_CHECK_INTERVAL_MS = 200;
+
+/** A container's memory limit in bytes (resources.limits.memory), or undefined when it has none. */
+export function memoryLimitBytes(container: {
+  resources?: { limits?: { memory?: unknown } };
+}): number | undefined {
+  const q = container.resources?.limits?.memory;
+  return q === undefined ? undefined : parseQuantity(String(q));
+}
+
+/**
+ * Enforces a live container's memory limit: when the resident memory of its process group goes over
+ * the limit, `kill` is called once (the kubelet kills the whole group, as the kernel's OOM killer does
+ * to a container's cgroup with memory.oom.group, which the kubelet sets on cgroup v2).
+ * Twin simplification: memory is polled from /proc every 200 ms instead of charged by the kernel at each allocation, so a container can go over its limit between checks and a spike shorter than that can escape (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#requests-and-limits).
+ * Returns the function that stops the watch.
+ */
+export function watchMemoryLimit(
+  processGroup: number,
+  limitBytes: number,
+  kill: (usedBytes: number) => void,
+  procDir = '/proc',
+): () => void {
+  const timer = setInterval(() => {
+    const used = processGroupsUsage(new Set([processGroup]), procDir).get(processGroup)?.memoryBytes ?? 0;
+    if (used > limitBytes) {
+      clearInterval(timer);
+      kill(used);
+    }
+  }, MEMORY_CHECK_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
