@@ -14,4 +14,3 @@ export {
 } from './hpa-algorithm.ts';
 export { HorizontalPodAutoscalerController } from './hpa-controller.ts';
 export { LiveUsage, type PodProcessGroups } from './live-usage.ts';
-export { type ProcessGroupUsage, parseProcStat, processGroupsUsage } from '../kubelet/process-usage.ts';

@@ -6,9 +6,8 @@ import {
   EmulatedUsage,
   HorizontalPodAutoscalerController,
   LiveUsage,
-  parseProcStat,
-  processGroupsUsage,
 } from '../../../twin/autoscaling/index.ts';
+import { parseProcStat, processGroupsUsage } from '../../../twin/kubelet/process-usage.ts';
 import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 import { ManualClock } from '../nodes/manual-clock.ts';
