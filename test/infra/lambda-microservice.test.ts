@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { KubeObject } from '../../kube/object.ts';
 import { find, hasKubectl, parseObjects } from './manifests.ts';
 
@@ -102,5 +105,33 @@ describe.skipIf(!hasKubectl())('lambda-microservice request path (seed 004 §3.3
       ],
     );
     expect(find(objects, 'PodDisruptionBudget', 'controller', 'rust-controller').spec.minAvailable).toBe(2);
+  });
+});
+
+describe.skipIf(!hasKubectl())('lambda-microservice twin bindings', () => {
+  const bindings = parse(readFileSync(`${SYSTEM}twin-bindings.yaml`, 'utf8')) as {
+    images: Array<{ image: string; entry?: string; dockerfile?: string; env?: Record<string, string> }>;
+  };
+
+  it('runs the request path live, except the Rust runtime (emulated), from files that exist', () => {
+    const images = render('production')
+      .flatMap((o) => o.spec?.template?.spec?.containers ?? [])
+      .map((c: { image: string }) => c.image.replace(/:[^/:]+$/, ''));
+    const bound = new Map(bindings.images.map((b) => [b.image, b]));
+    for (const repo of new Set(images)) {
+      if (repo === 'ghcr.io/lambda-microservice/rust-runtime') {
+        expect(bound.has(repo), 'the Rust runtime is emulated').toBe(false);
+        continue;
+      }
+      const b = bound.get(repo);
+      expect(b, `${repo} has a binding`).toBeDefined();
+      const file = b!.entry ?? b!.dockerfile!;
+      expect(existsSync(join(SYSTEM, '../..', file)), file).toBe(true);
+    }
+    // The function images' fprocess names the handler the watchdog forks.
+    for (const name of ['nodejs-runtime', 'python-runtime']) {
+      const fprocess = bound.get(`ghcr.io/lambda-microservice/${name}`)!.env!['fprocess']!;
+      expect(existsSync(join(SYSTEM, '../..', fprocess.split(' ')[1]!)), fprocess).toBe(true);
+    }
   });
 });
