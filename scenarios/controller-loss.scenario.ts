@@ -17,7 +17,7 @@ import {
  * it once its endpoint is gone, the Deployment replaces it, and the calls keep being answered:
  * delayed while the endpoint is withdrawn, failed only for the few the killed pod held.
  */
-const missing = missingDataServices(['redis', 'postgres', 'pgbouncer', 'nats']);
+const missing = missingDataServices(['redis', 'rust-runtime', 'postgres', 'pgbouncer', 'nats']);
 if (missing) describe.skip(`controller-loss (${missing})`, () => it('runs the live request path', () => {}));
 else
   scenario(

@@ -34,7 +34,7 @@ const METRICS_LAG_S = 2 * TIME_SCALE;
  * once 300 s have passed since the load stopped. Last, a call that holds more than the seed's 256 MB
  * function limit gets its pod OOMKilled (exit 137) and restarted.
  */
-const missing = missingDataServices(['redis', 'postgres', 'pgbouncer', 'nats']);
+const missing = missingDataServices(['redis', 'rust-runtime', 'postgres', 'pgbouncer', 'nats']);
 if (missing)
   describe.skip(`function-autoscale (${missing})`, () => it('runs the live request path', () => {}));
 else
@@ -52,7 +52,7 @@ else
       let url: string;
       let traffic: SteadyTraffic;
 
-      it('calls the Node.js function through the gateway at its 2 minimum replicas', async () => {
+      it('calls the Node.js, Python and Rust functions through the gateway, Node.js at its 2 minimum replicas', async () => {
         await s.step('wait for the gateway (3) and the Node.js function (2)', async () => {
           await waitAvailable(s.env, GATEWAY, 3, 120_000);
           await waitAvailable(s.env, NODE_FUNCTION, 2, 120_000);
@@ -61,6 +61,14 @@ else
         const r = await fetch(`${url}/function/nodejs-runtime`, { method: 'POST', body: '{"cpuMs":5}' });
         expect(r.status).toBe(200);
         expect(await r.json()).toMatchObject({ runtime: 'nodejs' });
+        for (const [name, runtime] of [
+          ['python-runtime', 'python'],
+          ['rust-runtime', 'rust'],
+        ]) {
+          const other = await fetch(`${url}/function/${name}?cpuMs=5`);
+          expect(other.status, `${name}: ${await other.clone().text()}`).toBe(200);
+          expect(await other.json()).toMatchObject({ runtime });
+        }
         expect((await deployment(s.env, NODE_FUNCTION))!.spec.replicas).toBe(2);
         const list = await fetch(`${url}/system/functions`);
         expect(list.status, await list.clone().text()).toBe(200);

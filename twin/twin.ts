@@ -96,7 +96,17 @@ export class Twin {
   /** The resource usage of live pods, measured from their processes; the HPA reads it for them. */
   readonly liveUsage = new LiveUsage(
     (pod) => this.kubelet.podProcessGroups(pod.metadata.uid ?? ''),
-    () => this.store.list({ kind: 'Pod' }),
+    // Only pods an HPA may read are measured (those in a namespace with one): the scan costs CPU.
+    () => {
+      const namespaces = new Set(
+        this.store
+          .list({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' })
+          .map((h) => h.metadata.namespace),
+      );
+      return namespaces.size === 0
+        ? []
+        : this.store.list({ kind: 'Pod' }).filter((p) => namespaces.has(p.metadata.namespace));
+    },
   );
   /** The Kubernetes API on loopback (HTTPS); its kubeconfig is `<workDir>/kubeconfig`. */
   readonly apiServer: ApiServer;

@@ -12,6 +12,31 @@ export function memoryLimitBytes(container: {
   return q === undefined ? undefined : parseQuantity(String(q));
 }
 
+interface Watch {
+  limitBytes: number;
+  kill: (usedBytes: number) => void;
+}
+
+/** Every watched container, checked together: one pass over /proc per interval, however many containers run. */
+const watches = new Map<number, Watch>();
+let timer: NodeJS.Timeout | undefined;
+let procRoot = '/proc';
+
+function checkAll(): void {
+  const usage = processGroupsUsage(new Set(watches.keys()), procRoot);
+  for (const [group, w] of watches) {
+    const used = usage.get(group)?.memoryBytes ?? 0;
+    if (used > w.limitBytes) {
+      watches.delete(group);
+      w.kill(used);
+    }
+  }
+  if (watches.size === 0 && timer) {
+    clearInterval(timer);
+    timer = undefined;
+  }
+}
+
 /**
  * Enforces a live container's memory limit: when the resident memory of its process group goes over
  * the limit, `kill` is called once (the kubelet kills the whole group, as the kernel's OOM killer does
@@ -25,13 +50,14 @@ export function watchMemoryLimit(
   kill: (usedBytes: number) => void,
   procDir = '/proc',
 ): () => void {
-  const timer = setInterval(() => {
-    const used = processGroupsUsage(new Set([processGroup]), procDir).get(processGroup)?.memoryBytes ?? 0;
-    if (used > limitBytes) {
-      clearInterval(timer);
-      kill(used);
-    }
-  }, MEMORY_CHECK_INTERVAL_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  procRoot = procDir;
+  const w: Watch = { limitBytes, kill };
+  watches.set(processGroup, w);
+  if (!timer) {
+    timer = setInterval(checkAll, MEMORY_CHECK_INTERVAL_MS);
+    timer.unref();
+  }
+  return () => {
+    if (watches.get(processGroup) === w) watches.delete(processGroup);
+  };
 }
