@@ -15,6 +15,8 @@ export const nightly: SuiteEntry[] = [
   { scenario: 'gpu-node-loss' },
   { scenario: 'redis-failover' },
   { scenario: 'postgres-failover' },
+  { scenario: 'function-autoscale' },
+  { scenario: 'controller-loss' },
   { scenario: 'redis-cluster-failover' },
   { scenario: 'istio-fault-injection' },
 ];

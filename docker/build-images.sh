@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the images the Docker tests run, with no registry: a Debian bookworm base from debootstrap
-# (`docker import`), then docker/postgres, docker/redis and docker/opstree-redis from Debian's packages on it.
+# (`docker import`), then docker/postgres, docker/redis, docker/opstree-redis and docker/rust-runtime from
+# Debian's packages on it.
 # Cached: an image whose inputs (Dockerfile, entrypoint, base) are unchanged is not rebuilt; with
 # TWIN_IMAGE_CACHE set to a directory the machine keeps between runs, each image is also saved there and
 # loaded from it instead of being built on a fresh engine. Prints one line per image and what it did.
@@ -54,4 +55,5 @@ build() { # name tag dir
 build local/postgres:15-bookworm postgres
 build local/redis:7.0-bookworm redis
 build local/opstree-redis:v7.0.15-bookworm opstree-redis
+build local/rust-runtime:1.0.0-bookworm rust-runtime
 echo "images ready in $(($(date +%s) - t0)) s"

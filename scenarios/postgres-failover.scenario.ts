@@ -25,7 +25,7 @@ const HEALTHY = 'Cluster in healthy state';
  * writer goes through the seed's PgBouncer (the `postgres-pooler-rw` Pooler, transaction pooling),
  * whose RTO is measured the same way.
  */
-const missing = missingDataServices(['postgres', 'pgbouncer']);
+const missing = missingDataServices(['postgres', 'pgbouncer', 'nats', 'rust-runtime']);
 if (missing) describe.skip(`postgres-failover (${missing})`, () => it('runs live PostgreSQL', () => {}));
 else
   scenario(

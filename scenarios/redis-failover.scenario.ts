@@ -31,7 +31,7 @@ const MASTER_NAME = 'mymaster';
  * up-to-date replica; a master that shuts down on SIGTERM first lets its replicas catch up and fsyncs its
  * AOF, so nothing acknowledged is lost. Every run reports the writes lost at each fault.
  */
-const missing = missingDataServices(['redis']);
+const missing = missingDataServices(['redis', 'nats', 'rust-runtime']);
 if (missing) describe.skip(`redis-failover (${missing})`, () => it('runs live Redis', () => {}));
 else
   scenario(

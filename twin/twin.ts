@@ -23,7 +23,7 @@ import {
   serviceAccountFiles,
   systemNamespace,
 } from './apiserver/in-cluster.ts';
-import { EmulatedUsage, HorizontalPodAutoscalerController } from './autoscaling/index.ts';
+import { EmulatedUsage, HorizontalPodAutoscalerController, LiveUsage } from './autoscaling/index.ts';
 import type { Controller, ControllerContext } from './controllers/controller.ts';
 import { builtinControllers } from './controllers/index.ts';
 import { NamespaceController } from './controllers/namespace.ts';
@@ -93,6 +93,21 @@ export class Twin {
   readonly nodeLifecycle: NodeLifecycleController;
   /** The resource usage each workload shows (emulated from the load scenarios set); the HPA reads it. */
   readonly usage = new EmulatedUsage();
+  /** The resource usage of live pods, measured from their processes; the HPA reads it for them. */
+  readonly liveUsage = new LiveUsage(
+    (pod) => this.kubelet.podProcessGroups(pod.metadata.uid ?? ''),
+    // Only pods an HPA may read are measured (those in a namespace with one): the scan costs CPU.
+    () => {
+      const namespaces = new Set(
+        this.store
+          .list({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' })
+          .map((h) => h.metadata.namespace),
+      );
+      return namespaces.size === 0
+        ? []
+        : this.store.list({ kind: 'Pod' }).filter((p) => namespaces.has(p.metadata.namespace));
+    },
+  );
   /** The Kubernetes API on loopback (HTTPS); its kubeconfig is `<workDir>/kubeconfig`. */
   readonly apiServer: ApiServer;
   /** Kinds stored without a controller of their own (reported, never dropped). */
@@ -253,6 +268,8 @@ export class Twin {
     await this.startApiServer();
     aborted();
     this.teardown.defer('kubelet (every live pod)', () => this.kubelet.shutdown());
+    this.teardown.defer('live usage sampling', () => this.liveUsage.stop());
+    this.liveUsage.start();
     const ctx: ControllerContext = {
       store: this.store,
       clock: this.clock,
@@ -280,6 +297,7 @@ export class Twin {
         undefined,
         undefined,
         this.capabilities.apis.has('metrics.k8s.io'),
+        this.liveUsage,
       ),
     );
     this.store.addAdmission(

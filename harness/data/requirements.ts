@@ -10,6 +10,7 @@ import { sandboxUnavailable } from '../../twin/kubelet/sandbox/sandbox-requireme
 const IMAGES = {
   redis: 'docker/redis/Dockerfile',
   'redis-cluster': 'docker/opstree-redis/Dockerfile',
+  'rust-runtime': 'docker/rust-runtime/Dockerfile',
 } as const;
 
 /**
@@ -17,10 +18,11 @@ const IMAGES = {
  * package that provides it, or what the container sandbox needs), or undefined when it can.
  * `redis`: the official redis image (Sentinel); `redis-cluster`: the OT redis-operator image;
  * `postgres`: the PostgreSQL server tools of the CloudNativePG instance manager; `pgbouncer`: PgBouncer
- * of the CloudNativePG Pooler.
+ * of the CloudNativePG Pooler; `nats`: Debian's nats-server for the nats image (OpenFaaS's queue);
+ * `rust-runtime`: lambda-microservice's Rust function image, built with Debian's rustc.
  */
 export function missingDataServices(
-  need: Array<'redis' | 'redis-cluster' | 'postgres' | 'pgbouncer'>,
+  need: Array<'redis' | 'redis-cluster' | 'rust-runtime' | 'postgres' | 'pgbouncer' | 'nats'>,
 ): string | undefined {
   const missing: string[] = [];
   const images = need.filter((n): n is keyof typeof IMAGES => n in IMAGES);
@@ -40,5 +42,7 @@ export function missingDataServices(
   }
   if (need.includes('pgbouncer') && !findBinary({ name: 'pgbouncer', dirs: ['/usr/sbin'] }))
     missing.push('pgbouncer (Debian package pgbouncer)');
+  if (need.includes('nats') && !findBinary({ name: 'nats-server', dirs: ['/usr/sbin'] }))
+    missing.push('nats-server (Debian package nats-server)');
   return missing.length ? `needs ${missing.join(', ')}: not found` : undefined;
 }

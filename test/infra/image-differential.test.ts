@@ -164,9 +164,11 @@ describe.skipIf(!hasKustomize)(
           } else {
             const what = binding.entry?.startsWith('twin/cnpg/')
               ? 'CloudNativePG’s instance manager, which the operator runs in the pods it makes; tested in test/twin/cnpg'
-              : binding.entry?.startsWith('twin/prometheus/')
-                ? 'the twin’s Prometheus-compatible server, tested against Debian’s Prometheus in test/twin/prometheus'
-                : 'a program of the twin’s';
+              : binding.entry?.startsWith('twin/nats/')
+                ? 'Debian’s nats-server run with the container’s arguments, tested in test/workloads/openfaas.test.ts'
+                : binding.entry?.startsWith('twin/prometheus/')
+                  ? 'the twin’s Prometheus-compatible server, tested against Debian’s Prometheus in test/twin/prometheus'
+                  : 'a program of the twin’s';
             it.skip(`${binding.image} → ${binding.entry ?? binding.command?.join(' ')} (not the image’s entrypoint: ${what})`, () => {});
           }
         }

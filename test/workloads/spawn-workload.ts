@@ -16,12 +16,18 @@ export interface SpawnedWorkload {
 export async function spawnWorkload(
   entry: string,
   env: Record<string, string> = {},
+  /** More modules to load first (e.g. the twin's cluster DNS, twin/network/dns-preload.mjs). */
+  imports: string[] = [],
 ): Promise<SpawnedWorkload> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env['PATH'] ?? '', POD_IP: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', ...imports.flatMap((m) => ['--import', m]), entry],
+    {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env['PATH'] ?? '', POD_IP: '127.0.0.1', PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const waitForLine = (predicate: (line: Record<string, unknown>) => boolean, what: string) =>
@@ -65,7 +71,7 @@ export async function spawnWorkload(
   const listening = await waitForLine((l) => l['msg'] === 'listening', 'listening line');
   const port = Number(listening['port']);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${typeof listening['host'] === 'string' ? listening['host'] : '127.0.0.1'}:${port}`,
     port,
     child,
     output: () => output,

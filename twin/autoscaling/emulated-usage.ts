@@ -13,7 +13,8 @@ export interface WorkloadLoad {
  * Emulated resource usage, as metrics-server would report it: scenario code sets the load a
  * workload (namespace/name of its Deployment, Rollout or StatefulSet) sees, and each of its Ready
  * pods uses an equal share, so scaling out lowers every pod's utilization as real traffic would.
- * Twin simplification: usage is emulated from the load the scenario sets; live processes' own CPU time is not measured.
+ * Emulated pods only: live pods' usage is measured from their processes (live-usage.ts).
+ * Twin simplification: an emulated pod's usage is the load the scenario sets, spread evenly over the workload's Ready pods.
  */
 export class EmulatedUsage {
   private readonly loads = new Map<string, WorkloadLoad>();

@@ -12,6 +12,7 @@ import {
   replicasForUtilization,
   type ScaleEvent,
 } from './hpa-algorithm.ts';
+import type { LiveUsage } from './live-usage.ts';
 
 const HPA_TYPE = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' };
 
@@ -23,7 +24,7 @@ interface MetricSpec {
 /**
  * The horizontal pod autoscaler controller (autoscaling/v2): every sync period (15 s) it reads each
  * HPA's target scale and pods, computes the replicas each CPU/memory Utilization metric asks for from
- * the pods' usage (emulated: the load scenario code sets), applies the behavior (stabilization windows,
+ * the pods' usage (live pods: measured from their processes; emulated ones: the load scenario code sets), applies the behavior (stabilization windows,
  * rate policies), writes spec.replicas of the target and the HPA's status and conditions.
  * Twin simplification: only Resource metrics with Utilization targets are evaluated; Pods, Object, External and AverageValue targets are reported as unsupported.
  */
@@ -40,6 +41,8 @@ export class HorizontalPodAutoscalerController implements Controller {
     private readonly tolerance = HPA_TOLERANCE,
     /** Whether the cluster serves the resource metrics API (metrics.k8s.io: metrics-server); without it no Resource metric can be read. */
     private readonly resourceMetricsApi = true,
+    /** The measured usage of live pods (their processes); emulated pods keep the emulated usage. */
+    private readonly liveUsage?: Pick<LiveUsage, 'isLive' | 'podUsage'>,
   ) {}
 
   start(ctx: ControllerContext): void {
@@ -133,7 +136,9 @@ export class HorizontalPodAutoscalerController implements Controller {
       for (const p of pods) {
         const request = podRequest(p, name);
         if (!request) missingRequest = true;
-        const usage = this.usage.podUsage(ns, target.metadata.name, readyCount, name);
+        const usage = this.liveUsage?.isLive(p)
+          ? this.liveUsage.podUsage(p, name)
+          : this.usage.podUsage(ns, target.metadata.name, readyCount, name);
         const ready = isPodReady(p);
         samples.push({
           ready,
@@ -146,7 +151,7 @@ export class HorizontalPodAutoscalerController implements Controller {
       }
       if (samples.every((s) => s.utilization === undefined)) {
         problems.push(
-          `failed to get ${name} utilization: no metrics for the pods of ${target.kind} ${target.metadata.name} (set its load)`,
+          `failed to get ${name} utilization: no metrics for the pods of ${target.kind} ${target.metadata.name} (live pods are measured from the second sample on; emulated ones need their load set)`,
         );
         continue;
       }

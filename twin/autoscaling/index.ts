@@ -13,3 +13,4 @@ export {
   scaleUpLimit,
 } from './hpa-algorithm.ts';
 export { HorizontalPodAutoscalerController } from './hpa-controller.ts';
+export { LiveUsage, type PodProcessGroups } from './live-usage.ts';

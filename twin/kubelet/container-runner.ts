@@ -146,6 +146,15 @@ export class ContainerProcess {
     this.signal('SIGKILL');
   }
 
+  /** Set once the container was killed for going over its memory limit. */
+  oomKilled = false;
+
+  /** Kills the whole container for going over its memory limit (its exit is then reported as OOMKilled). */
+  killOutOfMemory(): void {
+    this.oomKilled = true;
+    this.signal('SIGKILL');
+  }
+
   /** Sends a signal to the whole process group (SIGSTOP/SIGCONT freeze and resume a partitioned node's pods). */
   signalGroup(sig: NodeJS.Signals): void {
     this.signal(sig);

@@ -181,6 +181,15 @@ export class Kubelet implements Controller {
     return this.downNodes.get(name);
   }
 
+  /**
+   * The process groups of a pod's running live containers (each container's main process leads its
+   * group); undefined when the kubelet runs no live container for it (an emulated pod, or not here).
+   */
+  podProcessGroups(uid: string): number[] | undefined {
+    const w = this.workers.get(uid);
+    return w?.hasLiveContainers ? w.livePids() : undefined;
+  }
+
   /** PIDs of every live process, for the harness's last-resort cleanup. */
   livePids(): number[] {
     return [...this.workers.values()].flatMap((w) => w.livePids());

@@ -10,6 +10,7 @@ import { ContainerConfigError, containerEnvironment, expand } from './container-
 import { ContainerProcess } from './container-runner.ts';
 import { emulatedLifecycleFor } from './emulated-lifecycle.ts';
 import type { KubeletOptions } from './kubelet-options.ts';
+import { memoryLimitBytes, watchMemoryLimit } from './memory-limit.ts';
 import { PROBE_DEFAULTS, type ProbeSpec, runProbe } from './probe.ts';
 import { prepareSandboxedContainer, type SandboxedContainer } from './sandbox/sandboxed-container.ts';
 import { prepareVolumeOwnership } from './sandbox/volume-ownership.ts';
@@ -106,6 +107,11 @@ export class PodWorker {
 
   livePids(): number[] {
     return this.slots.flatMap((s) => (s.process?.running && s.process.pid ? [s.process.pid] : []));
+  }
+
+  /** Whether any of the pod's containers runs live (a bound image), rather than emulated. */
+  get hasLiveContainers(): boolean {
+    return this.slots.some((s) => s.live);
   }
 
   get namespace(): string {
@@ -486,15 +492,26 @@ export class PodWorker {
     slot.started = !slot.spec.startupProbe;
     this.writeStatus();
     this.runProbes(slot, proc);
+    const limit = memoryLimitBytes(slot.spec);
+    const unwatch =
+      limit !== undefined && proc.pid !== undefined
+        ? watchMemoryLimit(proc.pid, limit, (used) => {
+            this.ctx.log(
+              `kubelet: ${describeObject(this.pod)} container ${slot.spec.name} OOMKilled: ${used} bytes resident over its ${limit}-byte limit`,
+            );
+            proc.killOutOfMemory();
+          })
+        : () => {};
     const { code, signal } = await proc.exited;
+    unwatch();
     if (this.stopped || slot.process !== proc) return;
     for (const c of slot.cancel.splice(0)) c();
-    const exitCode = code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : 1);
+    const exitCode = proc.oomKilled ? 137 : (code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : 1));
     slot.lastState = slot.state;
     slot.state = {
       kind: 'terminated',
       exitCode,
-      reason: exitCode === 0 ? 'Completed' : 'Error',
+      reason: proc.oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
       startedAt: (slot.lastState as any).startedAt,
       finishedAt: this.nowIso(),
     };

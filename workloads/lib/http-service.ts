@@ -21,6 +21,8 @@ export interface ServiceOptions {
    * of the request metrics. A path outside them is counted as `unmatched`.
    */
   routes?: readonly string[];
+  /** A second port that serves only GET /metrics (a service whose metrics have a port of their own, e.g. 9090). */
+  metricsPort?: number;
 }
 
 /** Paths the service answers itself and does not count in its request metrics. */
@@ -112,6 +114,30 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
   const actualPort = (server.address() as AddressInfo).port;
   log('info', 'listening', { service: options.name, host, port: actualPort });
+  if (options.metricsPort !== undefined) {
+    const metricsServer = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+        sendJson(res, 404, {
+          error: `only GET /metrics is served on this port, not ${req.method} ${url.pathname}`,
+        });
+        return;
+      }
+      void metrics.registry.metrics().then((body) => {
+        res.writeHead(200, {
+          'content-type': metrics.registry.contentType,
+          'content-length': Buffer.byteLength(body),
+        });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      metricsServer.once('error', reject);
+      metricsServer.listen(options.metricsPort, host, () => resolve());
+    });
+    metricsServer.unref();
+    log('info', 'metrics listening', { service: options.name, host, port: options.metricsPort });
+  }
 
   const running: RunningService = {
     server,
