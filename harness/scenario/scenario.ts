@@ -148,20 +148,17 @@ export function scenario(name: string, options: ScenarioOptions, body: (s: Scena
     measure(mName, value, unit, bound) {
       const m: Measurement = { name: mName, value, unit };
       if (bound?.description) m.description = bound.description;
-      let check: ((v: number) => boolean) | undefined;
-      if (bound?.below !== undefined) {
-        m.assertion = `< ${bound.below}`;
-        check = (v) => v < bound.below!;
-      } else if (bound?.atMost !== undefined) {
-        m.assertion = `≤ ${bound.atMost}`;
-        check = (v) => v <= bound.atMost!;
-      } else if (bound?.atLeast !== undefined) {
-        m.assertion = `≥ ${bound.atLeast}`;
-        check = (v) => v >= bound.atLeast!;
-      } else if (bound?.equals !== undefined) {
-        m.assertion = `= ${bound.equals}`;
-        check = (v) => v === bound.equals;
-      }
+      // Every bound given is checked (a range is `atLeast` with `below` or `atMost`), and all are named.
+      const checks: Array<{ text: string; ok: (v: number) => boolean }> = [];
+      if (bound?.atLeast !== undefined)
+        checks.push({ text: `≥ ${bound.atLeast}`, ok: (v) => v >= bound.atLeast! });
+      if (bound?.below !== undefined) checks.push({ text: `< ${bound.below}`, ok: (v) => v < bound.below! });
+      if (bound?.atMost !== undefined)
+        checks.push({ text: `≤ ${bound.atMost}`, ok: (v) => v <= bound.atMost! });
+      if (bound?.equals !== undefined)
+        checks.push({ text: `= ${bound.equals}`, ok: (v) => v === bound.equals });
+      const check = checks.length > 0 ? (v: number) => checks.every((c) => c.ok(v)) : undefined;
+      if (checks.length > 0) m.assertion = checks.map((c) => c.text).join(' and ');
       if (check) m.passed = Number.isFinite(value) && check(value);
       measurements.push(m);
       progress(

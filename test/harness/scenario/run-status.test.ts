@@ -57,4 +57,16 @@ describe.skipIf(!hasKustomize)('a run that fails is reported as failed (needs ku
     expect(failedStep.name).toBe('test: fails on a plain expect, outside any step');
     expect(failedStep.error).toContain('two cart pods');
   }, 150_000);
+
+  it('when a measurement breaks one of the bounds of a range (every bound given is checked)', async () => {
+    const { code, result } = await runFixture('range-fails');
+    expect(code).not.toBe(0);
+    expect(result.status).toBe('failed');
+    const byName = Object.fromEntries(result.measurements.map((m: { name: string }) => [m.name, m]));
+    expect(byName['inside the range']).toMatchObject({ assertion: '≥ 1 and < 10', passed: true });
+    expect(byName['under the bottom of the range']).toMatchObject({
+      assertion: '≥ 1 and < 10',
+      passed: false,
+    });
+  }, 150_000);
 });
