@@ -108,7 +108,7 @@ function probePort(c: ContainerCase): number | undefined {
   return c.container.ports?.[0]?.containerPort ?? c.image.exposedPorts[0];
 }
 
-/** What the container serves at host:port: Redis `ROLE` (master, slave, sentinel), PostgreSQL `current_user`, or TCP. */
+/** What the container serves at host:port: Redis `ROLE` (master, slave, sentinel), PostgreSQL `current_user`, or an HTTP status. */
 async function probe(
   c: ContainerCase,
   env: Record<string, string>,
@@ -145,7 +145,17 @@ async function probe(
       await client.end().catch(() => {});
     }
   }
-  return undefined;
+  // Any other port: an HTTP server (the OpenFaaS watchdog contract's health path, which a function
+  // image answers without running the function), answered with its status.
+  try {
+    const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/_/health`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    await res.body?.cancel();
+    return `http ${res.status}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The last meaningful line of a container's log, without Redis's and PostgreSQL's pid/time prefixes. */
