@@ -1,11 +1,12 @@
 import { matchesSelector } from '../../kube/labels.ts';
 import { type KubeObject, refOf } from '../../kube/object.ts';
+import { podsPrefix } from '../store/name-generator.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';
 import { controllerKeys, listControlledBy } from './ownership.ts';
 import { podsToDelete } from './pod-deletion-order.ts';
 import { isPodActive, isPodAvailable, isPodReady, nextAvailableIn } from './pod-state.ts';
-import { podFromTemplate, randomSuffix } from './pod-template.ts';
+import { podFromTemplate } from './pod-template.ts';
 
 /** The kube-controller-manager's burst limit for pod creations and deletions in one sync. */
 const BURST_REPLICAS = 500;
@@ -43,7 +44,7 @@ export class ReplicaSetController extends ReconcileController {
       for (let i = 0; i < Math.min(-diff, BURST_REPLICAS); i++) {
         const pod = store.create(
           podFromTemplate(rs.spec?.template, {
-            name: `${rs.metadata.name}-${randomSuffix()}`,
+            generateName: podsPrefix(rs.metadata.name),
             namespace,
             owner: rs,
           }),
