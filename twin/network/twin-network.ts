@@ -21,7 +21,7 @@ import {
   SERVICE_CIDR,
   serviceAddressAllocator,
 } from './address-allocator.ts';
-import { lastUsableAddress, parseCidr } from './cidr.ts';
+import { lastUsableAddress, parseCidr } from '../../kube/cidr.ts';
 import { ClusterDns, type LookupFunction } from './cluster-dns.ts';
 import { attemptConnection } from './connect-attempt.ts';
 import { DnsServer } from './dns-server.ts';
