@@ -1,5 +1,5 @@
-import type { KubeObject } from '../../kube/object.ts';
 import { cidrContains } from '../../kube/cidr.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import {
   type NetworkPolicyIndex,
   onPodNetwork,
