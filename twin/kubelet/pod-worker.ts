@@ -118,7 +118,8 @@ export class PodWorker {
 
   async start(): Promise<void> {
     if (this.stopped) return;
-    mkdirSync(this.options.logDir, { recursive: true, mode: 0o711 });
+    // Emulated containers write nothing: only a pod with a live container gets a directory.
+    if (this.slots.some((s) => s.live)) mkdirSync(this.options.logDir, { recursive: true, mode: 0o711 });
     this.podIP = this.pod.spec?.hostNetwork
       ? this.hostIP()
       : this.options.allocatePodIp(

@@ -183,7 +183,8 @@ export class NetworkPolicyEnforcer implements ConnectionPolicy {
       const { store } = this.options;
       this.cached = new NetworkPolicyIndex({
         policies: store.list({ kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1' }),
-        pods: store.list({ kind: 'Pod' }).filter((p) => !isTerminal(p)),
+        // The stored pods themselves (never changed in place), not a copy of every pod per change.
+        pods: (store.listShared('/Pod') as KubeObject[]).filter((p) => !isTerminal(p)),
         namespaces: store.list({ kind: 'Namespace' }),
       });
     }

@@ -23,6 +23,11 @@ export interface ScheduleOptions {
   claims?: KubeObject[];
   persistentVolumes?: KubeObject[];
   storageClasses?: KubeObject[];
+  /**
+   * The scheduler cache's snapshot: every node with the pods assigned to it, in node-name order, the
+   * pod itself not among them. When given, `nodes` and `pods` are not looked at.
+   */
+  nodeInfos?: NodeInfo[];
 }
 
 /** Lookups over the storage objects, as the scheduler's informer listers give them. */
@@ -98,8 +103,12 @@ export function diagnose(
   pods: KubeObject[],
   options: ScheduleOptions = {},
 ): ScheduleDiagnosis {
-  const others = pods.filter((p) => !samePod(p, pod));
-  const infos = nodeInfos(nodes, others);
+  const infos =
+    options.nodeInfos ??
+    nodeInfos(
+      nodes,
+      pods.filter((p) => !samePod(p, pod)),
+    );
   const nsLabels = new Map<string, Record<string, string>>();
   for (const ns of options.namespaces ?? []) nsLabels.set(ns.metadata.name, ns.metadata.labels ?? {});
   const state: CycleState = {

@@ -142,6 +142,23 @@ export class ObjectStore {
     return out.map((e) => e.o);
   }
 
+  /**
+   * The stored objects of a type key whose ownerReferences name `ownerUid`, without copies, sorted as
+   * listShared sorts them: read them, never change them. Answered from the owner index, so a
+   * controller finds its pods without walking every pod of the namespace.
+   */
+  listDependents(key: string, ownerUid: string): Readonly<KubeObject>[] {
+    const keys = this.dependents.get(ownerUid);
+    if (!keys) return [];
+    const out: { k: string; o: KubeObject }[] = [];
+    for (const k of keys) {
+      const obj = this.objects.get(k);
+      if (obj && typeKey(obj) === key) out.push({ k, o: obj });
+    }
+    out.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+    return out.map((e) => e.o);
+  }
+
   /** Every stored type key ("apps/Deployment", "/Pod", "argoproj.io/Rollout", …). */
   types(): string[] {
     return [...this.byType.keys()].filter((k) => (this.byType.get(k)?.size ?? 0) > 0).sort();
@@ -496,18 +513,22 @@ export class ObjectStore {
     this.history.add(entry);
     for (const o of this.observers) o(entry);
     if (this.watchers.size === 0) return;
+    const matching: WatchHandler[] = [];
+    for (const w of this.watchers) {
+      const f = w.filter;
+      if (f.kind !== undefined && typeKey({ apiVersion: f.apiVersion, kind: f.kind }) !== key) continue;
+      if (f.namespace !== undefined && obj.metadata.namespace !== f.namespace) continue;
+      matching.push(w.handler);
+    }
+    // Nobody watches it (most Events): no copy to make.
+    if (matching.length === 0) return;
     // Handlers get one copy per event (they may keep or change it); the stored objects stay untouched.
     const copy: WatchEvent = {
       type: event.type,
       object: clone(obj),
       ...(event.oldObject ? { oldObject: clone(event.oldObject) } : {}),
     };
-    for (const w of [...this.watchers]) {
-      const f = w.filter;
-      if (f.kind !== undefined && typeKey({ apiVersion: f.apiVersion, kind: f.kind }) !== key) continue;
-      if (f.namespace !== undefined && obj.metadata.namespace !== f.namespace) continue;
-      w.handler(copy);
-    }
+    for (const handler of matching) handler(copy);
   }
 }
 
