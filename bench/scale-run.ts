@@ -83,13 +83,15 @@ let allReady: number | undefined;
 const t0 = performance.now();
 const result: ScaleResult = { nodes, pods, bound: 0, ready: 0, peakRssMb: 0, loadAverage: 0 };
 let twin: Twin | undefined;
+let stored: import('../twin/store/object-store.ts').ObjectStore | undefined;
 try {
   twin = await Twin.up({
     system,
     timeScale: DEFAULT_TIME_SCALE,
     workDir: path.join(root, 'work'),
     readyTimeoutMs: timeoutS * 1000,
-    observeStore: (store) =>
+    observeStore: (store) => {
+      stored = store;
       store.observe((e) => {
         if (e.typeKey !== '/Pod' || e.object.metadata.namespace !== NAMESPACE || e.type === 'DELETED') return;
         const uid = e.object.metadata.uid!;
@@ -105,11 +107,23 @@ try {
           ready.add(uid);
           if (ready.size === pods) allReady = performance.now();
         }
-      }),
+      });
+    },
   });
   result.upS = (performance.now() - t0) / 1000;
 } catch (err) {
   result.error = (err as Error).message.split('\n')[0];
+  // Where the pods were when the wait ran out: how many exist, how many the scheduler tried.
+  if (stored) {
+    const all = stored.listShared('/Pod').filter((p) => p.metadata.namespace === NAMESPACE);
+    const tried = all.filter((p) =>
+      (p.status?.conditions ?? []).some((c: any) => c.type === 'PodScheduled' && c.status === 'False'),
+    ).length;
+    const replicaSets = stored
+      .listShared('apps/ReplicaSet')
+      .map((rs) => `${rs.status?.replicas ?? 0}/${rs.spec?.replicas}`);
+    result.error += ` [${all.length} pods exist, ${tried} of them tried and unschedulable; ReplicaSets status/spec replicas: ${replicaSets.slice(0, 5).join(', ')}, …]`;
+  }
 } finally {
   result.bound = bound.size;
   result.ready = ready.size;
