@@ -1,4 +1,4 @@
-import { controllerOf, type KubeObject, ownerReferenceTo, refOf } from '../../kube/object.ts';
+import { type KubeObject, ownerReferenceTo, refOf } from '../../kube/object.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { type Condition, findCondition, setCondition } from './conditions.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';

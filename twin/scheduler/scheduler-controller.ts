@@ -246,7 +246,10 @@ export class SchedulerController implements Controller {
           needsScheduling(p) && !this.assumed.has(key) && (this.order.get(key) ?? 0) > resumeAfter,
       )
       .sort(([a], [b]) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
-    if (pending.length === 0) return this.passDone();
+    if (pending.length === 0) {
+      this.passDone();
+      return;
+    }
     const nodes = [...this.nodes.values()];
     const namespaces = store.list({ kind: 'Namespace' });
     const started = performance.now();
