@@ -8,7 +8,7 @@ import {
 } from '../storage/pod-claims.ts';
 import type { WatchEvent } from '../store/object-store.ts';
 import { addPod, isAssigned, isTerminal, type NodeInfo, nodeInfo, removePod } from './node-info.ts';
-import { schedule, volumeLister } from './schedule.ts';
+import { diagnose, volumeLister } from './schedule.ts';
 import { findPodVolumes, podVolumeClaims } from './volume-binding.ts';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -95,6 +95,8 @@ export class SchedulerController implements Controller {
   private readonly counted = new Map<string, { nodeName: string; pod: KubeObject }>();
   /** The NodeInfos in node-name order; rebuilt when a node comes or goes. */
   private snapshot: NodeInfo[] | undefined;
+  /** Where the next search for feasible nodes starts (kube-scheduler's nextStartNodeIndex). */
+  private nextStartNodeIndex = 0;
   /** A pass cut short by its time slice goes on after this queue position; 0: from the start. */
   private resumeAfter = 0;
   /** A change came while a sliced pass was under way: once it reaches the end, a full pass follows. */
@@ -257,11 +259,15 @@ export class SchedulerController implements Controller {
     let failed = 0;
     for (const [key, pod] of pending) {
       if (this.stopped) return;
-      const result = schedule(pod, nodes, [], {
+      const snapshot = this.nodeInfoSnapshot();
+      const { result, processed } = diagnose(pod, nodes, [], {
         namespaces,
         ...storage,
-        nodeInfos: this.nodeInfoSnapshot(),
+        nodeInfos: snapshot,
+        nextStartNodeIndex: this.nextStartNodeIndex,
       });
+      if (snapshot.length > 0)
+        this.nextStartNodeIndex = (this.nextStartNodeIndex + processed) % snapshot.length;
       if ('nodeName' in result) {
         if (this.bindVolumes(pod, result.nodeName, storage)) continue;
         if (this.bind(pod, result.nodeName)) bound++;
