@@ -13,6 +13,8 @@
  *               (bench/apiserver.ts; not in `all`; `apiserver kubectl|watch|informers` runs one)
  *   interrupt — ≥ 50 seeded interruptions of up and a scenario; nothing may be left (bench/interrupt.ts; not in `all`)
  *   stability — each scenario N times in a row, counting passes (bench/stability.ts; not in `all`)
+ *   scale  — 100 / 300 / 1,000 nodes (3,000 with --with-3000) of 30 emulated pods each: time to all bound,
+ *            all Ready, pods/s, peak RSS (bench/scale.ts; not in `all`; `--nodes 100,300` picks sizes)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -121,6 +123,7 @@ if (which === 'apiserver')
   await (await import('./apiserver.ts')).benchApiServer(args.slice(args.indexOf('apiserver') + 1));
 if (which === 'interrupt') await (await import('./interrupt.ts')).benchInterrupt(args);
 if (which === 'stability') await (await import('./stability.ts')).benchStability(args);
+if (which === 'scale') await (await import('./scale.ts')).benchScale(args);
 
 function safe(f: () => string | undefined): string {
   try {

@@ -75,6 +75,8 @@ export interface TwinOptions {
   validate?: ValidateObject;
   /** RBAC on the API server: record a Warning Event for what it would forbid (default) or answer 403. */
   rbac?: 'warn' | 'enforce';
+  /** Called with the store before anything is stored in it, for tools that time the bring-up (bench/scale.ts). */
+  observeStore?: (store: ObjectStore) => void;
 }
 
 /**
@@ -131,6 +133,7 @@ export class Twin {
     this.clock = new ScaledClock(options.timeScale);
     this.store = new ObjectStore(() => this.clock.now());
     this.events = new EventRecorder(this.store, this.clock);
+    options.observeStore?.(this.store);
     this.teardown = new TeardownStack((m) => options.progress?.(m));
     mkdirSync(options.workDir, { recursive: true });
     this.logFile = path.join(options.workDir, 'control-plane.log');
@@ -170,7 +173,7 @@ export class Twin {
       podsDir: this.pods.path,
       volumesDir: this.volumesDir,
       cwd: options.system.layout.root,
-      allocatePodIp: (uid) => this.network.allocatePodIp(uid),
+      allocatePodIp: (uid, live) => this.network.allocatePodIp(uid, live),
       releasePodIp: (uid) => this.network.releasePodIp(uid),
       nodeImports: this.network.nodePreloads,
       serviceAccountFiles: (pod) =>

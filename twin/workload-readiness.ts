@@ -92,7 +92,7 @@ export async function waitForWorkloadsReady(
       if (progress.elapsed() - statusAt < 1000 && progress.remaining() > 100) return false;
       statusAt = progress.elapsed();
       const pendingPods = store
-        .list({ kind: 'Pod' })
+        .listShared('/Pod')
         .filter((p) => p.status?.phase === 'Pending')
         .map(
           (p) =>

@@ -8,14 +8,13 @@ import {
   instanceType,
   type NodeResources,
 } from './instance-types.ts';
+import { nodeAddress, nodeAddressCapacity, nodeSubnet } from './node-subnets.ts';
 import type { NodePool, Topology } from './topology-schema.ts';
 
 export const KUBELET_VERSION = 'v1.28.15-eks-1552ad0';
 const OS_IMAGE = 'Amazon Linux 2';
 const KERNEL_VERSION = '5.10.227-219.884.amzn2.x86_64';
 const CONTAINER_RUNTIME_VERSION = 'containerd://1.7.22';
-/** Addresses a node's first host number within its zone's subnet (AWS reserves .0–.3). */
-const FIRST_HOST = 10;
 
 /** "ap-northeast-1a" → "1a": the part of a zone name used in node names. */
 export function zoneSuffix(zone: string): string {
@@ -45,14 +44,14 @@ export function topologyToNodes(topology: Topology): KubeObject[] {
       perZoneIndex.set(zone, index);
       const host = (hostsInZone.get(zone) ?? 0) + 1;
       hostsInZone.set(zone, host);
-      const zoneIndex = topology.zones.indexOf(zone);
-      if (FIRST_HOST + host - 1 > 254) {
+      const subnet = nodeSubnet(topology, zone);
+      if (host > nodeAddressCapacity(subnet)) {
         throw new TwinError(
           'TWIN_TOPOLOGY_INVALID',
-          `topology ${topology.metadata.name}: zone ${zone} has more than ${255 - FIRST_HOST} nodes, more than its /24 subnet holds`,
+          `topology ${topology.metadata.name}: node pool ${pool.name} brings zone ${zone} to more than ${nodeAddressCapacity(subnet)} nodes, more than its subnet ${subnet.text} holds; widen network.nodeSubnets.${zone} or lower the pool`,
         );
       }
-      const ip = `10.0.${zoneIndex + 1}.${FIRST_HOST + host - 1}`;
+      const ip = nodeAddress(subnet, host);
       nodes.push(nodeObject(topology, pool, zone, `${pool.name}-${zoneSuffix(zone)}-${index}`, ip));
     }
   }

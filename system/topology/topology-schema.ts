@@ -72,6 +72,13 @@ export const clusterNetworkSchema = z.strictObject({
     .array(z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR block such as 10.0.1.0/24'))
     .min(1)
     .optional(),
+  /**
+   * The subnet of each zone that its nodes take their addresses from (the private subnets of the
+   * Terraform, where EKS places the node groups); a zone not listed gets 10.0.<its position + 1>.0/24.
+   */
+  nodeSubnets: z
+    .record(z.string().min(1), z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR block such as 10.0.10.0/24'))
+    .optional(),
 });
 
 export const topologySchema = z.strictObject({

@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { TwinError } from '../../core/errors.ts';
+import { parseCidr } from '../../kube/cidr.ts';
 import { LIMITS, limit } from '../limits.ts';
 import { aliasProblem, MAX_ALIAS_COUNT } from '../render/manifest-yaml.ts';
 import { INSTANCE_TYPES, unknownInstanceTypeMessage } from './instance-types.ts';
+import { nodeAddressCapacity, nodeSubnet, overlaps } from './node-subnets.ts';
 import { type Topology, topologySchema } from './topology-schema.ts';
 
 export { topologyToNodes } from './topology-nodes.ts';
@@ -119,6 +121,7 @@ function checkSemantics(t: Topology, path: string): void {
       );
     }
   });
+  checkNodeSubnets(t, path);
   const unique = (items: Array<{ name: string }>, field: string, what: string) => {
     const seen = new Map<string, number>();
     items.forEach((item, i) => {
@@ -134,6 +137,58 @@ function checkSemantics(t: Topology, path: string): void {
   };
   unique(t.storage?.provisioners ?? [], 'storage.provisioners', 'provisioner');
   unique(t.storage?.storageClasses ?? [], 'storage.storageClasses', 'StorageClass');
+}
+
+/**
+ * network.nodeSubnets: one block per zone of the topology, none overlapping another, each holding the
+ * nodes its zone's pools put there (from host .10 to the one before the broadcast address).
+ */
+function checkNodeSubnets(t: Topology, path: string): void {
+  const declared = Object.entries(t.network?.nodeSubnets ?? {});
+  for (const [zone, text] of declared) {
+    const at = `network.nodeSubnets.${zone}`;
+    if (!t.zones.includes(zone))
+      throw invalid(path, at, `zone "${zone}" is not one of the topology's zones (${t.zones.join(', ')})`);
+    const prefix = parseCidr(text)!.prefix;
+    if (prefix < 16 || prefix > 28)
+      throw invalid(path, at, `${text}: an AWS subnet is a /16 to a /28 block, got /${prefix}`);
+  }
+  t.zones.forEach((zone, i) => {
+    for (const other of t.zones.slice(i + 1)) {
+      const a = nodeSubnet(t, zone);
+      const b = nodeSubnet(t, other);
+      if (overlaps(a, b))
+        throw invalid(
+          path,
+          `network.nodeSubnets.${t.network?.nodeSubnets?.[other] ? other : zone}`,
+          `the node subnets of ${zone} (${a.text}) and ${other} (${b.text}) overlap; give each zone a block of its own`,
+        );
+    }
+  });
+  const inZone = new Map<string, number>();
+  t.nodePools.forEach((pool, i) => {
+    const zones = pool.zones ?? t.zones;
+    const counts = new Map<string, number>();
+    if (pool.nodesPerZone !== undefined) for (const z of zones) counts.set(z, pool.nodesPerZone);
+    else
+      for (let n = 0; n < (pool.nodes ?? 0); n++)
+        counts.set(zones[n % zones.length]!, (counts.get(zones[n % zones.length]!) ?? 0) + 1);
+    for (const [zone, n] of counts) {
+      const total = (inZone.get(zone) ?? 0) + n;
+      inZone.set(zone, total);
+      const subnet = nodeSubnet(t, zone);
+      const capacity = nodeAddressCapacity(subnet);
+      if (total > capacity) {
+        const field = pool.nodes !== undefined ? 'nodes' : 'nodesPerZone';
+        const declaredHere = t.network?.nodeSubnets?.[zone] !== undefined;
+        throw invalid(
+          path,
+          `nodePools[${i}].${field}`,
+          `node pool "${pool.name}" brings zone ${zone} to ${total} nodes, more than the ${capacity} node addresses of its subnet ${subnet.text} (${declaredHere ? `network.nodeSubnets.${zone}` : `the default /24 of a zone without network.nodeSubnets.${zone}`}); declare a larger subnet for the zone, as the Terraform's private subnets are, or lower the pool`,
+        );
+      }
+    }
+  });
 }
 
 function invalid(path: string, field: string, problem: string, position = false): TwinError {

@@ -4,6 +4,7 @@ import { isTwinError } from '../../core/errors.ts';
 import { apiVersionOf, type ServedResource } from '../../kube/api/resource-registry.ts';
 import type { Clock } from '../../kube/clock.ts';
 import type { KubeObject, ObjectRef } from '../../kube/object.ts';
+import { generateName, MAX_NAME_GENERATION_CREATE_ATTEMPTS } from '../store/name-generator.ts';
 import type { ObjectStore, PropagationPolicy } from '../store/object-store.ts';
 import { type Admission, fieldValidationOf } from './admission.ts';
 import { ApplyConflictError, serverSideApply, trackUpdate } from './apply/server-side-apply.ts';
@@ -19,6 +20,7 @@ import {
   alreadyExists,
   badRequest,
   conflict,
+  generateNameConflict,
   gone,
   invalid,
   methodNotSupported,
@@ -272,7 +274,7 @@ export class ResourceHandler {
     for (const f of SERVER_SET) delete (obj.metadata as unknown as Record<string, unknown>)[f];
     this.prepareForCreate(r, obj);
     const dryRun = isDryRun(q);
-    const name = obj.metadata.name || `${obj.metadata.generateName}${randomSuffix()}`;
+    const name = obj.metadata.name || this.generatedName(r, t.namespace, obj.metadata.generateName ?? '');
     this.admission.namespaceLifecycle(r, 'create', t.namespace, name);
     this.admission.mutate(obj);
     const warnings = this.admission.validate(r, obj, undefined, fieldValidationOf(q));
@@ -293,6 +295,18 @@ export class ResourceHandler {
       created = this.storeCall(r, name, () => this.store.create(this.stored(r, obj)));
     }
     this.respondObject(req, res, r, this.view(r, created), 201, warningHeaders(warnings));
+  }
+
+  /**
+   * A name from generateName that no object holds: drawn again while taken, up to the registry's
+   * attempts (KEP-4420), then 409 AlreadyExists with retryAfterSeconds 1 (NewGenerateNameConflict).
+   */
+  private generatedName(r: ServedResource, namespace: string, base: string): string {
+    for (let attempt = 1; ; attempt++) {
+      const name = generateName(base);
+      if (!this.store.peek(this.ref(r, namespace, name))) return name;
+      if (attempt === MAX_NAME_GENERATION_CREATE_ATTEMPTS) throw generateNameConflict(this.gr(r), name);
+    }
   }
 
   async update(
@@ -713,14 +727,6 @@ export function isDryRun(q: URLSearchParams): boolean {
   for (const v of values)
     if (v !== 'All') throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
   return values.includes('All');
-}
-
-const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-/** generateName's suffix: five characters of the alphabet the API server uses. */
-export function randomSuffix(): string {
-  let s = '';
-  for (let i = 0; i < 5; i++) s += SUFFIX_ALPHABET[Math.floor(Math.random() * SUFFIX_ALPHABET.length)];
-  return s;
 }
 
 export { methodNotSupported, pathNotFound };

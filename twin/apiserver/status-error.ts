@@ -63,6 +63,18 @@ export const notFound = (gr: GroupResource, name: string) =>
 export const alreadyExists = (gr: GroupResource, name: string) =>
   new StatusError(409, 'AlreadyExists', `${qualified(gr)} "${name}" already exists`, details(gr, name));
 
+/**
+ * errors.NewGenerateNameConflict: every name generateName drew was taken (after the registry's
+ * attempts); the client should try again after retryAfterSeconds.
+ */
+export const generateNameConflict = (gr: GroupResource, name: string) =>
+  new StatusError(
+    409,
+    'AlreadyExists',
+    `${qualified(gr)} "${name}" already exists, the server was not able to generate a unique name for the object`,
+    details(gr, name, { retryAfterSeconds: 1 }),
+  );
+
 export const conflict = (gr: GroupResource, name: string, why: string) =>
   new StatusError(
     409,

@@ -1,11 +1,12 @@
 import { type KubeObject, refOf } from '../../kube/object.ts';
+import { podsPrefix } from '../store/name-generator.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';
 import { scaledValue } from './int-or-percent.ts';
 import { nodeMatchesPod, untoleratedTaints } from './node-eligibility.ts';
 import { controllerKeys, creationTime, listControlledBy } from './ownership.ts';
 import { isPodAvailable, isPodReady, isPodTerminal, isPodTerminating, nextAvailableIn } from './pod-state.ts';
-import { podFromTemplate, podTemplateHash, randomSuffix } from './pod-template.ts';
+import { podFromTemplate, podTemplateHash } from './pod-template.ts';
 
 const DS_TYPE = { apiVersion: 'apps/v1', kind: 'DaemonSet' };
 
@@ -129,7 +130,7 @@ export class DaemonSetController extends ReconcileController {
         const pod = podFromTemplate(
           { ...ds.spec?.template, spec },
           {
-            name: `${ds.metadata.name}-${randomSuffix()}`,
+            generateName: podsPrefix(ds.metadata.name),
             namespace,
             owner: ds,
             labels: {
@@ -138,8 +139,9 @@ export class DaemonSetController extends ReconcileController {
             },
           },
         );
-        kept.push(store.create(pod));
-        events.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, this.name);
+        const created = store.create(pod);
+        kept.push(created);
+        events.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`, this.name);
         continue;
       }
       onNode.sort((a, b) => creationTime(a) - creationTime(b));

@@ -1,9 +1,9 @@
-import { controllerOf, type KubeObject, ownerReferenceTo, refOf } from '../../kube/object.ts';
+import { type KubeObject, ownerReferenceTo, refOf } from '../../kube/object.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { type Condition, findCondition, setCondition } from './conditions.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';
 import { scaledValue } from './int-or-percent.ts';
-import { controllerKeys, creationTime, listControlledBy } from './ownership.ts';
+import { controllerKeys, creationTime, listControlledBy, listControlledByShared } from './ownership.ts';
 import { isPodActive, isPodAvailable, isPodReady } from './pod-state.ts';
 import { podTemplateHash, stableStringify } from './pod-template.ts';
 
@@ -181,11 +181,8 @@ export class DeploymentController extends ReconcileController {
   private views(d: KubeObject): RsView[] {
     const now = this.ctx.clock.now();
     const minReadySeconds: number = d.spec?.minReadySeconds ?? 0;
-    const pods = this.ctx.store
-      .list({ kind: 'Pod' }, { namespace: d.metadata.namespace ?? '' })
-      .filter(isPodActive);
     return listControlledBy(this.ctx.store, RS_TYPE, d).map((rs) => {
-      const active = pods.filter((p) => controllerOf(p)?.uid === rs.metadata.uid);
+      const active = listControlledByShared(this.ctx.store, { kind: 'Pod' }, rs).filter(isPodActive);
       return {
         rs,
         spec: rs.spec?.replicas ?? 1,

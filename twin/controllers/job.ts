@@ -1,4 +1,5 @@
 import { controllerOf, type KubeObject, refOf } from '../../kube/object.ts';
+import { MAX_GENERATED_NAME_LENGTH, podsPrefix } from '../store/name-generator.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { type Condition, findCondition, setCondition } from './conditions.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';
@@ -6,7 +7,7 @@ import { controllerKeys, creationTime, listControlledBy } from './ownership.ts';
 import { podsToDelete } from './pod-deletion-order.ts';
 import { matchPodFailurePolicy } from './pod-failure-policy.ts';
 import { isPodActive, isPodReady, isPodTerminating } from './pod-state.ts';
-import { podFromTemplate, randomSuffix } from './pod-template.ts';
+import { podFromTemplate } from './pod-template.ts';
 
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
@@ -309,7 +310,7 @@ export class JobController extends ReconcileController {
       annotations[COMPLETION_INDEX_ANNOTATION] = String(index);
     }
     const pod = podFromTemplate(job.spec?.template, {
-      name: `${name}-${index !== undefined ? `${index}-` : ''}${randomSuffix()}`,
+      generateName: index !== undefined ? indexedPodPrefix(name, index) : podsPrefix(name),
       namespace: job.metadata.namespace ?? '',
       owner: job,
       labels,
@@ -336,4 +337,16 @@ export class JobController extends ReconcileController {
     );
     return created;
   }
+}
+
+/**
+ * podGenerateNameWithIndex: "<job>-<index>-", with the job's name cut so that the index survives the
+ * API server's cut of generateName to 58 characters.
+ */
+function indexedPodPrefix(jobName: string, index: number): string {
+  const append = `-${index}-`;
+  const prefix = `${jobName}${append}`;
+  return prefix.length > MAX_GENERATED_NAME_LENGTH
+    ? `${prefix.slice(0, MAX_GENERATED_NAME_LENGTH - append.length)}${append}`
+    : prefix;
 }

@@ -1,15 +1,8 @@
-import { randomInt } from 'node:crypto';
 import { clone, type KubeObject, ownerReferenceTo } from '../../kube/object.ts';
+import { ALPHANUMS, randomString } from '../store/name-generator.ts';
 
-/** The alphabet of rand.SafeEncodeString and of the API server's generateName suffixes: no vowels, no look-alikes. */
-const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** Five random characters, as the API server appends to generateName. */
-export function randomSuffix(length = 5): string {
-  let out = '';
-  for (let i = 0; i < length; i++) out += ALPHANUMS[randomInt(ALPHANUMS.length)];
-  return out;
-}
+/** Five random characters of the API server's generateName alphabet (rand.String). */
+export const randomSuffix = (): string => randomString();
 
 /** JSON with object keys sorted, so that equal templates hash and compare equal. */
 export function stableStringify(value: unknown): string {
@@ -41,7 +34,10 @@ export function podTemplateHash(template: unknown, collisionCount = 0): string {
 }
 
 export interface PodFromTemplateOptions {
-  name: string;
+  /** The pod's name (StatefulSet pods); otherwise generateName. */
+  name?: string;
+  /** metadata.generateName: the API server appends the random suffix (controller.GetPodFromTemplate). */
+  generateName?: string;
   namespace: string;
   owner: KubeObject;
   labels?: Record<string, string>;
@@ -57,7 +53,8 @@ export function podFromTemplate(template: KubeObject['spec'], options: PodFromTe
   const labels = { ...(t.metadata?.labels ?? {}), ...(options.labels ?? {}) };
   const annotations = { ...(t.metadata?.annotations ?? {}), ...(options.annotations ?? {}) };
   const metadata: KubeObject['metadata'] = {
-    name: options.name,
+    name: options.name ?? '',
+    ...(options.name ? {} : { generateName: options.generateName }),
     namespace: options.namespace,
     labels,
     ownerReferences: [ownerReferenceTo(options.owner)],

@@ -1,11 +1,12 @@
 import { matchesSelector } from '../../kube/labels.ts';
 import { type KubeObject, refOf } from '../../kube/object.ts';
+import { podsPrefix } from '../store/name-generator.ts';
 import type { WatchEvent, WatchFilter } from '../store/object-store.ts';
 import { keyOf, ReconcileController, splitKey } from './controller.ts';
-import { controllerKeys, listControlledBy } from './ownership.ts';
+import { controllerKeys, listControlledByShared } from './ownership.ts';
 import { podsToDelete } from './pod-deletion-order.ts';
 import { isPodActive, isPodAvailable, isPodReady, nextAvailableIn } from './pod-state.ts';
-import { podFromTemplate, randomSuffix } from './pod-template.ts';
+import { podFromTemplate } from './pod-template.ts';
 
 /** The kube-controller-manager's burst limit for pod creations and deletions in one sync. */
 const BURST_REPLICAS = 500;
@@ -34,7 +35,8 @@ export class ReplicaSetController extends ReconcileController {
     const { namespace, name } = splitKey(key);
     const rs = store.get({ apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace, name });
     if (!rs) return;
-    const pods = listControlledBy(store, { kind: 'Pod' }, rs);
+    // Read only: the stored pods themselves.
+    const pods = listControlledByShared(store, { kind: 'Pod' }, rs);
     const active = pods.filter(isPodActive);
     const replicas: number = rs.spec?.replicas ?? 1;
     const diff = active.length - replicas;
@@ -43,7 +45,7 @@ export class ReplicaSetController extends ReconcileController {
       for (let i = 0; i < Math.min(-diff, BURST_REPLICAS); i++) {
         const pod = store.create(
           podFromTemplate(rs.spec?.template, {
-            name: `${rs.metadata.name}-${randomSuffix()}`,
+            generateName: podsPrefix(rs.metadata.name),
             namespace,
             owner: rs,
           }),

@@ -13,7 +13,8 @@ export interface KubeletOptions {
   volumesDir: string;
   /** Working directory of live processes (the repository root). */
   cwd: string;
-  allocatePodIp(uid: string): string;
+  /** A pod's IP: `live` when a container of it runs as a process (only those bind their address). */
+  allocatePodIp(uid: string, live: boolean): string;
   releasePodIp(uid: string): void;
   /** Extra environment for live Node.js pods (cluster DNS file and namespace are added per pod). */
   nodeImports: string[];

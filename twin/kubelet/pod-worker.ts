@@ -124,10 +124,14 @@ export class PodWorker {
 
   async start(): Promise<void> {
     if (this.stopped) return;
-    mkdirSync(this.options.logDir, { recursive: true, mode: 0o711 });
+    // Emulated containers write nothing: only a pod with a live container gets a directory.
+    if (this.slots.some((s) => s.live)) mkdirSync(this.options.logDir, { recursive: true, mode: 0o711 });
     this.podIP = this.pod.spec?.hostNetwork
       ? this.hostIP()
-      : this.options.allocatePodIp(this.pod.metadata.uid!);
+      : this.options.allocatePodIp(
+          this.pod.metadata.uid!,
+          this.slots.some((s) => s.live),
+        );
     this.startTime = this.nowIso();
     this.pod =
       this.ctx.store.get({ kind: 'Pod', namespace: this.ns, name: this.pod.metadata.name }) ?? this.pod;

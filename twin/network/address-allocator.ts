@@ -96,6 +96,8 @@ export class AddressAllocator {
 
 export const POD_CIDR = '127.10.0.0/16';
 export const SERVICE_CIDR = '127.96.0.0/16';
+/** The modelled pod addresses of emulated pods: never bound, so a connection to one is refused. */
+export const EMULATED_POD_CIDR = '127.128.0.0/9';
 
 /** Third octets per twin: 16 twins on one machine, each with 16 × 253 pod and Service addresses. */
 export const BLOCK_OCTETS = 16;
@@ -156,6 +158,91 @@ export function addressBlockHeld(index: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Second octets of EMULATED_POD_CIDR per twin's address block: 8, a /13 of 524,288 addresses. */
+const EMULATED_OCTETS_PER_BLOCK = 128 / BLOCKS;
+
+/**
+ * Pod IPs of emulated pods, which have no process to bind them: each twin's address block gets a /13
+ * of EMULATED_POD_CIDR (about 520,000 addresses, hosts .0 and .255 of each /24 skipped), handed out
+ * round-robin like a node's IPAM and released with the pod. Only live pods take an address of the
+ * bindable 127.10.0.0/16 block (4,048 per twin).
+ * Twin simplification: an emulated pod's IP is modelled and never bound; on a cluster every pod's
+ * sandbox holds its address (a connection to an emulated pod is refused instead of reaching a process).
+ */
+export class EmulatedPodAddresses {
+  private readonly byKey = new Map<string, number>();
+  private readonly used = new Set<number>();
+  private first = 0;
+  private size = EMULATED_OCTETS_PER_BLOCK * 65536;
+  private next = 0;
+
+  constructor(block = 0) {
+    this.narrow(block);
+  }
+
+  /** Uses the /13 of address block `index` (address-allocator.ts claimAddressBlock). */
+  narrow(index: number): void {
+    this.first = (127 * 2 ** 24 + (128 + index * EMULATED_OCTETS_PER_BLOCK) * 65536) >>> 0;
+    this.next = 0;
+  }
+
+  get allocated(): number {
+    return this.used.size;
+  }
+
+  allocate(key: string): string {
+    const existing = this.byKey.get(key);
+    if (existing !== undefined) return toIp(existing);
+    for (let i = 0; i < this.size; i++) {
+      const n = this.first + ((this.next + i) % this.size);
+      const host = n & 0xff;
+      if (host === 0 || host === 255 || this.used.has(n)) continue;
+      this.used.add(n);
+      this.next = (n - this.first + 1) % this.size;
+      this.byKey.set(key, n);
+      return toIp(n);
+    }
+    throw new TwinError(
+      'TWIN_INVALID',
+      `no free address left for an emulated pod in ${toIp(this.first)}/13; delete pods or run a smaller topology`,
+    );
+  }
+
+  /** Marks an address as taken by `key`; false when it is outside this twin's range or taken by another key. */
+  reserve(key: string, ip: string): boolean {
+    const n = this.indexOf(ip);
+    if (n === undefined) return false;
+    if (this.byKey.get(key) === n) return true;
+    if (this.used.has(n)) return false;
+    this.release(key);
+    this.used.add(n);
+    this.byKey.set(key, n);
+    return true;
+  }
+
+  release(key: string): void {
+    const n = this.byKey.get(key);
+    if (n === undefined) return;
+    this.byKey.delete(key);
+    this.used.delete(n);
+  }
+
+  contains(ip: string): boolean {
+    return this.indexOf(ip) !== undefined;
+  }
+
+  private indexOf(ip: string): number | undefined {
+    const parts = ip.split('.').map(Number);
+    if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
+    const n = ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+    return n >= this.first && n < this.first + this.size ? n : undefined;
+  }
+}
+
+function toIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
 }
 
 export function podAddressAllocator(): AddressAllocator {

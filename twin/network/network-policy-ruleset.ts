@@ -1,5 +1,5 @@
+import { cidrContains } from '../../kube/cidr.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import { cidrContains } from './cidr.ts';
 import {
   type NetworkPolicyIndex,
   onPodNetwork,

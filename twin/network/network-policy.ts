@@ -1,6 +1,6 @@
+import { type Cidr, cidrContains, parseCidr } from '../../kube/cidr.ts';
 import { type LabelSelector, matchesSelector } from '../../kube/labels.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import { type Cidr, cidrContains, parseCidr } from './cidr.ts';
 
 /**
  * NetworkPolicy semantics as a pure function over plain objects: who may open a connection to whom,

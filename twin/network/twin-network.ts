@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TwinError } from '../../core/errors.ts';
 import { waitUntil } from '../../core/wait.ts';
+import { lastUsableAddress, parseCidr } from '../../kube/cidr.ts';
 import type { Clock } from '../../kube/clock.ts';
 import {
   type ConnectCheck,
@@ -17,12 +18,13 @@ import { IstioRouting } from '../traffic-policy/istio/istio-routing.ts';
 import {
   assertLoopbackRange,
   claimAddressBlock,
+  EMULATED_POD_CIDR,
+  EmulatedPodAddresses,
   POD_CIDR,
   podAddressAllocator,
   SERVICE_CIDR,
   serviceAddressAllocator,
 } from './address-allocator.ts';
-import { lastUsableAddress, parseCidr } from './cidr.ts';
 import { ClusterDns, type LookupFunction } from './cluster-dns.ts';
 import { attemptConnection } from './connect-attempt.ts';
 import { DnsServer } from './dns-server.ts';
@@ -96,6 +98,7 @@ export class TwinNetwork {
   /** Preloads for live Node pods, in order: cluster DNS, then connecting from the pod's address. */
   readonly nodePreloads = [DNS_PRELOAD, SOURCE_PRELOAD];
   private readonly podIps = podAddressAllocator();
+  private readonly emulatedPodIps = new EmulatedPodAddresses();
   private readonly serviceIps = serviceAddressAllocator();
   private readonly serviceIpController: ServiceIpController;
   private readonly table: EndpointTable;
@@ -179,11 +182,13 @@ export class TwinNetwork {
     this.addressBlock = claimAddressBlock();
     this.podIps.narrow(this.addressBlock.first, this.addressBlock.last);
     this.serviceIps.narrow(this.addressBlock.first, this.addressBlock.last);
+    this.emulatedPodIps.narrow(this.addressBlock.index);
     this.started = true;
     const { store, clock, events } = this.options;
     for (const pod of store.list({ kind: 'Pod' })) {
       const ip = pod.status?.podIP;
-      if (ip && pod.metadata.uid) this.podIps.reserve(pod.metadata.uid, ip);
+      if (ip && pod.metadata.uid && !this.podIps.reserve(pod.metadata.uid, ip))
+        this.emulatedPodIps.reserve(pod.metadata.uid, ip);
     }
     this.actors = this.loadBalancerActors();
     this.enforcer = new NetworkPolicyEnforcer({
@@ -251,13 +256,17 @@ export class TwinNetwork {
     await this.stop();
   }
 
-  /** The stable pod IP for a pod's uid (the same until released). */
-  allocatePodIp(uid: string): string {
-    return this.podIps.allocate(uid);
+  /**
+   * The stable pod IP for a pod's uid (the same until released): a bindable address for a pod with a
+   * live container, a modelled one (never bound) for a pod whose containers are all emulated.
+   */
+  allocatePodIp(uid: string, live = true): string {
+    return live ? this.podIps.allocate(uid) : this.emulatedPodIps.allocate(uid);
   }
 
   releasePodIp(uid: string): void {
     this.podIps.release(uid);
+    this.emulatedPodIps.release(uid);
   }
 
   /**
@@ -319,7 +328,7 @@ export class TwinNetwork {
     if (!onPodNetwork(pod) || !podIP.startsWith('127.')) return {};
     return {
       TWIN_POD_SOURCE_IP: podIP,
-      TWIN_CLUSTER_CIDRS: `${POD_CIDR},${SERVICE_CIDR}`,
+      TWIN_CLUSTER_CIDRS: `${POD_CIDR},${EMULATED_POD_CIDR},${SERVICE_CIDR}`,
       ...(this.nativeShim ? { LD_PRELOAD: this.nativeShim } : {}),
     };
   }

@@ -77,14 +77,15 @@ export class TaintEvictionController implements Controller {
   private sync(): void {
     const { store, clock } = this.ctx;
     const taintsByNode = new Map<string, Taint[]>();
-    for (const node of store.list({ kind: 'Node' })) {
+    // Read-only walks over the stored objects (listShared: no copies of every pod at each change).
+    for (const node of store.listShared('/Node')) {
       const taints = ((node.spec?.taints ?? []) as Array<Taint & { timeAdded?: string }>).filter(
         (t) => t.effect === 'NoExecute',
       );
       if (taints.length > 0) taintsByNode.set(node.metadata.name, taints);
     }
     const seen = new Set<string>();
-    for (const pod of store.list({ kind: 'Pod' })) {
+    for (const pod of taintsByNode.size > 0 ? store.listShared('/Pod') : []) {
       const uid = pod.metadata.uid!;
       const taints = taintsByNode.get(pod.spec?.nodeName ?? '');
       if (!taints) continue;
@@ -110,7 +111,7 @@ export class TaintEvictionController implements Controller {
     for (const uid of [...this.pending.keys()]) if (!seen.has(uid)) this.cancel(uid);
   }
 
-  private evict(pod: KubeObject): void {
+  private evict(pod: Readonly<KubeObject>): void {
     const current = this.ctx.store.get(refOf(pod));
     if (!current || current.metadata.uid !== pod.metadata.uid) return;
     const ns = pod.metadata.namespace ?? 'default';

@@ -76,8 +76,16 @@ export function interPodAffinity(state: CycleState): Plugin {
     scores.set(domainKey(key, value), (scores.get(domainKey(key, value)) ?? 0) + weight);
   };
 
+  // Without terms of its own, only the placed pods with affinity terms can matter to the pod (as
+  // kube-scheduler's PreFilter walks NodeInfo.PodsWithAffinity then).
+  const ownTerms =
+    own.requiredAffinity.length +
+      own.requiredAntiAffinity.length +
+      own.preferredAffinity.length +
+      own.preferredAntiAffinity.length >
+    0;
   for (const node of state.nodes) {
-    for (const existing of node.pods) {
+    for (const existing of ownTerms ? node.pods : node.podsWithAffinity) {
       if (existing.metadata.uid !== undefined && existing.metadata.uid === pod.metadata.uid) continue;
       const theirs = affinity(existing);
       for (const term of theirs.requiredAntiAffinity) {

@@ -12,6 +12,10 @@ export interface NodeInfo {
   requested: Resources;
   /** Requests with the scheduler's defaults for containers that state none (for scoring). */
   nonZeroRequested: Resources;
+  /** The pods with pod affinity or anti-affinity terms (NodeInfo.PodsWithAffinity of kube-scheduler's cache). */
+  podsWithAffinity: KubeObject[];
+  /** Pods not being deleted, counted by the uid of their controller (what the default spread constraints select). */
+  byController: Map<string, number>;
 }
 
 /** Pods that hold a node's resources: bound (spec.nodeName) and not terminal. */
@@ -40,22 +44,61 @@ export function nodeInfo(node: KubeObject, pods: KubeObject[]): NodeInfo {
   for (const [name, q] of Object.entries((node.status?.allocatable ?? {}) as Record<string, string>)) {
     allocatable[name] = resourceValue(name, q);
   }
-  const requested: Resources = {};
-  const nonZeroRequested: Resources = {};
-  for (const p of pods) {
-    for (const [k, v] of Object.entries(podRequests(p))) requested[k] = (requested[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(podRequests(p, true)))
-      nonZeroRequested[k] = (nonZeroRequested[k] ?? 0) + v;
-  }
-  return {
+  const info: NodeInfo = {
     node,
     name: node.metadata.name,
     labels: node.metadata.labels ?? {},
-    pods,
+    pods: [],
     allocatable,
-    requested,
-    nonZeroRequested,
+    requested: {},
+    nonZeroRequested: {},
+    podsWithAffinity: [],
+    byController: new Map(),
   };
+  for (const p of pods) addPod(info, p);
+  return info;
+}
+
+function hasPodAffinity(pod: KubeObject): boolean {
+  const a = pod.spec?.affinity;
+  return Boolean(a?.podAffinity || a?.podAntiAffinity);
+}
+
+function controllerUid(pod: KubeObject): string | undefined {
+  return (pod.metadata.ownerReferences ?? []).find((o) => o.controller)?.uid;
+}
+
+function addTo(sums: Resources, add: Resources, sign: 1 | -1): void {
+  for (const [k, v] of Object.entries(add)) sums[k] = (sums[k] ?? 0) + sign * v;
+}
+
+/** Counts a pod on the node (NodeInfo.AddPod), as the scheduler's cache does when a pod is bound there. */
+export function addPod(info: NodeInfo, pod: KubeObject): void {
+  info.pods.push(pod);
+  addTo(info.requested, podRequests(pod), 1);
+  addTo(info.nonZeroRequested, podRequests(pod, true), 1);
+  if (hasPodAffinity(pod)) info.podsWithAffinity.push(pod);
+  const owner = controllerUid(pod);
+  if (owner && !pod.metadata.deletionTimestamp)
+    info.byController.set(owner, (info.byController.get(owner) ?? 0) + 1);
+}
+
+/** Takes a pod counted with addPod off the node again (NodeInfo.RemovePod); false when it was not there. */
+export function removePod(info: NodeInfo, pod: KubeObject): boolean {
+  const at = info.pods.indexOf(pod);
+  if (at < 0) return false;
+  info.pods.splice(at, 1);
+  addTo(info.requested, podRequests(pod), -1);
+  addTo(info.nonZeroRequested, podRequests(pod, true), -1);
+  const withAffinity = info.podsWithAffinity.indexOf(pod);
+  if (withAffinity >= 0) info.podsWithAffinity.splice(withAffinity, 1);
+  const owner = controllerUid(pod);
+  if (owner && !pod.metadata.deletionTimestamp) {
+    const n = (info.byController.get(owner) ?? 0) - 1;
+    if (n > 0) info.byController.set(owner, n);
+    else info.byController.delete(owner);
+  }
+  return true;
 }
 
 /** NodeInfos for every node, with the assigned pods of `pods` (in node-name order). */

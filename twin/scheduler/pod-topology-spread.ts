@@ -34,6 +34,8 @@ interface Constraint {
   honorAffinity: boolean;
   honorTaints: boolean;
   selects(pod: KubeObject): boolean;
+  /** Set when the constraint selects the pods of one controller: the node's count by controller answers it. */
+  controllerUid?: string;
 }
 
 function fromSpec(pod: KubeObject, c: TopologySpreadConstraint): Constraint {
@@ -73,10 +75,13 @@ function systemDefaults(pod: KubeObject): Constraint[] {
     honorAffinity: true,
     honorTaints: false,
     selects: (p: KubeObject) => controllerOf(p)?.uid === owner.uid,
+    controllerUid: owner.uid,
   }));
 }
 
 function countMatching(node: NodeInfo, c: Constraint, namespace: string | undefined): number {
+  // A controller's pods are in its namespace (owner references never cross namespaces).
+  if (c.controllerUid !== undefined) return node.byController.get(c.controllerUid) ?? 0;
   let n = 0;
   for (const p of node.pods) {
     if (p.metadata.namespace === namespace && !p.metadata.deletionTimestamp && c.selects(p)) n++;

@@ -23,6 +23,27 @@ export interface ScheduleOptions {
   claims?: KubeObject[];
   persistentVolumes?: KubeObject[];
   storageClasses?: KubeObject[];
+  /**
+   * The scheduler cache's snapshot: every node with the pods assigned to it, in node-name order, the
+   * pod itself not among them. When given, `nodes` and `pods` are not looked at.
+   */
+  nodeInfos?: NodeInfo[];
+  /** Where the node search starts (kube-scheduler's nextStartNodeIndex); 0 when not given. */
+  nextStartNodeIndex?: number;
+}
+
+/** minFeasibleNodesToFind and minFeasibleNodesPercentageToFind of kube-scheduler. */
+const MIN_FEASIBLE_NODES_TO_FIND = 100;
+const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
+
+/**
+ * numFeasibleNodesToFind with the default (adaptive) percentageOfNodesToScore: every node of a
+ * cluster under 100 nodes; otherwise 50 % less 1 % per 125 nodes (at least 5 %), and at least 100.
+ */
+export function numFeasibleNodesToFind(numAllNodes: number): number {
+  if (numAllNodes < MIN_FEASIBLE_NODES_TO_FIND) return numAllNodes;
+  const percentage = Math.max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND, 50 - Math.trunc(numAllNodes / 125));
+  return Math.max(MIN_FEASIBLE_NODES_TO_FIND, Math.trunc((numAllNodes * percentage) / 100));
 }
 
 /** Lookups over the storage objects, as the scheduler's informer listers give them. */
@@ -71,6 +92,8 @@ export interface ScheduleDiagnosis {
   rejections: Map<string, Rejection>;
   /** Weighted scores of the feasible nodes, best first. */
   scores: NodeScore[];
+  /** How many nodes were looked at (feasible and rejected): the next search starts that much further. */
+  processed: number;
 }
 
 /**
@@ -80,7 +103,8 @@ export interface ScheduleDiagnosis {
  *
  * Twin simplification: ties go to the first node by name, where kube-scheduler picks one of the best at random.
  * Twin simplification: every node is filtered; kube-scheduler's PreFilter narrows matchFields-pinned (DaemonSet) pods to their node first.
- * Twin simplification: every node is scored (percentageOfNodesToScore is not applied to large clusters).
+ * As kube-scheduler does, the search for feasible nodes stops once numFeasibleNodesToFind are found
+ * (every node below 100 nodes), starting where the last search stopped (nextStartNodeIndex).
  */
 export function schedule(
   pod: KubeObject,
@@ -98,8 +122,12 @@ export function diagnose(
   pods: KubeObject[],
   options: ScheduleOptions = {},
 ): ScheduleDiagnosis {
-  const others = pods.filter((p) => !samePod(p, pod));
-  const infos = nodeInfos(nodes, others);
+  const infos =
+    options.nodeInfos ??
+    nodeInfos(
+      nodes,
+      pods.filter((p) => !samePod(p, pod)),
+    );
   const nsLabels = new Map<string, Record<string, string>>();
   for (const ns of options.namespaces ?? []) nsLabels.set(ns.metadata.name, ns.metadata.labels ?? {});
   const state: CycleState = {
@@ -116,6 +144,7 @@ export function diagnose(
       result: { unschedulable: fitErrorMessage(0, [], pod.spec?.preemptionPolicy) },
       rejections,
       scores: [],
+      processed: 0,
     };
   // PreFilter: the first plugin to reject makes every node fail with its status.
   for (const p of plugins) {
@@ -128,10 +157,13 @@ export function diagnose(
       pod.spec?.preemptionPolicy,
       rejection.reasons.join(', '),
     );
-    return { result: { unschedulable: message }, rejections, scores: [] };
+    return { result: { unschedulable: message }, rejections, scores: [], processed: infos.length };
   }
   const feasible: NodeInfo[] = [];
-  for (const node of infos) {
+  const toFind = numFeasibleNodesToFind(infos.length);
+  const start = (options.nextStartNodeIndex ?? 0) % infos.length;
+  for (let i = 0; i < infos.length && feasible.length < toFind; i++) {
+    const node = infos[(start + i) % infos.length]!;
     let rejection: Rejection | undefined;
     for (const p of plugins) {
       rejection = p.filter?.(node);
@@ -142,8 +174,9 @@ export function diagnose(
   }
   if (feasible.length === 0) {
     const message = fitErrorMessage(infos.length, [...rejections.values()], pod.spec?.preemptionPolicy);
-    return { result: { unschedulable: message }, rejections, scores: [] };
+    return { result: { unschedulable: message }, rejections, scores: [], processed: infos.length };
   }
+  const processed = feasible.length + rejections.size;
 
   const scores: NodeScore[] = feasible.map((n) => ({ nodeName: n.name, total: 0, byPlugin: {} }));
   for (const p of plugins) {
@@ -158,7 +191,7 @@ export function diagnose(
     .map((s, i) => ({ s, i }))
     .sort((a, b) => b.s.total - a.s.total || a.i - b.i)
     .map((x) => x.s);
-  return { result: { nodeName: ranked[0]!.nodeName }, rejections, scores: ranked };
+  return { result: { nodeName: ranked[0]!.nodeName }, rejections, scores: ranked, processed };
 }
 
 function samePod(a: KubeObject, b: KubeObject): boolean {

@@ -7,8 +7,8 @@ import {
   podClaimNames,
 } from '../storage/pod-claims.ts';
 import type { WatchEvent } from '../store/object-store.ts';
-import { isTerminal } from './node-info.ts';
-import { schedule, volumeLister } from './schedule.ts';
+import { addPod, isAssigned, isTerminal, type NodeInfo, nodeInfo, removePod } from './node-info.ts';
+import { diagnose, volumeLister } from './schedule.ts';
 import { findPodVolumes, podVolumeClaims } from './volume-binding.ts';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -19,6 +19,12 @@ const STORAGE_KINDS = [
   { apiVersion: 'v1', kind: 'PersistentVolume' },
   { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass' },
 ];
+
+/**
+ * Real milliseconds one scheduling pass may take before it yields to the event loop and goes on in
+ * the next turn, so the other controllers and the kubelet keep running while thousands of pods wait.
+ */
+const SLICE_MS = 50;
 
 /** A pod whose node is chosen while the VolumeBinding PreBind waits for its claims to be bound. */
 interface AssumedPod {
@@ -63,6 +69,13 @@ export function needsScheduling(pod: KubeObject): boolean {
 export class SchedulerController implements Controller {
   readonly name = DEFAULT_SCHEDULER_NAME;
   private ctx: ControllerContext | undefined;
+  private readonly sliceMs: number;
+
+  /** `sliceMs`: real milliseconds a pass may run before it yields (SLICE_MS). */
+  constructor(options: { sliceMs?: number } = {}) {
+    this.sliceMs = options.sliceMs ?? SLICE_MS;
+  }
+
   private readonly pods = new Map<string, KubeObject>();
   private readonly nodes = new Map<string, KubeObject>();
   /** Creation order of pods as this scheduler saw them (its FIFO queue order). */
@@ -73,6 +86,21 @@ export class SchedulerController implements Controller {
   private queued = false;
   private writing = false;
   private stopped = false;
+  /**
+   * The scheduler cache (kube-scheduler's internal/cache): each node's NodeInfo, kept up to date as
+   * pods are bound, assumed, changed and deleted, instead of rebuilt for every decision.
+   */
+  private readonly infos = new Map<string, NodeInfo>();
+  /** Where each pod is counted (its node, and the object counted there). */
+  private readonly counted = new Map<string, { nodeName: string; pod: KubeObject }>();
+  /** The NodeInfos in node-name order; rebuilt when a node comes or goes. */
+  private snapshot: NodeInfo[] | undefined;
+  /** Where the next search for feasible nodes starts (kube-scheduler's nextStartNodeIndex). */
+  private nextStartNodeIndex = 0;
+  /** A pass cut short by its time slice goes on after this queue position; 0: from the start. */
+  private resumeAfter = 0;
+  /** A change came while a sliced pass was under way: once it reaches the end, a full pass follows. */
+  private passAgain = false;
 
   start(ctx: ControllerContext): void {
     this.ctx = ctx;
@@ -93,8 +121,8 @@ export class SchedulerController implements Controller {
           (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
           Number(a.metadata.resourceVersion ?? 0) - Number(b.metadata.resourceVersion ?? 0),
       );
+    for (const n of ctx.store.list({ kind: 'Node' })) this.setNode(n);
     for (const p of existing) this.remember(p);
-    for (const n of ctx.store.list({ kind: 'Node' })) this.nodes.set(n.metadata.name, n);
     this.requestPass();
   }
 
@@ -110,6 +138,41 @@ export class SchedulerController implements Controller {
     const key = objectKey(pod);
     if (!this.order.has(key)) this.order.set(key, ++this.seq);
     this.pods.set(key, pod);
+    this.account(key);
+  }
+
+  /**
+   * Counts the pod on the node it is bound or assumed to (an assumed pod counts where it was placed
+   * while its volumes are bound), taking it off where it was counted before.
+   */
+  private account(key: string): void {
+    const before = this.counted.get(key);
+    if (before) {
+      const info = this.infos.get(before.nodeName);
+      if (info) removePod(info, before.pod);
+      this.counted.delete(key);
+    }
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    const a = this.assumed.get(key);
+    const placed = a && !pod.spec?.nodeName ? { ...pod, spec: { ...pod.spec, nodeName: a.nodeName } } : pod;
+    if (!isAssigned(placed)) return;
+    const nodeName: string = placed.spec.nodeName;
+    this.counted.set(key, { nodeName, pod: placed });
+    const info = this.infos.get(nodeName);
+    if (info) addPod(info, placed);
+  }
+
+  private setNode(node: KubeObject): void {
+    const name = node.metadata.name;
+    const known = this.infos.get(name);
+    this.nodes.set(name, node);
+    const pods = known
+      ? known.pods
+      : [...this.counted.values()].filter((c) => c.nodeName === name).map((c) => c.pod);
+    this.infos.set(name, nodeInfo(node, pods));
+    if (!known) this.snapshot = undefined;
+    else this.snapshot = this.snapshot?.map((i) => (i.name === name ? this.infos.get(name)! : i));
   }
 
   private onPod(e: WatchEvent): void {
@@ -119,6 +182,7 @@ export class SchedulerController implements Controller {
       this.order.delete(key);
       this.assumed.get(key)?.cancelTimeout();
       this.assumed.delete(key);
+      this.account(key);
     } else {
       this.remember(e.object);
     }
@@ -127,13 +191,31 @@ export class SchedulerController implements Controller {
   }
 
   private onNode(e: WatchEvent): void {
-    if (e.type === 'DELETED') this.nodes.delete(e.object.metadata.name);
-    else this.nodes.set(e.object.metadata.name, e.object);
+    if (e.type === 'DELETED') {
+      this.nodes.delete(e.object.metadata.name);
+      this.infos.delete(e.object.metadata.name);
+      this.snapshot = undefined;
+    } else this.setNode(e.object);
     if (e.type !== 'MODIFIED' || !e.oldObject || nodeChangeMatters(e.oldObject, e.object)) this.requestPass();
   }
 
-  /** Coalesces the changes of one turn of the event loop into one scheduling pass. */
+  /** Every node's NodeInfo in node-name order (the cache's snapshot for one scheduling cycle). */
+  private nodeInfoSnapshot(): NodeInfo[] {
+    this.snapshot ??= [...this.infos.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    return this.snapshot;
+  }
+
+  /** Coalesces the changes of one turn of the event loop into one scheduling pass over every pending pod. */
   private requestPass(): void {
+    // A pass under way goes on where it was (so a stream of changes cannot keep it retrying the head
+    // of the queue), and a full pass follows it.
+    if (this.resumeAfter > 0) this.passAgain = true;
+    this.continuePass();
+  }
+
+  private continuePass(): void {
     if (this.queued || this.stopped) return;
     this.queued = true;
     setImmediate(() => {
@@ -149,14 +231,6 @@ export class SchedulerController implements Controller {
     });
   }
 
-  /** Every pod, the assumed ones counted on the node chosen for them. */
-  private placedPods(): KubeObject[] {
-    return [...this.pods.entries()].map(([key, p]) => {
-      const a = this.assumed.get(key);
-      return a && !p.spec?.nodeName ? { ...p, spec: { ...p.spec, nodeName: a.nodeName } } : p;
-    });
-  }
-
   private pass(): void {
     const store = this.ctx!.store;
     const [claims, persistentVolumes, storageClasses] = STORAGE_KINDS.map((t) => store.list(t));
@@ -166,18 +240,34 @@ export class SchedulerController implements Controller {
       storageClasses: storageClasses!,
     };
     this.finishVolumeBinding(volumeLister(storage.claims, storage.persistentVolumes, storage.storageClasses));
+    const resumeAfter = this.resumeAfter;
+    this.resumeAfter = 0;
     const pending = [...this.pods.entries()]
-      .filter(([key, p]) => needsScheduling(p) && !this.assumed.has(key))
-      .sort(([a], [b]) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0))
-      .map(([, p]) => p);
-    if (pending.length === 0) return;
+      .filter(
+        ([key, p]) =>
+          needsScheduling(p) && !this.assumed.has(key) && (this.order.get(key) ?? 0) > resumeAfter,
+      )
+      .sort(([a], [b]) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
+    if (pending.length === 0) {
+      this.passDone();
+      return;
+    }
     const nodes = [...this.nodes.values()];
     const namespaces = store.list({ kind: 'Namespace' });
+    const started = performance.now();
     let bound = 0;
     let failed = 0;
-    for (const pod of pending) {
+    for (const [key, pod] of pending) {
       if (this.stopped) return;
-      const result = schedule(pod, nodes, this.placedPods(), { namespaces, ...storage });
+      const snapshot = this.nodeInfoSnapshot();
+      const { result, processed } = diagnose(pod, nodes, [], {
+        namespaces,
+        ...storage,
+        nodeInfos: snapshot,
+        nextStartNodeIndex: this.nextStartNodeIndex,
+      });
+      if (snapshot.length > 0)
+        this.nextStartNodeIndex = (this.nextStartNodeIndex + processed) % snapshot.length;
       if ('nodeName' in result) {
         if (this.bindVolumes(pod, result.nodeName, storage)) continue;
         if (this.bind(pod, result.nodeName)) bound++;
@@ -185,9 +275,23 @@ export class SchedulerController implements Controller {
         this.markUnschedulable(pod, result.unschedulable);
         failed++;
       }
+      if (performance.now() - started >= this.sliceMs && key !== pending.at(-1)![0]) {
+        // The rest of the queue goes on in the next turn, after whatever else is waiting to run.
+        this.resumeAfter = this.order.get(key) ?? 0;
+        this.continuePass();
+        return;
+      }
     }
     // A pod placed in this pass may be what an earlier unschedulable pod's affinity was waiting for.
-    if (bound > 0 && failed > 0) this.requestPass();
+    if (bound > 0 && failed > 0) this.passAgain = true;
+    this.passDone();
+  }
+
+  /** The end of the queue: a full pass again if something changed meanwhile. */
+  private passDone(): void {
+    if (!this.passAgain) return;
+    this.passAgain = false;
+    this.requestPass();
   }
 
   /**
@@ -228,6 +332,7 @@ export class SchedulerController implements Controller {
     const cancelTimeout = this.ctx!.clock.after(VOLUME_BIND_TIMEOUT_SECONDS * 1000, () => {
       if (this.assumed.get(key)?.uid !== pod.metadata.uid) return;
       this.assumed.delete(key);
+      this.account(key);
       const current = this.pods.get(key);
       if (current && needsScheduling(current))
         this.markUnschedulable(
@@ -238,6 +343,7 @@ export class SchedulerController implements Controller {
       this.requestPass();
     });
     this.assumed.set(key, { uid: pod.metadata.uid, nodeName, cancelTimeout });
+    this.account(key);
     this.requestPass();
     return true;
   }
@@ -249,6 +355,7 @@ export class SchedulerController implements Controller {
       if (!pod || pod.metadata.uid !== a.uid || !needsScheduling(pod)) {
         a.cancelTimeout();
         this.assumed.delete(key);
+        this.account(key);
         continue;
       }
       const ns = pod.metadata.namespace ?? 'default';
@@ -259,6 +366,7 @@ export class SchedulerController implements Controller {
       if (!bound) continue;
       a.cancelTimeout();
       this.assumed.delete(key);
+      this.account(key);
       this.bind(pod, a.nodeName);
     }
   }

@@ -11,6 +11,7 @@ import {
   typeKey,
 } from '../../kube/object.ts';
 import { EventHistory, type HistoryEntry } from './event-history.ts';
+import { generateName, MAX_NAME_GENERATION_CREATE_ATTEMPTS } from './name-generator.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -78,16 +79,18 @@ export class ObjectStore {
   private readonly watchers = new Set<{ filter: WatchFilter; handler: WatchHandler }>();
   private readonly observers = new Set<(entry: HistoryEntry) => void>();
   private revision = 0;
-  private nameCounter = 0;
+  /** Picks the name of an object created with generateName (names.SimpleNameGenerator unless a test fixes it). */
+  private readonly generateName: (base: string) => string;
   /** Mutating admission plugins run on create, before the object is stored (as the API server runs them). */
   private readonly admission = new Set<(obj: KubeObject) => void>();
   readonly history: EventHistory;
 
   constructor(
     private readonly now: () => number = Date.now,
-    options: { historyLimit?: number } = {},
+    options: { historyLimit?: number; generateName?: (base: string) => string } = {},
   ) {
     this.history = new EventHistory(options.historyLimit ?? 10_000);
+    this.generateName = options.generateName ?? generateName;
   }
 
   get resourceVersion(): string {
@@ -139,6 +142,23 @@ export class ObjectStore {
     return out.map((e) => e.o);
   }
 
+  /**
+   * The stored objects of a type key whose ownerReferences name `ownerUid`, without copies, sorted as
+   * listShared sorts them: read them, never change them. Answered from the owner index, so a
+   * controller finds its pods without walking every pod of the namespace.
+   */
+  listDependents(key: string, ownerUid: string): Readonly<KubeObject>[] {
+    const keys = this.dependents.get(ownerUid);
+    if (!keys) return [];
+    const out: { k: string; o: KubeObject }[] = [];
+    for (const k of keys) {
+      const obj = this.objects.get(k);
+      if (obj && typeKey(obj) === key) out.push({ k, o: obj });
+    }
+    out.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+    return out.map((e) => e.o);
+  }
+
   /** Every stored type key ("apps/Deployment", "/Pod", "argoproj.io/Rollout", …). */
   types(): string[] {
     return [...this.byType.keys()].filter((k) => (this.byType.get(k)?.size ?? 0) > 0).sort();
@@ -146,15 +166,31 @@ export class ObjectStore {
 
   create(input: KubeObject): KubeObject {
     const obj = clone(input);
+    let key: string;
     if (!obj.metadata.name && obj.metadata.generateName) {
-      obj.metadata.name = `${obj.metadata.generateName}${(++this.nameCounter).toString(36).padStart(5, '0')}`;
-    }
-    if (!obj.metadata.name) {
-      throw new TwinError('TWIN_INVALID', `${obj.kind}: metadata.name or metadata.generateName is required`);
-    }
-    const key = objectKey(obj);
-    if (this.objects.has(key)) {
-      throw new TwinError('TWIN_ALREADY_EXISTS', `${describeObject(obj)} already exists`);
+      // As the API server's registry does (KEP-4420): a generated name that is taken is drawn again,
+      // up to 8 attempts; then the client gets 409 AlreadyExists saying no unique name was found.
+      for (let attempt = 1; ; attempt++) {
+        obj.metadata.name = this.generateName(obj.metadata.generateName);
+        key = objectKey(obj);
+        if (!this.objects.has(key)) break;
+        if (attempt === MAX_NAME_GENERATION_CREATE_ATTEMPTS)
+          throw new TwinError(
+            'TWIN_ALREADY_EXISTS',
+            `${describeObject(obj)} already exists, the server was not able to generate a unique name for the object`,
+          );
+      }
+    } else {
+      if (!obj.metadata.name) {
+        throw new TwinError(
+          'TWIN_INVALID',
+          `${obj.kind}: metadata.name or metadata.generateName is required`,
+        );
+      }
+      key = objectKey(obj);
+      if (this.objects.has(key)) {
+        throw new TwinError('TWIN_ALREADY_EXISTS', `${describeObject(obj)} already exists`);
+      }
     }
     for (const admit of this.admission) admit(obj);
     obj.metadata.uid = obj.metadata.uid ?? randomUUID();
@@ -477,18 +513,22 @@ export class ObjectStore {
     this.history.add(entry);
     for (const o of this.observers) o(entry);
     if (this.watchers.size === 0) return;
+    const matching: WatchHandler[] = [];
+    for (const w of this.watchers) {
+      const f = w.filter;
+      if (f.kind !== undefined && typeKey({ apiVersion: f.apiVersion, kind: f.kind }) !== key) continue;
+      if (f.namespace !== undefined && obj.metadata.namespace !== f.namespace) continue;
+      matching.push(w.handler);
+    }
+    // Nobody watches it (most Events): no copy to make.
+    if (matching.length === 0) return;
     // Handlers get one copy per event (they may keep or change it); the stored objects stay untouched.
     const copy: WatchEvent = {
       type: event.type,
       object: clone(obj),
       ...(event.oldObject ? { oldObject: clone(event.oldObject) } : {}),
     };
-    for (const w of [...this.watchers]) {
-      const f = w.filter;
-      if (f.kind !== undefined && typeKey({ apiVersion: f.apiVersion, kind: f.kind }) !== key) continue;
-      if (f.namespace !== undefined && obj.metadata.namespace !== f.namespace) continue;
-      w.handler(copy);
-    }
+    for (const handler of matching) handler(copy);
   }
 }
 

@@ -260,3 +260,60 @@ describe('topologyToNodes', () => {
     expect(names).toEqual(['batch-1a-1', 'batch-1a-2', 'batch-1c-1']);
   });
 });
+
+describe('node subnets (network.nodeSubnets)', () => {
+  const sized = (perZone: number, subnets: string) => `apiVersion: twin.dev/v1alpha1
+kind: Topology
+metadata: { name: big }
+region: us-east-1
+zones: [us-east-1a, us-east-1b, us-east-1c]
+nodePools:
+  - { name: general, instanceType: m5.2xlarge, nodesPerZone: ${perZone} }
+  - { name: batch, instanceType: c5.xlarge, nodes: 4 }
+${subnets}`;
+
+  it('gives 1,000 nodes addresses from the subnet each zone declares', () => {
+    const t = parseTopology(
+      sized(
+        332,
+        'network:\n  nodeSubnets: { us-east-1a: 10.0.0.0/20, us-east-1b: 10.0.16.0/20, us-east-1c: 10.0.32.0/20 }\n',
+      ),
+      'big.yaml',
+    );
+    const nodes = topologyToNodes(t);
+    expect(nodes).toHaveLength(1000);
+    const address = (name: string) =>
+      nodes.find((n) => n.metadata.name === name)!.status.addresses[0].address as string;
+    expect(address('general-1a-1')).toBe('10.0.0.10');
+    expect(address('general-1a-332')).toBe('10.0.1.85');
+    expect(address('general-1b-1')).toBe('10.0.16.10');
+    expect(address('batch-1a-1')).toBe('10.0.1.86'); // after the general nodes of its zone
+    expect(address('general-1c-332')).toBe('10.0.33.85');
+    expect(new Set(nodes.map((n) => n.status.addresses[0].address)).size).toBe(1000);
+  });
+
+  it('names the file, the pool field and the subnet when a pool does not fit its zone', () => {
+    expect(errorOf(sized(117, 'network:\n  nodeSubnets: { us-east-1b: 10.0.16.0/25 }\n'))).toBe(
+      'infra/x/topology.yaml: nodePools[1].nodes: node pool "batch" brings zone us-east-1b to 118 nodes, more than the 117 node addresses of its subnet 10.0.16.0/25 (network.nodeSubnets.us-east-1b); declare a larger subnet for the zone, as the Terraform\'s private subnets are, or lower the pool',
+    );
+  });
+
+  it('holds 245 nodes per zone without declared subnets, and says so past that', () => {
+    expect(() => parseTopology(sized(243, ''), 'ok.yaml')).not.toThrow(); // 243 + 2 batch nodes in us-east-1a
+    expect(errorOf(sized(246, ''))).toMatch(
+      /^infra\/x\/topology\.yaml: nodePools\[0\]\.nodesPerZone: node pool "general" brings zone us-east-1a to 246 nodes, more than the 245 node addresses of its subnet 10\.0\.1\.0\/24 \(the default \/24 of a zone without network\.nodeSubnets\.us-east-1a\)/,
+    );
+  });
+
+  it('rejects a subnet of an unknown zone, overlapping subnets and blocks AWS does not allow', () => {
+    expect(errorOf(sized(1, 'network:\n  nodeSubnets: { us-east-1d: 10.0.64.0/20 }\n'))).toMatch(
+      /network\.nodeSubnets\.us-east-1d: zone "us-east-1d" is not one of the topology's zones/,
+    );
+    expect(errorOf(sized(1, 'network:\n  nodeSubnets: { us-east-1b: 10.0.0.0/16 }\n'))).toMatch(
+      /network\.nodeSubnets\.us-east-1b: the node subnets of us-east-1a \(10\.0\.1\.0\/24\) and us-east-1b \(10\.0\.0\.0\/16\) overlap/,
+    );
+    expect(errorOf(sized(1, 'network:\n  nodeSubnets: { us-east-1a: 10.0.0.0/29 }\n'))).toMatch(
+      /network\.nodeSubnets\.us-east-1a: 10\.0\.0\.0\/29: an AWS subnet is a \/16 to a \/28 block, got \/29/,
+    );
+  });
+});

@@ -10,7 +10,11 @@ import { TwinBindings } from '../../../system/twin-bindings.ts';
 import type { ControllerContext } from '../../../twin/controllers/controller.ts';
 import { Kubelet } from '../../../twin/kubelet/kubelet.ts';
 import { WorkloadBundler } from '../../../twin/kubelet/workload-bundler.ts';
-import { claimAddressBlock, podAddressAllocator } from '../../../twin/network/address-allocator.ts';
+import {
+  claimAddressBlock,
+  EmulatedPodAddresses,
+  podAddressAllocator,
+} from '../../../twin/network/address-allocator.ts';
 import { EventRecorder } from '../../../twin/store/event-recorder.ts';
 import { ObjectStore } from '../../../twin/store/object-store.ts';
 import { isAlive, until } from './process-state.ts';
@@ -62,11 +66,13 @@ let podsSeq = 0;
 // pod whose port is taken there exits 1 (EADDRINUSE): a Never pod Failed, an OnFailure pod restarted.
 let block: ReturnType<typeof claimAddressBlock>;
 const podIps = podAddressAllocator();
+const emulatedIps = new EmulatedPodAddresses();
 const released: string[] = [];
 
 beforeAll(async () => {
   block = claimAddressBlock();
   podIps.narrow(block.first, block.last);
+  emulatedIps.narrow(block.index);
   dir = mkdtempSync(join(tmpdir(), 'twin-kubelet-'));
   writeFileSync(join(dir, 'app.ts'), WORKLOAD);
   bundler = new WorkloadBundler(join(dir, 'bundles'));
@@ -88,7 +94,7 @@ function startKubelet(): void {
     podsDir: join(dir, `pods-${++podsSeq}`),
     volumesDir: join(dir, 'volumes'),
     cwd: dir,
-    allocatePodIp: (uid) => podIps.allocate(uid),
+    allocatePodIp: (uid, live) => (live ? podIps.allocate(uid) : emulatedIps.allocate(uid)),
     releasePodIp: (uid) => released.push(uid),
     nodeImports: [],
     dnsFile: join(dir, 'dns.json'),
@@ -450,6 +456,10 @@ describe('Kubelet: emulated containers', () => {
     await until('nginx Ready', () => ready(pod('nginx')), 3000);
     expect(pod('nginx')!.status.phase).toBe('Running');
     expect(status('nginx')).toMatchObject({ containerID: 'twin://emulated', ready: true, started: true });
+    // No process binds it: the address comes from the modelled range, not the bindable 127.10/16.
+    expect(store.get({ kind: 'Pod', namespace: 'default', name: 'nginx' })!.status.podIP).toMatch(
+      /^127\.(12[89]|1[3-9]\d|2\d\d)\.\d+\.\d+$/,
+    );
     expect(kubelet.livePids()).toEqual([]);
   });
 

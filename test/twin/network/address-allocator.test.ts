@@ -7,6 +7,7 @@ import {
   assertLoopbackRange,
   BLOCK_OCTETS,
   claimAddressBlock,
+  EmulatedPodAddresses,
   podAddressAllocator,
   serviceAddressAllocator,
 } from '../../../twin/network/address-allocator.ts';
@@ -91,5 +92,32 @@ describe('address blocks: twins running at once never share addresses', () => {
     } finally {
       for (const h of held) h.release();
     }
+  });
+});
+
+describe('EmulatedPodAddresses', () => {
+  it('holds 100,000 emulated pods in one twin, beyond the 4,048 bindable addresses of its block', () => {
+    const a = new EmulatedPodAddresses(0);
+    const ips = new Set<string>();
+    for (let i = 0; i < 100_000; i++) ips.add(a.allocate(`pod-${i}`));
+    expect(ips.size).toBe(100_000);
+    expect(a.allocate('pod-7')).toBe(a.allocate('pod-7'));
+    for (const ip of [...ips].slice(0, 1000)) {
+      expect(ip).toMatch(/^127\.(12[89]|13[0-5])\.\d+\.\d+$/);
+      expect(['0', '255']).not.toContain(ip.split('.')[3]);
+    }
+  });
+
+  it('gives each address block its own /13, and releases and reserves by key', () => {
+    const a = new EmulatedPodAddresses(0);
+    const b = new EmulatedPodAddresses(15);
+    expect(a.allocate('x')).toBe('127.128.0.1');
+    expect(b.allocate('x')).toBe('127.248.0.1');
+    expect(a.contains('127.248.0.1')).toBe(false);
+    expect(a.reserve('y', '127.128.0.1')).toBe(false);
+    a.release('x');
+    expect(a.reserve('y', '127.128.0.1')).toBe(true);
+    expect(a.reserve('z', '127.10.0.2')).toBe(false);
+    expect(a.allocated).toBe(1);
   });
 });

@@ -177,4 +177,31 @@ describe('SchedulerController', () => {
     expect(store.get({ kind: 'Pod', namespace: 'default', name: 'theirs' })!.spec.nodeName).toBeUndefined();
     expect(condition(store.get({ kind: 'Pod', namespace: 'default', name: 'theirs' })!)).toBeUndefined();
   });
+
+  it('places a thousand pending pods in slices, letting other work run in between', async () => {
+    const { store, ctx } = setup();
+    // Slices of no time at all: every pod in a turn of its own, whatever the machine's speed.
+    const scheduler = new SchedulerController({ sliceMs: 0 });
+    scheduler.start(ctx);
+    stop = () => scheduler.stop();
+    for (let i = 0; i < 1000; i++)
+      store.create(pod(`web-${i}`, { labels: { app: 'web' }, owner: 'web-5f6', cpu: '1m', memory: '1Mi' }));
+    // A timer of the event loop gets its turn while the queue is still being worked through.
+    let boundWhenTimerRan = -1;
+    setImmediate(() => {
+      boundWhenTimerRan = podsOf(store).filter((p) => p.spec.nodeName).length;
+    });
+    await waitUntil('every pod tried', () => podsOf(store).every((p) => condition(p)), 60_000);
+    const pods = podsOf(store);
+    expect(boundWhenTimerRan).toBeGreaterThanOrEqual(0);
+    expect(boundWhenTimerRan).toBeLessThan(pods.filter((p) => p.spec.nodeName).length);
+    // 35 pods per t3.large (its pod capacity), GPU nodes tainted: the six general and two other nodes fill up.
+    const perNode = new Map<string, number>();
+    for (const p of pods.filter((x) => x.spec.nodeName))
+      perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + 1);
+    for (const n of perNode.values()) expect(n).toBeLessThanOrEqual(35);
+    expect(pods.filter((p) => condition(p)?.status === 'False').length).toBe(
+      1000 - [...perNode.values()].reduce((a, b) => a + b, 0),
+    );
+  });
 });
