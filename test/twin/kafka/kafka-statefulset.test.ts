@@ -79,13 +79,23 @@ describe("apache/kafka StatefulSet on the twin (3 KRaft nodes, the image's own s
     }
   };
 
-  const readAll = async (topic: string, group: string, expected: number): Promise<Set<string>> => {
+  /**
+   * Reads a topic from the start with a new consumer group until `expected` records arrived or `waitMs`
+   * passed. After brokers were killed the group's first join waits on the coordinator (about 10 s here;
+   * on a loaded CI machine it once took over 45 s): records that never arrive still fail the test.
+   */
+  const readAll = async (
+    topic: string,
+    group: string,
+    expected: number,
+    waitMs = 120_000,
+  ): Promise<Set<string>> => {
     const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10_000 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const got = new Set<string>();
     await new Promise<void>((done) => {
-      const timer = setTimeout(done, 45_000);
+      const timer = setTimeout(done, waitMs);
       void consumer.run({
         eachMessage: async ({ message }) => {
           got.add(message.value!.toString());
@@ -166,7 +176,7 @@ describe("apache/kafka StatefulSet on the twin (3 KRaft nodes, the image's own s
     );
     const again = await readAll('jobs', 'check-2', acked.length);
     expect(acked.filter((v) => !again.has(v))).toEqual([]);
-  }, 300_000);
+  }, 480_000);
 
   it("loses no acks=all record when the leader's node loses power (no controlled shutdown: fenced after broker.session.timeout.ms)", async () => {
     const admin = kafka.admin();
@@ -209,5 +219,5 @@ describe("apache/kafka StatefulSet on the twin (3 KRaft nodes, the image's own s
     const got = await readAll('power', 'check-power', acked.length);
     expect(acked.filter((v) => !got.has(v))).toEqual([]);
     await env.faults.startNode(node);
-  }, 240_000);
+  }, 360_000);
 });
