@@ -71,6 +71,26 @@ function get(
   });
 }
 
+/** Endpoints of a Service whose pods each listen on their own port (one subset per pod). */
+function podsOnOwnPorts(
+  namespace: string,
+  name: string,
+  pods: Array<[ip: string, pod: string, port: number]>,
+) {
+  const ep = endpoints(
+    namespace,
+    name,
+    [{ ip: pods[0]![0], pod: pods[0]![1] }],
+    [{ name: 'http', port: pods[0]![2] }],
+  );
+  for (const [ip, pod, port] of pods.slice(1))
+    (ep.subsets as any[]).push({
+      addresses: [{ ip, targetRef: { kind: 'Pod', namespace, name: pod } }],
+      ports: [{ name: 'http', port }],
+    });
+  return ep;
+}
+
 describe('Istio front end: translation', () => {
   it('reads the seed VirtualService as a /v1/ prefix route with 3 retries of 10 s and a 5 s delay on 0.1 %', () => {
     const [route] = virtualServiceRoutes(SEED_VS, (d) => `outbound|${d.port}||${d.host}`);
@@ -244,17 +264,12 @@ describe('Istio front end on the Service proxy', () => {
     store.create(pod('shop', 'api-v2', { app: 'api', version: 'v2' }));
     store.create({ ...pod('shop', 'client', { app: 'client' }), status: { podIP: '127.10.3.9' } });
     store.create(service('shop', 'api', [{ name: 'http', port: 80 }]));
-    const ep = endpoints(
-      'shop',
-      'api',
-      [{ ip: '127.10.3.2', pod: 'api-v1' }],
-      [{ name: 'http', port: v1.port }],
+    store.create(
+      podsOnOwnPorts('shop', 'api', [
+        ['127.10.3.2', 'api-v1', v1.port],
+        ['127.10.3.3', 'api-v2', v2.port],
+      ]),
     );
-    (ep.subsets as any[]).push({
-      addresses: [{ ip: '127.10.3.3', targetRef: { kind: 'Pod', namespace: 'shop', name: 'api-v2' } }],
-      ports: [{ name: 'http', port: v2.port }],
-    });
-    store.create(ep);
     store.create({
       apiVersion: 'networking.istio.io/v1beta1',
       kind: 'DestinationRule',
@@ -306,17 +321,12 @@ describe('Istio front end on the Service proxy', () => {
     store.create(pod('shop', 'api-good'));
     store.create(pod('shop', 'api-bad'));
     store.create(service('shop', 'api', [{ name: 'http', port: 80 }]));
-    const ep = endpoints(
-      'shop',
-      'api',
-      [{ ip: '127.10.4.2', pod: 'api-good' }],
-      [{ name: 'http', port: good.port }],
+    store.create(
+      podsOnOwnPorts('shop', 'api', [
+        ['127.10.4.2', 'api-good', good.port],
+        ['127.10.4.3', 'api-bad', bad.port],
+      ]),
     );
-    (ep.subsets as any[]).push({
-      addresses: [{ ip: '127.10.4.3', targetRef: { kind: 'Pod', namespace: 'shop', name: 'api-bad' } }],
-      ports: [{ name: 'http', port: bad.port }],
-    });
-    store.create(ep);
     store.create({
       apiVersion: 'networking.istio.io/v1beta1',
       kind: 'DestinationRule',
