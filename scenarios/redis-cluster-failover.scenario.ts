@@ -8,12 +8,11 @@ import {
   ClusterWriter,
   clusterInfo,
   clusterNodes,
-  isTwinError,
   missingDataServices,
   scenario,
   secretPgTarget,
 } from '../harness/index.ts';
-import { pollUntil, sleep } from './support/cluster-state.ts';
+import { pollAtMost, pollUntil, sleep } from './support/cluster-state.ts';
 
 const NS = 'data';
 const PORT = 6379;
@@ -150,12 +149,10 @@ else
         await sleep(1500);
         // Each write waits up to 100 ms for a replica (WAIT 1 100); a cluster that has just formed may take
         // a moment before its replicas confirm: wait (bounded) for 10 writes per shard, measured below.
-        await pollUntil(
-          async () =>
-            writer.shards.every((sh) => writer.shardWindow(sh.range[0], t0).acked >= 10) ? true : undefined,
-          { what: '10 acknowledged writes on every shard', timeoutMs: 30_000, everyMs: 100 },
-        ).catch((err) => {
-          if (!isTwinError(err, 'TWIN_TIMEOUT')) throw err;
+        await pollAtMost(() => writer.shards.every((sh) => writer.shardWindow(sh.range[0], t0).acked >= 10), {
+          what: '10 acknowledged writes on every shard',
+          timeoutMs: 30_000,
+          everyMs: 100,
         });
         for (const shard of writer.shards) {
           const w = writer.shardWindow(shard.range[0], t0);

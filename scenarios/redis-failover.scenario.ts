@@ -12,7 +12,7 @@ import {
   waitForSentinelReplicas,
   waitUntil,
 } from '../harness/index.ts';
-import { sleep } from './support/cluster-state.ts';
+import { pollAtMost, sleep } from './support/cluster-state.ts';
 
 const NS = 'data-services';
 const MASTER_NAME = 'mymaster';
@@ -103,12 +103,10 @@ else
         await waitForAcks(writer, t0, 20, 30_000);
         // WAIT 1 answers once a replica has the write; a replica that has just finished its first sync
         // may take a moment: wait for 20 confirmations (the measure below still requires them).
-        await waitUntil(() => confirmedSince(writer, t0) >= 20, {
+        await pollAtMost(() => confirmedSince(writer, t0) >= 20, {
           what: '20 writes confirmed by a replica',
-          timeout: 30_000,
-          interval: 100,
-        }).catch((err) => {
-          if (!isTwinError(err, 'TWIN_TIMEOUT')) throw err;
+          timeoutMs: 30_000,
+          everyMs: 100,
         });
         const w = writer.windowSince(t0);
         s.measure('steady-state acknowledged writes', w.acked, 'writes', { atLeast: 20 });

@@ -1,5 +1,5 @@
 import type { Environment, KubeObject } from '../../env/environment.ts';
-import { sleep as abortableSleep, waitUntil } from '../../harness/index.ts';
+import { sleep as abortableSleep, isTwinError, waitUntil } from '../../harness/index.ts';
 
 /** What the zone/node scenarios read from the cluster: pods, nodes and their conditions, in control-plane time. */
 
@@ -64,6 +64,22 @@ export function pollUntil<T>(
     timeout: options.timeoutMs,
     interval: options.everyMs ?? 25,
   });
+}
+
+/**
+ * pollUntil that gives up quietly: undefined at the timeout (any other error still rejects), for a
+ * bounded wait whose outcome a measurement judges afterwards.
+ */
+export async function pollAtMost<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  options: { timeoutMs: number; what: string; everyMs?: number },
+): Promise<T | undefined> {
+  try {
+    return await pollUntil(async () => (await check()) || undefined, options);
+  } catch (err) {
+    if (isTwinError(err, 'TWIN_TIMEOUT')) return undefined;
+    throw err;
+  }
 }
 
 /** Tracks the fewest Ready pods of a selector seen while it runs (checked on every pod change). */
