@@ -234,6 +234,10 @@ else
           s.note(
             `the ioredis client ended on its own ${writer.revived}× during the failovers; the writer reconnected it`,
           );
+        if (writer.reconnects)
+          s.note(
+            `the writer dropped a connection that answered nothing for a second and reconnected through the sentinels ${writer.reconnects}×`,
+          );
         writer.disconnect();
         pods.close();
       });

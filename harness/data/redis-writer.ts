@@ -43,6 +43,9 @@ export function writerWindow(ackTimes: number[], failTimes: number[], since: num
   };
 }
 
+/** How long a writer goes without an acknowledged write, while its operations fail, before it reconnects. */
+const STUCK_MS = 1000;
+
 /** How long a writer's `WAIT 1 <ms>` waits for a replica to confirm a write. */
 export const WAIT_TIMEOUT_MS = 100;
 
@@ -108,6 +111,9 @@ export class SentinelWriter {
       // notification move the client to the promoted replica.
       commandTimeout: 250,
       connectTimeout: 500,
+      // A frozen sentinel (its node partitioned) accepts the connection and answers nothing: without
+      // this the client's master lookup through it waits forever.
+      sentinelCommandTimeout: 500,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       failoverDetector: true,
@@ -144,12 +150,34 @@ export class SentinelWriter {
           const back = await this.client.get(`${this.prefix}:${n}`);
           if (back !== String(n)) this.readMismatches.push(n);
         } catch {
-          this.failures.push(performance.now());
+          const now = performance.now();
+          this.failures.push(now);
+          this.reconnectIfStuck(now);
           await new Promise((r) => setTimeout(r, 20));
         }
         await new Promise((r) => setTimeout(r, 2));
       }
     })();
+  }
+
+  /** Times the writer dropped a connection that had answered nothing for STUCK_MS and reconnected. */
+  reconnects = 0;
+  private lastReconnectAt = 0;
+
+  /**
+   * A master that answers nothing (frozen, its node cut off) keeps the client's socket open: every
+   * command times out, and only a +switch-master from a sentinel the client subscribed to moves it.
+   * When that sentinel is the frozen one, nothing does. As an application's health check would, the
+   * writer drops a connection that has acknowledged nothing for STUCK_MS while operations fail, and
+   * reconnects through the sentinels, which name the current master.
+   */
+  private reconnectIfStuck(now: number): void {
+    const lastAck = this.acked.at(-1)?.at ?? 0;
+    if (this.client.status !== 'ready') return;
+    if (now - Math.max(lastAck, this.lastReconnectAt) < STUCK_MS) return;
+    this.lastReconnectAt = now;
+    this.reconnects++;
+    this.client.disconnect(true);
   }
 
   async stop(): Promise<void> {
